@@ -1,0 +1,15 @@
+//! netproof: a policy-as-code linter and static analyzer for hybrid-cloud
+//! network designs.
+//!
+//! Data flows one way (see ARCHITECTURE.md):
+//! text -> [`syntax`] tree -> [`model`] -> analyses ([`rules`]) ->
+//! [`diagnostic`]s -> emitters ([`render`]).
+
+pub mod check;
+pub mod diagnostic;
+pub mod model;
+pub mod registry;
+pub mod render;
+pub mod rules;
+pub mod span;
+pub mod syntax;

@@ -1,0 +1,108 @@
+//! The rule registry: the single table that maps a code to its name, default
+//! severity, one-line summary and documentation page.
+//!
+//! Pages live in `rules/` at the repository root and are compiled into the
+//! binary, so `netproof explain`, the SARIF emitter and the language server
+//! all show the same text. A missing page is a compile error; a page without
+//! a registry entry, or an entry without fixtures, fails `tests/registry.rs`.
+
+use crate::diagnostic::Severity;
+use serde::Serialize;
+use std::fmt;
+
+/// Where the rendered rule pages are published; each page is
+/// `{DOCS_BASE}{CODE}-{name}` and mirrors the file in `rules/`.
+pub const DOCS_BASE: &str = "https://netproof.dev/rules/";
+
+macro_rules! rules {
+    ($( $code:ident, $name:literal, $sev:ident, $summary:literal; )*) => {
+        /// Every rule code netproof knows. The order is the catalog's order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        pub enum Code { $( $code, )* }
+
+        /// All rules, indexed by `Code as usize`.
+        pub static RULES: &[RuleMeta] = &[
+            $( RuleMeta {
+                code: Code::$code,
+                name: $name,
+                severity: Severity::$sev,
+                summary: $summary,
+                page: include_str!(concat!("../rules/", stringify!($code), "-", $name, ".md")),
+            }, )*
+        ];
+
+        impl Code {
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$code => stringify!($code), )* }
+            }
+        }
+    };
+}
+
+rules! {
+    NP001, "syntax-error", Error, "The text does not parse; every error is reported, not just the first.";
+    NP002, "undefined-reference", Error, "A name resolves to nothing, or to several things.";
+    NP003, "duplicate-definition", Error, "A name is declared twice in one scope.";
+    NP004, "invalid-address", Error, "An address, prefix, range, port or number is malformed or out of range.";
+    NP005, "prefix-host-bits-set", Error, "A prefix has bits set past its length, as in 10.0.0.1/24.";
+    NP006, "wrong-kind-reference", Error, "A name refers to something of the wrong kind, such as a route to a subnet.";
+    NP101, "address-outside-subnet", Error, "A host or endpoint address is not inside the subnet or segment it is placed in.";
+    NP102, "subnet-outside-site", Error, "A subnet or segment is not inside its site's declared prefixes.";
+    NP103, "overlapping-subnets", Error, "Two subnets or segments of one site overlap.";
+    NP104, "duplicate-address", Error, "Two things own the same address in one routing domain.";
+    NP106, "reserved-address", Error, "A host uses an address the platform reserves.";
+}
+
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub code: Code,
+    /// Kebab-case, reads as "allow NAME".
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// The rule's markdown page from `rules/`.
+    pub page: &'static str,
+}
+
+impl RuleMeta {
+    pub fn url(&self) -> String {
+        format!("{DOCS_BASE}{}-{}", self.code.as_str(), self.name)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub fn meta(code: Code) -> &'static RuleMeta {
+    // `RULES` is generated from the same list as `Code`, in the same order.
+    &RULES[code as usize]
+}
+
+/// Finds a rule by its code (`NP201`, case-insensitive) or its name.
+pub fn lookup(key: &str) -> Option<&'static RuleMeta> {
+    RULES
+        .iter()
+        .find(|r| r.code.as_str().eq_ignore_ascii_case(key) || r.name == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_order_matches_codes() {
+        for (i, rule) in RULES.iter().enumerate() {
+            assert_eq!(rule.code as usize, i, "{} is out of place", rule.code);
+        }
+    }
+
+    #[test]
+    fn lookup_accepts_code_or_name() {
+        assert_eq!(lookup("np005").map(|r| r.code), Some(Code::NP005));
+        assert_eq!(lookup("overlapping-subnets").map(|r| r.code), Some(Code::NP103));
+        assert!(lookup("NP999").is_none());
+    }
+}
