@@ -1,1 +1,121 @@
-//! placeholder
+//! The pipeline for one file: parse, lower to the model, run the rules, and
+//! collect everything into a [`FileReport`] in canonical order.
+//!
+//! Each file is an independent design. `check_files` checks files in
+//! parallel; output order never depends on the thread count, because reports
+//! are sorted by path and diagnostics by (offset, code).
+
+use crate::diagnostic::{self, Diagnostic};
+use crate::model::{self, Model};
+use crate::span::{LineCol, LineIndex, Span};
+use crate::syntax::{self, ast::ExpectKind};
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// Inputs larger than this are refused before parsing: spans are 32-bit, and
+/// a design this large is certainly a mistake (a binary file, a log).
+pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
+
+/// One source text and its line index.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as given on the command line (or `<stdin>`).
+    pub path: String,
+    pub text: Arc<String>,
+    pub lines: LineIndex,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let text: String = text.into();
+        let lines = LineIndex::new(&text);
+        SourceFile {
+            path: path.into(),
+            text: Arc::new(text),
+            lines,
+        }
+    }
+
+    pub fn line_col(&self, offset: u32) -> LineCol {
+        self.lines.line_col(&self.text, offset)
+    }
+
+    /// Start and end positions of a span; the end column is exclusive (the
+    /// column just past the last character), as in SARIF.
+    pub fn range(&self, span: Span) -> (LineCol, LineCol) {
+        (self.line_col(span.start), self.line_col(span.end))
+    }
+}
+
+/// An expectation as the reports list it. `holds` is `None` until the
+/// reachability engine evaluates expectations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectationResult {
+    pub span: Span,
+    pub kind: ExpectKind,
+    pub holds: Option<bool>,
+}
+
+/// Everything netproof found in one file.
+#[derive(Debug)]
+pub struct FileReport {
+    pub source: SourceFile,
+    pub diagnostics: Vec<Diagnostic>,
+    pub expectations: Vec<ExpectationResult>,
+}
+
+/// Checks one text: the whole pipeline.
+pub fn check_source(path: impl Into<String>, text: impl Into<String>) -> FileReport {
+    let source = SourceFile::new(path, text);
+    let (diagnostics, expectations) = analyze(&source.text);
+    FileReport {
+        source,
+        diagnostics,
+        expectations,
+    }
+}
+
+fn analyze(text: &str) -> (Vec<Diagnostic>, Vec<ExpectationResult>) {
+    if text.len() > MAX_INPUT_BYTES {
+        let d = crate::rules::np001_syntax_error::syntax_error(
+            Span::new(0, 0),
+            format!(
+                "the file is {} bytes long; netproof reads at most {MAX_INPUT_BYTES}",
+                text.len()
+            ),
+            "file too large",
+            Some("split the design into several files, one per independent network".into()),
+        );
+        return (vec![d], Vec::new());
+    }
+    let parsed = syntax::parse(text);
+    let lowered = model::lower(&parsed.tree);
+    let mut diagnostics = parsed.diagnostics;
+    diagnostics.extend(lowered.diagnostics);
+    diagnostics.extend(crate::rules::run(&lowered.model));
+    diagnostic::sort_and_dedup(&mut diagnostics);
+    let expectations = expectation_results(&lowered.model);
+    (diagnostics, expectations)
+}
+
+fn expectation_results(model: &Model) -> Vec<ExpectationResult> {
+    model
+        .expectations
+        .iter()
+        .map(|e| ExpectationResult {
+            span: e.span,
+            kind: e.kind,
+            holds: None,
+        })
+        .collect()
+}
+
+/// Checks many files in parallel and returns their reports sorted by path.
+pub fn check_files(files: Vec<(String, String)>) -> Vec<FileReport> {
+    let mut reports: Vec<FileReport> = files
+        .into_par_iter()
+        .map(|(path, text)| check_source(path, text))
+        .collect();
+    reports.sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    reports
+}
