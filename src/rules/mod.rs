@@ -1,14 +1,63 @@
-//! One module per rule. Front-end rules (NP001-NP006) are constructors that
-//! the parser and the resolver call; model rules are passes over the model.
+//! One module per rule.
+//!
+//! Front-end rules are constructors that the parser (NP001, NP004, NP005) and
+//! the resolver (NP002, NP003, NP006, in `model::scope` and `model::lower`)
+//! call. Model rules are passes over the resolved model, listed in
+//! [`MODEL_RULES`] and run in parallel; each returns its findings and never
+//! sees another rule's.
 
 pub mod np001_syntax_error;
+pub mod np002_undefined_reference;
+pub mod np003_duplicate_definition;
 pub mod np004_invalid_address;
 pub mod np005_prefix_host_bits_set;
+pub mod np006_wrong_kind_reference;
+pub mod np101_address_outside_subnet;
+pub mod np102_subnet_outside_site;
+pub mod np103_overlapping_subnets;
+pub mod np104_duplicate_address;
+pub mod np106_reserved_address;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::Model;
+use crate::registry::Code;
+use rayon::prelude::*;
 
-/// Runs every model rule and returns their findings (unsorted).
-pub fn run(_model: &Model) -> Vec<Diagnostic> {
-    Vec::new()
+/// A pass over the model that appends its findings to the vector it is given.
+pub type ModelRule = fn(&Model, &mut Vec<Diagnostic>);
+
+/// Every rule that runs on the resolved model.
+pub static MODEL_RULES: &[(Code, ModelRule)] = &[
+    (Code::NP101, np101_address_outside_subnet::check),
+    (Code::NP102, np102_subnet_outside_site::check),
+    (Code::NP103, np103_overlapping_subnets::check),
+    (Code::NP104, np104_duplicate_address::check),
+    (Code::NP106, np106_reserved_address::check),
+];
+
+/// Runs every model rule, in parallel, and returns their findings unsorted;
+/// the caller sorts, so the thread count never changes the output.
+pub fn run(model: &Model) -> Vec<Diagnostic> {
+    MODEL_RULES
+        .par_iter()
+        .flat_map_iter(|(_, rule)| {
+            let mut out = Vec::new();
+            rule(model, &mut out);
+            out
+        })
+        .collect()
+}
+
+/// Shared helpers for rule messages.
+pub(crate) mod util {
+    use crate::model::{Model, SubnetKind};
+    use crate::model::SubnetId;
+
+    /// "segment" or "subnet", as the language calls it for this kind.
+    pub fn subnet_noun(model: &Model, id: SubnetId) -> &'static str {
+        match model.subnet(id).kind {
+            SubnetKind::NsxSegment | SubnetKind::OnpremSegment => "segment",
+            SubnetKind::VpcSubnet | SubnetKind::VnetSubnet => "subnet",
+        }
+    }
 }

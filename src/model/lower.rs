@@ -1,0 +1,1366 @@
+//! Syntax tree -> model.
+//!
+//! Lowering runs in three steps, because references may point forward (a
+//! route to a NAT instance declared further down, a `connected-vpc` naming a
+//! VPC declared after the SDDC):
+//! 1. *declare*: walk the tree once, allocate every element with the data
+//!    that needs no resolution, and enter every name into its scope (NP003
+//!    for duplicates); remember each statement that holds references;
+//! 2. *defaults*: add what the platforms add without being told (the AWS
+//!    default security group and network ACL, the main route table);
+//! 3. *resolve*: resolve the remembered references (NP002, NP006), then add
+//!    the implicit routes (`local`, the connected SDDC's segments).
+
+use super::scope::{Resolved, ScopeId, Scopes, Symbol, Want};
+use super::services;
+use super::*;
+use crate::diagnostic::Diagnostic;
+use crate::registry::Code;
+use crate::syntax::ast::{self, DeclKind, Item, Stmt};
+use std::collections::HashMap;
+
+/// The model and the findings lowering made on the way (NP002, NP003, NP006).
+#[derive(Debug)]
+pub struct Lowered {
+    pub model: Model,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn lower(tree: &ast::Tree) -> Lowered {
+    let mut cx = Lowerer {
+        model: Model::default(),
+        scopes: Scopes::new(),
+        diags: Vec::new(),
+        pending: Vec::new(),
+        internet: None,
+        service_state: Vec::new(),
+    };
+    cx.declare_items(&tree.items);
+    cx.apply_defaults();
+    cx.resolve_pending();
+    cx.add_implicit_routes();
+    Lowered {
+        model: cx.model,
+        diagnostics: cx.diags,
+    }
+}
+
+/// A statement whose references are resolved in step 3.
+enum Pending<'a> {
+    Subnet(SubnetId, &'a ast::SubnetStmt),
+    Host(HostId, &'a ast::HostStmt),
+    Group(GroupId, &'a ast::GroupStmt),
+    ElasticIp(PublicIpId, &'a ast::ElasticIpStmt),
+    Nat(NatRuleId, &'a ast::NatStmt),
+    ConnectedVpc(SiteId, &'a ast::ConnectedVpcStmt),
+    Firewall(FirewallId, &'a ast::FirewallStmt),
+    RouteTable(RouteTableId, &'a ast::RouteTableStmt),
+    NatGateway(GatewayId, &'a ast::NatGatewayStmt),
+    SecurityGroup(SgId, &'a ast::SecurityGroupStmt),
+    Acl(AclId, &'a ast::NetworkAclStmt),
+    Nlb(NlbId, &'a ast::NlbStmt),
+    EndpointService(EndpointServiceId, &'a ast::EndpointServiceStmt),
+    Endpoint(EndpointId, &'a ast::EndpointStmt),
+    VnetGateway(GatewayId, &'a ast::VnetGatewayStmt),
+    Connection(ConnectionId, &'a ast::Connection),
+    Expect(&'a ast::Expect),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ServiceState {
+    Unresolved,
+    InProgress,
+    Done,
+}
+
+struct Lowerer<'a> {
+    model: Model,
+    scopes: Scopes,
+    diags: Vec<Diagnostic>,
+    pending: Vec<Pending<'a>>,
+    /// The one site all `internet { ... }` blocks contribute to.
+    internet: Option<SiteId>,
+    /// Services are resolved on first use, so a service may use another
+    /// declared further down; the state catches cycles.
+    service_state: Vec<(ServiceState, Option<&'a ast::ServiceDecl>)>,
+}
+
+// What each reference position accepts.
+const SEGMENT: Want = Want {
+    what: "a segment",
+    ok: |k| k == DeclKind::Segment,
+};
+const SUBNET: Want = Want {
+    what: "a subnet",
+    ok: |k| k == DeclKind::Subnet,
+};
+const SECURITY_GROUP: Want = Want {
+    what: "a security group",
+    ok: |k| k == DeclKind::SecurityGroup,
+};
+const ROUTE_TABLE: Want = Want {
+    what: "a route table",
+    ok: |k| k == DeclKind::RouteTable,
+};
+const NETWORK_ACL: Want = Want {
+    what: "a network ACL",
+    ok: |k| k == DeclKind::NetworkAcl,
+};
+const VPC: Want = Want {
+    what: "a vpc",
+    ok: |k| k == DeclKind::Site(SiteKind::Vpc),
+};
+const SDDC: Want = Want {
+    what: "an sddc",
+    ok: |k| k == DeclKind::Site(SiteKind::Sddc),
+};
+const ONPREM: Want = Want {
+    what: "an onprem site",
+    ok: |k| k == DeclKind::Site(SiteKind::Onprem),
+};
+const LINK_END: Want = Want {
+    what: "a site",
+    ok: |k| matches!(k, DeclKind::Site(s) if s != SiteKind::Internet),
+};
+const ADDRESS: Want = Want {
+    what: "something with an address (a host, vm, instance, segment, subnet, group, site, public IP or endpoint)",
+    ok: |k| {
+        matches!(
+            k,
+            DeclKind::Site(_)
+                | DeclKind::Segment
+                | DeclKind::Subnet
+                | DeclKind::Vm
+                | DeclKind::Instance
+                | DeclKind::Host
+                | DeclKind::Group
+                | DeclKind::PublicIp
+                | DeclKind::ElasticIp
+                | DeclKind::Endpoint
+        )
+    },
+};
+const ROUTE_TARGET: Want = Want {
+    what: "a route target (an internet gateway, NAT gateway, NAT instance, connection or endpoint)",
+    ok: |k| {
+        matches!(
+            k,
+            DeclKind::InternetGateway
+                | DeclKind::NatGateway
+                | DeclKind::Instance
+                | DeclKind::Connection(_)
+                | DeclKind::Endpoint
+        )
+    },
+};
+const TGW_TARGET: Want = Want {
+    what: "an attached site or connection",
+    ok: |k| matches!(k, DeclKind::Site(_) | DeclKind::Connection(_)),
+};
+const EIP_TARGET: Want = Want {
+    what: "an instance or NAT gateway",
+    ok: |k| matches!(k, DeclKind::Instance | DeclKind::NatGateway),
+};
+const INSTANCE: Want = Want {
+    what: "an instance",
+    ok: |k| k == DeclKind::Instance,
+};
+const NLB: Want = Want {
+    what: "an nlb",
+    ok: |k| k == DeclKind::Nlb,
+};
+const ENDPOINT_SERVICE: Want = Want {
+    what: "an endpoint service",
+    ok: |k| k == DeclKind::EndpointService,
+};
+const SERVICE: Want = Want {
+    what: "a service",
+    ok: |k| k == DeclKind::Service,
+};
+const VPN: Want = Want {
+    what: "a vpn",
+    ok: |k| k == DeclKind::Connection(ConnKind::Vpn),
+};
+const CONNECTION: Want = Want {
+    what: "a connection",
+    ok: |k| matches!(k, DeclKind::Connection(_)),
+};
+const EGRESS_VIA: Want = Want {
+    what: "a connection, gateway, NAT instance or site",
+    ok: |k| {
+        matches!(
+            k,
+            DeclKind::Connection(_)
+                | DeclKind::InternetGateway
+                | DeclKind::NatGateway
+                | DeclKind::VnetGateway
+                | DeclKind::Instance
+                | DeclKind::Site(_)
+        )
+    },
+};
+
+fn decl(name: &ast::Name, span: Span) -> Decl {
+    Decl {
+        name: name.text.clone(),
+        name_span: name.span,
+        span,
+        implicit: false,
+    }
+}
+
+fn next_id<T>(v: &[T]) -> u32 {
+    v.len() as u32
+}
+
+impl<'a> Lowerer<'a> {
+    // ---------------------------------------------------------------- declare
+
+    fn declare(&mut self, scope: ScopeId, name: &ast::Name, kind: DeclKind, entity: Option<Entity>) {
+        let site = match scope {
+            ScopeId::Site(s) => Some(s),
+            ScopeId::Top => None,
+        };
+        let sym = Symbol {
+            kind,
+            entity,
+            name_span: name.span,
+            site,
+        };
+        if let Err((first, first_kind)) = self.scopes.declare(scope, &name.text, sym) {
+            let where_ = match site {
+                Some(s) => format!("in `{}`", self.model.sites[s.index()].decl.name),
+                None => "at top level".to_string(),
+            };
+            self.diags.push(
+                Diagnostic::new(
+                    Code::NP003,
+                    format!("`{}` is declared twice {where_}", name.text),
+                    name.span,
+                    format!("second declaration, as {}", kind.article_noun()),
+                )
+                .with_label(first, format!("first declared here, as {}", first_kind.article_noun()))
+                .with_help("names must be unique within their scope: rename one of them, or delete the copy"),
+            );
+        }
+    }
+
+    fn declare_items(&mut self, items: &'a [Item]) {
+        for item in items {
+            match item {
+                Item::Site(site) => self.declare_site(site),
+                Item::Service(s) => {
+                    let id = ServiceId(next_id(&self.model.services));
+                    if services::builtin(&s.name.text).is_some() {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::NP003,
+                                format!("`{}` is a built-in service and cannot be redeclared", s.name.text),
+                                s.name.span,
+                                "redeclares a built-in service",
+                            )
+                            .with_help("give the service another name, or use the built-in one as it is"),
+                        );
+                    } else {
+                        self.declare(ScopeId::Top, &s.name, DeclKind::Service, Some(Entity::Service(id)));
+                    }
+                    self.model.services.push(Service {
+                        decl: decl(&s.name, s.span),
+                        set: ServiceSet::any(s.services.span),
+                    });
+                    self.service_state.push((ServiceState::Unresolved, Some(s)));
+                }
+                Item::Connection(c) => {
+                    let id = ConnectionId(next_id(&self.model.connections));
+                    self.declare(ScopeId::Top, &c.name, DeclKind::Connection(c.kind), Some(Entity::Connection(id)));
+                    self.model.connections.push(Connection {
+                        decl: decl(&c.name, c.span),
+                        kind: c.kind,
+                        ends: Vec::new(),
+                        vpn_mode: match c.kind {
+                            ConnKind::Vpn => Some(c.vpn_mode.as_ref().map_or(VpnMode::RouteBased, |m| m.value)),
+                            _ => None,
+                        },
+                        advertise: Vec::new(),
+                        local: None,
+                        remote: None,
+                        extend: Vec::new(),
+                        attach: Vec::new(),
+                        routes: Vec::new(),
+                    });
+                    self.pending.push(Pending::Connection(id, c));
+                }
+                Item::Expect(e) => self.pending.push(Pending::Expect(e)),
+                Item::Broken(b) => self.declare(ScopeId::Top, &b.name, b.kind, None),
+            }
+        }
+    }
+
+    fn new_site(&mut self, name: String, name_span: Span, site: &ast::Site) -> SiteId {
+        let id = SiteId(next_id(&self.model.sites));
+        self.scopes.add_site_scope(&name);
+        self.model.sites.push(Site {
+            decl: Decl {
+                name,
+                name_span,
+                span: site.span,
+                implicit: false,
+            },
+            kind: site.kind,
+            header_span: site.header_span,
+            prefixes: site.prefixes.clone(),
+            subnets: Vec::new(),
+            hosts: Vec::new(),
+            management: Vec::new(),
+            default_snat: DefaultSnat::Implicit,
+            connected_vpc: None,
+            internet_egress: None,
+            main_route_table: None,
+            default_sg: None,
+            default_acl: None,
+            firewalls: Vec::new(),
+            nat_rules: Vec::new(),
+            gateways: Vec::new(),
+            descriptions: Vec::new(),
+        });
+        id
+    }
+
+    fn declare_site(&mut self, site: &'a ast::Site) {
+        let id = match (&site.name, site.kind) {
+            (None, _) | (_, SiteKind::Internet) => match self.internet {
+                Some(id) => id,
+                None => {
+                    let span = Span::new(site.header_span.start as usize, site.header_span.start as usize + 8);
+                    let id = self.new_site("internet".into(), span, site);
+                    self.internet = Some(id);
+                    id
+                }
+            },
+            (Some(name), kind) => {
+                let id = SiteId(next_id(&self.model.sites));
+                self.declare(ScopeId::Top, name, DeclKind::Site(kind), Some(Entity::Site(id)));
+                self.new_site(name.text.clone(), name.span, site)
+            }
+        };
+        for stmt in &site.body {
+            self.declare_stmt(id, site.kind, stmt);
+        }
+    }
+
+    fn declare_stmt(&mut self, site: SiteId, kind: SiteKind, stmt: &'a Stmt) {
+        let scope = ScopeId::Site(site);
+        match stmt {
+            Stmt::Management(p) => self.model.sites[site.index()].management.push(p.clone()),
+            Stmt::Segment(s) => {
+                let sk = if kind == SiteKind::Sddc { SubnetKind::NsxSegment } else { SubnetKind::OnpremSegment };
+                self.add_subnet(site, scope, &s.name, s.span, s.prefix.clone(), sk, DeclKind::Segment);
+            }
+            Stmt::Subnet(s) => {
+                let sk = if kind == SiteKind::VmNetwork { SubnetKind::VnetSubnet } else { SubnetKind::VpcSubnet };
+                let id = self.add_subnet(site, scope, &s.name, s.span, s.prefix.clone(), sk, DeclKind::Subnet);
+                self.pending.push(Pending::Subnet(id, s));
+            }
+            Stmt::Host(h) => {
+                let id = HostId(next_id(&self.model.hosts));
+                let (hk, dk) = match (h.keyword, kind) {
+                    (ast::HostKeyword::Instance, _) => (HostKind::Instance, DeclKind::Instance),
+                    (ast::HostKeyword::Vm, _) => (HostKind::Vm, DeclKind::Vm),
+                    (ast::HostKeyword::Host, SiteKind::Internet) => (HostKind::InternetHost, DeclKind::Host),
+                    (ast::HostKeyword::Host, _) => (HostKind::OnpremHost, DeclKind::Host),
+                };
+                self.declare(scope, &h.name, dk, Some(Entity::Host(id)));
+                self.model.hosts.push(Host {
+                    decl: decl(&h.name, h.span),
+                    site,
+                    kind: hk,
+                    addr: h.addr.clone(),
+                    subnet: None,
+                    sgs: Vec::new(),
+                    public: h.public.as_ref().map(|p| HostPublic {
+                        kind: p.kind,
+                        addr: p.addr.value,
+                        span: p.span,
+                    }),
+                    source_dest_check: h.source_dest_check_off.is_none(),
+                    hyperv_host: h.hyperv_host.as_ref().map(|n| Spanned::new(n.text.clone(), n.span)),
+                });
+                self.model.sites[site.index()].hosts.push(id);
+                self.pending.push(Pending::Host(id, h));
+            }
+            Stmt::Group(g) => {
+                let id = GroupId(next_id(&self.model.groups));
+                self.declare(scope, &g.name, DeclKind::Group, Some(Entity::Group(id)));
+                self.model.groups.push(Group {
+                    decl: decl(&g.name, g.span),
+                    site,
+                    members: AddrExpr { terms: Vec::new(), span: g.members.span },
+                });
+                self.pending.push(Pending::Group(id, g));
+            }
+            Stmt::PublicIp(p) => {
+                let id = PublicIpId(next_id(&self.model.public_ips));
+                self.declare(scope, &p.name, DeclKind::PublicIp, Some(Entity::PublicIp(id)));
+                self.model.public_ips.push(PublicIp {
+                    decl: decl(&p.name, p.span),
+                    site,
+                    kind: PublicIpKind::Sddc,
+                    addr: p.addr.clone(),
+                    target: None,
+                });
+            }
+            Stmt::ElasticIp(e) => {
+                let id = PublicIpId(next_id(&self.model.public_ips));
+                self.declare(scope, &e.name, DeclKind::ElasticIp, Some(Entity::PublicIp(id)));
+                self.model.public_ips.push(PublicIp {
+                    decl: decl(&e.name, e.span),
+                    site,
+                    kind: PublicIpKind::Elastic,
+                    addr: e.addr.clone(),
+                    target: None,
+                });
+                self.pending.push(Pending::ElasticIp(id, e));
+            }
+            Stmt::DefaultSnat(d) => {
+                self.model.sites[site.index()].default_snat = match &d.value {
+                    ast::DefaultSnatValue::Addr(a) => DefaultSnat::Addr(a.value, a.span),
+                    ast::DefaultSnatValue::Off(s) => DefaultSnat::Off(*s),
+                };
+            }
+            Stmt::Nat(n) => {
+                let id = NatRuleId(next_id(&self.model.nat_rules));
+                self.declare(scope, &n.name, DeclKind::NatRule, Some(Entity::NatRule(id)));
+                self.model.nat_rules.push(NatRule {
+                    decl: decl(&n.name, n.span),
+                    site,
+                    kind: n.kind.value,
+                    internal: AddrExpr { terms: Vec::new(), span: n.internal.span },
+                    external: None,
+                    services: None,
+                    translated_port: n.translated_port.clone(),
+                    firewall_match: n.firewall_match.as_ref().map_or(FirewallMatch::Internal, |m| m.value),
+                    firewall_match_span: n.firewall_match.as_ref().map(|m| m.span),
+                });
+                self.model.sites[site.index()].nat_rules.push(id);
+                self.pending.push(Pending::Nat(id, n));
+            }
+            Stmt::ConnectedVpc(c) => self.pending.push(Pending::ConnectedVpc(site, c)),
+            Stmt::Firewall(f) => {
+                let id = FirewallId(next_id(&self.model.firewalls));
+                self.declare(scope, &f.name, DeclKind::Firewall, Some(Entity::Firewall(id)));
+                let fk = match (kind, f.name.text.as_str()) {
+                    (SiteKind::Sddc, "mgw") => FirewallKind::Mgw,
+                    (SiteKind::Sddc, _) => FirewallKind::Cgw,
+                    _ => FirewallKind::Edge,
+                };
+                self.model.firewalls.push(Firewall {
+                    decl: decl(&f.name, f.span),
+                    site,
+                    kind: fk,
+                    rules: Vec::new(),
+                });
+                self.model.sites[site.index()].firewalls.push(id);
+                self.pending.push(Pending::Firewall(id, f));
+            }
+            Stmt::InternetGateway(name, span) => {
+                self.add_gateway(site, scope, name, *span, GatewayKind::InternetGateway, DeclKind::InternetGateway);
+            }
+            Stmt::RouteTable(rt) => {
+                let id = RouteTableId(next_id(&self.model.route_tables));
+                self.declare(scope, &rt.name, DeclKind::RouteTable, Some(Entity::RouteTable(id)));
+                self.model.route_tables.push(RouteTable {
+                    decl: decl(&rt.name, rt.span),
+                    site,
+                    main: rt.main.is_some(),
+                    routes: Vec::new(),
+                });
+                if let Some(main_span) = rt.main {
+                    match self.model.sites[site.index()].main_route_table {
+                        Some(first) => {
+                            let first = &self.model.route_tables[first.index()].decl;
+                            let d = Diagnostic::new(
+                                Code::NP003,
+                                format!(
+                                    "vpc `{}` has two main route tables, `{}` and `{}`",
+                                    self.model.sites[site.index()].decl.name, first.name, rt.name.text
+                                ),
+                                main_span,
+                                "second `main`",
+                            )
+                            .with_label(first.name_span, "already the main route table")
+                            .with_help("a VPC has exactly one main route table: remove `main` from one of them");
+                            self.diags.push(d);
+                        }
+                        None => self.model.sites[site.index()].main_route_table = Some(id),
+                    }
+                }
+                self.pending.push(Pending::RouteTable(id, rt));
+            }
+            Stmt::NatGateway(n) => {
+                let elastic_ip = match &n.kind {
+                    ast::NatGatewayKind::Public(a) => Some(a.clone()),
+                    ast::NatGatewayKind::Private(_) => None,
+                };
+                let id = self.add_gateway(
+                    site,
+                    scope,
+                    &n.name,
+                    n.span,
+                    GatewayKind::NatGateway { subnet: None, elastic_ip },
+                    DeclKind::NatGateway,
+                );
+                self.pending.push(Pending::NatGateway(id, n));
+            }
+            Stmt::SecurityGroup(sg) => {
+                let id = SgId(next_id(&self.model.security_groups));
+                self.declare(scope, &sg.name, DeclKind::SecurityGroup, Some(Entity::SecurityGroup(id)));
+                self.model.security_groups.push(SecurityGroup {
+                    decl: decl(&sg.name, sg.span),
+                    site,
+                    inbound: Vec::new(),
+                    outbound: Vec::new(),
+                });
+                if sg.name.text == "default" && self.model.sites[site.index()].default_sg.is_none() {
+                    self.model.sites[site.index()].default_sg = Some(id);
+                }
+                self.pending.push(Pending::SecurityGroup(id, sg));
+            }
+            Stmt::NetworkAcl(acl) => {
+                let id = AclId(next_id(&self.model.acls));
+                self.declare(scope, &acl.name, DeclKind::NetworkAcl, Some(Entity::NetworkAcl(id)));
+                self.model.acls.push(NetworkAcl {
+                    decl: decl(&acl.name, acl.span),
+                    site,
+                    inbound: Vec::new(),
+                    outbound: Vec::new(),
+                });
+                self.pending.push(Pending::Acl(id, acl));
+            }
+            Stmt::Nlb(n) => {
+                let id = NlbId(next_id(&self.model.nlbs));
+                self.declare(scope, &n.name, DeclKind::Nlb, Some(Entity::Nlb(id)));
+                self.model.nlbs.push(Nlb {
+                    decl: decl(&n.name, n.span),
+                    site,
+                    scheme: n.scheme.value,
+                    subnets: Vec::new(),
+                    listeners: Vec::new(),
+                });
+                self.pending.push(Pending::Nlb(id, n));
+            }
+            Stmt::EndpointService(es) => {
+                let id = EndpointServiceId(next_id(&self.model.endpoint_services));
+                self.declare(scope, &es.name, DeclKind::EndpointService, Some(Entity::EndpointService(id)));
+                self.model.endpoint_services.push(EndpointService {
+                    decl: decl(&es.name, es.span),
+                    site,
+                    nlb: None,
+                    acceptance: es.acceptance.as_ref().map_or(Acceptance::Required, |a| a.value),
+                    acceptance_span: es.acceptance.as_ref().map(|a| a.span),
+                });
+                self.pending.push(Pending::EndpointService(id, es));
+            }
+            Stmt::Endpoint(ep) => {
+                let id = EndpointId(next_id(&self.model.endpoints));
+                self.declare(scope, &ep.name, DeclKind::Endpoint, Some(Entity::Endpoint(id)));
+                self.model.endpoints.push(Endpoint {
+                    decl: decl(&ep.name, ep.span),
+                    site,
+                    service: None,
+                    subnet: None,
+                    addr: ep.addr.clone(),
+                    sgs: Vec::new(),
+                });
+                self.pending.push(Pending::Endpoint(id, ep));
+            }
+            Stmt::VnetGateway(g) => {
+                let id = self.add_gateway(
+                    site,
+                    scope,
+                    &g.name,
+                    g.span,
+                    GatewayKind::Vnet {
+                        mode: g.mode.value,
+                        external_ip: g.external_ip.clone(),
+                        subnet: None,
+                        hyperv_host: g.hyperv_host.as_ref().map(|n| Spanned::new(n.text.clone(), n.span)),
+                    },
+                    DeclKind::VnetGateway,
+                );
+                self.pending.push(Pending::VnetGateway(id, g));
+            }
+            Stmt::InternetEgress(addr, _) => {
+                self.model.sites[site.index()].internet_egress = Some(addr.clone());
+            }
+            Stmt::Description(text, _) => self.model.sites[site.index()].descriptions.push(text.clone()),
+            Stmt::Broken(b) => self.declare(scope, &b.name, b.kind, None),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_subnet(
+        &mut self,
+        site: SiteId,
+        scope: ScopeId,
+        name: &ast::Name,
+        span: Span,
+        prefix: Spanned<IpNet>,
+        kind: SubnetKind,
+        dk: DeclKind,
+    ) -> SubnetId {
+        let id = SubnetId(next_id(&self.model.subnets));
+        self.declare(scope, name, dk, Some(Entity::Subnet(id)));
+        self.model.subnets.push(Subnet {
+            decl: decl(name, span),
+            site,
+            kind,
+            prefix,
+            route_table: None,
+            acl: None,
+            extended_by: None,
+        });
+        self.model.sites[site.index()].subnets.push(id);
+        id
+    }
+
+    fn add_gateway(
+        &mut self,
+        site: SiteId,
+        scope: ScopeId,
+        name: &ast::Name,
+        span: Span,
+        kind: GatewayKind,
+        dk: DeclKind,
+    ) -> GatewayId {
+        let id = GatewayId(next_id(&self.model.gateways));
+        self.declare(scope, name, dk, Some(Entity::Gateway(id)));
+        self.model.gateways.push(Gateway {
+            decl: decl(name, span),
+            site,
+            kind,
+        });
+        self.model.sites[site.index()].gateways.push(id);
+        id
+    }
+
+    // --------------------------------------------------------------- defaults
+
+    /// Adds, for every VPC, what AWS creates with it: the default security
+    /// group (unless declared), the default network ACL and, unless a table
+    /// is marked `main`, an empty main route table.
+    fn apply_defaults(&mut self) {
+        for i in 0..self.model.sites.len() {
+            let site = SiteId(i as u32);
+            if self.model.sites[i].kind != SiteKind::Vpc {
+                continue;
+            }
+            let header = self.model.sites[i].header_span;
+            let implicit = |name: &str| Decl {
+                name: name.to_string(),
+                name_span: header,
+                span: header,
+                implicit: true,
+            };
+            if self.model.sites[i].default_sg.is_none() {
+                let id = SgId(next_id(&self.model.security_groups));
+                let any = ServiceSet::any(header);
+                self.model.security_groups.push(SecurityGroup {
+                    decl: implicit("default"),
+                    site,
+                    inbound: vec![SgRule {
+                        services: any.clone(),
+                        peers: AddrExpr::single(AddrTerm::Sg(id), header),
+                        span: header,
+                        implicit: true,
+                    }],
+                    outbound: vec![allow_all_outbound(header)],
+                });
+                self.model.sites[i].default_sg = Some(id);
+                // Declared only when the name is free: a subnet called
+                // `default` keeps its name, and the group stays reachable
+                // through `Site::default_sg`.
+                if self.scopes.get(ScopeId::Site(site), "default").is_none() {
+                    let name = ast::Name {
+                        text: "default".into(),
+                        span: header,
+                    };
+                    self.declare(ScopeId::Site(site), &name, DeclKind::SecurityGroup, Some(Entity::SecurityGroup(id)));
+                }
+            }
+            let acl = AclId(next_id(&self.model.acls));
+            let allow_all = |peer: &str| AclRule {
+                number: if peer == "0.0.0.0/0" { 100 } else { 101 },
+                action: AclAction::Allow,
+                services: ServiceSet::any(header),
+                peer: AddrExpr::single(AddrTerm::Net(peer.parse().unwrap_or_default()), header),
+                span: header,
+                implicit: true,
+            };
+            self.model.acls.push(NetworkAcl {
+                decl: implicit("default"),
+                site,
+                inbound: vec![allow_all("0.0.0.0/0"), allow_all("::/0")],
+                outbound: vec![allow_all("0.0.0.0/0"), allow_all("::/0")],
+            });
+            self.model.sites[i].default_acl = Some(acl);
+            if self.model.sites[i].main_route_table.is_none() {
+                let id = RouteTableId(next_id(&self.model.route_tables));
+                self.model.route_tables.push(RouteTable {
+                    decl: implicit("main"),
+                    site,
+                    main: true,
+                    routes: Vec::new(),
+                });
+                self.model.sites[i].main_route_table = Some(id);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- resolve
+
+    fn resolve(&mut self, name: &ast::Name, from: Option<SiteId>, want: Want) -> Option<Entity> {
+        match self.scopes.resolve(&name.text, name.span, from, want) {
+            Ok(Resolved::Found(e)) => Some(e),
+            Ok(Resolved::Broken) => None,
+            Err(d) => {
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    /// Resolves a reference that must also belong to `site` (a VM's segment,
+    /// an instance's security groups).
+    fn resolve_local(&mut self, name: &ast::Name, site: SiteId, want: Want) -> Option<Entity> {
+        let e = self.resolve(name, Some(site), want)?;
+        let owner = self.model.site_of(e)?;
+        if owner == site {
+            return Some(e);
+        }
+        let here = &self.model.sites[site.index()].decl.name;
+        let there = &self.model.sites[owner.index()].decl.name;
+        let d = Diagnostic::new(
+            Code::NP006,
+            format!("`{}` belongs to `{there}`, not to `{here}`", name.text),
+            name.span,
+            format!("{} of another site", want.what.trim_start_matches("a ").trim_start_matches("an ")),
+        )
+        .with_label(self.model.decl(e).name_span, format!("declared in `{there}`"))
+        .with_help(format!("name {} declared in `{here}`", want.what));
+        self.diags.push(d);
+        None
+    }
+
+    fn resolve_pending(&mut self) {
+        for i in 0..self.service_state.len() {
+            self.resolve_service(ServiceId(i as u32));
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for p in pending {
+            match p {
+                Pending::Subnet(id, s) => self.lower_subnet(id, s),
+                Pending::Host(id, h) => self.lower_host(id, h),
+                Pending::Group(id, g) => {
+                    let site = self.model.groups[id.index()].site;
+                    let members = self.addr_expr(&g.members, Some(site));
+                    self.model.groups[id.index()].members = members;
+                }
+                Pending::ElasticIp(id, e) => {
+                    let site = self.model.public_ips[id.index()].site;
+                    if let Some(t) = &e.target {
+                        if let Some(ent) = self.resolve_local(t, site, EIP_TARGET) {
+                            self.model.public_ips[id.index()].target = Some(Spanned::new(ent, t.span));
+                        }
+                    }
+                }
+                Pending::Nat(id, n) => self.lower_nat(id, n),
+                Pending::ConnectedVpc(site, c) => {
+                    if let Some(Entity::Site(vpc)) = self.resolve(&c.vpc, None, VPC) {
+                        let subnet = match &c.subnet {
+                            Some(s) => match self.resolve(s, Some(vpc), SUBNET) {
+                                Some(Entity::Subnet(sub)) if self.model.subnets[sub.index()].site == vpc => Some(sub),
+                                Some(_) => {
+                                    self.diags.push(
+                                        Diagnostic::new(
+                                            Code::NP006,
+                                            format!("subnet `{}` is not in vpc `{}`", s.text, c.vpc.text),
+                                            s.span,
+                                            "subnet of another vpc",
+                                        )
+                                        .with_help("the SDDC's ENIs sit in a subnet of the connected VPC itself"),
+                                    );
+                                    None
+                                }
+                                None => None,
+                            },
+                            None => None,
+                        };
+                        self.model.sites[site.index()].connected_vpc = Some(ConnectedVpc { vpc, subnet, span: c.span });
+                    }
+                }
+                Pending::Firewall(id, f) => self.lower_firewall(id, f),
+                Pending::RouteTable(id, rt) => self.lower_route_table(id, rt),
+                Pending::NatGateway(id, n) => {
+                    let site = self.model.gateways[id.index()].site;
+                    let sub = self.subnet_ref(&n.subnet, site);
+                    if let GatewayKind::NatGateway { subnet, .. } = &mut self.model.gateways[id.index()].kind {
+                        *subnet = sub;
+                    }
+                }
+                Pending::SecurityGroup(id, sg) => self.lower_security_group(id, sg),
+                Pending::Acl(id, acl) => self.lower_acl(id, acl),
+                Pending::Nlb(id, n) => self.lower_nlb(id, n),
+                Pending::EndpointService(id, es) => {
+                    let site = self.model.endpoint_services[id.index()].site;
+                    if let Some(Entity::Nlb(nlb)) = self.resolve_local(&es.nlb, site, NLB) {
+                        self.model.endpoint_services[id.index()].nlb = Some(nlb);
+                    }
+                }
+                Pending::Endpoint(id, ep) => {
+                    let site = self.model.endpoints[id.index()].site;
+                    if let Some(Entity::EndpointService(svc)) = self.resolve(&ep.service, Some(site), ENDPOINT_SERVICE) {
+                        self.model.endpoints[id.index()].service = Some(svc);
+                    }
+                    let subnet = self.subnet_ref(&ep.subnet, site);
+                    self.model.endpoints[id.index()].subnet = subnet;
+                    let sgs = self.sg_list(ep.sgs.as_deref(), site);
+                    self.model.endpoints[id.index()].sgs = sgs;
+                }
+                Pending::VnetGateway(id, g) => {
+                    let site = self.model.gateways[id.index()].site;
+                    let sub = g.subnet.as_ref().and_then(|s| self.subnet_ref(s, site));
+                    if let GatewayKind::Vnet { subnet, .. } = &mut self.model.gateways[id.index()].kind {
+                        *subnet = sub;
+                    }
+                }
+                Pending::Connection(id, c) => self.lower_connection(id, c),
+                Pending::Expect(e) => self.lower_expect(e),
+            }
+        }
+    }
+
+    /// A subnet (vpc, vmnetwork) or segment (sddc, onprem) of `site`.
+    fn subnet_ref(&mut self, name: &ast::Name, site: SiteId) -> Option<SubnetId> {
+        let want = match self.model.sites[site.index()].kind {
+            SiteKind::Sddc | SiteKind::Onprem => SEGMENT,
+            _ => SUBNET,
+        };
+        match self.resolve_local(name, site, want)? {
+            Entity::Subnet(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn lower_subnet(&mut self, id: SubnetId, s: &ast::SubnetStmt) {
+        let site = self.model.subnets[id.index()].site;
+        if let Some(rt) = &s.route_table {
+            if let Some(Entity::RouteTable(t)) = self.resolve_local(rt, site, ROUTE_TABLE) {
+                self.model.subnets[id.index()].route_table = Some(t);
+            }
+        }
+        if let Some(acl) = &s.acl {
+            if let Some(Entity::NetworkAcl(a)) = self.resolve_local(acl, site, NETWORK_ACL) {
+                self.model.subnets[id.index()].acl = Some(a);
+            }
+        }
+        let site = &self.model.sites[site.index()];
+        let sub = &mut self.model.subnets[id.index()];
+        if sub.kind == SubnetKind::VpcSubnet {
+            sub.route_table = sub.route_table.or(site.main_route_table);
+            sub.acl = sub.acl.or(site.default_acl);
+        }
+    }
+
+    fn lower_host(&mut self, id: HostId, h: &ast::HostStmt) {
+        let site = self.model.hosts[id.index()].site;
+        if let Some(s) = &h.subnet {
+            self.model.hosts[id.index()].subnet = self.subnet_ref(s, site);
+        }
+        if self.model.hosts[id.index()].kind == HostKind::Instance {
+            let sgs = self.sg_list(h.sgs.as_deref(), site);
+            self.model.hosts[id.index()].sgs = sgs;
+        }
+    }
+
+    /// Resolves an `sg [...]` clause; without one, the VPC's default group.
+    fn sg_list(&mut self, names: Option<&[ast::Name]>, site: SiteId) -> Vec<Spanned<SgId>> {
+        match names {
+            Some(names) => names
+                .iter()
+                .filter_map(|n| match self.resolve_local(n, site, SECURITY_GROUP)? {
+                    Entity::SecurityGroup(sg) => Some(Spanned::new(sg, n.span)),
+                    _ => None,
+                })
+                .collect(),
+            None => {
+                let site = &self.model.sites[site.index()];
+                site.default_sg
+                    .map(|sg| Spanned::new(sg, site.header_span))
+                    .into_iter()
+                    .collect()
+            }
+        }
+    }
+
+    fn lower_nat(&mut self, id: NatRuleId, n: &ast::NatStmt) {
+        let site = self.model.nat_rules[id.index()].site;
+        let internal = self.addr_expr(&n.internal, Some(site));
+        let external = n.external.as_ref().map(|e| self.addr_expr(e, Some(site)));
+        let services = n.service.as_ref().map(|s| self.service_set(s));
+        let rule = &mut self.model.nat_rules[id.index()];
+        rule.internal = internal;
+        rule.external = external;
+        rule.services = services;
+    }
+
+    fn lower_firewall(&mut self, id: FirewallId, f: &ast::FirewallStmt) {
+        let site = self.model.firewalls[id.index()].site;
+        let site_kind = self.model.sites[site.index()].kind;
+        let mut names: HashMap<&str, Span> = HashMap::new();
+        let mut rules = Vec::with_capacity(f.rules.len());
+        for item in &f.rules {
+            let r = match item {
+                ast::RuleItem::Rule(r) => r,
+                ast::RuleItem::Broken(b) => {
+                    names.entry(b.name.text.as_str()).or_insert(b.name.span);
+                    continue;
+                }
+            };
+            if let Some(&first) = names.get(r.name.text.as_str()) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::NP003,
+                        format!("rule `{}` is declared twice in firewall `{}`", r.name.text, f.name.text),
+                        r.name.span,
+                        "second rule with this name",
+                    )
+                    .with_label(first, "first declared here")
+                    .with_help("rule names must be unique within a firewall: rename one of them"),
+                );
+            } else {
+                names.insert(&r.name.text, r.name.span);
+            }
+            let from = self.addr_expr(&r.from, Some(site));
+            let to = self.addr_expr(&r.to, Some(site));
+            let services = match &r.service {
+                Some(s) => self.service_set(s),
+                None => ServiceSet::any(r.span),
+            };
+            let applied_to = match &r.applied_to {
+                Some(list) => list.iter().filter_map(|n| self.uplink(n, site, site_kind)).collect(),
+                None => vec![Spanned::new(Uplink::AllUplinks, r.span)],
+            };
+            rules.push(FirewallRule {
+                decl: decl(&r.name, r.span),
+                action: r.action.clone(),
+                from,
+                to,
+                services,
+                applied_to,
+                log: r.log.is_some(),
+            });
+        }
+        self.model.firewalls[id.index()].rules = rules;
+    }
+
+    fn uplink(&mut self, n: &ast::Name, site: SiteId, kind: SiteKind) -> Option<Spanned<Uplink>> {
+        let keyword = match (n.text.as_str(), kind) {
+            ("all-uplinks", _) => Some(Uplink::AllUplinks),
+            ("internet", _) => Some(Uplink::Internet),
+            ("vpc", SiteKind::Sddc) => Some(Uplink::Vpc),
+            ("direct-connect", SiteKind::Sddc) => Some(Uplink::DirectConnect),
+            ("vpn", SiteKind::Sddc) => Some(Uplink::Vpn),
+            _ => None,
+        };
+        if let Some(u) = keyword {
+            return Some(Spanned::new(u, n.span));
+        }
+        let want = if kind == SiteKind::Sddc { VPN } else { CONNECTION };
+        match self.resolve(n, Some(site), want)? {
+            Entity::Connection(c) => Some(Spanned::new(Uplink::Connection(c), n.span)),
+            _ => None,
+        }
+    }
+
+    fn lower_route_table(&mut self, id: RouteTableId, rt: &ast::RouteTableStmt) {
+        let site = self.model.route_tables[id.index()].site;
+        let mut seen: HashMap<IpNet, Span> = HashMap::new();
+        let mut routes = Vec::new();
+        for item in &rt.routes {
+            let ast::RouteItem::Route(r) = item else { continue };
+            if let Some(&first) = seen.get(&r.prefix.value) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::NP003,
+                        format!("route table `{}` has two routes for `{}`", rt.name.text, r.prefix.value),
+                        r.prefix.span,
+                        "second route for this prefix",
+                    )
+                    .with_label(first, "first route for it")
+                    .with_help("a route table holds one route per destination: delete one, or change its prefix"),
+                );
+                continue;
+            }
+            seen.insert(r.prefix.value, r.prefix.span);
+            if let Some(target) = self.route_target(&r.target, site) {
+                routes.push(Route {
+                    prefix: r.prefix.value,
+                    target,
+                    origin: RouteOrigin::Static,
+                    span: r.span,
+                });
+            }
+        }
+        self.model.route_tables[id.index()].routes = routes;
+    }
+
+    fn route_target(&mut self, n: &ast::Name, site: SiteId) -> Option<RouteTarget> {
+        let fits = |s: &Scopes| s.get(ScopeId::Site(site), &n.text).is_some_and(|sym| (ROUTE_TARGET.ok)(sym.kind));
+        match n.text.as_str() {
+            "local" if !fits(&self.scopes) => return Some(RouteTarget::Local),
+            "sddc" if !fits(&self.scopes) => return Some(RouteTarget::Sddc),
+            _ => {}
+        }
+        Some(match self.resolve(n, Some(site), ROUTE_TARGET)? {
+            Entity::Gateway(g) => RouteTarget::Gateway(g),
+            Entity::Host(h) => RouteTarget::Host(h),
+            Entity::Connection(c) => RouteTarget::Connection(c),
+            Entity::Endpoint(e) => RouteTarget::Endpoint(e),
+            _ => return None,
+        })
+    }
+
+    fn lower_security_group(&mut self, id: SgId, sg: &ast::SecurityGroupStmt) {
+        let site = self.model.security_groups[id.index()].site;
+        let (mut inbound, mut outbound) = (Vec::new(), Vec::new());
+        for item in &sg.rules {
+            let ast::SgRuleItem::Rule(r) = item else { continue };
+            let rule = SgRule {
+                services: self.service_set(&r.services),
+                peers: self.addr_expr(&r.peers, Some(site)),
+                span: r.span,
+                implicit: false,
+            };
+            match r.direction.value {
+                ast::Direction::Inbound => inbound.push(rule),
+                ast::Direction::Outbound => outbound.push(rule),
+            }
+        }
+        // A group created without outbound rules gets AWS's creation default.
+        let has_outbound = sg
+            .rules
+            .iter()
+            .any(|r| matches!(r, ast::SgRuleItem::Rule(r) if r.direction.value == ast::Direction::Outbound));
+        if !has_outbound {
+            outbound.push(allow_all_outbound(sg.name.span));
+        }
+        let group = &mut self.model.security_groups[id.index()];
+        group.inbound = inbound;
+        group.outbound = outbound;
+    }
+
+    fn lower_acl(&mut self, id: AclId, acl: &ast::NetworkAclStmt) {
+        let site = self.model.acls[id.index()].site;
+        let mut seen: HashMap<(bool, u32), Span> = HashMap::new();
+        let (mut inbound, mut outbound) = (Vec::new(), Vec::new());
+        for item in &acl.rules {
+            let ast::AclRuleItem::Rule(r) = item else { continue };
+            let inb = r.direction.value == ast::Direction::Inbound;
+            if let Some(&first) = seen.get(&(inb, r.number.value)) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::NP003,
+                        format!(
+                            "network ACL `{}` has two {} rules numbered {}",
+                            acl.name.text,
+                            direction_word(r.direction.value),
+                            r.number.value
+                        ),
+                        r.number.span,
+                        "second rule with this number",
+                    )
+                    .with_label(first, "first rule with it")
+                    .with_help("rule numbers order the rules and must be unique per direction: renumber one"),
+                );
+                continue;
+            }
+            seen.insert((inb, r.number.value), r.number.span);
+            let rule = AclRule {
+                number: r.number.value,
+                action: r.action.value,
+                services: self.service_set(&r.services),
+                peer: self.addr_expr(&r.peer, Some(site)),
+                span: r.span,
+                implicit: false,
+            };
+            if inb {
+                inbound.push(rule);
+            } else {
+                outbound.push(rule);
+            }
+        }
+        inbound.sort_by_key(|r| r.number);
+        outbound.sort_by_key(|r| r.number);
+        let a = &mut self.model.acls[id.index()];
+        a.inbound = inbound;
+        a.outbound = outbound;
+    }
+
+    fn lower_nlb(&mut self, id: NlbId, n: &ast::NlbStmt) {
+        let site = self.model.nlbs[id.index()].site;
+        let subnets = n
+            .subnets
+            .iter()
+            .filter_map(|s| self.subnet_ref(s, site).map(|x| Spanned::new(x, s.span)))
+            .collect();
+        let mut listeners = Vec::new();
+        for item in &n.listeners {
+            let ast::ListenerItem::Listener(l) = item else { continue };
+            let targets = l
+                .targets
+                .iter()
+                .filter_map(|t| match self.resolve_local(t, site, INSTANCE)? {
+                    Entity::Host(h) => Some(Spanned::new(h, t.span)),
+                    _ => None,
+                })
+                .collect();
+            listeners.push(Listener {
+                services: self.service_set(&l.service),
+                targets,
+                target_type: l.target_type.as_ref().map_or(TargetType::Instance, |t| t.value),
+                port: l.port.as_ref().map(|p| p.value),
+                span: l.span,
+            });
+        }
+        let nlb = &mut self.model.nlbs[id.index()];
+        nlb.subnets = subnets;
+        nlb.listeners = listeners;
+    }
+
+    fn lower_connection(&mut self, id: ConnectionId, c: &ast::Connection) {
+        let wants: [Want; 2] = match c.kind {
+            ConnKind::Peering => [VPC, VPC],
+            ConnKind::L2vpn => [SDDC, ONPREM],
+            _ => [LINK_END, LINK_END],
+        };
+        let mut ends = Vec::new();
+        for (n, want) in c.ends.iter().zip(wants) {
+            if let Some(Entity::Site(s)) = self.resolve(n, None, want) {
+                ends.push(Spanned::new(s, n.span));
+            }
+        }
+        let end_sites: Vec<SiteId> = ends.iter().map(|e| e.value).collect();
+        let mut conn_advertise = Vec::new();
+        let (mut local, mut remote, mut extend, mut attach, mut routes) = (None, None, Vec::new(), Vec::new(), Vec::new());
+        for stmt in &c.body {
+            match stmt {
+                ast::ConnStmt::Advertise { site, prefixes, span } => {
+                    let Some(Entity::Site(s)) = self.resolve(site, None, LINK_END) else { continue };
+                    if !end_sites.contains(&s) {
+                        self.not_an_end(site, c);
+                        continue;
+                    }
+                    conn_advertise.push(Advertise { site: s, prefixes: prefixes.clone(), span: *span });
+                }
+                ast::ConnStmt::Local(e, _) => local = Some(self.addr_expr(e, end_sites.first().copied())),
+                ast::ConnStmt::Remote(e, _) => remote = Some(self.addr_expr(e, end_sites.get(1).copied())),
+                ast::ConnStmt::Extend(names, _) => {
+                    let Some(&sddc) = end_sites.first() else { continue };
+                    for n in names {
+                        if let Some(seg) = self.subnet_ref(n, sddc) {
+                            extend.push(Spanned::new(seg, n.span));
+                            self.model.subnets[seg.index()].extended_by = Some(id);
+                        }
+                    }
+                }
+                ast::ConnStmt::Attach(names, _) => {
+                    for n in names {
+                        if let Some(e) = self.resolve(n, None, TGW_TARGET) {
+                            attach.push(Spanned::new(e, n.span));
+                        }
+                    }
+                }
+                ast::ConnStmt::Route(r) => {
+                    let target = if r.target.text == "blackhole" && self.scopes.get(ScopeId::Top, "blackhole").is_none() {
+                        Some(RouteTarget::Blackhole)
+                    } else {
+                        match self.resolve(&r.target, None, TGW_TARGET) {
+                            Some(Entity::Site(s)) => Some(RouteTarget::Site(s)),
+                            Some(Entity::Connection(x)) => Some(RouteTarget::Connection(x)),
+                            _ => None,
+                        }
+                    };
+                    if let Some(target) = target {
+                        routes.push(Route { prefix: r.prefix.value, target, origin: RouteOrigin::Static, span: r.span });
+                    }
+                }
+                ast::ConnStmt::Broken(_) => {}
+            }
+        }
+        let conn = &mut self.model.connections[id.index()];
+        conn.ends = ends;
+        conn.advertise = conn_advertise;
+        conn.local = local;
+        conn.remote = remote;
+        conn.extend = extend;
+        conn.attach = attach;
+        conn.routes = routes;
+    }
+
+    fn not_an_end(&mut self, site: &ast::Name, c: &ast::Connection) {
+        let ends: Vec<String> = c.ends.iter().map(|e| format!("`{}`", e.text)).collect();
+        self.diags.push(
+            Diagnostic::new(
+                Code::NP006,
+                format!("`{}` is not an end of {} `{}`", site.text, c.kind.keyword(), c.name.text),
+                site.span,
+                "not joined by this connection",
+            )
+            .with_label(c.name.span, format!("joins {}", ends.join(" and ")))
+            .with_help("a connection carries routes between its two ends only: advertise from one of them"),
+        );
+    }
+
+    fn lower_expect(&mut self, e: &ast::Expect) {
+        let src = self.addr_expr(&e.src, None);
+        let dst = e.dst.as_ref().map(|d| self.addr_expr(d, None));
+        let at = e.at.as_ref().map(|a| self.addr_expr(a, None));
+        let services = match &e.services {
+            Some(s) => self.service_set(s),
+            None => ServiceSet::any(e.kind.span),
+        };
+        let via = e
+            .via
+            .as_ref()
+            .and_then(|v| self.resolve(v, None, EGRESS_VIA).map(|x| Spanned::new(x, v.span)));
+        self.model.expectations.push(Expectation {
+            kind: e.kind.value,
+            span: e.span,
+            src,
+            dst,
+            at,
+            services,
+            via,
+        });
+    }
+
+    fn addr_expr(&mut self, e: &ast::AddrExpr, from: Option<SiteId>) -> AddrExpr {
+        let mut terms = Vec::with_capacity(e.items.len());
+        for item in &e.items {
+            let term = match item {
+                ast::AddrItem::Any(_) => Some(AddrTerm::Any),
+                ast::AddrItem::Internet(_) => Some(AddrTerm::Internet),
+                ast::AddrItem::Addr(a) => Some(AddrTerm::Net(IpNet::from(a.value))),
+                ast::AddrItem::Prefix(p) => Some(AddrTerm::Net(p.value)),
+                ast::AddrItem::Range { lo, hi, .. } => Some(AddrTerm::Range(*lo, *hi)),
+                ast::AddrItem::Name(n) => self.resolve(n, from, ADDRESS).map(AddrTerm::Entity),
+                ast::AddrItem::Sg(n, _) => match self.resolve(n, from, SECURITY_GROUP) {
+                    Some(Entity::SecurityGroup(sg)) => Some(AddrTerm::Sg(sg)),
+                    _ => None,
+                },
+            };
+            if let Some(t) = term {
+                terms.push(Spanned::new(t, item.span()));
+            }
+        }
+        AddrExpr { terms, span: e.span }
+    }
+
+    fn service_set(&mut self, e: &ast::ServiceExpr) -> ServiceSet {
+        let mut ranges = Vec::new();
+        for item in &e.items {
+            match item {
+                ast::ServiceItem::Any(_) => ranges.push(ServiceRange::ANY),
+                ast::ServiceItem::Proto(p) => ranges.push(ServiceRange::proto(p.value.number())),
+                ast::ServiceItem::Ports { proto, lo, hi, .. } => {
+                    ranges.push(ServiceRange::ports(proto.number(), *lo, *hi))
+                }
+                ast::ServiceItem::Named(n) => {
+                    if let Some(b) = services::builtin(&n.text) {
+                        ranges.extend_from_slice(b);
+                    } else if let Some(Entity::Service(id)) = self.resolve(n, None, SERVICE) {
+                        self.resolve_service(id);
+                        ranges.extend_from_slice(&self.model.services[id.index()].set.ranges);
+                    }
+                }
+            }
+        }
+        ranges.sort();
+        ranges.dedup();
+        ServiceSet { ranges, span: e.span }
+    }
+
+    fn resolve_service(&mut self, id: ServiceId) {
+        let Some(&(state, decl)) = self.service_state.get(id.index()) else { return };
+        let Some(decl) = decl else { return };
+        match state {
+            ServiceState::Done => {}
+            ServiceState::InProgress => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::NP006,
+                        format!("service `{}` is defined in terms of itself", decl.name.text),
+                        decl.name.span,
+                        "part of a cycle",
+                    )
+                    .with_help("a service lists protocols and ports, or other services that do not lead back to it"),
+                );
+            }
+            ServiceState::Unresolved => {
+                self.service_state[id.index()].0 = ServiceState::InProgress;
+                let set = self.service_set(&decl.services);
+                self.model.services[id.index()].set = set;
+                self.service_state[id.index()].0 = ServiceState::Done;
+            }
+        }
+    }
+
+    // -------------------------------------------------------- implicit routes
+
+    /// Every VPC route table gets `local` routes for the VPC's prefixes; the
+    /// connected VPC's main table gets a route for each SDDC segment (and
+    /// management prefix) to the SDDC's ENIs.
+    fn add_implicit_routes(&mut self) {
+        for rt in &mut self.model.route_tables {
+            let site = &self.model.sites[rt.site.index()];
+            let local = site.prefixes.iter().map(|p| Route {
+                prefix: p.value,
+                target: RouteTarget::Local,
+                origin: RouteOrigin::Local,
+                span: p.span,
+            });
+            rt.routes.splice(0..0, local);
+        }
+        for site in &self.model.sites {
+            let Some(cv) = site.connected_vpc else { continue };
+            let Some(main) = self.model.sites[cv.vpc.index()].main_route_table else { continue };
+            let segments = site
+                .subnets
+                .iter()
+                .map(|&s| &self.model.subnets[s.index()].prefix)
+                .chain(site.management.iter());
+            let routes: Vec<Route> = segments
+                .map(|p| Route {
+                    prefix: p.value,
+                    target: RouteTarget::Sddc,
+                    origin: RouteOrigin::ConnectedSddc,
+                    span: p.span,
+                })
+                .collect();
+            self.model.route_tables[main.index()].routes.extend(routes);
+        }
+    }
+}
+
+fn allow_all_outbound(span: Span) -> SgRule {
+    let all = |p: &str| Spanned::new(AddrTerm::Net(p.parse().unwrap_or_default()), span);
+    SgRule {
+        services: ServiceSet::any(span),
+        peers: AddrExpr {
+            terms: vec![all("0.0.0.0/0"), all("::/0")],
+            span,
+        },
+        span,
+        implicit: true,
+    }
+}

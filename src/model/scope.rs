@@ -1,0 +1,273 @@
+//! Scopes and name resolution.
+//!
+//! Sites, services and connections live in the top-level scope; everything
+//! declared inside a site lives in that site's scope. A reference is looked up
+//! in its own site first, then globally (the top level and every site), then
+//! as `site.name`. Lookups are kind-directed: only declarations of a kind the
+//! position accepts are candidates, which is what keeps `web-in` the NAT rule
+//! and `web-in` the firewall rule, or `app01` in two VM networks, from being
+//! ambiguous where only one of them fits.
+
+use super::{Entity, SiteId};
+use crate::diagnostic::Diagnostic;
+use crate::registry::Code;
+use crate::span::Span;
+use crate::syntax::ast::DeclKind;
+use std::collections::HashMap;
+
+/// What a reference position accepts, and how to say so in a message.
+#[derive(Clone, Copy)]
+pub(super) struct Want {
+    /// Reads after "needs": "a segment", "a security group".
+    pub what: &'static str,
+    pub ok: fn(DeclKind) -> bool,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Symbol {
+    pub kind: DeclKind,
+    /// `None` for a statement that had a syntax error: its name is known,
+    /// but it produced no element. References to it resolve silently.
+    pub entity: Option<Entity>,
+    pub name_span: Span,
+    pub site: Option<SiteId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum ScopeId {
+    Top,
+    Site(SiteId),
+}
+
+/// How many "did you mean" searches to run; past this a design is so broken
+/// that suggestions are noise, and each search scans every name.
+const SUGGESTION_BUDGET: usize = 200;
+
+#[derive(Default)]
+pub(super) struct Scopes {
+    symbols: Vec<Symbol>,
+    top: HashMap<String, u32>,
+    sites: Vec<HashMap<String, u32>>,
+    /// Every symbol of every scope by name, for global lookup.
+    everywhere: HashMap<String, Vec<u32>>,
+    /// The display names of sites, for messages.
+    site_names: Vec<String>,
+    suggestions_left: std::cell::Cell<usize>,
+}
+
+pub(super) enum Resolved {
+    Found(Entity),
+    /// The name belongs to a broken statement; nothing more to say.
+    Broken,
+}
+
+impl Scopes {
+    pub fn new() -> Scopes {
+        Scopes {
+            suggestions_left: std::cell::Cell::new(SUGGESTION_BUDGET),
+            ..Scopes::default()
+        }
+    }
+
+    pub fn add_site_scope(&mut self, name: &str) {
+        self.sites.push(HashMap::new());
+        self.site_names.push(name.to_string());
+    }
+
+    /// Declares `name` in `scope`. When the scope already has it, returns the
+    /// first declaration's span and kind so the caller can report NP003; the
+    /// first declaration stays the one references resolve to.
+    pub fn declare(
+        &mut self,
+        scope: ScopeId,
+        name: &str,
+        sym: Symbol,
+    ) -> Result<(), (Span, DeclKind)> {
+        let map = match scope {
+            ScopeId::Top => &mut self.top,
+            ScopeId::Site(s) => match self.sites.get_mut(s.index()) {
+                Some(m) => m,
+                None => return Ok(()),
+            },
+        };
+        if let Some(&first) = map.get(name) {
+            let f = &self.symbols[first as usize];
+            return Err((f.name_span, f.kind));
+        }
+        let id = self.symbols.len() as u32;
+        map.insert(name.to_string(), id);
+        self.everywhere.entry(name.to_string()).or_default().push(id);
+        self.symbols.push(sym);
+        Ok(())
+    }
+
+    /// Looks up a name declared directly in one scope, whatever its kind.
+    pub fn get(&self, scope: ScopeId, name: &str) -> Option<&Symbol> {
+        let map = match scope {
+            ScopeId::Top => &self.top,
+            ScopeId::Site(s) => self.sites.get(s.index())?,
+        };
+        map.get(name).map(|&i| &self.symbols[i as usize])
+    }
+
+    /// Resolves a reference written as `text` at `span`, from inside `from`
+    /// (or the top level), to a declaration of a kind `want` accepts.
+    pub fn resolve(
+        &self,
+        text: &str,
+        span: Span,
+        from: Option<SiteId>,
+        want: Want,
+    ) -> Result<Resolved, Diagnostic> {
+        let found = |sym: &Symbol| match sym.entity {
+            Some(e) => Resolved::Found(e),
+            None => Resolved::Broken,
+        };
+        if let Some(site) = from {
+            if let Some(sym) = self.get(ScopeId::Site(site), text) {
+                if (want.ok)(sym.kind) {
+                    return Ok(found(sym));
+                }
+            }
+        }
+        let mut fitting: Vec<&Symbol> = Vec::new();
+        let mut other: Vec<&Symbol> = Vec::new();
+        for &i in self.everywhere.get(text).into_iter().flatten() {
+            let sym = &self.symbols[i as usize];
+            if (want.ok)(sym.kind) {
+                fitting.push(sym);
+            } else {
+                other.push(sym);
+            }
+        }
+        if fitting.is_empty() {
+            // Names may contain dots, so a qualified reading is tried only
+            // when the full text names nothing that fits.
+            for (i, _) in text.match_indices('.') {
+                let (site_name, rest) = (&text[..i], &text[i + 1..]);
+                let Some(site_sym) = self.get(ScopeId::Top, site_name) else {
+                    continue;
+                };
+                let Some(Entity::Site(site)) = site_sym.entity else {
+                    continue;
+                };
+                if let Some(sym) = self.get(ScopeId::Site(site), rest) {
+                    if (want.ok)(sym.kind) {
+                        fitting.push(sym);
+                    } else {
+                        other.push(sym);
+                    }
+                }
+            }
+        }
+        match fitting.len() {
+            1 => Ok(found(fitting[0])),
+            0 if !other.is_empty() => Err(self.wrong_kind(text, span, want, other[0])),
+            0 => Err(self.undefined(text, span, from, want)),
+            _ => Err(self.ambiguous(text, span, &fitting)),
+        }
+    }
+
+    fn scope_phrase(&self, sym: &Symbol) -> String {
+        match sym.site {
+            Some(s) => format!(
+                "in `{}`",
+                self.site_names.get(s.index()).map_or("?", |n| n.as_str())
+            ),
+            None => "at top level".to_string(),
+        }
+    }
+
+    fn wrong_kind(&self, text: &str, span: Span, want: Want, sym: &Symbol) -> Diagnostic {
+        let is = sym.kind.article_noun();
+        Diagnostic::new(
+            Code::NP006,
+            format!("`{text}` is {is}, but {} is needed here", want.what),
+            span,
+            format!("expected {}", want.what),
+        )
+        .with_label(sym.name_span, format!("`{text}` is declared here as {is}"))
+        .with_help(format!(
+            "name {} here, or declare one with this name",
+            want.what
+        ))
+    }
+
+    fn ambiguous(&self, text: &str, span: Span, candidates: &[&Symbol]) -> Diagnostic {
+        let mut d = Diagnostic::new(
+            Code::NP002,
+            format!(
+                "`{text}` is ambiguous: {} declarations fit",
+                candidates.len()
+            ),
+            span,
+            "ambiguous name",
+        );
+        let mut qualified = Vec::new();
+        for sym in candidates {
+            d = d.with_label(
+                sym.name_span,
+                format!("{} {}", sym.kind.article_noun(), self.scope_phrase(sym)),
+            );
+            if let Some(s) = sym.site {
+                if let Some(site) = self.site_names.get(s.index()) {
+                    qualified.push(format!("`{site}.{text}`"));
+                }
+            }
+        }
+        let help = if qualified.is_empty() {
+            "rename one of the declarations".to_string()
+        } else {
+            format!("qualify the name with its site: {}", qualified.join(" or "))
+        };
+        d.with_help(help)
+    }
+
+    fn undefined(&self, text: &str, span: Span, from: Option<SiteId>, want: Want) -> Diagnostic {
+        let mut d = Diagnostic::new(
+            Code::NP002,
+            format!("`{text}` is not defined"),
+            span,
+            format!("no {} is named `{text}`", want.what.trim_start_matches("a ").trim_start_matches("an ")),
+        );
+        if let Some(best) = self.suggest(text, from, want) {
+            d = d.with_help(format!("did you mean `{best}`?"));
+        } else {
+            d = d.with_help(format!("declare {} named `{text}`, or fix the name", want.what));
+        }
+        d
+    }
+
+    /// The closest declared name of a fitting kind, if one is close enough to
+    /// be a plausible typo.
+    fn suggest(&self, text: &str, from: Option<SiteId>, want: Want) -> Option<String> {
+        let left = self.suggestions_left.get();
+        if left == 0 {
+            return None;
+        }
+        self.suggestions_left.set(left - 1);
+        let limit = (text.chars().count() / 3).max(1);
+        let mut best: Option<(usize, bool, &str)> = None;
+        for (name, ids) in &self.everywhere {
+            let Some(sym) = ids
+                .iter()
+                .map(|&i| &self.symbols[i as usize])
+                .find(|s| (want.ok)(s.kind))
+            else {
+                continue;
+            };
+            let dist = strsim::levenshtein(text, name);
+            if dist > limit {
+                continue;
+            }
+            // Prefer names of the current site, then the closest, then the
+            // alphabetically first, so the suggestion is deterministic.
+            let remote = from.is_some() && sym.site != from;
+            let key = (dist, remote, name.as_str());
+            if best.is_none_or(|b| key < b) {
+                best = Some(key);
+            }
+        }
+        best.map(|(_, _, n)| n.to_string())
+    }
+}
