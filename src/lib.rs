@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod diagnostic;
+pub mod gen;
 pub mod model;
 pub mod registry;
 pub mod render;

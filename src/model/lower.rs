@@ -1278,9 +1278,23 @@ impl<'a> Lowerer<'a> {
                 ast::ServiceItem::Named(n) => {
                     if let Some(b) = services::builtin(&n.text) {
                         ranges.extend_from_slice(b);
-                    } else if let Some(Entity::Service(id)) = self.resolve(n, None, SERVICE) {
-                        self.resolve_service(id);
-                        ranges.extend_from_slice(&self.model.services[id.index()].set.ranges);
+                    } else {
+                        match self.scopes.resolve(&n.text, n.span, None, SERVICE) {
+                            Ok(Resolved::Found(Entity::Service(id))) => {
+                                self.resolve_service(id);
+                                ranges.extend_from_slice(&self.model.services[id.index()].set.ranges);
+                            }
+                            Ok(_) => {}
+                            Err(mut d) => {
+                                let suggested = d.help.as_deref().is_some_and(|h| h.starts_with("did you mean"));
+                                if d.code == Code::NP002 && !suggested {
+                                    if let Some(b) = services::closest_builtin(&n.text) {
+                                        d.help = Some(format!("did you mean `{b}`?"));
+                                    }
+                                }
+                                self.diags.push(d);
+                            }
+                        }
                     }
                 }
             }

@@ -49,3 +49,17 @@ pub fn builtin(name: &str) -> Option<&'static [ServiceRange]> {
         .find(|(n, _)| *n == name)
         .map(|(_, ranges)| *ranges)
 }
+
+/// The built-in service or protocol keyword closest to a misspelt name:
+/// equal ignoring case (`Https`, `TCP`), or one edit away (`HTTP5`).
+pub fn closest_builtin(name: &str) -> Option<&'static str> {
+    const KEYWORDS: &[&str] = &["any", "tcp", "udp", "icmp", "icmpv6"];
+    let all = BUILTINS.iter().map(|(n, _)| *n).chain(KEYWORDS.iter().copied());
+    if let Some(same) = all.clone().find(|b| b.eq_ignore_ascii_case(name)) {
+        return Some(same);
+    }
+    all.map(|b| (strsim::levenshtein(b, name), b))
+        .filter(|(d, _)| *d <= 1)
+        .min()
+        .map(|(_, b)| b)
+}

@@ -1,0 +1,169 @@
+//! Lowering and resolution, observed through the model and the diagnostics.
+
+use netproof::check::check_source;
+use netproof::model::{self, AddrTerm, Entity, Model, RouteOrigin, RouteTarget};
+use netproof::syntax::ast::FirewallMatch;
+use netproof::syntax::parse;
+
+fn lower(text: &str) -> (Model, Vec<netproof::diagnostic::Diagnostic>) {
+    let parsed = parse(text);
+    let lowered = model::lower(&parsed.tree);
+    let mut diags = parsed.diagnostics;
+    diags.extend(lowered.diagnostics);
+    (lowered.model, diags)
+}
+
+fn codes(text: &str) -> Vec<&'static str> {
+    check_source("t.np", text).diagnostics.iter().map(|d| d.code.as_str()).collect()
+}
+
+fn line_of(text: &str, offset: u32) -> usize {
+    text[..offset as usize].matches('\n').count() + 1
+}
+
+#[test]
+fn three_syntax_errors_are_all_reported_and_names_still_resolve() {
+    let text = "\
+sddc prod {
+  segment web-tier 10.10.11.0/24
+  vm web01 10.10.11.101 on web-tier
+  segment app-tier 10.10.12.0/24 extra
+  vm app01 10.10.12.10 in app-tier
+  public-ip pip 52.58.125.207
+  nat dnat web-in 52.58.125.207 => web01
+}
+internet {
+  host client 198.51.100.20
+}
+expect reach client -> web01 at 52.58.125.207 HTTP
+expect reach app01 -> client HTTPS
+";
+    let report = check_source("three.np", text);
+    let syntax: Vec<usize> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "NP001")
+        .map(|d| line_of(text, d.primary.span.start))
+        .collect();
+    assert_eq!(syntax, vec![3, 4, 7], "{:#?}", report.diagnostics);
+    let others: Vec<_> = report.diagnostics.iter().filter(|d| d.code.as_str() != "NP001").collect();
+    assert!(others.is_empty(), "names must still resolve: {others:#?}");
+}
+
+#[test]
+fn vpc_defaults_are_explicit_in_the_model() {
+    let (m, diags) = lower(
+        "vpc v 10.0.0.0/16 {\n  subnet a 10.0.1.0/24\n  instance i 10.0.1.10 in a\n}\n",
+    );
+    assert!(diags.is_empty(), "{diags:#?}");
+    let site = &m.sites[0];
+    let sg = site.default_sg.expect("a VPC always has a default security group");
+    let group = &m.security_groups[sg.index()];
+    assert!(group.decl.implicit);
+    assert_eq!(group.inbound[0].peers.terms[0].value, AddrTerm::Sg(sg), "inbound from its own members");
+    assert_eq!(m.hosts[0].sgs.iter().map(|s| s.value).collect::<Vec<_>>(), vec![sg]);
+
+    let main = site.main_route_table.expect("a VPC always has a main route table");
+    assert_eq!(m.subnets[0].route_table, Some(main));
+    let local = &m.route_tables[main.index()].routes[0];
+    assert_eq!((local.prefix.to_string(), local.target, local.origin), ("10.0.0.0/16".into(), RouteTarget::Local, RouteOrigin::Local));
+    assert_eq!(m.subnets[0].acl, site.default_acl);
+}
+
+#[test]
+fn the_connected_vpc_main_table_routes_sddc_segments_to_the_enis() {
+    let (m, diags) = lower(
+        "sddc s {\n  segment seg 192.168.100.0/24\n  connected-vpc v\n}\n\
+         vpc v 172.31.0.0/16 {\n  route-table rt main {\n    route 0.0.0.0/0 -> igw\n  }\n  internet-gateway igw\n}\n",
+    );
+    assert!(diags.is_empty(), "{diags:#?}");
+    let main = m.sites[1].main_route_table.expect("main");
+    let routes: Vec<_> = m.route_tables[main.index()].routes.iter().map(|r| (r.prefix.to_string(), r.origin)).collect();
+    assert_eq!(
+        routes,
+        vec![
+            ("172.31.0.0/16".to_string(), RouteOrigin::Local),
+            ("0.0.0.0/0".to_string(), RouteOrigin::Static),
+            ("192.168.100.0/24".to_string(), RouteOrigin::ConnectedSddc),
+        ]
+    );
+}
+
+#[test]
+fn lookup_prefers_the_current_site_and_reports_ambiguity_with_candidates() {
+    let text = "\
+vmnetwork a {\n  subnet apps 10.0.1.0/24\n  vm app01 10.0.1.10 in apps\n  group g [app01]\n}\n\
+vmnetwork b {\n  subnet apps 10.0.1.0/24\n  vm app01 10.0.1.10 in apps\n}\n\
+expect reach app01 -> a.app01 any\n";
+    let report = check_source("amb.np", text);
+    let amb: Vec<_> = report.diagnostics.iter().filter(|d| d.code.as_str() == "NP002").collect();
+    assert_eq!(amb.len(), 1, "{:#?}", report.diagnostics);
+    assert!(amb[0].message.contains("ambiguous"));
+    assert_eq!(amb[0].secondary.len(), 2, "both candidates are labelled");
+    assert!(amb[0].help.as_deref().unwrap_or("").contains("`a.app01` or `b.app01`"));
+}
+
+#[test]
+fn unknown_names_suggest_the_closest_fitting_one() {
+    let report = check_source("typo.np", "sddc s {\n  segment web-tier 10.0.0.0/24\n  vm w 10.0.0.10 in web-teir\n}\n");
+    let d = &report.diagnostics[0];
+    assert_eq!(d.code.as_str(), "NP002");
+    assert_eq!(d.help.as_deref(), Some("did you mean `web-tier`?"));
+}
+
+#[test]
+fn unknown_services_suggest_built_ins() {
+    let report = check_source("svc.np", "internet {\n  host a 198.51.100.1\n}\nexpect reach a -> a HTTP5\n");
+    let d = &report.diagnostics[0];
+    assert_eq!(d.code.as_str(), "NP002");
+    assert_eq!(d.help.as_deref(), Some("did you mean `HTTP`?"));
+}
+
+#[test]
+fn wrong_kinds_name_what_they_found() {
+    let report = check_source(
+        "kind.np",
+        "vpc v 10.0.0.0/16 {\n  subnet a 10.0.1.0/24\n  instance i 10.0.1.10 in a\n  instance j 10.0.1.11 in i\n  route-table rt {\n    route 0.0.0.0/0 -> a\n  }\n}\n",
+    );
+    let kinds: Vec<_> = report.diagnostics.iter().map(|d| (d.code.as_str(), d.message.as_str())).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("NP006", "`i` is an instance, but a subnet is needed here"),
+            ("NP006", "`a` is a subnet, but a route target (an internet gateway, NAT gateway, NAT instance, connection or endpoint) is needed here"),
+        ]
+    );
+}
+
+#[test]
+fn duplicates_are_per_scope_and_nat_and_firewall_rules_may_share_names() {
+    let base = "sddc s {\n  segment seg 10.0.0.0/24\n  vm a 10.0.0.10 in seg\n  nat dnat web-in 52.0.0.1 -> a\n  public-ip p 52.0.0.1\n  firewall cgw {\n    rule web-in allow from any to a service HTTP\n  }\n}\n";
+    assert_eq!(codes(base), Vec::<&str>::new());
+    let dup = format!("{base}sddc t {{\n  segment seg 10.1.0.0/24\n  vm a 10.1.0.10 in seg\n  vm a 10.1.0.11 in seg\n}}\n");
+    let report = check_source("dup.np", dup);
+    let d: Vec<_> = report.diagnostics.iter().filter(|d| d.code.as_str() == "NP003").collect();
+    assert_eq!(d.len(), 1, "{:#?}", report.diagnostics);
+    assert_eq!(d[0].secondary.len(), 1, "points at the first declaration too");
+}
+
+#[test]
+fn nat_firewall_match_defaults_to_internal() {
+    let (m, diags) = lower(
+        "sddc s {\n  segment seg 10.0.0.0/24\n  vm a 10.0.0.10 in seg\n  public-ip p 52.0.0.1\n  public-ip q 52.0.0.2\n  nat dnat d1 52.0.0.1 -> a\n  nat dnat d2 q -> a firewall-match external\n}\n",
+    );
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert_eq!(m.nat_rules[0].firewall_match, FirewallMatch::Internal);
+    assert!(m.nat_rules[0].firewall_match_span.is_none());
+    assert_eq!(m.nat_rules[1].firewall_match, FirewallMatch::External);
+    assert!(matches!(m.nat_rules[1].external.as_ref().map(|e| e.terms[0].value), Some(AddrTerm::Entity(Entity::PublicIp(_)))));
+    assert!(matches!(m.nat_rules[0].internal.terms[0].value, AddrTerm::Entity(Entity::Host(_))));
+}
+
+#[test]
+fn builtin_services_cannot_be_redeclared_and_user_services_resolve() {
+    assert_eq!(codes("service HTTPS [tcp/8443]\n"), vec!["NP003"]);
+    let (m, diags) = lower("service web-alt [tcp/8080, tcp/8443]\nservice both [web-alt, HTTP]\n");
+    assert!(diags.is_empty(), "{diags:#?}");
+    assert_eq!(m.services[1].set.ranges.len(), 3);
+    assert_eq!(codes("service a [b]\nservice b [a]\n"), vec!["NP006"]);
+}
