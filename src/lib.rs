@@ -3,9 +3,11 @@
 //!
 //! Data flows one way (see ARCHITECTURE.md):
 //! text -> [`syntax`] tree -> [`model`] -> analyses ([`rules`]) ->
-//! [`diagnostic`]s -> emitters ([`render`]).
+//! [`diagnostic`]s -> emitters ([`render`]). The command line ([`cli`]) sits on
+//! top and is the only module that knows about arguments and exit statuses.
 
 pub mod check;
+pub mod cli;
 pub mod diagnostic;
 pub mod gen;
 pub mod model;

@@ -1,1 +1,111 @@
-fn main() {}
+//! The `netproof` executable: parses the arguments, runs one command, writes
+//! its output, and turns the outcome into the exit status. Everything that
+//! does not write lives in the library (`netproof::cli`, `netproof::render`).
+
+use clap::Parser;
+use netproof::check::check_files;
+use netproof::cli::{self, CheckArgs, Cli, Command, Format};
+use netproof::render::{Emitter, HumanEmitter, JsonEmitter, Summary, FIXED_WIDTH};
+use std::io::{self, IsTerminal, Read, Write};
+use std::process::ExitCode;
+
+/// Writes one line to standard error. Unlike `eprintln!` it cannot panic: if
+/// even stderr is gone there is nobody left to tell.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($arg)*);
+    }};
+}
+
+/// The status for usage errors and unreadable input (clap uses it too).
+const USAGE_OR_INPUT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let color = use_color(cli.no_color, stdout.is_terminal());
+    let mut out = io::BufWriter::new(stdout.lock());
+    let status = match cli.command {
+        Command::Check(args) => check(&args, color, &mut out),
+        Command::Rules(args) => rules(args.format, &mut out),
+        Command::Explain(args) => explain(&args.code, &mut out),
+    };
+    ExitCode::from(status)
+}
+
+/// Color only for a terminal, and never with `--no-color` or a non-empty
+/// `NO_COLOR` (https://no-color.org).
+fn use_color(no_color_flag: bool, is_terminal: bool) -> bool {
+    let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    is_terminal && !no_color_flag && !no_color_env
+}
+
+fn check(args: &CheckArgs, color: bool, out: &mut dyn Write) -> u8 {
+    let (inputs, errors) = cli::collect_inputs(&args.paths, || {
+        let mut bytes = Vec::new();
+        io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
+    });
+    if !errors.is_empty() {
+        for error in &errors {
+            say!("error: {error}");
+        }
+        return USAGE_OR_INPUT_ERROR;
+    }
+    let reports = check_files(inputs);
+    let status = cli::check_status(&Summary::of(&reports), args.fail_on);
+    let emitter: Box<dyn Emitter> = match args.format {
+        Format::Json => Box::new(JsonEmitter),
+        Format::Human if color => Box::new(HumanEmitter {
+            color: true,
+            width: terminal_size::terminal_size_of(io::stdout())
+                .map_or(FIXED_WIDTH, |(w, _)| usize::from(w.0)),
+        }),
+        Format::Human => Box::new(HumanEmitter::plain()),
+    };
+    finish(emitter.emit(&reports, out), out, status)
+}
+
+fn rules(format: Format, out: &mut dyn Write) -> u8 {
+    let text = match format {
+        Format::Human => Ok(cli::rules_table()),
+        Format::Json => cli::rules_json(),
+    };
+    match text {
+        Ok(text) => finish(out.write_all(text.as_bytes()), out, 0),
+        Err(error) => {
+            say!("error: cannot serialize the rule list: {error}");
+            USAGE_OR_INPUT_ERROR
+        }
+    }
+}
+
+fn explain(key: &str, out: &mut dyn Write) -> u8 {
+    if let Some(rule) = cli::find_rule(key) {
+        let page = rule.page.trim_end();
+        return finish(writeln!(out, "{page}"), out, 0);
+    }
+    say!("error: unknown rule `{key}`");
+    let suggestions: Vec<String> = cli::suggest_rules(key)
+        .iter()
+        .map(|r| format!("`{}` ({})", r.code, r.name))
+        .collect();
+    if !suggestions.is_empty() {
+        say!("  help: the closest rules are {}", suggestions.join(", "));
+    }
+    say!("  help: `netproof rules` lists every rule");
+    USAGE_OR_INPUT_ERROR
+}
+
+/// Flushes the output and returns `status`. A reader that went away (`| head`)
+/// is not an error worth reporting, so a broken pipe keeps the status the run
+/// earned; any other write failure is an I/O error.
+fn finish(written: io::Result<()>, out: &mut dyn Write, status: u8) -> u8 {
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => status,
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => status,
+        Err(error) => {
+            say!("error: cannot write the output: {error}");
+            USAGE_OR_INPUT_ERROR
+        }
+    }
+}

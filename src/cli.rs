@@ -1,0 +1,546 @@
+//! The command line: its clap definition, and the work behind each command
+//! that does not print (finding input files, choosing exit statuses, looking
+//! up rules). `main.rs` parses, calls into here, and writes.
+
+use crate::diagnostic::Severity;
+use crate::registry::{self, RuleMeta, RULES};
+use crate::render::Summary;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A section heading in `--help`, styled like clap's own headings (bold,
+/// underlined). clap strips the escape codes when help is not colored.
+macro_rules! heading {
+    ($title:literal) => {
+        concat!("\x1b[1m\x1b[4m", $title, "\x1b[0m")
+    };
+}
+
+/// How the tool is invoked; see `netproof --help`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "netproof",
+    version,
+    about = "Lint hybrid-cloud network designs written in .np files",
+    long_about = "netproof reads network designs written in the .np language (VMware Cloud \
+                  on AWS SDDCs, AWS VPCs, on-premises sites, Hyper-V VM networks, and the \
+                  connections between them) and reports what is wrong with them: syntax \
+                  errors, malformed or overlapping addresses, and the NAT, filter and routing \
+                  mistakes that stop traffic from flowing. Every finding has a rule code; \
+                  `netproof explain CODE` says why it matters and how to fix it.",
+    after_help = concat!(heading!("Examples:"), "
+  netproof check                                 Check every .np file under the current directory
+  netproof check fixtures/scenarios/             Check a directory, recursively
+  netproof check --format json design.np | jq .summary
+  netproof rules                                 List every rule
+  netproof explain NP005                         Explain one rule"),
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    /// Never color the output. Setting NO_COLOR to a non-empty value does the
+    /// same; output that is not a terminal is never colored.
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Check(CheckArgs),
+    Rules(RulesArgs),
+    Explain(ExplainArgs),
+}
+
+/// Check .np designs and report every problem found.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Check .np designs and report every problem found. Each PATH is a file or a \
+                  directory; directories are searched recursively for *.np files, in sorted \
+                  order, skipping hidden directories and `target`. `-` reads one design from \
+                  standard input and reports it as `<stdin>`. Without a PATH the current \
+                  directory is checked. Files are checked in parallel; the output order is \
+                  always the same.",
+    after_help = concat!(heading!("Examples:"), "
+  netproof check                                 Check every .np file under the current directory
+  netproof check fixtures/scenarios/             Check a directory, recursively
+  netproof check --format json design.np | jq .summary
+  cat design.np | netproof check -               Check standard input
+  netproof check --fail-on error designs/        Fail only on errors, not on warnings
+
+", heading!("Exit status:"), "
+  0  no diagnostic at or above the --fail-on severity
+  1  at least one diagnostic at or above the --fail-on severity
+  2  a usage error, or a PATH that is missing, unreadable, not UTF-8, or a directory
+     without .np files (nothing is checked then)")
+)]
+pub struct CheckArgs {
+    /// Files or directories to check; `-` is standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// The output format; `json` is documented in docs/json-output.md.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// The least severe diagnostic that makes the exit status 1.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Warning)]
+    pub fail_on: FailOn,
+}
+
+/// List every rule: code, name, default severity and summary.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "List every rule netproof knows, in catalog order: its code, its name (which \
+                  reads as \"allow NAME\"), its default severity and a one-line summary. \
+                  `netproof explain CODE` prints a rule's full page.",
+    after_help = concat!(heading!("Examples:"), "
+  netproof rules
+  netproof rules --format json | jq -r '.[] | select(.severity == \"warning\") | .code'")
+)]
+pub struct RulesArgs {
+    /// The output format: an aligned table, or a JSON array of rules.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Print a rule's documentation page.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Print a rule's documentation page: what it detects, why it matters, an \
+                  example and how to fix it. The same text is published at \
+                  https://netproof.dev/rules/. CODE is a rule code in any case (`NP005`, \
+                  `np005`) or a rule name (`prefix-host-bits-set`). An unknown CODE exits \
+                  with status 2 and suggests the closest rules.",
+    after_help = concat!(heading!("Examples:"), "
+  netproof explain NP005
+  netproof explain overlapping-subnets")
+)]
+pub struct ExplainArgs {
+    /// A rule code, such as NP005, or a rule name, such as overlapping-subnets.
+    #[arg(value_name = "CODE")]
+    pub code: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Annotated source snippets for people, then a summary line.
+    Human,
+    /// One JSON document for scripts.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only errors fail the run.
+    Error,
+    /// Errors and warnings fail the run.
+    Warning,
+    /// Any diagnostic fails the run.
+    Info,
+}
+
+impl FailOn {
+    pub fn severity(self) -> Severity {
+        match self {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Info => Severity::Info,
+        }
+    }
+}
+
+/// The exit status of a completed check: 1 when a diagnostic reaches the
+/// threshold, 0 otherwise. (Status 2 never reaches this point: input errors
+/// stop the run before checking.)
+pub fn check_status(summary: &Summary, fail_on: FailOn) -> u8 {
+    u8::from(summary.at_least(fail_on.severity()) > 0)
+}
+
+/// The path shown for standard input.
+pub const STDIN_PATH: &str = "<stdin>";
+
+/// Why an input could not be read. Each one makes the run exit with status 2.
+#[derive(Debug)]
+pub enum InputError {
+    Io {
+        path: String,
+        error: io::Error,
+    },
+    NotUtf8 {
+        path: String,
+        line: usize,
+        column: usize,
+    },
+    NoDesigns {
+        dir: String,
+    },
+    StdinTwice,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputError::Io { path, error } => {
+                let why = match error.kind() {
+                    io::ErrorKind::NotFound => "no such file or directory".to_string(),
+                    io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                    _ => error.to_string(),
+                };
+                write!(f, "cannot read `{path}`: {why}")
+            }
+            InputError::NotUtf8 { path, line, column } => write!(
+                f,
+                "cannot read `{path}`: it is not UTF-8 text (the first invalid byte is at line \
+                 {line}, column {column}); netproof reads UTF-8 designs only"
+            ),
+            InputError::NoDesigns { dir } => {
+                write!(f, "no `.np` files found in `{dir}` or its subdirectories")
+            }
+            InputError::StdinTwice => write!(f, "`-` (standard input) can be given only once"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// The designs named by `paths`, as `(path shown, text)` pairs ready for
+/// [`crate::check::check_files`], and every input error found on the way.
+/// All errors are collected rather than stopping at the first, so one run
+/// lists every bad path. `read_stdin` is called at most once, for `-`.
+pub fn collect_inputs(
+    paths: &[PathBuf],
+    read_stdin: impl FnOnce() -> io::Result<Vec<u8>>,
+) -> (Vec<(String, String)>, Vec<InputError>) {
+    let mut read_stdin = Some(read_stdin);
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            match read_stdin.take() {
+                Some(read) => match read() {
+                    Ok(bytes) => add_text(STDIN_PATH.to_string(), bytes, &mut inputs, &mut errors),
+                    Err(error) => errors.push(InputError::Io {
+                        path: STDIN_PATH.to_string(),
+                        error,
+                    }),
+                },
+                None => errors.push(InputError::StdinTwice),
+            }
+            continue;
+        }
+        let shown = display(path);
+        let metadata = match fs::metadata(path) {
+            Ok(m) => m,
+            Err(error) => {
+                errors.push(InputError::Io { path: shown, error });
+                continue;
+            }
+        };
+        let files = if metadata.is_dir() {
+            let mut files = Vec::new();
+            // Paths under `.` are shown without the `./` prefix, as people
+            // write them.
+            let shown_root = if path == Path::new(".") {
+                PathBuf::new()
+            } else {
+                path.clone()
+            };
+            find_designs(path, &shown_root, &mut files, &mut errors);
+            if files.is_empty() {
+                errors.push(InputError::NoDesigns { dir: shown });
+            }
+            files.sort();
+            files
+        } else {
+            // A file named explicitly is checked whatever its extension.
+            vec![(path.clone(), path.clone())]
+        };
+        for (real, shown) in files {
+            let shown = display(&shown);
+            // The same file named twice (or named and found in a directory)
+            // is checked once.
+            if !seen.insert(shown.clone()) {
+                continue;
+            }
+            match fs::read(&real) {
+                Ok(bytes) => add_text(shown, bytes, &mut inputs, &mut errors),
+                Err(error) => errors.push(InputError::Io { path: shown, error }),
+            }
+        }
+    }
+    (inputs, errors)
+}
+
+fn display(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+fn add_text(
+    path: String,
+    bytes: Vec<u8>,
+    inputs: &mut Vec<(String, String)>,
+    errors: &mut Vec<InputError>,
+) {
+    match String::from_utf8(bytes) {
+        Ok(text) => inputs.push((path, text)),
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            // `valid` is UTF-8 by definition, so the lossy conversion is exact.
+            let valid = String::from_utf8_lossy(valid);
+            let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+            errors.push(InputError::NotUtf8 {
+                path,
+                line: valid.matches('\n').count() + 1,
+                column: valid[line_start..].chars().count() + 1,
+            });
+        }
+    }
+}
+
+/// Collects `(path to read, path to show)` for every `*.np` file under `dir`.
+/// Hidden directories and `target` are skipped: they hold tool state and
+/// build output, not designs. Symbolic links to directories are not followed,
+/// which rules out cycles; links to files are.
+fn find_designs(
+    dir: &Path,
+    shown: &Path,
+    files: &mut Vec<(PathBuf, PathBuf)>,
+    errors: &mut Vec<InputError>,
+) {
+    let entries = match fs::read_dir(dir).and_then(|rd| rd.collect::<io::Result<Vec<_>>>()) {
+        Ok(entries) => entries,
+        Err(error) => {
+            errors.push(InputError::Io {
+                path: display(dir),
+                error,
+            });
+            return;
+        }
+    };
+    for entry in entries {
+        let name = entry.file_name();
+        let path = entry.path();
+        let shown_path = shown.join(&name);
+        let file_type = match entry.file_type() {
+            Ok(t) => t,
+            Err(error) => {
+                errors.push(InputError::Io {
+                    path: display(&shown_path),
+                    error,
+                });
+                continue;
+            }
+        };
+        if file_type.is_dir() {
+            let skipped = name.to_string_lossy().starts_with('.') || name == "target";
+            if !skipped {
+                find_designs(&path, &shown_path, files, errors);
+            }
+        } else if path.extension().is_some_and(|ext| ext == "np")
+            && (file_type.is_file() || path.is_file())
+        {
+            files.push((path, shown_path));
+        }
+    }
+}
+
+/// Looks a rule up by code (any case) or name (any case).
+pub fn find_rule(key: &str) -> Option<&'static RuleMeta> {
+    registry::lookup(key).or_else(|| registry::lookup(&key.to_ascii_lowercase()))
+}
+
+/// The rules closest to an unknown `key`, best first, at most three.
+///
+/// A key shaped like a code (`NP` and digits) always gets suggestions, ranked
+/// by edit distance and then by numeric closeness, because a mistyped code is
+/// usually a neighbour of the intended one. Any other key is compared with the
+/// rule names and gets only suggestions that are plausibly what was meant.
+pub fn suggest_rules(key: &str) -> Vec<&'static RuleMeta> {
+    let key = key.trim();
+    let upper = key.to_ascii_uppercase();
+    let number = |code: &str| code.get(2..).and_then(|n| n.parse::<i64>().ok());
+    let mut ranked: Vec<(usize, i64, &'static RuleMeta)> = match number(&upper) {
+        Some(wanted) if upper.starts_with("NP") => RULES
+            .iter()
+            .map(|r| {
+                let distance = strsim::levenshtein(&upper, r.code.as_str());
+                let gap = number(r.code.as_str()).map_or(i64::MAX, |n| (n - wanted).abs());
+                (distance, gap, r)
+            })
+            .collect(),
+        _ => {
+            let lower = key.to_ascii_lowercase();
+            let limit = (lower.chars().count() / 3).max(2);
+            RULES
+                .iter()
+                .filter_map(|r| {
+                    let distance = strsim::levenshtein(&lower, r.name);
+                    let partial = !lower.is_empty() && r.name.contains(lower.as_str());
+                    (distance <= limit || partial).then_some((distance, 0, r))
+                })
+                .collect()
+        }
+    };
+    ranked.sort_by_key(|&(distance, gap, r)| (distance, gap, r.code));
+    ranked.into_iter().take(3).map(|(_, _, r)| r).collect()
+}
+
+/// The `rules` table: aligned columns, one rule a line, with a header.
+pub fn rules_table() -> String {
+    let rows: Vec<[&str; 4]> = RULES
+        .iter()
+        .map(|r| [r.code.as_str(), r.name, r.severity.as_str(), r.summary])
+        .collect();
+    let header = ["CODE", "NAME", "SEVERITY", "SUMMARY"];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut table = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line = format!(
+            "{:w0$}  {:w1$}  {:w2$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+        );
+        table.push_str(line.trim_end());
+        table.push('\n');
+    }
+    table
+}
+
+/// The `rules --format json` document: an array in catalog order.
+pub fn rules_json() -> serde_json::Result<String> {
+    #[derive(Serialize)]
+    struct Rule {
+        code: &'static str,
+        name: &'static str,
+        severity: Severity,
+        summary: &'static str,
+        url: String,
+    }
+    let rules: Vec<Rule> = RULES
+        .iter()
+        .map(|r| Rule {
+            code: r.code.as_str(),
+            name: r.name,
+            severity: r.severity,
+            summary: r.summary,
+            url: r.url(),
+        })
+        .collect();
+    let mut json = serde_json::to_string_pretty(&rules)?;
+    json.push('\n');
+    Ok(json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fail_on_threshold() {
+        let warnings_only = Summary {
+            files: 1,
+            warnings: 1,
+            ..Summary::default()
+        };
+        assert_eq!(check_status(&warnings_only, FailOn::Error), 0);
+        assert_eq!(check_status(&warnings_only, FailOn::Warning), 1);
+        assert_eq!(check_status(&warnings_only, FailOn::Info), 1);
+        let infos_only = Summary {
+            files: 1,
+            infos: 2,
+            ..Summary::default()
+        };
+        assert_eq!(check_status(&infos_only, FailOn::Warning), 0);
+        assert_eq!(check_status(&infos_only, FailOn::Info), 1);
+        assert_eq!(check_status(&Summary::default(), FailOn::Info), 0);
+    }
+
+    #[test]
+    fn rules_are_found_by_code_or_name_in_any_case() {
+        assert_eq!(
+            find_rule("np005").map(|r| r.name),
+            Some("prefix-host-bits-set")
+        );
+        assert_eq!(
+            find_rule("Overlapping-Subnets").map(|r| r.code.as_str()),
+            Some("NP103")
+        );
+        assert!(find_rule("NP999").is_none());
+    }
+
+    #[test]
+    fn unknown_codes_suggest_neighbours() {
+        let codes = |key| {
+            suggest_rules(key)
+                .iter()
+                .map(|r| r.code.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes("NP105"), ["NP104", "NP106", "NP103"]);
+        assert_eq!(codes("np999"), ["NP106", "NP104", "NP103"]);
+        assert_eq!(codes("overlaping-subnets"), ["NP103"]);
+        assert_eq!(codes("overlap"), ["NP103"]);
+        assert!(codes("completely-unrelated-words").is_empty());
+    }
+
+    #[test]
+    fn table_lists_every_rule_aligned() {
+        let table = rules_table();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), RULES.len() + 1);
+        let summary_column = lines[0].find("SUMMARY");
+        for (line, rule) in lines[1..].iter().zip(RULES) {
+            assert!(line.starts_with(rule.code.as_str()));
+            assert_eq!(line.find(rule.summary), summary_column, "{line}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_reports_line_and_column() {
+        let (inputs, errors) =
+            collect_inputs(
+                &[PathBuf::from("-")],
+                || Ok(b"vpc a {\n  x \xe9\n".to_vec()),
+            );
+        assert!(inputs.is_empty());
+        let message = errors.first().map(ToString::to_string).unwrap_or_default();
+        assert_eq!(
+            message,
+            "cannot read `<stdin>`: it is not UTF-8 text (the first invalid byte is at line 2, \
+             column 5); netproof reads UTF-8 designs only"
+        );
+    }
+
+    #[test]
+    fn stdin_is_read_once() {
+        let (inputs, errors) = collect_inputs(&[PathBuf::from("-"), PathBuf::from("-")], || {
+            Ok(b"x".to_vec())
+        });
+        assert_eq!(inputs, [(STDIN_PATH.to_string(), "x".to_string())]);
+        assert!(matches!(errors.as_slice(), [InputError::StdinTwice]));
+    }
+}
