@@ -53,8 +53,16 @@ pub fn generate(p: &GenParams) -> String {
         } else {
             lines += vpc(&mut out, site, a, b, subnets, hosts, p.routes_per_table);
             // Each VPC is checked against its neighbouring SDDC.
-            let _ = writeln!(out, "expect reach s{}.vm0_0 -> v{site}.i0_0 HTTPS", site - 1);
-            let _ = writeln!(out, "expect no-reach v{site}.i0_0 -> s{}.vm0_0 SSH", site - 1);
+            let _ = writeln!(
+                out,
+                "expect reach s{}.vm0_0 -> v{site}.i0_0 HTTPS",
+                site - 1
+            );
+            let _ = writeln!(
+                out,
+                "expect no-reach v{site}.i0_0 -> s{}.vm0_0 SSH",
+                site - 1
+            );
             lines += 2;
         }
         site += 1;
@@ -62,7 +70,15 @@ pub fn generate(p: &GenParams) -> String {
     out
 }
 
-fn sddc(out: &mut String, i: usize, a: usize, b: usize, subnets: usize, hosts: usize, rules: usize) -> usize {
+fn sddc(
+    out: &mut String,
+    i: usize,
+    a: usize,
+    b: usize,
+    subnets: usize,
+    hosts: usize,
+    rules: usize,
+) -> usize {
     let start = out.len();
     let _ = writeln!(out, "sddc s{i} {a}.{b}.0.0/16 {{");
     for j in 0..subnets {
@@ -76,7 +92,12 @@ fn sddc(out: &mut String, i: usize, a: usize, b: usize, subnets: usize, hosts: u
     // Public addresses: 100.64.0.0/10 carved per site, so they never repeat.
     let pub_base = 64 + (i / 256) % 64;
     for j in 0..subnets.min(20) {
-        let _ = writeln!(out, "  public-ip pip{j} 100.{pub_base}.{}.{}", i % 256, j + 1);
+        let _ = writeln!(
+            out,
+            "  public-ip pip{j} 100.{pub_base}.{}.{}",
+            i % 256,
+            j + 1
+        );
         let _ = writeln!(out, "  nat dnat d{j} pip{j} -> vm{j}_0 service HTTPS");
     }
     let _ = writeln!(out, "  firewall cgw {{");
@@ -92,14 +113,27 @@ fn sddc(out: &mut String, i: usize, a: usize, b: usize, subnets: usize, hosts: u
     out[start..].matches('\n').count()
 }
 
-fn vpc(out: &mut String, i: usize, a: usize, b: usize, subnets: usize, hosts: usize, routes: usize) -> usize {
+fn vpc(
+    out: &mut String,
+    i: usize,
+    a: usize,
+    b: usize,
+    subnets: usize,
+    hosts: usize,
+    routes: usize,
+) -> usize {
     let start = out.len();
     let _ = writeln!(out, "vpc v{i} {a}.{b}.0.0/16 {{");
     let _ = writeln!(out, "  internet-gateway igw");
     let _ = writeln!(out, "  route-table rt main {{");
     let _ = writeln!(out, "    route 0.0.0.0/0 -> igw");
     for r in 0..routes.min(65_536) {
-        let _ = writeln!(out, "    route 172.{}.{}.0/24 -> igw", 16 + r / 256 % 16, r % 256);
+        let _ = writeln!(
+            out,
+            "    route 172.{}.{}.0/24 -> igw",
+            16 + r / 256 % 16,
+            r % 256
+        );
     }
     let _ = writeln!(out, "  }}");
     for j in 0..subnets {
@@ -110,7 +144,11 @@ fn vpc(out: &mut String, i: usize, a: usize, b: usize, subnets: usize, hosts: us
         let _ = writeln!(out, "    outbound any to 0.0.0.0/0");
         let _ = writeln!(out, "  }}");
         for k in 0..hosts {
-            let _ = writeln!(out, "  instance i{j}_{k} {a}.{b}.{j}.{} in sn{j} sg [sg{j}]", 10 + k);
+            let _ = writeln!(
+                out,
+                "  instance i{j}_{k} {a}.{b}.{j}.{} in sn{j} sg [sg{j}]",
+                10 + k
+            );
         }
     }
     let _ = writeln!(out, "}}");

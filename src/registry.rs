@@ -102,7 +102,10 @@ mod tests {
     #[test]
     fn lookup_accepts_code_or_name() {
         assert_eq!(lookup("np005").map(|r| r.code), Some(Code::NP005));
-        assert_eq!(lookup("overlapping-subnets").map(|r| r.code), Some(Code::NP103));
+        assert_eq!(
+            lookup("overlapping-subnets").map(|r| r.code),
+            Some(Code::NP103)
+        );
         assert!(lookup("NP999").is_none());
     }
 }

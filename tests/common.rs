@@ -13,7 +13,9 @@ pub fn np_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root().join(dir)];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -28,7 +30,8 @@ pub fn np_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 pub fn check_file(rel: &Path) -> FileReport {
-    let text = std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{}: {e}", rel.display()));
+    let text = std::fs::read_to_string(root().join(rel))
+        .unwrap_or_else(|e| panic!("{}: {e}", rel.display()));
     check_source(rel.to_string_lossy().replace('\\', "/"), text)
 }
 

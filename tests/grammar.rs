@@ -12,7 +12,12 @@ fn grammar_examples_are_clean() {
     assert!(!files.is_empty(), "grammar/ has no examples");
     for path in files {
         let report = check_file(&path);
-        assert!(report.diagnostics.is_empty(), "{} is not clean:\n{}", path.display(), render_all(&report));
+        assert!(
+            report.diagnostics.is_empty(),
+            "{} is not clean:\n{}",
+            path.display(),
+            render_all(&report)
+        );
     }
 }
 
@@ -21,7 +26,8 @@ fn every_fixture_parses() {
     let files = np_files(Path::new("fixtures"));
     assert!(files.len() >= 20, "expected the rule and scenario fixtures");
     for path in files {
-        let meant_to_fail = path.starts_with("fixtures/rules/NP001") && path.to_string_lossy().contains("fires");
+        let meant_to_fail =
+            path.starts_with("fixtures/rules/NP001") && path.to_string_lossy().contains("fires");
         if meant_to_fail {
             continue;
         }
@@ -39,7 +45,8 @@ fn every_fixture_parses() {
 /// grammar as a quoted terminal, so the two cannot drift apart silently.
 #[test]
 fn grammar_names_every_statement_keyword() {
-    let ebnf = std::fs::read_to_string(root().join("grammar/netproof.ebnf")).expect("grammar/netproof.ebnf");
+    let ebnf = std::fs::read_to_string(root().join("grammar/netproof.ebnf"))
+        .expect("grammar/netproof.ebnf");
     for kw in netproof::syntax::STATEMENT_KEYWORDS {
         assert!(
             ebnf.contains(&format!("\"{kw}\"")) || ebnf.contains(&format!("'{kw}'")),

@@ -14,7 +14,11 @@ fn lower(text: &str) -> (Model, Vec<netproof::diagnostic::Diagnostic>) {
 }
 
 fn codes(text: &str) -> Vec<&'static str> {
-    check_source("t.np", text).diagnostics.iter().map(|d| d.code.as_str()).collect()
+    check_source("t.np", text)
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect()
 }
 
 fn line_of(text: &str, offset: u32) -> usize {
@@ -46,27 +50,44 @@ expect reach app01 -> client HTTPS
         .map(|d| line_of(text, d.primary.span.start))
         .collect();
     assert_eq!(syntax, vec![3, 4, 7], "{:#?}", report.diagnostics);
-    let others: Vec<_> = report.diagnostics.iter().filter(|d| d.code.as_str() != "NP001").collect();
+    let others: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() != "NP001")
+        .collect();
     assert!(others.is_empty(), "names must still resolve: {others:#?}");
 }
 
 #[test]
 fn vpc_defaults_are_explicit_in_the_model() {
-    let (m, diags) = lower(
-        "vpc v 10.0.0.0/16 {\n  subnet a 10.0.1.0/24\n  instance i 10.0.1.10 in a\n}\n",
-    );
+    let (m, diags) =
+        lower("vpc v 10.0.0.0/16 {\n  subnet a 10.0.1.0/24\n  instance i 10.0.1.10 in a\n}\n");
     assert!(diags.is_empty(), "{diags:#?}");
     let site = &m.sites[0];
-    let sg = site.default_sg.expect("a VPC always has a default security group");
+    let sg = site
+        .default_sg
+        .expect("a VPC always has a default security group");
     let group = &m.security_groups[sg.index()];
     assert!(group.decl.implicit);
-    assert_eq!(group.inbound[0].peers.terms[0].value, AddrTerm::Sg(sg), "inbound from its own members");
-    assert_eq!(m.hosts[0].sgs.iter().map(|s| s.value).collect::<Vec<_>>(), vec![sg]);
+    assert_eq!(
+        group.inbound[0].peers.terms[0].value,
+        AddrTerm::Sg(sg),
+        "inbound from its own members"
+    );
+    assert_eq!(
+        m.hosts[0].sgs.iter().map(|s| s.value).collect::<Vec<_>>(),
+        vec![sg]
+    );
 
-    let main = site.main_route_table.expect("a VPC always has a main route table");
+    let main = site
+        .main_route_table
+        .expect("a VPC always has a main route table");
     assert_eq!(m.subnets[0].route_table, Some(main));
     let local = &m.route_tables[main.index()].routes[0];
-    assert_eq!((local.prefix.to_string(), local.target, local.origin), ("10.0.0.0/16".into(), RouteTarget::Local, RouteOrigin::Local));
+    assert_eq!(
+        (local.prefix.to_string(), local.target, local.origin),
+        ("10.0.0.0/16".into(), RouteTarget::Local, RouteOrigin::Local)
+    );
     assert_eq!(m.subnets[0].acl, site.default_acl);
 }
 
@@ -78,7 +99,11 @@ fn the_connected_vpc_main_table_routes_sddc_segments_to_the_enis() {
     );
     assert!(diags.is_empty(), "{diags:#?}");
     let main = m.sites[1].main_route_table.expect("main");
-    let routes: Vec<_> = m.route_tables[main.index()].routes.iter().map(|r| (r.prefix.to_string(), r.origin)).collect();
+    let routes: Vec<_> = m.route_tables[main.index()]
+        .routes
+        .iter()
+        .map(|r| (r.prefix.to_string(), r.origin))
+        .collect();
     assert_eq!(
         routes,
         vec![
@@ -96,16 +121,27 @@ vmnetwork a {\n  subnet apps 10.0.1.0/24\n  vm app01 10.0.1.10 in apps\n  group 
 vmnetwork b {\n  subnet apps 10.0.1.0/24\n  vm app01 10.0.1.10 in apps\n}\n\
 expect reach app01 -> a.app01 any\n";
     let report = check_source("amb.np", text);
-    let amb: Vec<_> = report.diagnostics.iter().filter(|d| d.code.as_str() == "NP002").collect();
+    let amb: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "NP002")
+        .collect();
     assert_eq!(amb.len(), 1, "{:#?}", report.diagnostics);
     assert!(amb[0].message.contains("ambiguous"));
     assert_eq!(amb[0].secondary.len(), 2, "both candidates are labelled");
-    assert!(amb[0].help.as_deref().unwrap_or("").contains("`a.app01` or `b.app01`"));
+    assert!(amb[0]
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("`a.app01` or `b.app01`"));
 }
 
 #[test]
 fn unknown_names_suggest_the_closest_fitting_one() {
-    let report = check_source("typo.np", "sddc s {\n  segment web-tier 10.0.0.0/24\n  vm w 10.0.0.10 in web-teir\n}\n");
+    let report = check_source(
+        "typo.np",
+        "sddc s {\n  segment web-tier 10.0.0.0/24\n  vm w 10.0.0.10 in web-teir\n}\n",
+    );
     let d = &report.diagnostics[0];
     assert_eq!(d.code.as_str(), "NP002");
     assert_eq!(d.help.as_deref(), Some("did you mean `web-tier`?"));
@@ -113,7 +149,10 @@ fn unknown_names_suggest_the_closest_fitting_one() {
 
 #[test]
 fn unknown_services_suggest_built_ins() {
-    let report = check_source("svc.np", "internet {\n  host a 198.51.100.1\n}\nexpect reach a -> a HTTP5\n");
+    let report = check_source(
+        "svc.np",
+        "internet {\n  host a 198.51.100.1\n}\nexpect reach a -> a HTTP5\n",
+    );
     let d = &report.diagnostics[0];
     assert_eq!(d.code.as_str(), "NP002");
     assert_eq!(d.help.as_deref(), Some("did you mean `HTTP`?"));
@@ -125,7 +164,11 @@ fn wrong_kinds_name_what_they_found() {
         "kind.np",
         "vpc v 10.0.0.0/16 {\n  subnet a 10.0.1.0/24\n  instance i 10.0.1.10 in a\n  instance j 10.0.1.11 in i\n  route-table rt {\n    route 0.0.0.0/0 -> a\n  }\n}\n",
     );
-    let kinds: Vec<_> = report.diagnostics.iter().map(|d| (d.code.as_str(), d.message.as_str())).collect();
+    let kinds: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.message.as_str()))
+        .collect();
     assert_eq!(
         kinds,
         vec![
@@ -141,9 +184,17 @@ fn duplicates_are_per_scope_and_nat_and_firewall_rules_may_share_names() {
     assert_eq!(codes(base), Vec::<&str>::new());
     let dup = format!("{base}sddc t {{\n  segment seg 10.1.0.0/24\n  vm a 10.1.0.10 in seg\n  vm a 10.1.0.11 in seg\n}}\n");
     let report = check_source("dup.np", dup);
-    let d: Vec<_> = report.diagnostics.iter().filter(|d| d.code.as_str() == "NP003").collect();
+    let d: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "NP003")
+        .collect();
     assert_eq!(d.len(), 1, "{:#?}", report.diagnostics);
-    assert_eq!(d[0].secondary.len(), 1, "points at the first declaration too");
+    assert_eq!(
+        d[0].secondary.len(),
+        1,
+        "points at the first declaration too"
+    );
 }
 
 #[test]
@@ -155,8 +206,14 @@ fn nat_firewall_match_defaults_to_internal() {
     assert_eq!(m.nat_rules[0].firewall_match, FirewallMatch::Internal);
     assert!(m.nat_rules[0].firewall_match_span.is_none());
     assert_eq!(m.nat_rules[1].firewall_match, FirewallMatch::External);
-    assert!(matches!(m.nat_rules[1].external.as_ref().map(|e| e.terms[0].value), Some(AddrTerm::Entity(Entity::PublicIp(_)))));
-    assert!(matches!(m.nat_rules[0].internal.terms[0].value, AddrTerm::Entity(Entity::Host(_))));
+    assert!(matches!(
+        m.nat_rules[1].external.as_ref().map(|e| e.terms[0].value),
+        Some(AddrTerm::Entity(Entity::PublicIp(_)))
+    ));
+    assert!(matches!(
+        m.nat_rules[0].internal.terms[0].value,
+        AddrTerm::Entity(Entity::Host(_))
+    ));
 }
 
 #[test]

@@ -15,8 +15,17 @@ fn assert_spans_valid(report: &FileReport) {
         let labels = std::iter::once(&d.primary).chain(&d.secondary);
         for l in labels {
             let (s, e) = (l.span.start as usize, l.span.end as usize);
-            assert!(s <= e && e <= text.len(), "{}: span {s}..{e} outside a text of {}", d.code, text.len());
-            assert!(text.is_char_boundary(s) && text.is_char_boundary(e), "{}: span splits a character", d.code);
+            assert!(
+                s <= e && e <= text.len(),
+                "{}: span {s}..{e} outside a text of {}",
+                d.code,
+                text.len()
+            );
+            assert!(
+                text.is_char_boundary(s) && text.is_char_boundary(e),
+                "{}: span splits a character",
+                d.code
+            );
         }
         for edit in d.fix.iter().flat_map(|f| &f.edits) {
             assert!(edit.span.end as usize <= text.len());
@@ -66,7 +75,10 @@ fn mutate(text: &str, vocabulary: &[String], mutations: &[Mutation]) -> String {
             }
             Mutation::Swap(i, j) if !tokens.is_empty() => tokens.swap(i % n, j % n),
             Mutation::Insert(i, w) if !vocabulary.is_empty() => {
-                tokens.insert(i % (tokens.len() + 1), vocabulary[w % vocabulary.len()].clone());
+                tokens.insert(
+                    i % (tokens.len() + 1),
+                    vocabulary[w % vocabulary.len()].clone(),
+                );
             }
             _ => {}
         }
@@ -118,7 +130,10 @@ fn deep_braces_give_a_diagnostic_not_a_stack_overflow() {
     for open in ["{", "[", "sddc a {", "vpc v 10.0.0.0/16 { route-table r {"] {
         let text = open.repeat(100_000);
         let report = check_source("deep.np", text);
-        assert!(codes(&report).contains(&"NP001"), "no syntax error for deep `{open}`");
+        assert!(
+            codes(&report).contains(&"NP001"),
+            "no syntax error for deep `{open}`"
+        );
         assert_spans_valid(&report);
     }
 }
@@ -126,7 +141,9 @@ fn deep_braces_give_a_diagnostic_not_a_stack_overflow() {
 #[test]
 fn a_very_long_line_is_handled() {
     // A megabyte of list items on one line: valid, and parsed.
-    let members: Vec<String> = (0..60_000).map(|i| format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256)).collect();
+    let members: Vec<String> = (0..60_000)
+        .map(|i| format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256))
+        .collect();
     let text = format!("sddc s {{\n  group big [{}]\n}}\n", members.join(", "));
     assert!(text.len() > 700_000);
     let report = check_source("long.np", text);

@@ -11,7 +11,10 @@ use std::path::Path;
 fn fixtures(code: &str, prefix: &str) -> Vec<std::path::PathBuf> {
     np_files(&Path::new("fixtures/rules").join(code))
         .into_iter()
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
         .collect()
 }
 
@@ -20,7 +23,10 @@ fn every_rule_fires_on_its_fixtures_and_is_snapshotted() {
     for rule in RULES {
         let code = rule.code.as_str();
         let fires = fixtures(code, "fires");
-        assert!(!fires.is_empty(), "{code} has no fixtures/rules/{code}/fires*.np");
+        assert!(
+            !fires.is_empty(),
+            "{code} has no fixtures/rules/{code}/fires*.np"
+        );
         for path in fires {
             let report = check_file(&path);
             assert!(
@@ -29,7 +35,10 @@ fn every_rule_fires_on_its_fixtures_and_is_snapshotted() {
                 path.display(),
                 codes(&report)
             );
-            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             insta::assert_snapshot!(format!("{code}_{stem}"), render_all(&report));
         }
     }
@@ -40,7 +49,10 @@ fn every_rule_stays_quiet_on_its_quiet_fixtures() {
     for rule in RULES {
         let code = rule.code.as_str();
         let quiet = fixtures(code, "quiet");
-        assert!(!quiet.is_empty(), "{code} has no fixtures/rules/{code}/quiet*.np");
+        assert!(
+            !quiet.is_empty(),
+            "{code} has no fixtures/rules/{code}/quiet*.np"
+        );
         for path in quiet {
             let report = check_file(&path);
             assert!(
@@ -61,7 +73,11 @@ fn every_rule_has_a_module() {
             rule.code.as_str().to_lowercase(),
             rule.name.replace('-', "_")
         );
-        assert!(root().join(&module).is_file(), "{} has no module {module}", rule.code);
+        assert!(
+            root().join(&module).is_file(),
+            "{} has no module {module}",
+            rule.code
+        );
     }
 }
 
@@ -77,19 +93,43 @@ fn every_page_is_complete_and_belongs_to_a_rule() {
     for page in &pages {
         let stem = page.trim_end_matches(".md");
         assert!(
-            RULES.iter().any(|r| format!("{}-{}", r.code.as_str(), r.name) == stem),
+            RULES
+                .iter()
+                .any(|r| format!("{}-{}", r.code.as_str(), r.name) == stem),
             "rules/{page} documents no registered rule"
         );
     }
     for rule in RULES {
         let title = format!("# {} {}", rule.code.as_str(), rule.name);
-        assert!(rule.page.starts_with(&title), "{}'s page must start with `{title}`", rule.code);
-        for section in ["## What it does", "## Why it matters", "## Example", "## How to fix", "## References"] {
-            assert!(rule.page.contains(section), "{}'s page lacks `{section}`", rule.code);
+        assert!(
+            rule.page.starts_with(&title),
+            "{}'s page must start with `{title}`",
+            rule.code
+        );
+        for section in [
+            "## What it does",
+            "## Why it matters",
+            "## Example",
+            "## How to fix",
+            "## References",
+        ] {
+            assert!(
+                rule.page.contains(section),
+                "{}'s page lacks `{section}`",
+                rule.code
+            );
         }
-        assert!(rule.page.contains("```np"), "{}'s page has no example", rule.code);
+        assert!(
+            rule.page.contains("```np"),
+            "{}'s page has no example",
+            rule.code
+        );
         let severity = format!("Severity: {}", rule.severity);
-        assert!(rule.page.contains(&severity), "{}'s page must say `{severity}`", rule.code);
+        assert!(
+            rule.page.contains(&severity),
+            "{}'s page must say `{severity}`",
+            rule.code
+        );
     }
 }
 
@@ -104,7 +144,11 @@ fn page_examples_fire_and_their_fixes_do_not() {
             .skip(1)
             .filter_map(|b| b.split("```").next())
             .collect();
-        assert!(blocks.len() >= 2, "{} needs an example and a fixed version", rule.code);
+        assert!(
+            blocks.len() >= 2,
+            "{} needs an example and a fixed version",
+            rule.code
+        );
         let code = rule.code;
         let fires = netproof::check::check_source("example.np", blocks[0]);
         assert!(

@@ -17,16 +17,32 @@ fn scenarios_have_no_front_end_or_addressing_errors() {
         let bad: Vec<_> = report
             .diagnostics
             .iter()
-            .filter(|d| d.severity() == Severity::Error && (d.code.as_str().starts_with("NP0") || d.code.as_str().starts_with("NP1")))
+            .filter(|d| {
+                d.severity() == Severity::Error
+                    && (d.code.as_str().starts_with("NP0") || d.code.as_str().starts_with("NP1"))
+            })
             .collect();
-        assert!(bad.is_empty(), "{}:\n{}", path.display(), render_all(&report));
+        assert!(
+            bad.is_empty(),
+            "{}:\n{}",
+            path.display(),
+            render_all(&report)
+        );
         let expects = std::fs::read_to_string(root().join(&path))
             .unwrap_or_default()
             .lines()
             .filter(|l| l.trim_start().starts_with("expect "))
             .count();
-        assert_eq!(report.expectations.len(), expects, "{}: every expectation is in the report", path.display());
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        assert_eq!(
+            report.expectations.len(),
+            expects,
+            "{}: every expectation is in the report",
+            path.display()
+        );
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         insta::assert_snapshot!(format!("scenario_{stem}"), render_all(&report));
     }
 }

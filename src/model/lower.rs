@@ -216,7 +216,13 @@ fn next_id<T>(v: &[T]) -> u32 {
 impl<'a> Lowerer<'a> {
     // ---------------------------------------------------------------- declare
 
-    fn declare(&mut self, scope: ScopeId, name: &ast::Name, kind: DeclKind, entity: Option<Entity>) {
+    fn declare(
+        &mut self,
+        scope: ScopeId,
+        name: &ast::Name,
+        kind: DeclKind,
+        entity: Option<Entity>,
+    ) {
         let site = match scope {
             ScopeId::Site(s) => Some(s),
             ScopeId::Top => None,
@@ -255,14 +261,24 @@ impl<'a> Lowerer<'a> {
                         self.diags.push(
                             Diagnostic::new(
                                 Code::NP003,
-                                format!("`{}` is a built-in service and cannot be redeclared", s.name.text),
+                                format!(
+                                    "`{}` is a built-in service and cannot be redeclared",
+                                    s.name.text
+                                ),
                                 s.name.span,
                                 "redeclares a built-in service",
                             )
-                            .with_help("give the service another name, or use the built-in one as it is"),
+                            .with_help(
+                                "give the service another name, or use the built-in one as it is",
+                            ),
                         );
                     } else {
-                        self.declare(ScopeId::Top, &s.name, DeclKind::Service, Some(Entity::Service(id)));
+                        self.declare(
+                            ScopeId::Top,
+                            &s.name,
+                            DeclKind::Service,
+                            Some(Entity::Service(id)),
+                        );
                     }
                     self.model.services.push(Service {
                         decl: decl(&s.name, s.span),
@@ -272,13 +288,20 @@ impl<'a> Lowerer<'a> {
                 }
                 Item::Connection(c) => {
                     let id = ConnectionId(next_id(&self.model.connections));
-                    self.declare(ScopeId::Top, &c.name, DeclKind::Connection(c.kind), Some(Entity::Connection(id)));
+                    self.declare(
+                        ScopeId::Top,
+                        &c.name,
+                        DeclKind::Connection(c.kind),
+                        Some(Entity::Connection(id)),
+                    );
                     self.model.connections.push(Connection {
                         decl: decl(&c.name, c.span),
                         kind: c.kind,
                         ends: Vec::new(),
                         vpn_mode: match c.kind {
-                            ConnKind::Vpn => Some(c.vpn_mode.as_ref().map_or(VpnMode::RouteBased, |m| m.value)),
+                            ConnKind::Vpn => {
+                                Some(c.vpn_mode.as_ref().map_or(VpnMode::RouteBased, |m| m.value))
+                            }
                             _ => None,
                         },
                         advertise: Vec::new(),
@@ -331,7 +354,10 @@ impl<'a> Lowerer<'a> {
             (None, _) | (_, SiteKind::Internet) => match self.internet {
                 Some(id) => id,
                 None => {
-                    let span = Span::new(site.header_span.start as usize, site.header_span.start as usize + 8);
+                    let span = Span::new(
+                        site.header_span.start as usize,
+                        site.header_span.start as usize + 8,
+                    );
                     let id = self.new_site("internet".into(), span, site);
                     self.internet = Some(id);
                     id
@@ -339,7 +365,12 @@ impl<'a> Lowerer<'a> {
             },
             (Some(name), kind) => {
                 let id = SiteId(next_id(&self.model.sites));
-                self.declare(ScopeId::Top, name, DeclKind::Site(kind), Some(Entity::Site(id)));
+                self.declare(
+                    ScopeId::Top,
+                    name,
+                    DeclKind::Site(kind),
+                    Some(Entity::Site(id)),
+                );
                 self.new_site(name.text.clone(), name.span, site)
             }
         };
@@ -353,12 +384,36 @@ impl<'a> Lowerer<'a> {
         match stmt {
             Stmt::Management(p) => self.model.sites[site.index()].management.push(p.clone()),
             Stmt::Segment(s) => {
-                let sk = if kind == SiteKind::Sddc { SubnetKind::NsxSegment } else { SubnetKind::OnpremSegment };
-                self.add_subnet(site, scope, &s.name, s.span, s.prefix.clone(), sk, DeclKind::Segment);
+                let sk = if kind == SiteKind::Sddc {
+                    SubnetKind::NsxSegment
+                } else {
+                    SubnetKind::OnpremSegment
+                };
+                self.add_subnet(
+                    site,
+                    scope,
+                    &s.name,
+                    s.span,
+                    s.prefix.clone(),
+                    sk,
+                    DeclKind::Segment,
+                );
             }
             Stmt::Subnet(s) => {
-                let sk = if kind == SiteKind::VmNetwork { SubnetKind::VnetSubnet } else { SubnetKind::VpcSubnet };
-                let id = self.add_subnet(site, scope, &s.name, s.span, s.prefix.clone(), sk, DeclKind::Subnet);
+                let sk = if kind == SiteKind::VmNetwork {
+                    SubnetKind::VnetSubnet
+                } else {
+                    SubnetKind::VpcSubnet
+                };
+                let id = self.add_subnet(
+                    site,
+                    scope,
+                    &s.name,
+                    s.span,
+                    s.prefix.clone(),
+                    sk,
+                    DeclKind::Subnet,
+                );
                 self.pending.push(Pending::Subnet(id, s));
             }
             Stmt::Host(h) => {
@@ -366,7 +421,9 @@ impl<'a> Lowerer<'a> {
                 let (hk, dk) = match (h.keyword, kind) {
                     (ast::HostKeyword::Instance, _) => (HostKind::Instance, DeclKind::Instance),
                     (ast::HostKeyword::Vm, _) => (HostKind::Vm, DeclKind::Vm),
-                    (ast::HostKeyword::Host, SiteKind::Internet) => (HostKind::InternetHost, DeclKind::Host),
+                    (ast::HostKeyword::Host, SiteKind::Internet) => {
+                        (HostKind::InternetHost, DeclKind::Host)
+                    }
                     (ast::HostKeyword::Host, _) => (HostKind::OnpremHost, DeclKind::Host),
                 };
                 self.declare(scope, &h.name, dk, Some(Entity::Host(id)));
@@ -383,7 +440,10 @@ impl<'a> Lowerer<'a> {
                         span: p.span,
                     }),
                     source_dest_check: h.source_dest_check_off.is_none(),
-                    hyperv_host: h.hyperv_host.as_ref().map(|n| Spanned::new(n.text.clone(), n.span)),
+                    hyperv_host: h
+                        .hyperv_host
+                        .as_ref()
+                        .map(|n| Spanned::new(n.text.clone(), n.span)),
                 });
                 self.model.sites[site.index()].hosts.push(id);
                 self.pending.push(Pending::Host(id, h));
@@ -394,13 +454,21 @@ impl<'a> Lowerer<'a> {
                 self.model.groups.push(Group {
                     decl: decl(&g.name, g.span),
                     site,
-                    members: AddrExpr { terms: Vec::new(), span: g.members.span },
+                    members: AddrExpr {
+                        terms: Vec::new(),
+                        span: g.members.span,
+                    },
                 });
                 self.pending.push(Pending::Group(id, g));
             }
             Stmt::PublicIp(p) => {
                 let id = PublicIpId(next_id(&self.model.public_ips));
-                self.declare(scope, &p.name, DeclKind::PublicIp, Some(Entity::PublicIp(id)));
+                self.declare(
+                    scope,
+                    &p.name,
+                    DeclKind::PublicIp,
+                    Some(Entity::PublicIp(id)),
+                );
                 self.model.public_ips.push(PublicIp {
                     decl: decl(&p.name, p.span),
                     site,
@@ -411,7 +479,12 @@ impl<'a> Lowerer<'a> {
             }
             Stmt::ElasticIp(e) => {
                 let id = PublicIpId(next_id(&self.model.public_ips));
-                self.declare(scope, &e.name, DeclKind::ElasticIp, Some(Entity::PublicIp(id)));
+                self.declare(
+                    scope,
+                    &e.name,
+                    DeclKind::ElasticIp,
+                    Some(Entity::PublicIp(id)),
+                );
                 self.model.public_ips.push(PublicIp {
                     decl: decl(&e.name, e.span),
                     site,
@@ -434,11 +507,17 @@ impl<'a> Lowerer<'a> {
                     decl: decl(&n.name, n.span),
                     site,
                     kind: n.kind.value,
-                    internal: AddrExpr { terms: Vec::new(), span: n.internal.span },
+                    internal: AddrExpr {
+                        terms: Vec::new(),
+                        span: n.internal.span,
+                    },
                     external: None,
                     services: None,
                     translated_port: n.translated_port.clone(),
-                    firewall_match: n.firewall_match.as_ref().map_or(FirewallMatch::Internal, |m| m.value),
+                    firewall_match: n
+                        .firewall_match
+                        .as_ref()
+                        .map_or(FirewallMatch::Internal, |m| m.value),
                     firewall_match_span: n.firewall_match.as_ref().map(|m| m.span),
                 });
                 self.model.sites[site.index()].nat_rules.push(id);
@@ -447,7 +526,12 @@ impl<'a> Lowerer<'a> {
             Stmt::ConnectedVpc(c) => self.pending.push(Pending::ConnectedVpc(site, c)),
             Stmt::Firewall(f) => {
                 let id = FirewallId(next_id(&self.model.firewalls));
-                self.declare(scope, &f.name, DeclKind::Firewall, Some(Entity::Firewall(id)));
+                self.declare(
+                    scope,
+                    &f.name,
+                    DeclKind::Firewall,
+                    Some(Entity::Firewall(id)),
+                );
                 let fk = match (kind, f.name.text.as_str()) {
                     (SiteKind::Sddc, "mgw") => FirewallKind::Mgw,
                     (SiteKind::Sddc, _) => FirewallKind::Cgw,
@@ -463,11 +547,23 @@ impl<'a> Lowerer<'a> {
                 self.pending.push(Pending::Firewall(id, f));
             }
             Stmt::InternetGateway(name, span) => {
-                self.add_gateway(site, scope, name, *span, GatewayKind::InternetGateway, DeclKind::InternetGateway);
+                self.add_gateway(
+                    site,
+                    scope,
+                    name,
+                    *span,
+                    GatewayKind::InternetGateway,
+                    DeclKind::InternetGateway,
+                );
             }
             Stmt::RouteTable(rt) => {
                 let id = RouteTableId(next_id(&self.model.route_tables));
-                self.declare(scope, &rt.name, DeclKind::RouteTable, Some(Entity::RouteTable(id)));
+                self.declare(
+                    scope,
+                    &rt.name,
+                    DeclKind::RouteTable,
+                    Some(Entity::RouteTable(id)),
+                );
                 self.model.route_tables.push(RouteTable {
                     decl: decl(&rt.name, rt.span),
                     site,
@@ -506,28 +602,42 @@ impl<'a> Lowerer<'a> {
                     scope,
                     &n.name,
                     n.span,
-                    GatewayKind::NatGateway { subnet: None, elastic_ip },
+                    GatewayKind::NatGateway {
+                        subnet: None,
+                        elastic_ip,
+                    },
                     DeclKind::NatGateway,
                 );
                 self.pending.push(Pending::NatGateway(id, n));
             }
             Stmt::SecurityGroup(sg) => {
                 let id = SgId(next_id(&self.model.security_groups));
-                self.declare(scope, &sg.name, DeclKind::SecurityGroup, Some(Entity::SecurityGroup(id)));
+                self.declare(
+                    scope,
+                    &sg.name,
+                    DeclKind::SecurityGroup,
+                    Some(Entity::SecurityGroup(id)),
+                );
                 self.model.security_groups.push(SecurityGroup {
                     decl: decl(&sg.name, sg.span),
                     site,
                     inbound: Vec::new(),
                     outbound: Vec::new(),
                 });
-                if sg.name.text == "default" && self.model.sites[site.index()].default_sg.is_none() {
+                if sg.name.text == "default" && self.model.sites[site.index()].default_sg.is_none()
+                {
                     self.model.sites[site.index()].default_sg = Some(id);
                 }
                 self.pending.push(Pending::SecurityGroup(id, sg));
             }
             Stmt::NetworkAcl(acl) => {
                 let id = AclId(next_id(&self.model.acls));
-                self.declare(scope, &acl.name, DeclKind::NetworkAcl, Some(Entity::NetworkAcl(id)));
+                self.declare(
+                    scope,
+                    &acl.name,
+                    DeclKind::NetworkAcl,
+                    Some(Entity::NetworkAcl(id)),
+                );
                 self.model.acls.push(NetworkAcl {
                     decl: decl(&acl.name, acl.span),
                     site,
@@ -550,19 +660,32 @@ impl<'a> Lowerer<'a> {
             }
             Stmt::EndpointService(es) => {
                 let id = EndpointServiceId(next_id(&self.model.endpoint_services));
-                self.declare(scope, &es.name, DeclKind::EndpointService, Some(Entity::EndpointService(id)));
+                self.declare(
+                    scope,
+                    &es.name,
+                    DeclKind::EndpointService,
+                    Some(Entity::EndpointService(id)),
+                );
                 self.model.endpoint_services.push(EndpointService {
                     decl: decl(&es.name, es.span),
                     site,
                     nlb: None,
-                    acceptance: es.acceptance.as_ref().map_or(Acceptance::Required, |a| a.value),
+                    acceptance: es
+                        .acceptance
+                        .as_ref()
+                        .map_or(Acceptance::Required, |a| a.value),
                     acceptance_span: es.acceptance.as_ref().map(|a| a.span),
                 });
                 self.pending.push(Pending::EndpointService(id, es));
             }
             Stmt::Endpoint(ep) => {
                 let id = EndpointId(next_id(&self.model.endpoints));
-                self.declare(scope, &ep.name, DeclKind::Endpoint, Some(Entity::Endpoint(id)));
+                self.declare(
+                    scope,
+                    &ep.name,
+                    DeclKind::Endpoint,
+                    Some(Entity::Endpoint(id)),
+                );
                 self.model.endpoints.push(Endpoint {
                     decl: decl(&ep.name, ep.span),
                     site,
@@ -583,7 +706,10 @@ impl<'a> Lowerer<'a> {
                         mode: g.mode.value,
                         external_ip: g.external_ip.clone(),
                         subnet: None,
-                        hyperv_host: g.hyperv_host.as_ref().map(|n| Spanned::new(n.text.clone(), n.span)),
+                        hyperv_host: g
+                            .hyperv_host
+                            .as_ref()
+                            .map(|n| Spanned::new(n.text.clone(), n.span)),
                     },
                     DeclKind::VnetGateway,
                 );
@@ -592,7 +718,9 @@ impl<'a> Lowerer<'a> {
             Stmt::InternetEgress(addr, _) => {
                 self.model.sites[site.index()].internet_egress = Some(addr.clone());
             }
-            Stmt::Description(text, _) => self.model.sites[site.index()].descriptions.push(text.clone()),
+            Stmt::Description(text, _) => self.model.sites[site.index()]
+                .descriptions
+                .push(text.clone()),
             Stmt::Broken(b) => self.declare(scope, &b.name, b.kind, None),
         }
     }
@@ -684,7 +812,12 @@ impl<'a> Lowerer<'a> {
                         text: "default".into(),
                         span: header,
                     };
-                    self.declare(ScopeId::Site(site), &name, DeclKind::SecurityGroup, Some(Entity::SecurityGroup(id)));
+                    self.declare(
+                        ScopeId::Site(site),
+                        &name,
+                        DeclKind::SecurityGroup,
+                        Some(Entity::SecurityGroup(id)),
+                    );
                 }
             }
             let acl = AclId(next_id(&self.model.acls));
@@ -743,9 +876,15 @@ impl<'a> Lowerer<'a> {
             Code::NP006,
             format!("`{}` belongs to `{there}`, not to `{here}`", name.text),
             name.span,
-            format!("{} of another site", want.what.trim_start_matches("a ").trim_start_matches("an ")),
+            format!(
+                "{} of another site",
+                want.what.trim_start_matches("a ").trim_start_matches("an ")
+            ),
         )
-        .with_label(self.model.decl(e).name_span, format!("declared in `{there}`"))
+        .with_label(
+            self.model.decl(e).name_span,
+            format!("declared in `{there}`"),
+        )
         .with_help(format!("name {} declared in `{here}`", want.what));
         self.diags.push(d);
         None
@@ -769,7 +908,8 @@ impl<'a> Lowerer<'a> {
                     let site = self.model.public_ips[id.index()].site;
                     if let Some(t) = &e.target {
                         if let Some(ent) = self.resolve_local(t, site, EIP_TARGET) {
-                            self.model.public_ips[id.index()].target = Some(Spanned::new(ent, t.span));
+                            self.model.public_ips[id.index()].target =
+                                Some(Spanned::new(ent, t.span));
                         }
                     }
                 }
@@ -778,7 +918,11 @@ impl<'a> Lowerer<'a> {
                     if let Some(Entity::Site(vpc)) = self.resolve(&c.vpc, None, VPC) {
                         let subnet = match &c.subnet {
                             Some(s) => match self.resolve(s, Some(vpc), SUBNET) {
-                                Some(Entity::Subnet(sub)) if self.model.subnets[sub.index()].site == vpc => Some(sub),
+                                Some(Entity::Subnet(sub))
+                                    if self.model.subnets[sub.index()].site == vpc =>
+                                {
+                                    Some(sub)
+                                }
                                 Some(_) => {
                                     self.diags.push(
                                         Diagnostic::new(
@@ -795,7 +939,11 @@ impl<'a> Lowerer<'a> {
                             },
                             None => None,
                         };
-                        self.model.sites[site.index()].connected_vpc = Some(ConnectedVpc { vpc, subnet, span: c.span });
+                        self.model.sites[site.index()].connected_vpc = Some(ConnectedVpc {
+                            vpc,
+                            subnet,
+                            span: c.span,
+                        });
                     }
                 }
                 Pending::Firewall(id, f) => self.lower_firewall(id, f),
@@ -803,7 +951,9 @@ impl<'a> Lowerer<'a> {
                 Pending::NatGateway(id, n) => {
                     let site = self.model.gateways[id.index()].site;
                     let sub = self.subnet_ref(&n.subnet, site);
-                    if let GatewayKind::NatGateway { subnet, .. } = &mut self.model.gateways[id.index()].kind {
+                    if let GatewayKind::NatGateway { subnet, .. } =
+                        &mut self.model.gateways[id.index()].kind
+                    {
                         *subnet = sub;
                     }
                 }
@@ -818,7 +968,9 @@ impl<'a> Lowerer<'a> {
                 }
                 Pending::Endpoint(id, ep) => {
                     let site = self.model.endpoints[id.index()].site;
-                    if let Some(Entity::EndpointService(svc)) = self.resolve(&ep.service, Some(site), ENDPOINT_SERVICE) {
+                    if let Some(Entity::EndpointService(svc)) =
+                        self.resolve(&ep.service, Some(site), ENDPOINT_SERVICE)
+                    {
                         self.model.endpoints[id.index()].service = Some(svc);
                     }
                     let subnet = self.subnet_ref(&ep.subnet, site);
@@ -829,7 +981,9 @@ impl<'a> Lowerer<'a> {
                 Pending::VnetGateway(id, g) => {
                     let site = self.model.gateways[id.index()].site;
                     let sub = g.subnet.as_ref().and_then(|s| self.subnet_ref(s, site));
-                    if let GatewayKind::Vnet { subnet, .. } = &mut self.model.gateways[id.index()].kind {
+                    if let GatewayKind::Vnet { subnet, .. } =
+                        &mut self.model.gateways[id.index()].kind
+                    {
                         *subnet = sub;
                     }
                 }
@@ -930,7 +1084,10 @@ impl<'a> Lowerer<'a> {
                 self.diags.push(
                     Diagnostic::new(
                         Code::NP003,
-                        format!("rule `{}` is declared twice in firewall `{}`", r.name.text, f.name.text),
+                        format!(
+                            "rule `{}` is declared twice in firewall `{}`",
+                            r.name.text, f.name.text
+                        ),
                         r.name.span,
                         "second rule with this name",
                     )
@@ -947,7 +1104,10 @@ impl<'a> Lowerer<'a> {
                 None => ServiceSet::any(r.span),
             };
             let applied_to = match &r.applied_to {
-                Some(list) => list.iter().filter_map(|n| self.uplink(n, site, site_kind)).collect(),
+                Some(list) => list
+                    .iter()
+                    .filter_map(|n| self.uplink(n, site, site_kind))
+                    .collect(),
                 None => vec![Spanned::new(Uplink::AllUplinks, r.span)],
             };
             rules.push(FirewallRule {
@@ -975,7 +1135,11 @@ impl<'a> Lowerer<'a> {
         if let Some(u) = keyword {
             return Some(Spanned::new(u, n.span));
         }
-        let want = if kind == SiteKind::Sddc { VPN } else { CONNECTION };
+        let want = if kind == SiteKind::Sddc {
+            VPN
+        } else {
+            CONNECTION
+        };
         match self.resolve(n, Some(site), want)? {
             Entity::Connection(c) => Some(Spanned::new(Uplink::Connection(c), n.span)),
             _ => None,
@@ -987,7 +1151,9 @@ impl<'a> Lowerer<'a> {
         let mut seen: HashMap<IpNet, Span> = HashMap::new();
         let mut routes = Vec::new();
         for item in &rt.routes {
-            let ast::RouteItem::Route(r) = item else { continue };
+            let ast::RouteItem::Route(r) = item else {
+                continue;
+            };
             if let Some(&first) = seen.get(&r.prefix.value) {
                 self.diags.push(
                     Diagnostic::new(
@@ -1015,7 +1181,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn route_target(&mut self, n: &ast::Name, site: SiteId) -> Option<RouteTarget> {
-        let fits = |s: &Scopes| s.get(ScopeId::Site(site), &n.text).is_some_and(|sym| (ROUTE_TARGET.ok)(sym.kind));
+        let fits = |s: &Scopes| {
+            s.get(ScopeId::Site(site), &n.text)
+                .is_some_and(|sym| (ROUTE_TARGET.ok)(sym.kind))
+        };
         match n.text.as_str() {
             "local" if !fits(&self.scopes) => return Some(RouteTarget::Local),
             "sddc" if !fits(&self.scopes) => return Some(RouteTarget::Sddc),
@@ -1034,7 +1203,9 @@ impl<'a> Lowerer<'a> {
         let site = self.model.security_groups[id.index()].site;
         let (mut inbound, mut outbound) = (Vec::new(), Vec::new());
         for item in &sg.rules {
-            let ast::SgRuleItem::Rule(r) = item else { continue };
+            let ast::SgRuleItem::Rule(r) = item else {
+                continue;
+            };
             let rule = SgRule {
                 services: self.service_set(&r.services),
                 peers: self.addr_expr(&r.peers, Some(site)),
@@ -1064,7 +1235,9 @@ impl<'a> Lowerer<'a> {
         let mut seen: HashMap<(bool, u32), Span> = HashMap::new();
         let (mut inbound, mut outbound) = (Vec::new(), Vec::new());
         for item in &acl.rules {
-            let ast::AclRuleItem::Rule(r) = item else { continue };
+            let ast::AclRuleItem::Rule(r) = item else {
+                continue;
+            };
             let inb = r.direction.value == ast::Direction::Inbound;
             if let Some(&first) = seen.get(&(inb, r.number.value)) {
                 self.diags.push(
@@ -1115,7 +1288,9 @@ impl<'a> Lowerer<'a> {
             .collect();
         let mut listeners = Vec::new();
         for item in &n.listeners {
-            let ast::ListenerItem::Listener(l) = item else { continue };
+            let ast::ListenerItem::Listener(l) = item else {
+                continue;
+            };
             let targets = l
                 .targets
                 .iter()
@@ -1127,7 +1302,10 @@ impl<'a> Lowerer<'a> {
             listeners.push(Listener {
                 services: self.service_set(&l.service),
                 targets,
-                target_type: l.target_type.as_ref().map_or(TargetType::Instance, |t| t.value),
+                target_type: l
+                    .target_type
+                    .as_ref()
+                    .map_or(TargetType::Instance, |t| t.value),
                 port: l.port.as_ref().map(|p| p.value),
                 span: l.span,
             });
@@ -1151,21 +1329,38 @@ impl<'a> Lowerer<'a> {
         }
         let end_sites: Vec<SiteId> = ends.iter().map(|e| e.value).collect();
         let mut conn_advertise = Vec::new();
-        let (mut local, mut remote, mut extend, mut attach, mut routes) = (None, None, Vec::new(), Vec::new(), Vec::new());
+        let (mut local, mut remote, mut extend, mut attach, mut routes) =
+            (None, None, Vec::new(), Vec::new(), Vec::new());
         for stmt in &c.body {
             match stmt {
-                ast::ConnStmt::Advertise { site, prefixes, span } => {
-                    let Some(Entity::Site(s)) = self.resolve(site, None, LINK_END) else { continue };
+                ast::ConnStmt::Advertise {
+                    site,
+                    prefixes,
+                    span,
+                } => {
+                    let Some(Entity::Site(s)) = self.resolve(site, None, LINK_END) else {
+                        continue;
+                    };
                     if !end_sites.contains(&s) {
                         self.not_an_end(site, c);
                         continue;
                     }
-                    conn_advertise.push(Advertise { site: s, prefixes: prefixes.clone(), span: *span });
+                    conn_advertise.push(Advertise {
+                        site: s,
+                        prefixes: prefixes.clone(),
+                        span: *span,
+                    });
                 }
-                ast::ConnStmt::Local(e, _) => local = Some(self.addr_expr(e, end_sites.first().copied())),
-                ast::ConnStmt::Remote(e, _) => remote = Some(self.addr_expr(e, end_sites.get(1).copied())),
+                ast::ConnStmt::Local(e, _) => {
+                    local = Some(self.addr_expr(e, end_sites.first().copied()))
+                }
+                ast::ConnStmt::Remote(e, _) => {
+                    remote = Some(self.addr_expr(e, end_sites.get(1).copied()))
+                }
                 ast::ConnStmt::Extend(names, _) => {
-                    let Some(&sddc) = end_sites.first() else { continue };
+                    let Some(&sddc) = end_sites.first() else {
+                        continue;
+                    };
                     for n in names {
                         if let Some(seg) = self.subnet_ref(n, sddc) {
                             extend.push(Spanned::new(seg, n.span));
@@ -1181,7 +1376,9 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 ast::ConnStmt::Route(r) => {
-                    let target = if r.target.text == "blackhole" && self.scopes.get(ScopeId::Top, "blackhole").is_none() {
+                    let target = if r.target.text == "blackhole"
+                        && self.scopes.get(ScopeId::Top, "blackhole").is_none()
+                    {
                         Some(RouteTarget::Blackhole)
                     } else {
                         match self.resolve(&r.target, None, TGW_TARGET) {
@@ -1191,7 +1388,12 @@ impl<'a> Lowerer<'a> {
                         }
                     };
                     if let Some(target) = target {
-                        routes.push(Route { prefix: r.prefix.value, target, origin: RouteOrigin::Static, span: r.span });
+                        routes.push(Route {
+                            prefix: r.prefix.value,
+                            target,
+                            origin: RouteOrigin::Static,
+                            span: r.span,
+                        });
                     }
                 }
                 ast::ConnStmt::Broken(_) => {}
@@ -1212,12 +1414,19 @@ impl<'a> Lowerer<'a> {
         self.diags.push(
             Diagnostic::new(
                 Code::NP006,
-                format!("`{}` is not an end of {} `{}`", site.text, c.kind.keyword(), c.name.text),
+                format!(
+                    "`{}` is not an end of {} `{}`",
+                    site.text,
+                    c.kind.keyword(),
+                    c.name.text
+                ),
                 site.span,
                 "not joined by this connection",
             )
             .with_label(c.name.span, format!("joins {}", ends.join(" and ")))
-            .with_help("a connection carries routes between its two ends only: advertise from one of them"),
+            .with_help(
+                "a connection carries routes between its two ends only: advertise from one of them",
+            ),
         );
     }
 
@@ -1229,10 +1438,10 @@ impl<'a> Lowerer<'a> {
             Some(s) => self.service_set(s),
             None => ServiceSet::any(e.kind.span),
         };
-        let via = e
-            .via
-            .as_ref()
-            .and_then(|v| self.resolve(v, None, EGRESS_VIA).map(|x| Spanned::new(x, v.span)));
+        let via = e.via.as_ref().and_then(|v| {
+            self.resolve(v, None, EGRESS_VIA)
+                .map(|x| Spanned::new(x, v.span))
+        });
         self.model.expectations.push(Expectation {
             kind: e.kind.value,
             span: e.span,
@@ -1263,7 +1472,10 @@ impl<'a> Lowerer<'a> {
                 terms.push(Spanned::new(t, item.span()));
             }
         }
-        AddrExpr { terms, span: e.span }
+        AddrExpr {
+            terms,
+            span: e.span,
+        }
     }
 
     fn service_set(&mut self, e: &ast::ServiceExpr) -> ServiceSet {
@@ -1282,11 +1494,15 @@ impl<'a> Lowerer<'a> {
                         match self.scopes.resolve(&n.text, n.span, None, SERVICE) {
                             Ok(Resolved::Found(Entity::Service(id))) => {
                                 self.resolve_service(id);
-                                ranges.extend_from_slice(&self.model.services[id.index()].set.ranges);
+                                ranges
+                                    .extend_from_slice(&self.model.services[id.index()].set.ranges);
                             }
                             Ok(_) => {}
                             Err(mut d) => {
-                                let suggested = d.help.as_deref().is_some_and(|h| h.starts_with("did you mean"));
+                                let suggested = d
+                                    .help
+                                    .as_deref()
+                                    .is_some_and(|h| h.starts_with("did you mean"));
                                 if d.code == Code::NP002 && !suggested {
                                     if let Some(b) = services::closest_builtin(&n.text) {
                                         d.help = Some(format!("did you mean `{b}`?"));
@@ -1301,11 +1517,16 @@ impl<'a> Lowerer<'a> {
         }
         ranges.sort();
         ranges.dedup();
-        ServiceSet { ranges, span: e.span }
+        ServiceSet {
+            ranges,
+            span: e.span,
+        }
     }
 
     fn resolve_service(&mut self, id: ServiceId) {
-        let Some(&(state, decl)) = self.service_state.get(id.index()) else { return };
+        let Some(&(state, decl)) = self.service_state.get(id.index()) else {
+            return;
+        };
         let Some(decl) = decl else { return };
         match state {
             ServiceState::Done => {}
@@ -1346,8 +1567,12 @@ impl<'a> Lowerer<'a> {
             rt.routes.splice(0..0, local);
         }
         for site in &self.model.sites {
-            let Some(cv) = site.connected_vpc else { continue };
-            let Some(main) = self.model.sites[cv.vpc.index()].main_route_table else { continue };
+            let Some(cv) = site.connected_vpc else {
+                continue;
+            };
+            let Some(main) = self.model.sites[cv.vpc.index()].main_route_table else {
+                continue;
+            };
             let segments = site
                 .subnets
                 .iter()

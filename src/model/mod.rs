@@ -19,7 +19,7 @@ pub use lower::{lower, Lowered};
 
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::{
-    AclAction, Acceptance, Action, ConnKind, DeclKind, Direction, ExpectKind, FirewallMatch,
+    Acceptance, AclAction, Action, ConnKind, DeclKind, Direction, ExpectKind, FirewallMatch,
     GatewayMode, NatKind, NlbScheme, PublicAddrKind, SiteKind, TargetType, VpnMode,
 };
 use ipnet::IpNet;

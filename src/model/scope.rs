@@ -96,7 +96,10 @@ impl Scopes {
         }
         let id = self.symbols.len() as u32;
         map.insert(name.to_string(), id);
-        self.everywhere.entry(name.to_string()).or_default().push(id);
+        self.everywhere
+            .entry(name.to_string())
+            .or_default()
+            .push(id);
         self.symbols.push(sym);
         Ok(())
     }
@@ -228,12 +231,18 @@ impl Scopes {
             Code::NP002,
             format!("`{text}` is not defined"),
             span,
-            format!("no {} is named `{text}`", want.what.trim_start_matches("a ").trim_start_matches("an ")),
+            format!(
+                "no {} is named `{text}`",
+                want.what.trim_start_matches("a ").trim_start_matches("an ")
+            ),
         );
         if let Some(best) = self.suggest(text, from, want) {
             d = d.with_help(format!("did you mean `{best}`?"));
         } else {
-            d = d.with_help(format!("declare {} named `{text}`, or fix the name", want.what));
+            d = d.with_help(format!(
+                "declare {} named `{text}`, or fix the name",
+                want.what
+            ));
         }
         d
     }

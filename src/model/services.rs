@@ -25,22 +25,93 @@ pub static BUILTINS: &[(&str, &[ServiceRange])] = &[
             },
         ],
     ),
-    ("HTTP", &[ServiceRange { proto: Some(TCP), lo: 80, hi: 80 }]),
-    ("HTTPS", &[ServiceRange { proto: Some(TCP), lo: 443, hi: 443 }]),
-    ("SSH", &[ServiceRange { proto: Some(TCP), lo: 22, hi: 22 }]),
-    ("RDP", &[ServiceRange { proto: Some(TCP), lo: 3389, hi: 3389 }]),
+    (
+        "HTTP",
+        &[ServiceRange {
+            proto: Some(TCP),
+            lo: 80,
+            hi: 80,
+        }],
+    ),
+    (
+        "HTTPS",
+        &[ServiceRange {
+            proto: Some(TCP),
+            lo: 443,
+            hi: 443,
+        }],
+    ),
+    (
+        "SSH",
+        &[ServiceRange {
+            proto: Some(TCP),
+            lo: 22,
+            hi: 22,
+        }],
+    ),
+    (
+        "RDP",
+        &[ServiceRange {
+            proto: Some(TCP),
+            lo: 3389,
+            hi: 3389,
+        }],
+    ),
     (
         "DNS",
         &[
-            ServiceRange { proto: Some(UDP), lo: 53, hi: 53 },
-            ServiceRange { proto: Some(TCP), lo: 53, hi: 53 },
+            ServiceRange {
+                proto: Some(UDP),
+                lo: 53,
+                hi: 53,
+            },
+            ServiceRange {
+                proto: Some(TCP),
+                lo: 53,
+                hi: 53,
+            },
         ],
     ),
-    ("NTP", &[ServiceRange { proto: Some(UDP), lo: 123, hi: 123 }]),
-    ("SMB", &[ServiceRange { proto: Some(TCP), lo: 445, hi: 445 }]),
-    ("MSSQL", &[ServiceRange { proto: Some(TCP), lo: 1433, hi: 1433 }]),
-    ("MYSQL", &[ServiceRange { proto: Some(TCP), lo: 3306, hi: 3306 }]),
-    ("POSTGRES", &[ServiceRange { proto: Some(TCP), lo: 5432, hi: 5432 }]),
+    (
+        "NTP",
+        &[ServiceRange {
+            proto: Some(UDP),
+            lo: 123,
+            hi: 123,
+        }],
+    ),
+    (
+        "SMB",
+        &[ServiceRange {
+            proto: Some(TCP),
+            lo: 445,
+            hi: 445,
+        }],
+    ),
+    (
+        "MSSQL",
+        &[ServiceRange {
+            proto: Some(TCP),
+            lo: 1433,
+            hi: 1433,
+        }],
+    ),
+    (
+        "MYSQL",
+        &[ServiceRange {
+            proto: Some(TCP),
+            lo: 3306,
+            hi: 3306,
+        }],
+    ),
+    (
+        "POSTGRES",
+        &[ServiceRange {
+            proto: Some(TCP),
+            lo: 5432,
+            hi: 5432,
+        }],
+    ),
 ];
 
 pub fn builtin(name: &str) -> Option<&'static [ServiceRange]> {
@@ -54,7 +125,10 @@ pub fn builtin(name: &str) -> Option<&'static [ServiceRange]> {
 /// equal ignoring case (`Https`, `TCP`), or one edit away (`HTTP5`).
 pub fn closest_builtin(name: &str) -> Option<&'static str> {
     const KEYWORDS: &[&str] = &["any", "tcp", "udp", "icmp", "icmpv6"];
-    let all = BUILTINS.iter().map(|(n, _)| *n).chain(KEYWORDS.iter().copied());
+    let all = BUILTINS
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(KEYWORDS.iter().copied());
     if let Some(same) = all.clone().find(|b| b.eq_ignore_ascii_case(name)) {
         return Some(same);
     }

@@ -50,8 +50,8 @@ pub fn run(model: &Model) -> Vec<Diagnostic> {
 
 /// Shared helpers for rule messages.
 pub(crate) mod util {
-    use crate::model::{Model, SubnetKind};
     use crate::model::SubnetId;
+    use crate::model::{Model, SubnetKind};
 
     /// "segment" or "subnet", as the language calls it for this kind.
     pub fn subnet_noun(model: &Model, id: SubnetId) -> &'static str {

@@ -29,18 +29,36 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn diagnostic(model: &Model, name: &str, addr: IpAddr, span: Span, subnet: SubnetId, site: SiteId) -> Diagnostic {
+fn diagnostic(
+    model: &Model,
+    name: &str,
+    addr: IpAddr,
+    span: Span,
+    subnet: SubnetId,
+    site: SiteId,
+) -> Diagnostic {
     let sub = model.subnet(subnet);
     let noun = subnet_noun(model, subnet);
     let prefix = sub.prefix.value;
     let d = Diagnostic::new(
         Code::NP101,
-        format!("`{name}` has address {addr}, which is outside {noun} `{}` ({prefix})", sub.decl.name),
+        format!(
+            "`{name}` has address {addr}, which is outside {noun} `{}` ({prefix})",
+            sub.decl.name
+        ),
         span,
         format!("not in {prefix}"),
     )
-    .with_label(sub.prefix.span, format!("{noun} `{}` is {prefix}", sub.decl.name));
-    let better = model.site(site).subnets.iter().map(|&s| model.subnet(s)).find(|s| s.prefix.value.contains(&addr));
+    .with_label(
+        sub.prefix.span,
+        format!("{noun} `{}` is {prefix}", sub.decl.name),
+    );
+    let better = model
+        .site(site)
+        .subnets
+        .iter()
+        .map(|&s| model.subnet(s))
+        .find(|s| s.prefix.value.contains(&addr));
     match better {
         Some(other) => d.with_help(format!(
             "{addr} is inside {noun} `{}` ({}): place `{name}` `in {}`, or give it an address inside {prefix}",

@@ -17,7 +17,8 @@ use ipnet::IpNet;
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     for (i, sub) in model.subnets.iter().enumerate() {
         let site = model.site(sub.site);
-        if site.prefixes.is_empty() || matches!(site.kind, SiteKind::VmNetwork | SiteKind::Internet) {
+        if site.prefixes.is_empty() || matches!(site.kind, SiteKind::VmNetwork | SiteKind::Internet)
+        {
             continue;
         }
         if within(&site.prefixes, sub.prefix.value) || stretched_into_onprem(model, sub) {
@@ -62,7 +63,9 @@ fn within(prefixes: &[crate::span::Spanned<IpNet>], net: IpNet) -> bool {
 /// prefixes contain it: its default gateway, and its address space, stay
 /// on-prem.
 fn stretched_into_onprem(model: &Model, sub: &Subnet) -> bool {
-    let Some(conn) = sub.extended_by else { return false };
+    let Some(conn) = sub.extended_by else {
+        return false;
+    };
     model.connections[conn.index()]
         .ends
         .iter()

@@ -31,7 +31,11 @@ pub(crate) fn bounds(net: IpNet) -> (bool, u128, u128) {
         IpAddr::V4(v) => u32::from(v) as u128,
         IpAddr::V6(v) => u128::from(v),
     };
-    (net.addr().is_ipv6(), as_int(net.network()), as_int(net.broadcast()))
+    (
+        net.addr().is_ipv6(),
+        as_int(net.network()),
+        as_int(net.broadcast()),
+    )
 }
 
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
@@ -72,7 +76,12 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 }
             }
             reach = match reach {
-                Some(r) if entries[r].key.0 == entries[i].key.0 && entries[r].key.2 >= entries[i].key.2 => Some(r),
+                Some(r)
+                    if entries[r].key.0 == entries[i].key.0
+                        && entries[r].key.2 >= entries[i].key.2 =>
+                {
+                    Some(r)
+                }
                 _ => Some(i),
             };
         }
@@ -82,7 +91,11 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
 fn diagnostic(earlier: &Entry, later: &Entry, site: &str) -> Diagnostic {
     // Point at whichever of the two comes later in the file: that is the
     // line the author most likely just added.
-    let (first, second) = if earlier.span.start <= later.span.start { (earlier, later) } else { (later, earlier) };
+    let (first, second) = if earlier.span.start <= later.span.start {
+        (earlier, later)
+    } else {
+        (later, earlier)
+    };
     let relation = if second.net == first.net {
         "is the same prefix as"
     } else if first.net.contains(&second.net) {
@@ -94,7 +107,10 @@ fn diagnostic(earlier: &Entry, later: &Entry, site: &str) -> Diagnostic {
     };
     Diagnostic::new(
         Code::NP103,
-        format!("{} ({}) {relation} {} ({}) in `{site}`", second.what, second.net, first.what, first.net),
+        format!(
+            "{} ({}) {relation} {} ({}) in `{site}`",
+            second.what, second.net, first.what, first.net
+        ),
         second.span,
         format!("overlaps {}", first.net),
     )

@@ -12,7 +12,9 @@
 //! it rather than owning it again.
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{DefaultSnat, Entity, GatewayId, GatewayKind, HostId, HostKind, Model, PublicIpKind, SiteId};
+use crate::model::{
+    DefaultSnat, Entity, GatewayId, GatewayKind, HostId, HostKind, Model, PublicIpKind, SiteId,
+};
 use crate::registry::Code;
 use crate::span::Span;
 use std::collections::HashMap;
@@ -33,12 +35,19 @@ enum Domain {
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     let mut owners: HashMap<(Domain, IpAddr), Vec<Owner>> = HashMap::new();
     let mut own = |domain: Domain, addr: IpAddr, span: Span, what: String| {
-        owners.entry((domain, addr)).or_default().push(Owner { span, what });
+        owners
+            .entry((domain, addr))
+            .or_default()
+            .push(Owner { span, what });
     };
 
     for (i, h) in model.hosts.iter().enumerate() {
         let entity = Entity::Host(HostId(i as u32));
-        let noun = model.decl_kind(entity).article_noun().split_once(' ').map_or("host", |x| x.1);
+        let noun = model
+            .decl_kind(entity)
+            .article_noun()
+            .split_once(' ')
+            .map_or("host", |x| x.1);
         let what = format!("{noun} `{}`", model.display_name(entity));
         if h.kind == HostKind::InternetHost {
             own(Domain::Internet, h.addr.value, h.addr.span, what);
@@ -46,30 +55,59 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         }
         if let Some(p) = h.public {
             if !is_declared_elastic_ip(model, p.addr, entity) {
-                own(Domain::Internet, p.addr, p.span, format!("the public address of {what}"));
+                own(
+                    Domain::Internet,
+                    p.addr,
+                    p.span,
+                    format!("the public address of {what}"),
+                );
             }
         }
         own(Domain::Site(h.site), h.addr.value, h.addr.span, what);
     }
     for e in &model.endpoints {
-        own(Domain::Site(e.site), e.addr.value, e.addr.span, format!("endpoint `{}`", e.decl.name));
+        own(
+            Domain::Site(e.site),
+            e.addr.value,
+            e.addr.span,
+            format!("endpoint `{}`", e.decl.name),
+        );
     }
     for p in &model.public_ips {
         let kw = match p.kind {
             PublicIpKind::Sddc => "public-ip",
             PublicIpKind::Elastic => "elastic-ip",
         };
-        own(Domain::Internet, p.addr.value, p.addr.span, format!("{kw} `{}`", p.decl.name));
+        own(
+            Domain::Internet,
+            p.addr.value,
+            p.addr.span,
+            format!("{kw} `{}`", p.decl.name),
+        );
     }
     for (i, g) in model.gateways.iter().enumerate() {
         match &g.kind {
-            GatewayKind::NatGateway { elastic_ip: Some(a), .. }
-                if !is_declared_elastic_ip(model, a.value, Entity::Gateway(GatewayId(i as u32))) =>
-            {
-                own(Domain::Internet, a.value, a.span, format!("the Elastic IP of nat-gateway `{}`", g.decl.name));
+            GatewayKind::NatGateway {
+                elastic_ip: Some(a),
+                ..
+            } if !is_declared_elastic_ip(model, a.value, Entity::Gateway(GatewayId(i as u32))) => {
+                own(
+                    Domain::Internet,
+                    a.value,
+                    a.span,
+                    format!("the Elastic IP of nat-gateway `{}`", g.decl.name),
+                );
             }
-            GatewayKind::Vnet { external_ip: Some(a), .. } => {
-                own(Domain::Internet, a.value, a.span, format!("the external address of gateway `{}`", g.decl.name));
+            GatewayKind::Vnet {
+                external_ip: Some(a),
+                ..
+            } => {
+                own(
+                    Domain::Internet,
+                    a.value,
+                    a.span,
+                    format!("the external address of gateway `{}`", g.decl.name),
+                );
             }
             _ => {}
         }
@@ -77,13 +115,26 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     for (i, s) in model.sites.iter().enumerate() {
         let site = SiteId(i as u32);
         if let DefaultSnat::Addr(a, span) = s.default_snat {
-            let uses_own_public_ip = model.public_ips.iter().any(|p| p.site == site && p.addr.value == a);
+            let uses_own_public_ip = model
+                .public_ips
+                .iter()
+                .any(|p| p.site == site && p.addr.value == a);
             if !uses_own_public_ip {
-                own(Domain::Internet, a, span, format!("the default SNAT address of `{}`", s.decl.name));
+                own(
+                    Domain::Internet,
+                    a,
+                    span,
+                    format!("the default SNAT address of `{}`", s.decl.name),
+                );
             }
         }
         if let Some(e) = &s.internet_egress {
-            own(Domain::Internet, e.value, e.span, format!("the internet egress address of `{}`", s.decl.name));
+            own(
+                Domain::Internet,
+                e.value,
+                e.span,
+                format!("the internet egress address of `{}`", s.decl.name),
+            );
         }
     }
 
@@ -107,7 +158,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(
                     Code::NP104,
-                    format!("{addr} is owned twice {where_}: by {} and by {}", first.what, dup.what),
+                    format!(
+                        "{addr} is owned twice {where_}: by {} and by {}",
+                        first.what, dup.what
+                    ),
                     dup.span,
                     format!("{addr} again"),
                 )
@@ -122,8 +176,9 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
 /// associated with `owner` or with nothing: then the inline address is that
 /// declaration, not a second allocation.
 fn is_declared_elastic_ip(model: &Model, addr: IpAddr, owner: Entity) -> bool {
-    model
-        .public_ips
-        .iter()
-        .any(|p| p.kind == PublicIpKind::Elastic && p.addr.value == addr && p.target.as_ref().is_none_or(|t| t.value == owner))
+    model.public_ips.iter().any(|p| {
+        p.kind == PublicIpKind::Elastic
+            && p.addr.value == addr
+            && p.target.as_ref().is_none_or(|t| t.value == owner)
+    })
 }

@@ -20,10 +20,20 @@ use ipnet::IpNet;
 use std::net::IpAddr;
 
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
-    let hosts = model.hosts.iter().filter_map(|h| Some((&h.decl.name, h.addr.value, h.addr.span, h.subnet?)));
-    let endpoints = model.endpoints.iter().filter_map(|e| Some((&e.decl.name, e.addr.value, e.addr.span, e.subnet?)));
+    let hosts = model
+        .hosts
+        .iter()
+        .filter_map(|h| Some((&h.decl.name, h.addr.value, h.addr.span, h.subnet?)));
+    let endpoints = model
+        .endpoints
+        .iter()
+        .filter_map(|e| Some((&e.decl.name, e.addr.value, e.addr.span, e.subnet?)));
     for (name, addr, span, subnet) in hosts.chain(endpoints) {
-        if let Some(reason) = reserved(model.subnet(subnet).kind, model.subnet(subnet).prefix.value, addr) {
+        if let Some(reason) = reserved(
+            model.subnet(subnet).kind,
+            model.subnet(subnet).prefix.value,
+            addr,
+        ) {
             out.push(diagnostic(model, name, addr, span, subnet, reason));
         }
     }
@@ -93,17 +103,29 @@ fn first_usable(kind: SubnetKind, net: IpNet) -> Option<IpAddr> {
     })
 }
 
-fn diagnostic(model: &Model, name: &str, addr: IpAddr, span: Span, subnet: SubnetId, reason: &str) -> Diagnostic {
+fn diagnostic(
+    model: &Model,
+    name: &str,
+    addr: IpAddr,
+    span: Span,
+    subnet: SubnetId,
+    reason: &str,
+) -> Diagnostic {
     let sub = model.subnet(subnet);
     let noun = super::util::subnet_noun(model, subnet);
     let mut d = Diagnostic::new(
         Code::NP106,
-        format!("`{name}` uses {addr}, which is reserved in {noun} `{}` ({})", sub.decl.name, sub.prefix.value),
+        format!(
+            "`{name}` uses {addr}, which is reserved in {noun} `{}` ({})",
+            sub.decl.name, sub.prefix.value
+        ),
         span,
         "reserved address",
     )
     .with_label(sub.prefix.span, format!("{noun} `{}`", sub.decl.name));
-    let first = first_usable(sub.kind, sub.prefix.value).map(|a| format!("; the first usable address is {a}")).unwrap_or_default();
+    let first = first_usable(sub.kind, sub.prefix.value)
+        .map(|a| format!("; the first usable address is {a}"))
+        .unwrap_or_default();
     d = d.with_help(format!("{reason}: give `{name}` another address{first}"));
     d
 }
