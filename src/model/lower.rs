@@ -856,7 +856,7 @@ impl<'a> Lowerer<'a> {
             Ok(Resolved::Found(e)) => Some(e),
             Ok(Resolved::Broken) => None,
             Err(d) => {
-                self.diags.push(d);
+                self.diags.push(*d);
                 None
             }
         }
@@ -1508,7 +1508,7 @@ impl<'a> Lowerer<'a> {
                                         d.help = Some(format!("did you mean `{b}`?"));
                                     }
                                 }
-                                self.diags.push(d);
+                                self.diags.push(*d);
                             }
                         }
                     }

@@ -121,7 +121,7 @@ impl Scopes {
         span: Span,
         from: Option<SiteId>,
         want: Want,
-    ) -> Result<Resolved, Diagnostic> {
+    ) -> Result<Resolved, Box<Diagnostic>> {
         let found = |sym: &Symbol| match sym.entity {
             Some(e) => Resolved::Found(e),
             None => Resolved::Broken,
@@ -165,9 +165,9 @@ impl Scopes {
         }
         match fitting.len() {
             1 => Ok(found(fitting[0])),
-            0 if !other.is_empty() => Err(self.wrong_kind(text, span, want, other[0])),
-            0 => Err(self.undefined(text, span, from, want)),
-            _ => Err(self.ambiguous(text, span, &fitting)),
+            0 if !other.is_empty() => Err(Box::new(self.wrong_kind(text, span, want, other[0]))),
+            0 => Err(Box::new(self.undefined(text, span, from, want))),
+            _ => Err(Box::new(self.ambiguous(text, span, &fitting))),
         }
     }
 
