@@ -406,7 +406,7 @@ pub(super) fn service_lit(s: &str) -> Result<ServiceLit, LitError> {
     };
     let (max, what, range_help) = match proto {
         Proto::Tcp | Proto::Udp => (65535, "port", "ports are 0-65535"),
-        Proto::Icmp | Proto::Icmpv6 => (255, "ICMP type", "ICMP types are 0-255"),
+        Proto::Icmp | Proto::Icmpv6 => (255, "icmp type", "ICMP types are 0-255"),
         Proto::Number(n) => {
             let help = if n == 1 || n == 58 {
                 "only tcp (6) and udp (17) have ports; write an ICMP type as `icmp/8`"
@@ -599,7 +599,7 @@ mod tests {
         assert!(service_lit("icmp/256")
             .unwrap_err()
             .message
-            .contains("ICMP type 256"));
+            .contains("icmp type 256"));
         assert!(service_lit("47/1")
             .unwrap_err()
             .message
@@ -617,6 +617,28 @@ mod tests {
         #[test]
         fn ipv6_agrees_with_std(text in "[0-9a-fA-F:.]{0,45}") {
             prop_assert_eq!(ipv6(&text).ok(), text.parse::<Ipv6Addr>().ok());
+        }
+
+        /// Structured near-misses: a few groups of 1-5 hex digits, `::` at
+        /// any position, and sometimes an IPv4 tail.
+        #[test]
+        fn ipv6_forms_agree_with_std(
+            groups in proptest::collection::vec("[0-9a-fA-F]{1,5}", 0..10),
+            gap in proptest::option::of(0usize..10),
+            tail in proptest::option::of("[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,4}"),
+        ) {
+            let mut parts: Vec<String> = groups;
+            if let Some(t) = tail {
+                parts.push(t);
+            }
+            let text = match gap {
+                Some(g) => {
+                    let g = g.min(parts.len());
+                    format!("{}::{}", parts[..g].join(":"), parts[g..].join(":"))
+                }
+                None => parts.join(":"),
+            };
+            prop_assert_eq!(ipv6(&text).ok(), text.parse::<Ipv6Addr>().ok(), "{}", text);
         }
 
         #[test]

@@ -150,6 +150,15 @@ fn assert_spans_valid(text: &str, tree: &Tree, diags: &[Diagnostic]) {
     let mut spans = Vec::new();
     collect_spans(tree, &mut spans);
     for d in diags {
+        // House style: messages and labels start in lower case (or with a
+        // quoted word or a number) and carry no trailing period.
+        for m in std::iter::once(&d.message).chain(std::iter::once(&d.primary.message)) {
+            assert!(
+                !m.starts_with(|c: char| c.is_ascii_uppercase()),
+                "capitalised: {m}"
+            );
+            assert!(!m.ends_with('.'), "trailing period: {m}");
+        }
         spans.push(d.primary.span);
         spans.extend(d.secondary.iter().map(|l| l.span));
         spans.extend(d.fix.iter().flat_map(|f| f.edits.iter().map(|e| e.span)));
@@ -1138,7 +1147,7 @@ fn invalid_literals_are_np004_and_keep_the_name() {
         ("service alt tcp/2000-1000", "port range `2000-1000` runs backwards"),
         ("service ops [tcp/22, udp/70000]", "port 70000 is out of range"),
         ("service weird 300", "protocol number 300 is out of range"),
-        ("service t icmp/300", "ICMP type 300 is out of range"),
+        ("service t icmp/300", "icmp type 300 is out of range"),
         ("service g 47/80", "protocol 47 has no ports"),
         ("sddc s {\n segment a 10.0.0.0/33\n}", "prefix length /33 is too long for IPv4"),
         ("sddc s {\n segment a 2001:db8::/129\n}", "prefix length /129 is too long for IPv6"),
@@ -1376,4 +1385,23 @@ fn a_missing_brace_on_an_inner_block_is_one_error() {
         panic!()
     };
     assert_eq!(dx.body.len(), 1);
+}
+
+#[test]
+fn keyword_named_items_in_multi_line_lists() {
+    let text = "sddc s {\n  firewall cgw {\n    rule r allow from a to b applied-to [\n      internet,\n      vpn\n    ]\n  }\n}\n";
+    let tree = clean(text);
+    let Stmt::Firewall(fw) = &site(&tree, "s").body[0] else {
+        panic!()
+    };
+    let RuleItem::Rule(r) = &fw.rules[0] else {
+        panic!()
+    };
+    let applied: Vec<&str> = r
+        .applied_to
+        .iter()
+        .flatten()
+        .map(|n| n.text.as_str())
+        .collect();
+    assert_eq!(applied, ["internet", "vpn"]);
 }

@@ -355,6 +355,12 @@ impl<'t> Parser<'t> {
         first_what: &str,
         mut item: impl FnMut(&mut Self, &str) -> PResult<Option<T>>,
     ) -> PResult<Vec<T>> {
+        // Descriptions are only read when a message is built, so the
+        // after-comma one is chosen from constants rather than formatted.
+        let after_comma = match item_what {
+            "a prefix" => "a prefix after `,`",
+            _ => "a name after `,`",
+        };
         if self.kind() == TokenKind::LBracket {
             return Ok(self.list(item_what, |p| item(p, item_what))?.0);
         }
@@ -362,8 +368,7 @@ impl<'t> Parser<'t> {
         out.extend(item(self, first_what)?);
         while self.kind() == TokenKind::Comma {
             self.bump();
-            let after = format!("{item_what} after `,`");
-            out.extend(item(self, &after)?);
+            out.extend(item(self, after_comma)?);
         }
         Ok(out)
     }
@@ -438,12 +443,23 @@ impl<'t> Parser<'t> {
         ))
     }
 
-    /// Whether `t` is a statement keyword at the start of a line, which in
-    /// an open list means the list's `]` was forgotten.
+    /// Whether `t` plainly starts a statement on a new line, which in an
+    /// open list means the list's `]` was forgotten: a statement keyword,
+    /// first on its line, followed by more of a statement. A keyword alone
+    /// (`vpn` in a multi-line `applied-to` list) is still an item.
     fn starts_statement_line(&self, t: Token) -> bool {
-        is_statement_keyword(self.text_of(t))
-            && self.line_indent(self.pos).is_some()
-            && self.pos > 0
+        use TokenKind::*;
+        self.after_newline()
+            && matches!(self.nth(1).kind, Atom | Str | LBrace)
+            && is_statement_keyword(self.text_of(t))
+    }
+
+    /// Whether the current token is the first on its line (after another).
+    fn after_newline(&self) -> bool {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.toks.get(i))
+            .is_some_and(|p| p.kind == TokenKind::Newline)
     }
 
     /// Token `t` cannot continue the list opened at `open`. Either the list
@@ -459,10 +475,10 @@ impl<'t> Parser<'t> {
         failed: bool,
     ) {
         use TokenKind::*;
-        let line_start = self.line_indent(self.pos).is_some() && self.pos > 0;
+        let line_start = self.after_newline();
         let close = match t.kind {
             Eof | RBrace | LBrace | Semi => None,
-            Atom if line_start && is_statement_keyword(self.text_of(t)) => None,
+            Atom if self.starts_statement_line(t) => None,
             _ => self.find_bracket_on_line(),
         };
         match close {
