@@ -3,10 +3,26 @@
 //! **Architecture invariant:** parsing never fails and never panics. It
 //! returns a tree and every error it found; a statement with an error still
 //! declares its name when the name was read.
+//!
+//! The modules, in the order text flows through them:
+//! - `lexer` (nom): text to tokens with byte spans; comments set aside;
+//! - `parser`: recursive descent over the tokens, one function per
+//!   statement form, recovering at statement and block boundaries;
+//! - `literal` (nom): an atom read as an address, prefix, range, service
+//!   literal or number, once the parser's position says which it must be;
+//! - `keywords`: which statements each block accepts, for dispatch and for
+//!   "`segment` is not a statement of a vpc block" messages.
 
 pub mod ast;
+mod keywords;
 mod lexer;
+mod literal;
 mod parser;
+#[cfg(test)]
+mod tests;
+
+/// Every statement keyword of every block; the grammar must name each one.
+pub use keywords::STATEMENT_KEYWORDS;
 
 use crate::diagnostic::Diagnostic;
 
