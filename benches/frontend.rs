@@ -27,18 +27,30 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
 
 fn main() {
     // `cargo bench` passes `--bench`; any other argument filters nothing.
-    println!("{:>9} {:>10} {:>12} {:>12} {:>12}", "lines", "bytes", "parse", "parse+lower", "check");
+    println!(
+        "{:>9} {:>10} {:>12} {:>12} {:>12}",
+        "lines", "bytes", "parse", "parse+lower", "check"
+    );
     for lines in [1_000, 10_000, 100_000] {
-        let text = generate(&GenParams { lines, ..GenParams::default() });
+        let text = generate(&GenParams {
+            lines,
+            ..GenParams::default()
+        });
         let runs = if lines >= 100_000 { 7 } else { 15 };
         let parse = time(runs, || netproof::syntax::parse(&text));
         let lower = time(runs, || {
             let p = netproof::syntax::parse(&text);
             netproof::model::lower(&p.tree)
         });
-        let check = time(runs, || netproof::check::check_source("bench.np", text.clone()));
+        let check = time(runs, || {
+            netproof::check::check_source("bench.np", text.clone())
+        });
         let report = netproof::check::check_source("bench.np", text.clone());
-        assert!(report.diagnostics.is_empty(), "generated designs must be clean: {:?}", &report.diagnostics[..1]);
+        assert!(
+            report.diagnostics.is_empty(),
+            "generated designs must be clean: {:?}",
+            &report.diagnostics[..1]
+        );
         println!(
             "{:>9} {:>10} {:>10.1}ms {:>10.1}ms {:>10.1}ms",
             text.lines().count(),

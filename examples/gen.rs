@@ -17,7 +17,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let text = generate(&GenParams { lines, ..GenParams::default() });
+    let text = generate(&GenParams {
+        lines,
+        ..GenParams::default()
+    });
     if let Err(e) = std::io::stdout().write_all(text.as_bytes()) {
         eprintln!("gen: {e}");
         std::process::exit(2);

@@ -1,9 +1,5 @@
 //! End-to-end tests of the `netproof` binary: arguments, exit statuses,
 //! input discovery and the shape of both output formats.
-//!
-//! Tests marked `#[ignore = "needs the parser"]` assert that a faulty design
-//! yields diagnostics; they pass once the parser lands and should then lose
-//! the marker.
 
 use netproof::registry::RULES;
 use serde_json::Value;
@@ -309,7 +305,6 @@ fn no_color_is_accepted_anywhere() {
 }
 
 #[test]
-#[ignore = "needs the parser"]
 fn an_error_exits_1_at_every_threshold() {
     // Every rule in today's registry is an error, so `--fail-on error` and
     // `--fail-on warning` can only be told apart by a warning rule; the
@@ -324,7 +319,6 @@ fn an_error_exits_1_at_every_threshold() {
 }
 
 #[test]
-#[ignore = "needs the parser"]
 fn human_output_shows_the_finding_and_the_summary() {
     let dir = scratch("human-finding");
     write(&dir, "bad.np", HOST_BITS);
@@ -345,7 +339,6 @@ fn human_output_shows_the_finding_and_the_summary() {
 }
 
 #[test]
-#[ignore = "needs the parser"]
 fn json_diagnostics_have_exactly_the_documented_keys() {
     let dir = scratch("json-diagnostic-keys");
     write(
@@ -405,7 +398,6 @@ fn json_diagnostics_have_exactly_the_documented_keys() {
 }
 
 #[test]
-#[ignore = "needs the parser"]
 fn stdin_is_reported_as_stdin() {
     let dir = scratch("stdin-path");
     let out = netproof_with_stdin(
@@ -418,7 +410,6 @@ fn stdin_is_reported_as_stdin() {
 }
 
 #[test]
-#[ignore = "needs the parser"]
 fn reports_are_in_path_order() {
     let dir = scratch("order");
     write(&dir, "b.np", HOST_BITS);

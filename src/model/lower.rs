@@ -88,42 +88,52 @@ struct Lowerer<'a> {
 // What each reference position accepts.
 const SEGMENT: Want = Want {
     what: "a segment",
+    noun: "segment",
     ok: |k| k == DeclKind::Segment,
 };
 const SUBNET: Want = Want {
     what: "a subnet",
+    noun: "subnet",
     ok: |k| k == DeclKind::Subnet,
 };
 const SECURITY_GROUP: Want = Want {
     what: "a security group",
+    noun: "security group",
     ok: |k| k == DeclKind::SecurityGroup,
 };
 const ROUTE_TABLE: Want = Want {
     what: "a route table",
+    noun: "route table",
     ok: |k| k == DeclKind::RouteTable,
 };
 const NETWORK_ACL: Want = Want {
     what: "a network ACL",
+    noun: "network ACL",
     ok: |k| k == DeclKind::NetworkAcl,
 };
 const VPC: Want = Want {
     what: "a vpc",
+    noun: "vpc",
     ok: |k| k == DeclKind::Site(SiteKind::Vpc),
 };
 const SDDC: Want = Want {
     what: "an sddc",
+    noun: "sddc",
     ok: |k| k == DeclKind::Site(SiteKind::Sddc),
 };
 const ONPREM: Want = Want {
     what: "an onprem site",
+    noun: "onprem site",
     ok: |k| k == DeclKind::Site(SiteKind::Onprem),
 };
 const LINK_END: Want = Want {
     what: "a site",
+    noun: "site",
     ok: |k| matches!(k, DeclKind::Site(s) if s != SiteKind::Internet),
 };
 const ADDRESS: Want = Want {
     what: "something with an address (a host, vm, instance, segment, subnet, group, site, public IP or endpoint)",
+    noun: "host, subnet, group, site, public IP or endpoint",
     ok: |k| {
         matches!(
             k,
@@ -142,6 +152,7 @@ const ADDRESS: Want = Want {
 };
 const ROUTE_TARGET: Want = Want {
     what: "a route target (an internet gateway, NAT gateway, NAT instance, connection or endpoint)",
+    noun: "route target",
     ok: |k| {
         matches!(
             k,
@@ -155,38 +166,47 @@ const ROUTE_TARGET: Want = Want {
 };
 const TGW_TARGET: Want = Want {
     what: "an attached site or connection",
+    noun: "attached site or connection",
     ok: |k| matches!(k, DeclKind::Site(_) | DeclKind::Connection(_)),
 };
 const EIP_TARGET: Want = Want {
     what: "an instance or NAT gateway",
+    noun: "instance or NAT gateway",
     ok: |k| matches!(k, DeclKind::Instance | DeclKind::NatGateway),
 };
 const INSTANCE: Want = Want {
     what: "an instance",
+    noun: "instance",
     ok: |k| k == DeclKind::Instance,
 };
 const NLB: Want = Want {
     what: "an nlb",
+    noun: "nlb",
     ok: |k| k == DeclKind::Nlb,
 };
 const ENDPOINT_SERVICE: Want = Want {
     what: "an endpoint service",
+    noun: "endpoint service",
     ok: |k| k == DeclKind::EndpointService,
 };
 const SERVICE: Want = Want {
     what: "a service",
+    noun: "service",
     ok: |k| k == DeclKind::Service,
 };
 const VPN: Want = Want {
     what: "a vpn",
+    noun: "vpn",
     ok: |k| k == DeclKind::Connection(ConnKind::Vpn),
 };
 const CONNECTION: Want = Want {
     what: "a connection",
+    noun: "connection",
     ok: |k| matches!(k, DeclKind::Connection(_)),
 };
 const EGRESS_VIA: Want = Want {
     what: "a connection, gateway, NAT instance or site",
+    noun: "connection, gateway, NAT instance or site",
     ok: |k| {
         matches!(
             k,
@@ -885,7 +905,10 @@ impl<'a> Lowerer<'a> {
             self.model.decl(e).name_span,
             format!("declared in `{there}`"),
         )
-        .with_help(format!("name {} declared in `{here}`", want.what));
+        .with_help(format!(
+            "name {} declared in `{here}`",
+            super::scope::with_article(want.noun)
+        ));
         self.diags.push(d);
         None
     }

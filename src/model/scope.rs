@@ -18,8 +18,10 @@ use std::collections::HashMap;
 /// What a reference position accepts, and how to say so in a message.
 #[derive(Clone, Copy)]
 pub(super) struct Want {
-    /// Reads after "needs": "a segment", "a security group".
+    /// Reads after "needs": "a segment", "a security group"; may be long.
     pub what: &'static str,
+    /// Short, without an article, for labels: "segment", "route target".
+    pub noun: &'static str,
     pub ok: fn(DeclKind) -> bool,
 }
 
@@ -187,12 +189,12 @@ impl Scopes {
             Code::NP006,
             format!("`{text}` is {is}, but {} is needed here", want.what),
             span,
-            format!("expected {}", want.what),
+            format!("expected {}", with_article(want.noun)),
         )
         .with_label(sym.name_span, format!("`{text}` is declared here as {is}"))
         .with_help(format!(
-            "name {} here, or declare one with this name",
-            want.what
+            "replace `{text}` with the name of {}",
+            with_article(want.noun)
         ))
     }
 
@@ -227,29 +229,62 @@ impl Scopes {
     }
 
     fn undefined(&self, text: &str, span: Span, from: Option<SiteId>, want: Want) -> Diagnostic {
-        let mut d = Diagnostic::new(
+        // `site.name` where the site exists: say what the site lacks, and
+        // suggest among that site's names only.
+        if let Some((site, rest)) = self.qualified_site(text) {
+            let site_name = self
+                .site_names
+                .get(site.index())
+                .map_or("?", |n| n.as_str());
+            let d = Diagnostic::new(
+                Code::NP002,
+                format!("`{text}` is not defined"),
+                span,
+                format!("`{site_name}` declares no {} named `{rest}`", want.noun),
+            );
+            return match self.suggest_in(rest, Some(site), want, true) {
+                Some(best) => d.with_help(format!("did you mean `{site_name}.{best}`?")),
+                None => d.with_help(format!(
+                    "declare `{rest}` in `{site_name}`, or fix the name"
+                )),
+            };
+        }
+        let d = Diagnostic::new(
             Code::NP002,
             format!("`{text}` is not defined"),
             span,
-            format!(
-                "no {} is named `{text}`",
-                want.what.trim_start_matches("a ").trim_start_matches("an ")
-            ),
+            format!("no {} is named `{text}`", want.noun),
         );
-        if let Some(best) = self.suggest(text, from, want) {
-            d = d.with_help(format!("did you mean `{best}`?"));
-        } else {
-            d = d.with_help(format!(
+        match self.suggest_in(text, from, want, false) {
+            Some(best) => d.with_help(format!("did you mean `{best}`?")),
+            None => d.with_help(format!(
                 "declare {} named `{text}`, or fix the name",
-                want.what
-            ));
+                with_article(want.noun)
+            )),
         }
-        d
+    }
+
+    /// The site and the rest of a `site.name` reference, when the part
+    /// before a dot names a declared site.
+    fn qualified_site<'t>(&self, text: &'t str) -> Option<(SiteId, &'t str)> {
+        text.match_indices('.').find_map(|(i, _)| {
+            let sym = self.get(ScopeId::Top, &text[..i])?;
+            match sym.entity {
+                Some(Entity::Site(s)) => Some((s, &text[i + 1..])),
+                _ => None,
+            }
+        })
     }
 
     /// The closest declared name of a fitting kind, if one is close enough to
-    /// be a plausible typo.
-    fn suggest(&self, text: &str, from: Option<SiteId>, want: Want) -> Option<String> {
+    /// be a plausible typo. With `only_site`, only names declared in `site`.
+    fn suggest_in(
+        &self,
+        text: &str,
+        site: Option<SiteId>,
+        want: Want,
+        only_site: bool,
+    ) -> Option<String> {
         let left = self.suggestions_left.get();
         if left == 0 {
             return None;
@@ -261,7 +296,7 @@ impl Scopes {
             let Some(sym) = ids
                 .iter()
                 .map(|&i| &self.symbols[i as usize])
-                .find(|s| (want.ok)(s.kind))
+                .find(|s| (want.ok)(s.kind) && (!only_site || s.site == site))
             else {
                 continue;
             };
@@ -271,7 +306,7 @@ impl Scopes {
             }
             // Prefer names of the current site, then the closest, then the
             // alphabetically first, so the suggestion is deterministic.
-            let remote = from.is_some() && sym.site != from;
+            let remote = site.is_some() && sym.site != site;
             let key = (dist, remote, name.as_str());
             if best.is_none_or(|b| key < b) {
                 best = Some(key);
@@ -279,4 +314,13 @@ impl Scopes {
         }
         best.map(|(_, _, n)| n.to_string())
     }
+}
+
+/// "an instance", "a segment".
+pub(super) fn with_article(noun: &str) -> String {
+    // "sddc" and "nlb" are read letter by letter: "an sddc", "an nlb".
+    let vowel = noun.starts_with(['a', 'e', 'i', 'o', 'u'])
+        || noun.starts_with("sddc")
+        || noun.starts_with("nlb");
+    format!("{} {noun}", if vowel { "an" } else { "a" })
 }
