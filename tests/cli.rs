@@ -493,3 +493,25 @@ fn explain_rejects_unknown_codes_with_suggestions() {
     assert_eq!(status(&out), 2);
     assert!(stderr(&out).contains("`NP103` (overlapping-subnets)"));
 }
+
+/// Output never depends on how many threads check the files and run the
+/// rules: every fixture, in both formats, with one thread and with four.
+#[test]
+fn output_is_identical_whatever_the_thread_count() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for format in ["json", "human"] {
+        let run = |threads: &str| {
+            Command::new(env!("CARGO_BIN_EXE_netproof"))
+                .current_dir(root)
+                .env("RAYON_NUM_THREADS", threads)
+                .env("NO_COLOR", "1")
+                .args(["check", "--format", format, "fixtures/"])
+                .output()
+                .expect("netproof runs")
+        };
+        let (one, four) = (run("1"), run("4"));
+        assert_eq!(one.status.code(), Some(1), "the fixtures contain errors");
+        assert!(!one.stdout.is_empty());
+        assert_eq!(one.stdout, four.stdout, "{format} output differs between 1 and 4 threads");
+    }
+}
