@@ -512,6 +512,9 @@ fn output_is_identical_whatever_the_thread_count() {
         let (one, four) = (run("1"), run("4"));
         assert_eq!(one.status.code(), Some(1), "the fixtures contain errors");
         assert!(!one.stdout.is_empty());
-        assert_eq!(one.stdout, four.stdout, "{format} output differs between 1 and 4 threads");
+        assert_eq!(
+            one.stdout, four.stdout,
+            "{format} output differs between 1 and 4 threads"
+        );
     }
 }

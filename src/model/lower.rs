@@ -16,6 +16,7 @@ use super::services;
 use super::*;
 use crate::diagnostic::Diagnostic;
 use crate::registry::Code;
+use crate::rules::{np003_duplicate_definition as np003, np006_wrong_kind_reference as np006};
 use crate::syntax::ast::{self, DeclKind, Item, Stmt};
 use std::collections::HashMap;
 
@@ -258,16 +259,14 @@ impl<'a> Lowerer<'a> {
                 Some(s) => format!("in `{}`", self.model.sites[s.index()].decl.name),
                 None => "at top level".to_string(),
             };
-            self.diags.push(
-                Diagnostic::new(
-                    Code::NP003,
-                    format!("`{}` is declared twice {where_}", name.text),
-                    name.span,
-                    format!("second declaration, as {}", kind.article_noun()),
-                )
-                .with_label(first, format!("first declared here, as {}", first_kind.article_noun()))
-                .with_help("names must be unique within their scope: rename one of them, or delete the copy"),
-            );
+            self.diags.push(np003::duplicate(
+                &name.text,
+                &where_,
+                name.span,
+                &format!(", as {}", kind.article_noun()),
+                first,
+                &format!(", as {}", first_kind.article_noun()),
+            ));
         }
     }
 
@@ -278,20 +277,8 @@ impl<'a> Lowerer<'a> {
                 Item::Service(s) => {
                     let id = ServiceId(next_id(&self.model.services));
                     if services::builtin(&s.name.text).is_some() {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::NP003,
-                                format!(
-                                    "`{}` is a built-in service and cannot be redeclared",
-                                    s.name.text
-                                ),
-                                s.name.span,
-                                "redeclares a built-in service",
-                            )
-                            .with_help(
-                                "give the service another name, or use the built-in one as it is",
-                            ),
-                        );
+                        self.diags
+                            .push(np003::builtin_service(&s.name.text, s.name.span));
                     } else {
                         self.declare(
                             ScopeId::Top,
@@ -594,17 +581,17 @@ impl<'a> Lowerer<'a> {
                     match self.model.sites[site.index()].main_route_table {
                         Some(first) => {
                             let first = &self.model.route_tables[first.index()].decl;
-                            let d = Diagnostic::new(
-                                Code::NP003,
+                            let d = np003::duplicate_entry(
                                 format!(
                                     "vpc `{}` has two main route tables, `{}` and `{}`",
                                     self.model.sites[site.index()].decl.name, first.name, rt.name.text
                                 ),
                                 main_span,
                                 "second `main`",
-                            )
-                            .with_label(first.name_span, "already the main route table")
-                            .with_help("a VPC has exactly one main route table: remove `main` from one of them");
+                                first.name_span,
+                                "already the main route table",
+                                "a VPC has exactly one main route table: remove `main` from one of them",
+                            );
                             self.diags.push(d);
                         }
                         None => self.model.sites[site.index()].main_route_table = Some(id),
@@ -892,24 +879,11 @@ impl<'a> Lowerer<'a> {
         }
         let here = &self.model.sites[site.index()].decl.name;
         let there = &self.model.sites[owner.index()].decl.name;
-        let d = Diagnostic::new(
-            Code::NP006,
-            format!("`{}` belongs to `{there}`, not to `{here}`", name.text),
-            name.span,
-            format!(
-                "{} of another site",
-                want.what.trim_start_matches("a ").trim_start_matches("an ")
-            ),
-        )
-        .with_label(
-            self.model.decl(e).name_span,
-            format!("declared in `{there}`"),
-        )
-        .with_help(format!(
-            "name {} declared in `{here}`",
-            super::scope::with_article(want.noun)
+        let declared = self.model.decl(e).name_span;
+        let needed = super::scope::with_article(want.noun);
+        self.diags.push(np006::other_site(
+            &name.text, name.span, want.noun, &needed, here, there, declared,
         ));
-        self.diags.push(d);
         None
     }
 
@@ -947,15 +921,12 @@ impl<'a> Lowerer<'a> {
                                     Some(sub)
                                 }
                                 Some(_) => {
-                                    self.diags.push(
-                                        Diagnostic::new(
-                                            Code::NP006,
-                                            format!("subnet `{}` is not in vpc `{}`", s.text, c.vpc.text),
-                                            s.span,
-                                            "subnet of another vpc",
-                                        )
-                                        .with_help("the SDDC's ENIs sit in a subnet of the connected VPC itself"),
-                                    );
+                                    self.diags.push(np006::misuse(
+                                        format!("subnet `{}` is not in vpc `{}`", s.text, c.vpc.text),
+                                        s.span,
+                                        "subnet of another vpc",
+                                        "the SDDC's ENIs sit in a subnet of the connected VPC itself",
+                                    ));
                                     None
                                 }
                                 None => None,
@@ -1104,19 +1075,14 @@ impl<'a> Lowerer<'a> {
                 }
             };
             if let Some(&first) = names.get(r.name.text.as_str()) {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::NP003,
-                        format!(
-                            "rule `{}` is declared twice in firewall `{}`",
-                            r.name.text, f.name.text
-                        ),
-                        r.name.span,
-                        "second rule with this name",
-                    )
-                    .with_label(first, "first declared here")
-                    .with_help("rule names must be unique within a firewall: rename one of them"),
-                );
+                self.diags.push(np003::duplicate(
+                    &r.name.text,
+                    &format!("in firewall `{}`", f.name.text),
+                    r.name.span,
+                    "",
+                    first,
+                    "",
+                ));
             } else {
                 names.insert(&r.name.text, r.name.span);
             }
@@ -1178,16 +1144,14 @@ impl<'a> Lowerer<'a> {
                 continue;
             };
             if let Some(&first) = seen.get(&r.prefix.value) {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::NP003,
-                        format!("route table `{}` has two routes for `{}`", rt.name.text, r.prefix.value),
-                        r.prefix.span,
-                        "second route for this prefix",
-                    )
-                    .with_label(first, "first route for it")
-                    .with_help("a route table holds one route per destination: delete one, or change its prefix"),
-                );
+                self.diags.push(np003::duplicate_entry(
+                    format!("route table `{}` has two routes for `{}`", rt.name.text, r.prefix.value),
+                    r.prefix.span,
+                    "second route for this prefix",
+                    first,
+                    "first route for it",
+                    "a route table holds one route per destination: delete one, or change its prefix",
+                ));
                 continue;
             }
             seen.insert(r.prefix.value, r.prefix.span);
@@ -1263,21 +1227,19 @@ impl<'a> Lowerer<'a> {
             };
             let inb = r.direction.value == ast::Direction::Inbound;
             if let Some(&first) = seen.get(&(inb, r.number.value)) {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::NP003,
-                        format!(
-                            "network ACL `{}` has two {} rules numbered {}",
-                            acl.name.text,
-                            direction_word(r.direction.value),
-                            r.number.value
-                        ),
-                        r.number.span,
-                        "second rule with this number",
-                    )
-                    .with_label(first, "first rule with it")
-                    .with_help("rule numbers order the rules and must be unique per direction: renumber one"),
-                );
+                self.diags.push(np003::duplicate_entry(
+                    format!(
+                        "network ACL `{}` has two {} rules numbered {}",
+                        acl.name.text,
+                        direction_word(r.direction.value),
+                        r.number.value
+                    ),
+                    r.number.span,
+                    "second rule with this number",
+                    first,
+                    "first rule with it",
+                    "rule numbers order the rules and must be unique per direction: renumber one",
+                ));
                 continue;
             }
             seen.insert((inb, r.number.value), r.number.span);
@@ -1434,23 +1396,19 @@ impl<'a> Lowerer<'a> {
 
     fn not_an_end(&mut self, site: &ast::Name, c: &ast::Connection) {
         let ends: Vec<String> = c.ends.iter().map(|e| format!("`{}`", e.text)).collect();
-        self.diags.push(
-            Diagnostic::new(
-                Code::NP006,
-                format!(
-                    "`{}` is not an end of {} `{}`",
-                    site.text,
-                    c.kind.keyword(),
-                    c.name.text
-                ),
-                site.span,
-                "not joined by this connection",
-            )
-            .with_label(c.name.span, format!("joins {}", ends.join(" and ")))
-            .with_help(
-                "a connection carries routes between its two ends only: advertise from one of them",
+        let d = np006::misuse(
+            format!(
+                "`{}` is not an end of {} `{}`",
+                site.text,
+                c.kind.keyword(),
+                c.name.text
             ),
+            site.span,
+            "not joined by this connection",
+            "a connection carries routes between its two ends only: advertise from one of them",
         );
+        self.diags
+            .push(d.with_label(c.name.span, format!("joins {}", ends.join(" and "))));
     }
 
     fn lower_expect(&mut self, e: &ast::Expect) {
@@ -1554,15 +1512,12 @@ impl<'a> Lowerer<'a> {
         match state {
             ServiceState::Done => {}
             ServiceState::InProgress => {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::NP006,
-                        format!("service `{}` is defined in terms of itself", decl.name.text),
-                        decl.name.span,
-                        "part of a cycle",
-                    )
-                    .with_help("a service lists protocols and ports, or other services that do not lead back to it"),
-                );
+                self.diags.push(np006::misuse(
+                    format!("service `{}` is defined in terms of itself", decl.name.text),
+                    decl.name.span,
+                    "part of a cycle",
+                    "a service lists protocols and ports, or other services that do not lead back to it",
+                ));
             }
             ServiceState::Unresolved => {
                 self.service_state[id.index()].0 = ServiceState::InProgress;

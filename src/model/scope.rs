@@ -10,7 +10,7 @@
 
 use super::{Entity, SiteId};
 use crate::diagnostic::Diagnostic;
-use crate::registry::Code;
+use crate::rules::{np002_undefined_reference as np002, np006_wrong_kind_reference as np006};
 use crate::span::Span;
 use crate::syntax::ast::DeclKind;
 use std::collections::HashMap;
@@ -184,48 +184,29 @@ impl Scopes {
     }
 
     fn wrong_kind(&self, text: &str, span: Span, want: Want, sym: &Symbol) -> Diagnostic {
-        let is = sym.kind.article_noun();
-        Diagnostic::new(
-            Code::NP006,
-            format!("`{text}` is {is}, but {} is needed here", want.what),
+        np006::wrong_kind(
+            text,
             span,
-            format!("expected {}", with_article(want.noun)),
+            sym.kind.article_noun(),
+            want.what,
+            &with_article(want.noun),
+            sym.name_span,
         )
-        .with_label(sym.name_span, format!("`{text}` is declared here as {is}"))
-        .with_help(format!(
-            "replace `{text}` with the name of {}",
-            with_article(want.noun)
-        ))
     }
 
     fn ambiguous(&self, text: &str, span: Span, candidates: &[&Symbol]) -> Diagnostic {
-        let mut d = Diagnostic::new(
-            Code::NP002,
-            format!(
-                "`{text}` is ambiguous: {} declarations fit",
-                candidates.len()
-            ),
-            span,
-            "ambiguous name",
-        );
-        let mut qualified = Vec::new();
-        for sym in candidates {
-            d = d.with_label(
-                sym.name_span,
-                format!("{} {}", sym.kind.article_noun(), self.scope_phrase(sym)),
-            );
-            if let Some(s) = sym.site {
-                if let Some(site) = self.site_names.get(s.index()) {
-                    qualified.push(format!("`{site}.{text}`"));
-                }
-            }
-        }
-        let help = if qualified.is_empty() {
-            "rename one of the declarations".to_string()
-        } else {
-            format!("qualify the name with its site: {}", qualified.join(" or "))
-        };
-        d.with_help(help)
+        let candidates: Vec<np002::Candidate> = candidates
+            .iter()
+            .map(|sym| np002::Candidate {
+                span: sym.name_span,
+                description: format!("{} {}", sym.kind.article_noun(), self.scope_phrase(sym)),
+                qualified: sym
+                    .site
+                    .and_then(|s| self.site_names.get(s.index()))
+                    .map(|site| format!("{site}.{text}")),
+            })
+            .collect();
+        np002::ambiguous(text, span, &candidates)
     }
 
     fn undefined(&self, text: &str, span: Span, from: Option<SiteId>, want: Want) -> Diagnostic {
@@ -236,32 +217,25 @@ impl Scopes {
                 .site_names
                 .get(site.index())
                 .map_or("?", |n| n.as_str());
-            let d = Diagnostic::new(
-                Code::NP002,
-                format!("`{text}` is not defined"),
+            return np002::undefined(
+                text,
                 span,
                 format!("`{site_name}` declares no {} named `{rest}`", want.noun),
+                self.suggest_in(rest, Some(site), want, true)
+                    .map(|b| format!("{site_name}.{b}")),
+                format!("declare `{rest}` in `{site_name}`, or fix the name"),
             );
-            return match self.suggest_in(rest, Some(site), want, true) {
-                Some(best) => d.with_help(format!("did you mean `{site_name}.{best}`?")),
-                None => d.with_help(format!(
-                    "declare `{rest}` in `{site_name}`, or fix the name"
-                )),
-            };
         }
-        let d = Diagnostic::new(
-            Code::NP002,
-            format!("`{text}` is not defined"),
+        np002::undefined(
+            text,
             span,
             format!("no {} is named `{text}`", want.noun),
-        );
-        match self.suggest_in(text, from, want, false) {
-            Some(best) => d.with_help(format!("did you mean `{best}`?")),
-            None => d.with_help(format!(
+            self.suggest_in(text, from, want, false),
+            format!(
                 "declare {} named `{text}`, or fix the name",
                 with_article(want.noun)
-            )),
-        }
+            ),
+        )
     }
 
     /// The site and the rest of a `site.name` reference, when the part
