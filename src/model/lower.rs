@@ -87,139 +87,70 @@ struct Lowerer<'a> {
 }
 
 // What each reference position accepts.
-const SEGMENT: Want = Want {
-    what: "a segment",
-    noun: "segment",
-    ok: |k| k == DeclKind::Segment,
-};
-const SUBNET: Want = Want {
-    what: "a subnet",
-    noun: "subnet",
-    ok: |k| k == DeclKind::Subnet,
-};
-const SECURITY_GROUP: Want = Want {
-    what: "a security group",
-    noun: "security group",
-    ok: |k| k == DeclKind::SecurityGroup,
-};
-const ROUTE_TABLE: Want = Want {
-    what: "a route table",
-    noun: "route table",
-    ok: |k| k == DeclKind::RouteTable,
-};
-const NETWORK_ACL: Want = Want {
-    what: "a network ACL",
-    noun: "network ACL",
-    ok: |k| k == DeclKind::NetworkAcl,
-};
-const VPC: Want = Want {
-    what: "a vpc",
-    noun: "vpc",
-    ok: |k| k == DeclKind::Site(SiteKind::Vpc),
-};
-const SDDC: Want = Want {
-    what: "an sddc",
-    noun: "sddc",
-    ok: |k| k == DeclKind::Site(SiteKind::Sddc),
-};
-const ONPREM: Want = Want {
-    what: "an onprem site",
-    noun: "onprem site",
-    ok: |k| k == DeclKind::Site(SiteKind::Onprem),
-};
-const LINK_END: Want = Want {
-    what: "a site",
-    noun: "site",
-    ok: |k| matches!(k, DeclKind::Site(s) if s != SiteKind::Internet),
-};
-const ADDRESS: Want = Want {
-    what: "something with an address (a host, vm, instance, segment, subnet, group, site, public IP or endpoint)",
-    noun: "host, subnet, group, site, public IP or endpoint",
-    ok: |k| {
-        matches!(
-            k,
-            DeclKind::Site(_)
-                | DeclKind::Segment
-                | DeclKind::Subnet
-                | DeclKind::Vm
-                | DeclKind::Instance
-                | DeclKind::Host
-                | DeclKind::Group
-                | DeclKind::PublicIp
-                | DeclKind::ElasticIp
-                | DeclKind::Endpoint
-        )
-    },
-};
-const ROUTE_TARGET: Want = Want {
-    what: "a route target (an internet gateway, NAT gateway, NAT instance, connection or endpoint)",
-    noun: "route target",
-    ok: |k| {
-        matches!(
-            k,
-            DeclKind::InternetGateway
-                | DeclKind::NatGateway
-                | DeclKind::Instance
-                | DeclKind::Connection(_)
-                | DeclKind::Endpoint
-        )
-    },
-};
-const TGW_TARGET: Want = Want {
-    what: "an attached site or connection",
-    noun: "attached site or connection",
-    ok: |k| matches!(k, DeclKind::Site(_) | DeclKind::Connection(_)),
-};
-const EIP_TARGET: Want = Want {
-    what: "an instance or NAT gateway",
-    noun: "instance or NAT gateway",
-    ok: |k| matches!(k, DeclKind::Instance | DeclKind::NatGateway),
-};
-const INSTANCE: Want = Want {
-    what: "an instance",
-    noun: "instance",
-    ok: |k| k == DeclKind::Instance,
-};
-const NLB: Want = Want {
-    what: "an nlb",
-    noun: "nlb",
-    ok: |k| k == DeclKind::Nlb,
-};
-const ENDPOINT_SERVICE: Want = Want {
-    what: "an endpoint service",
-    noun: "endpoint service",
-    ok: |k| k == DeclKind::EndpointService,
-};
-const SERVICE: Want = Want {
-    what: "a service",
-    noun: "service",
-    ok: |k| k == DeclKind::Service,
-};
-const VPN: Want = Want {
-    what: "a vpn",
-    noun: "vpn",
-    ok: |k| k == DeclKind::Connection(ConnKind::Vpn),
-};
-const CONNECTION: Want = Want {
-    what: "a connection",
-    noun: "connection",
-    ok: |k| matches!(k, DeclKind::Connection(_)),
-};
-const EGRESS_VIA: Want = Want {
-    what: "a connection, gateway, NAT instance or site",
-    noun: "connection, gateway, NAT instance or site",
-    ok: |k| {
-        matches!(
-            k,
-            DeclKind::Connection(_)
-                | DeclKind::InternetGateway
-                | DeclKind::NatGateway
-                | DeclKind::VnetGateway
-                | DeclKind::Instance
-                | DeclKind::Site(_)
-        )
-    },
-};
+const SEGMENT: Want = Want::new("segment", |k| k == DeclKind::Segment);
+const SUBNET: Want = Want::new("subnet", |k| k == DeclKind::Subnet);
+const SECURITY_GROUP: Want = Want::new("security group", |k| k == DeclKind::SecurityGroup);
+const ROUTE_TABLE: Want = Want::new("route table", |k| k == DeclKind::RouteTable);
+const NETWORK_ACL: Want = Want::new("network ACL", |k| k == DeclKind::NetworkAcl);
+const VPC: Want = Want::new("vpc", |k| k == DeclKind::Site(SiteKind::Vpc));
+const SDDC: Want = Want::new("sddc", |k| k == DeclKind::Site(SiteKind::Sddc));
+const ONPREM: Want = Want::new("onprem site", |k| k == DeclKind::Site(SiteKind::Onprem));
+const LINK_END: Want = Want::new(
+    "site",
+    |k| matches!(k, DeclKind::Site(s) if s != SiteKind::Internet),
+);
+const ADDRESS: Want = Want::new("host, subnet, group, site, public IP or endpoint", |k| {
+    matches!(
+        k,
+        DeclKind::Site(_)
+            | DeclKind::Segment
+            | DeclKind::Subnet
+            | DeclKind::Vm
+            | DeclKind::Instance
+            | DeclKind::Host
+            | DeclKind::Group
+            | DeclKind::PublicIp
+            | DeclKind::ElasticIp
+            | DeclKind::Endpoint
+    )
+})
+.detailed("something with an address (a host, vm, instance, segment, subnet, group, site, public IP or endpoint)");
+const ROUTE_TARGET: Want = Want::new("route target", |k| {
+    matches!(
+        k,
+        DeclKind::InternetGateway
+            | DeclKind::NatGateway
+            | DeclKind::Instance
+            | DeclKind::Connection(_)
+            | DeclKind::Endpoint
+    )
+})
+.detailed(
+    "a route target (an internet gateway, NAT gateway, NAT instance, connection or endpoint)",
+);
+const TGW_TARGET: Want = Want::new("attached site or connection", |k| {
+    matches!(k, DeclKind::Site(_) | DeclKind::Connection(_))
+});
+const EIP_TARGET: Want = Want::new("instance or NAT gateway", |k| {
+    matches!(k, DeclKind::Instance | DeclKind::NatGateway)
+});
+const INSTANCE: Want = Want::new("instance", |k| k == DeclKind::Instance);
+const NLB: Want = Want::new("nlb", |k| k == DeclKind::Nlb);
+const ENDPOINT_SERVICE: Want = Want::new("endpoint service", |k| k == DeclKind::EndpointService);
+const SERVICE: Want = Want::new("service", |k| k == DeclKind::Service);
+const VPN: Want = Want::new("vpn", |k| k == DeclKind::Connection(ConnKind::Vpn));
+const CONNECTION: Want = Want::new("connection", |k| matches!(k, DeclKind::Connection(_)));
+const EGRESS_VIA: Want = Want::new("connection, gateway, NAT instance or site", |k| {
+    matches!(
+        k,
+        DeclKind::Connection(_)
+            | DeclKind::InternetGateway
+            | DeclKind::NatGateway
+            | DeclKind::VnetGateway
+            | DeclKind::Instance
+            | DeclKind::Site(_)
+    )
+});
 
 fn decl(name: &ast::Name, span: Span) -> Decl {
     Decl {

@@ -18,11 +18,35 @@ use std::collections::HashMap;
 /// What a reference position accepts, and how to say so in a message.
 #[derive(Clone, Copy)]
 pub(super) struct Want {
-    /// Reads after "needs": "a segment", "a security group"; may be long.
-    pub what: &'static str,
     /// Short, without an article, for labels: "segment", "route target".
     pub noun: &'static str,
+    /// A longer description for messages, when the noun alone is not clear:
+    /// "a route target (an internet gateway, NAT gateway, ...)".
+    pub detail: Option<&'static str>,
     pub ok: fn(DeclKind) -> bool,
+}
+
+impl Want {
+    pub const fn new(noun: &'static str, ok: fn(DeclKind) -> bool) -> Want {
+        Want {
+            noun,
+            detail: None,
+            ok,
+        }
+    }
+
+    pub const fn detailed(self, detail: &'static str) -> Want {
+        Want {
+            detail: Some(detail),
+            ..self
+        }
+    }
+
+    /// What the position needs, as a message says it: "a segment".
+    pub fn what(&self) -> String {
+        self.detail
+            .map_or_else(|| with_article(self.noun), str::to_string)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -188,7 +212,7 @@ impl Scopes {
             text,
             span,
             sym.kind.article_noun(),
-            want.what,
+            &want.what(),
             &with_article(want.noun),
             sym.name_span,
         )

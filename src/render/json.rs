@@ -160,7 +160,10 @@ impl<'a> JsonDiagnostic<'a> {
             severity: diag.severity(),
             message: &diag.message,
             location: Location::new(source, diag.primary.span),
-            labels: std::iter::once(&diag.primary).chain(&diag.secondary).map(label).collect(),
+            labels: std::iter::once(&diag.primary)
+                .chain(&diag.secondary)
+                .map(label)
+                .collect(),
             help: diag.help.as_deref(),
             fix: diag.fix.as_ref().map(|fix| JsonFix {
                 description: &fix.description,
