@@ -1,26 +1,31 @@
 //! Writes a synthetic, clean design to standard output.
 //!
 //! ```sh
-//! cargo run --release --example gen -- 100000 > /tmp/big.np
+//! cargo run --release --example gen -- 100000 > /tmp/big.np   # about 100,000 lines
+//! cargo run --release --example gen -- w2 > /tmp/w2.np        # a benchmark workload: w1, w2, w3
 //! ```
-//! The argument is the number of lines (default 100,000).
 
-use netproof::gen::{generate, GenParams};
+use netproof::gen::{generate, generate_workload, GenParams, Workload};
 use std::io::Write;
 
 fn main() {
-    let lines = match std::env::args().nth(1).map(|a| a.parse::<usize>()) {
-        None => 100_000,
-        Some(Ok(n)) => n,
-        Some(Err(e)) => {
-            eprintln!("gen: the line count must be a whole number: {e}");
-            std::process::exit(2);
+    let arg = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "100000".to_string());
+    let text = if let Some(w) = Workload::by_name(&arg) {
+        generate_workload(&w)
+    } else {
+        match arg.parse::<usize>() {
+            Ok(lines) => generate(&GenParams {
+                lines,
+                ..GenParams::default()
+            }),
+            Err(_) => {
+                eprintln!("gen: give a line count or a workload name (w1, w2, w3), not `{arg}`");
+                std::process::exit(2);
+            }
         }
     };
-    let text = generate(&GenParams {
-        lines,
-        ..GenParams::default()
-    });
     if let Err(e) = std::io::stdout().write_all(text.as_bytes()) {
         eprintln!("gen: {e}");
         std::process::exit(2);
