@@ -93,19 +93,37 @@ fn analyze(text: &str) -> (Vec<Diagnostic>, Vec<ExpectationResult>) {
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(lowered.diagnostics);
     diagnostics.extend(crate::rules::run(&lowered.model));
+    let expectations = expectation_results(&lowered.model, &mut diagnostics);
     diagnostic::sort_and_dedup(&mut diagnostics);
-    let expectations = expectation_results(&lowered.model);
     (diagnostics, expectations)
 }
 
-fn expectation_results(model: &Model) -> Vec<ExpectationResult> {
+/// Decides the expectations, unless the file has errors that make the model
+/// incomplete: then a verdict would describe a network the author did not
+/// write, so they are listed as not evaluated.
+fn expectation_results(model: &Model, diagnostics: &mut Vec<Diagnostic>) -> Vec<ExpectationResult> {
+    let broken = diagnostics.iter().any(|d| {
+        d.severity() == crate::diagnostic::Severity::Error && d.code.as_str().starts_with("NP0")
+    });
+    let verdicts = if broken {
+        Vec::new()
+    } else {
+        crate::engine::evaluate(model)
+    };
     model
         .expectations
         .iter()
-        .map(|e| ExpectationResult {
-            span: e.span,
-            kind: e.kind,
-            holds: None,
+        .enumerate()
+        .map(|(i, e)| {
+            let holds = verdicts.get(i).and_then(|v| v.holds);
+            if let Some(d) = verdicts.get(i).and_then(|v| v.diagnostic.clone()) {
+                diagnostics.push(d);
+            }
+            ExpectationResult {
+                span: e.span,
+                kind: e.kind,
+                holds,
+            }
         })
         .collect()
 }

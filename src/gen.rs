@@ -276,12 +276,15 @@ pub fn generate_workload(w: &Workload) -> String {
             let _ = writeln!(out, "  firewall {name} {{");
             for r in 0..w.rules_per_firewall {
                 let j = r % segs;
+                // Rules match high ports only, so every rule is evaluated but
+                // none decides the HTTPS, SSH and ICMP flows the
+                // expectations are about: those fall to the last rules.
                 let action = if r % 5 == 4 { "drop" } else { "allow" };
                 let uplink = ["internet", "vpc", "direct-connect"][r % 3];
                 let port = 1024 + (r * 7) % 60_000;
                 let _ = writeln!(
                     out,
-                    "    rule r{r} {action} from [{a}.{b}.{j}.0/24, 192.168.{}.0/24] to any service [tcp/{port}-{}, HTTPS] applied-to {uplink}",
+                    "    rule r{r} {action} from [{a}.{b}.{j}.0/24, 192.168.{}.0/24] to any service [tcp/{port}-{}, udp/{port}] applied-to {uplink}",
                     r % 256,
                     port + r % 50
                 );

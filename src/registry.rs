@@ -51,6 +51,8 @@ rules! {
     NP103, "overlapping-subnets", Error, "Two subnets or segments of one site overlap.";
     NP104, "duplicate-address", Error, "Two things own the same address in one routing domain.";
     NP106, "reserved-address", Error, "A host uses an address the platform reserves.";
+    NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";
+    NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";
 }
 
 #[derive(Debug)]

@@ -58,8 +58,8 @@ impl Emitter for HumanEmitter {
             let verb = if n == 1 { "was" } else { "were" };
             writeln!(
                 out,
-                "note: {} {verb} parsed but not evaluated: the reachability engine is not part of \
-                 this version",
+                "note: {} {verb} not decided: the file has errors, or the flows cross parts of the \
+                 network this version of the engine does not model yet (see docs/engine.md)",
                 count(n, "expectation", "expectations"),
             )?;
         }

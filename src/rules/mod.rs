@@ -17,6 +17,8 @@ pub mod np102_subnet_outside_site;
 pub mod np103_overlapping_subnets;
 pub mod np104_duplicate_address;
 pub mod np106_reserved_address;
+pub mod np901_expectation_unreachable;
+pub mod np902_expectation_reachable;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::Model;

@@ -1,0 +1,325 @@
+//! Expectations, decided exhaustively over packet sets.
+//!
+//! `expect reach` holds when every flow of its set reaches (delivered, and
+//! the reply comes back to the source from the address it sent to);
+//! `expect no-reach` holds when no packet of its set is delivered. A failed
+//! expectation names one concrete packet that fails, the element that
+//! stopped it (or let it through) and the path it took.
+
+use super::packet_set::{AddrRanges, Packet, PacketSet};
+use super::space::{service_flows, Iface, Space};
+use super::view::{AddrExpr, AddrField, HeaderPredicate, View};
+use super::walk::{Branch, Dest, Drop, Hop, Leaf, Loc, Walker};
+use crate::diagnostic::Diagnostic;
+use crate::model::{Expectation, SiteId};
+use crate::rules::{np901_expectation_unreachable as np901, np902_expectation_reachable as np902};
+use crate::syntax::ast::{ExpectKind, SiteKind};
+
+/// The outcome of one expectation: `holds` is `None` when the engine could
+/// not decide it (a path through something this version does not model).
+#[derive(Debug)]
+pub struct Verdict {
+    pub holds: Option<bool>,
+    pub diagnostic: Option<Diagnostic>,
+}
+
+/// Where the packets of a source address set start.
+fn starts(space: &Space, src: &AddrRanges) -> Vec<(Dest, AddrRanges)> {
+    let m = space.model;
+    let mut out = Vec::new();
+    let mut rest = src.clone();
+    for (i, site) in m.sites.iter().enumerate() {
+        let sid = SiteId(i as u32);
+        for &h in &site.hosts {
+            let a = AddrRanges::from_addr(m.host(h).addr.value);
+            if !rest.intersect(&a).is_empty() {
+                rest = rest.difference(&a);
+                out.push((Dest::Iface(Iface::Host(h)), a));
+            }
+        }
+        if site.kind == SiteKind::Internet {
+            continue;
+        }
+        for &sub in &site.subnets {
+            let part = rest.intersect(&AddrRanges::from_net(m.subnet(sub).prefix.value));
+            if !part.is_empty() {
+                rest = rest.difference(&part);
+                out.push((Dest::Virtual(sid, sub), part));
+            }
+        }
+    }
+    let inet = rest.intersect(&space.internet);
+    if !inet.is_empty() {
+        out.push((Dest::Internet, inet));
+    }
+    out
+}
+
+/// The original packets whose reply header (`view`) comes back with the
+/// addresses swapped exactly: from the address the source sent to, to the
+/// source's own address.
+fn reply_addresses_right(view: &View) -> Option<HeaderPredicate> {
+    let mut pred = HeaderPredicate::default();
+    match view.src {
+        AddrExpr::Orig(AddrField::Dst, None) => {}
+        AddrExpr::Const(c) => pred.dst = Some(AddrRanges::from_addr(c)),
+        _ => return None,
+    }
+    match view.dst {
+        AddrExpr::Orig(AddrField::Src, None) => {}
+        AddrExpr::Const(c) => pred.src = Some(AddrRanges::from_addr(c)),
+        _ => return None,
+    }
+    Some(pred)
+}
+
+/// Why a set of packets failed, with the path that shows it.
+struct Failure {
+    set: PacketSet,
+    drop: Drop,
+    hops: Vec<Hop>,
+    /// The failure happened to the reply, not the forward packet.
+    reply: bool,
+}
+
+pub fn evaluate(space: &Space, e: &Expectation) -> Verdict {
+    match e.kind {
+        ExpectKind::Reach => reach(space, e),
+        ExpectKind::NoReach => no_reach(space, e),
+        ExpectKind::Egress => Verdict {
+            holds: None,
+            diagnostic: None,
+        },
+    }
+}
+
+/// The packets an expectation is about: sources, the address they send
+/// to (`at`, else the destination), the services, client source ports.
+fn flows(space: &Space, e: &Expectation) -> (AddrRanges, AddrRanges, PacketSet) {
+    let src = space.addrs(&e.src);
+    let dst = e
+        .dst
+        .as_ref()
+        .map(|d| space.addrs(d))
+        .unwrap_or_else(AddrRanges::empty);
+    let to =
+        e.at.as_ref()
+            .map(|a| space.addrs(a))
+            .unwrap_or_else(|| dst.clone());
+    let set = service_flows(&e.services, &src, &to);
+    (src, dst, set)
+}
+
+fn delivered_into(space: &Space, to: Dest, dst: &AddrRanges) -> bool {
+    match to {
+        Dest::Iface(Iface::Host(h)) => dst.contains(space.model.host(h).addr.value),
+        Dest::Iface(Iface::Endpoint(ep)) => {
+            dst.contains(space.model.endpoints[ep.index()].addr.value)
+        }
+        // Unnamed internet addresses and virtual hosts are checked by the
+        // packet's own destination address, which is what they received.
+        Dest::Internet | Dest::Virtual(..) => true,
+    }
+}
+
+fn reach(space: &Space, e: &Expectation) -> Verdict {
+    let (src, dst, all) = flows(space, e);
+    if all.is_empty() {
+        return Verdict {
+            holds: Some(true),
+            diagnostic: None,
+        };
+    }
+    let fwd = Walker {
+        space,
+        session: &[],
+        accept: None,
+    };
+    let mut reached = PacketSet::empty();
+    let mut failures: Vec<Failure> = Vec::new();
+    for (start, addrs) in starts(space, &src) {
+        let b = Branch::new(all.with_src(&addrs));
+        let mut leaves = Vec::new();
+        fwd.walk(Loc::Leave(start), b, &mut leaves);
+        for leaf in leaves {
+            match leaf {
+                Leaf::Dropped { drop, branch } => failures.push(Failure {
+                    set: branch.orig.clone(),
+                    drop,
+                    hops: branch.hops,
+                    reply: false,
+                }),
+                Leaf::Delivered { to, branch } => {
+                    if !delivered_into(space, to, &dst) {
+                        failures.push(Failure {
+                            set: branch.orig.clone(),
+                            drop: Drop {
+                                reason:
+                                    "the packet is delivered, but not to the expected destination"
+                                        .into(),
+                                span: branch.hops.last().and_then(|h| h.span).unwrap_or(e.span),
+                                help: "check the NAT rule or address the expectation sends to"
+                                    .into(),
+                                unsupported: false,
+                            },
+                            hops: branch.hops,
+                            reply: false,
+                        });
+                        continue;
+                    }
+                    reply(space, start, to, branch, &mut reached, &mut failures);
+                }
+            }
+        }
+    }
+    let failing = all.difference(&reached);
+    if failing.is_empty() {
+        return Verdict {
+            holds: Some(true),
+            diagnostic: None,
+        };
+    }
+    // Prefer a failure the model decides over one it cannot describe yet.
+    let decided: Vec<&Failure> = failures
+        .iter()
+        .filter(|f| !f.drop.unsupported && !f.set.intersect(&failing).is_empty())
+        .collect();
+    let Some(f) = decided.first() else {
+        return Verdict {
+            holds: None,
+            diagnostic: None,
+        };
+    };
+    let witness = f.set.intersect(&failing).witness();
+    Verdict {
+        holds: Some(false),
+        diagnostic: witness.map(|p| np901::diagnostic(e, &p, &f.drop, &f.hops, f.reply)),
+    }
+}
+
+/// Walks the reply of a delivered branch and records which original
+/// packets reach.
+fn reply(
+    space: &Space,
+    start: Dest,
+    to: Dest,
+    fwd: Branch,
+    reached: &mut PacketSet,
+    failures: &mut Vec<Failure>,
+) {
+    let marks = fwd.marks.clone();
+    let w = Walker {
+        space,
+        session: &marks,
+        accept: matches!(start, Dest::Virtual(..)).then_some(start),
+    };
+    let mut rb = Branch::new(fwd.orig.clone());
+    rb.view = fwd.view.swapped();
+    rb.hops = fwd.hops.clone();
+    rb.hops.push(Hop {
+        node: "reply".into(),
+        decision: "addresses and ports swapped".into(),
+        span: None,
+    });
+    let mut leaves = Vec::new();
+    w.walk(Loc::Leave(to), rb, &mut leaves);
+    for leaf in leaves {
+        match leaf {
+            Leaf::Dropped { drop, branch } => failures.push(Failure {
+                set: branch.orig.clone(),
+                drop,
+                hops: branch.hops,
+                reply: true,
+            }),
+            Leaf::Delivered { to: back, branch } => {
+                let right_place = back == start;
+                let ok = match (right_place, reply_addresses_right(&branch.view)) {
+                    (true, Some(pred)) => branch.orig.intersect(&branch.view_free_preimage(&pred)),
+                    _ => PacketSet::empty(),
+                };
+                let wrong = branch.orig.difference(&ok);
+                let elsewhere = (!right_place).then(|| describe(space, back));
+                *reached = reached.union(&ok);
+                if !wrong.is_empty() {
+                    let sent_to = match (&elsewhere, branch.view.src) {
+                        (Some(other), _) => format!(" is delivered to {other} instead of the source"),
+                        (None, AddrExpr::Const(c)) => format!(" comes back from {c}, not from the address the source sent to, so the source drops it"),
+                        (None, _) => " does not come back to the source with the addresses swapped".into(),
+                    };
+                    let span = branch
+                        .hops
+                        .iter()
+                        .rev()
+                        .find_map(|h| h.span)
+                        .unwrap_or_default();
+                    failures.push(Failure {
+                        set: wrong,
+                        drop: Drop {
+                            reason: format!("the reply{sent_to} (asymmetric path: the reply leaves by another exit than the one holding the NAT session)"),
+                            span,
+                            help: "make the reply leave through the gateway that translated the request, or publish through the exit the replies use".into(),
+                            unsupported: false,
+                        },
+                        hops: branch.hops,
+                        reply: true,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn describe(space: &Space, d: Dest) -> String {
+    let m = space.model;
+    match d {
+        Dest::Iface(Iface::Host(h)) => format!("`{}`", m.host(h).decl.name),
+        Dest::Iface(Iface::Endpoint(e)) => {
+            format!("endpoint `{}`", m.endpoints[e.index()].decl.name)
+        }
+        Dest::Virtual(_, s) => format!("an address of `{}`", m.subnet(s).decl.name),
+        Dest::Internet => "an internet host".into(),
+    }
+}
+
+impl Branch {
+    /// The original packets satisfying a predicate stated directly on the
+    /// original fields (not through the branch's view).
+    fn view_free_preimage(&self, pred: &HeaderPredicate) -> PacketSet {
+        View::IDENTITY.preimage(pred)
+    }
+}
+
+fn no_reach(space: &Space, e: &Expectation) -> Verdict {
+    let (src, dst, all) = flows(space, e);
+    let fwd = Walker {
+        space,
+        session: &[],
+        accept: None,
+    };
+    let mut unknown = false;
+    for (start, addrs) in starts(space, &src) {
+        let mut leaves = Vec::new();
+        fwd.walk(
+            Loc::Leave(start),
+            Branch::new(all.with_src(&addrs)),
+            &mut leaves,
+        );
+        for leaf in leaves {
+            match leaf {
+                Leaf::Delivered { to, branch } if delivered_into(space, to, &dst) => {
+                    let witness: Option<Packet> = branch.orig.witness();
+                    return Verdict {
+                        holds: Some(false),
+                        diagnostic: witness.map(|p| np902::diagnostic(e, &p, &branch.hops)),
+                    };
+                }
+                Leaf::Dropped { drop, .. } if drop.unsupported => unknown = true,
+                _ => {}
+            }
+        }
+    }
+    Verdict {
+        holds: if unknown { None } else { Some(true) },
+        diagnostic: None,
+    }
+}

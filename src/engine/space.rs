@@ -1,0 +1,351 @@
+//! The model's address expressions and services as packet-space sets, and
+//! who owns which address.
+
+use super::packet_set::{AddrRanges, PacketSet};
+use crate::model::{
+    AddrExpr, AddrTerm, DefaultSnat, EndpointId, Entity, GatewayId, GatewayKind, HostId, HostKind,
+    Model, ServiceRange, ServiceSet, SgId, SiteId, SubnetId,
+};
+use crate::syntax::ast::SiteKind;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+pub const TCP: u8 = 6;
+pub const UDP: u8 = 17;
+pub const ICMP: u8 = 1;
+pub const ICMPV6: u8 = 58;
+
+/// The ports clients send from.
+pub const EPHEMERAL: (u16, u16) = (1024, u16::MAX);
+
+/// Who receives packets for a public address on the internet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PublicOwner {
+    InternetHost(HostId),
+    /// A public IP of an SDDC, or its default SNAT address.
+    Sddc(SiteId),
+    /// An instance's public or Elastic IP, at its VPC's internet gateway.
+    Instance(HostId),
+    /// A NAT gateway's Elastic IP.
+    NatGateway(GatewayId),
+    /// An on-prem site's egress or DNAT address.
+    Onprem(SiteId),
+    /// A VM network gateway's external address.
+    VnetGateway(GatewayId),
+}
+
+/// The private owner of an address inside a site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Iface {
+    Host(HostId),
+    Endpoint(EndpointId),
+}
+
+/// Precomputed address ownership and address-expression sets.
+pub struct Space<'m> {
+    pub model: &'m Model,
+    /// Every address some site owns (prefixes and subnets).
+    pub owned: AddrRanges,
+    /// Every address no site owns: the `internet` keyword.
+    pub internet: AddrRanges,
+    pub public: HashMap<IpAddr, PublicOwner>,
+    ifaces: HashMap<(SiteId, IpAddr), Iface>,
+    /// Addresses of the interfaces in each security group.
+    sg_members: Vec<AddrRanges>,
+    /// The SDDC's default SNAT address; implicit ones get a placeholder from
+    /// 240.0.0.0/4, one per site.
+    pub default_snat: HashMap<SiteId, IpAddr>,
+}
+
+impl<'m> Space<'m> {
+    pub fn new(model: &'m Model) -> Space<'m> {
+        let mut nets = Vec::new();
+        for s in &model.sites {
+            if s.kind == SiteKind::Internet {
+                continue;
+            }
+            nets.extend(s.prefixes.iter().map(|p| p.value));
+            nets.extend(s.management.iter().map(|p| p.value));
+        }
+        nets.extend(model.subnets.iter().map(|s| s.prefix.value));
+        let owned = AddrRanges::from_nets(nets);
+        let internet = owned.complement();
+
+        let mut ifaces = HashMap::new();
+        let mut public = HashMap::new();
+        for (i, h) in model.hosts.iter().enumerate() {
+            let id = HostId(i as u32);
+            if h.kind == HostKind::InternetHost {
+                public
+                    .entry(h.addr.value)
+                    .or_insert(PublicOwner::InternetHost(id));
+                continue;
+            }
+            ifaces
+                .entry((h.site, h.addr.value))
+                .or_insert(Iface::Host(id));
+            if let Some(p) = h.public {
+                public.entry(p.addr).or_insert(PublicOwner::Instance(id));
+            }
+        }
+        for (i, e) in model.endpoints.iter().enumerate() {
+            ifaces
+                .entry((e.site, e.addr.value))
+                .or_insert(Iface::Endpoint(EndpointId(i as u32)));
+        }
+        // Elastic IPs declared on their own and associated with an instance
+        // or NAT gateway route to that target.
+        for p in &model.public_ips {
+            let owner = match p.target.as_ref().map(|t| t.value) {
+                Some(Entity::Host(h)) => PublicOwner::Instance(h),
+                Some(Entity::Gateway(g)) => PublicOwner::NatGateway(g),
+                _ if model.site(p.site).kind == SiteKind::Sddc => PublicOwner::Sddc(p.site),
+                _ => continue,
+            };
+            public.entry(p.addr.value).or_insert(owner);
+        }
+        let mut default_snat = HashMap::new();
+        for (i, s) in model.sites.iter().enumerate() {
+            let site = SiteId(i as u32);
+            match s.kind {
+                SiteKind::Sddc => {
+                    let addr = match s.default_snat {
+                        DefaultSnat::Addr(a, _) => Some(a),
+                        // The design does not state it: 240.0.0.N for the
+                        // Nth site, reserved space no design can collide
+                        // with (docs/forwarding.md, "Oracle decisions").
+                        DefaultSnat::Implicit => {
+                            let n = 0xF000_0000u32
+                                .wrapping_add((i as u32).wrapping_add(1) & 0x0FFF_FFFF);
+                            Some(IpAddr::from(n.to_be_bytes()))
+                        }
+                        DefaultSnat::Off(_) => None,
+                    };
+                    if let Some(a) = addr {
+                        default_snat.insert(site, a);
+                        public.entry(a).or_insert(PublicOwner::Sddc(site));
+                    }
+                }
+                SiteKind::Onprem => {
+                    if let Some(e) = &s.internet_egress {
+                        public.entry(e.value).or_insert(PublicOwner::Onprem(site));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for &n in model.sites.iter().flat_map(|s| &s.nat_rules) {
+            let rule = &model.nat_rules[n.index()];
+            let site = model.site(rule.site);
+            if site.kind != SiteKind::Onprem {
+                continue;
+            }
+            for a in rule.external.iter().flat_map(|e| &e.terms) {
+                if let AddrTerm::Net(net) = a.value {
+                    public
+                        .entry(net.addr())
+                        .or_insert(PublicOwner::Onprem(rule.site));
+                }
+            }
+        }
+        for (i, g) in model.gateways.iter().enumerate() {
+            let id = GatewayId(i as u32);
+            match &g.kind {
+                GatewayKind::NatGateway {
+                    elastic_ip: Some(a),
+                    ..
+                } => {
+                    public.entry(a.value).or_insert(PublicOwner::NatGateway(id));
+                }
+                GatewayKind::Vnet {
+                    external_ip: Some(a),
+                    ..
+                } => {
+                    public
+                        .entry(a.value)
+                        .or_insert(PublicOwner::VnetGateway(id));
+                }
+                _ => {}
+            }
+        }
+        let mut sg_members = vec![AddrRanges::empty(); model.security_groups.len()];
+        for h in &model.hosts {
+            for sg in &h.sgs {
+                if let Some(m) = sg_members.get_mut(sg.value.index()) {
+                    *m = m.union(&AddrRanges::from_addr(h.addr.value));
+                }
+            }
+        }
+        for e in &model.endpoints {
+            for sg in &e.sgs {
+                if let Some(m) = sg_members.get_mut(sg.value.index()) {
+                    *m = m.union(&AddrRanges::from_addr(e.addr.value));
+                }
+            }
+        }
+        // `internet` is every address no site owns: neither a site's
+        // prefixes nor a public address the design gives a site (an Elastic
+        // IP, a public IP, a SNAT address); internet hosts stay in it.
+        let site_public = public
+            .iter()
+            .filter(|(_, o)| !matches!(o, PublicOwner::InternetHost(_)))
+            .fold(AddrRanges::empty(), |acc, (&a, _)| {
+                acc.union(&AddrRanges::from_addr(a))
+            });
+        let internet = internet.difference(&site_public);
+        Space {
+            model,
+            owned,
+            internet,
+            public,
+            ifaces,
+            sg_members,
+            default_snat,
+        }
+    }
+
+    pub fn iface(&self, site: SiteId, addr: IpAddr) -> Option<Iface> {
+        self.ifaces.get(&(site, addr)).copied()
+    }
+
+    pub fn sg_members(&self, sg: SgId) -> AddrRanges {
+        self.sg_members
+            .get(sg.index())
+            .cloned()
+            .unwrap_or_else(AddrRanges::empty)
+    }
+
+    /// The addresses an expression names.
+    pub fn addrs(&self, e: &AddrExpr) -> AddrRanges {
+        let mut out = AddrRanges::empty();
+        for t in &e.terms {
+            out = out.union(&self.term(t.value, 0));
+        }
+        out
+    }
+
+    fn term(&self, t: AddrTerm, depth: usize) -> AddrRanges {
+        match t {
+            AddrTerm::Any => AddrRanges::all(),
+            AddrTerm::Internet => self.internet.clone(),
+            AddrTerm::Net(n) => AddrRanges::from_net(n),
+            AddrTerm::Range(lo, hi) => {
+                AddrRanges::from_range(lo, hi).unwrap_or_else(AddrRanges::empty)
+            }
+            AddrTerm::Sg(sg) => self.sg_members(sg),
+            AddrTerm::Entity(e) => self.entity(e, depth),
+        }
+    }
+
+    pub fn entity(&self, e: Entity, depth: usize) -> AddrRanges {
+        let m = self.model;
+        match e {
+            Entity::Host(h) => AddrRanges::from_addr(m.host(h).addr.value),
+            Entity::Subnet(s) => AddrRanges::from_net(m.subnet(s).prefix.value),
+            Entity::Endpoint(ep) => AddrRanges::from_addr(m.endpoints[ep.index()].addr.value),
+            Entity::PublicIp(p) => AddrRanges::from_addr(m.public_ips[p.index()].addr.value),
+            Entity::Site(s) => self.site_addrs(s),
+            // Groups may include groups; a cycle adds nothing new, so a depth
+            // bound is enough to stop it.
+            Entity::Group(g) if depth < 32 => {
+                let mut out = AddrRanges::empty();
+                for t in &m.groups[g.index()].members.terms {
+                    out = out.union(&self.term(t.value, depth + 1));
+                }
+                out
+            }
+            _ => AddrRanges::empty(),
+        }
+    }
+
+    pub fn site_addrs(&self, s: SiteId) -> AddrRanges {
+        let m = self.model;
+        let site = m.site(s);
+        if site.kind == SiteKind::Internet {
+            return site.hosts.iter().fold(AddrRanges::empty(), |acc, &h| {
+                acc.union(&AddrRanges::from_addr(m.host(h).addr.value))
+            });
+        }
+        let nets = site
+            .prefixes
+            .iter()
+            .map(|p| p.value)
+            .chain(site.subnets.iter().map(|&sub| m.subnet(sub).prefix.value));
+        AddrRanges::from_nets(nets)
+    }
+
+    /// The subnet of `site` containing `addr`, most specific first.
+    pub fn subnet_of(&self, site: SiteId, addr: IpAddr) -> Option<SubnetId> {
+        let m = self.model;
+        m.site(site)
+            .subnets
+            .iter()
+            .copied()
+            .filter(|&s| m.subnet(s).prefix.value.contains(&addr))
+            .max_by_key(|&s| m.subnet(s).prefix.value.prefix_len())
+    }
+}
+
+/// The packets a service set covers, between any addresses, with clients'
+/// source ports: what an expectation's service list means.
+pub fn service_flows(set: &ServiceSet, src: &AddrRanges, dst: &AddrRanges) -> PacketSet {
+    let mut parts = Vec::new();
+    for r in &set.ranges {
+        parts.extend(range_flows(*r, src, dst));
+    }
+    PacketSet::union_all(&parts)
+}
+
+fn range_flows(r: ServiceRange, src: &AddrRanges, dst: &AddrRanges) -> Vec<PacketSet> {
+    let ports = (r.lo, r.hi);
+    match r.proto {
+        Some(p @ (TCP | UDP)) => vec![PacketSet::from_fields(src, dst, Some(p), EPHEMERAL, ports)],
+        Some(p @ (ICMP | ICMPV6)) => vec![PacketSet::from_fields(src, dst, Some(p), (0, 0), ports)],
+        Some(p) => vec![PacketSet::from_fields(src, dst, Some(p), (0, 0), (0, 0))],
+        None => {
+            let mut v = vec![
+                PacketSet::from_fields(src, dst, Some(TCP), EPHEMERAL, (0, u16::MAX)),
+                PacketSet::from_fields(src, dst, Some(UDP), EPHEMERAL, (0, u16::MAX)),
+                PacketSet::from_fields(src, dst, Some(ICMP), (0, 0), (0, 255)),
+                PacketSet::from_fields(src, dst, Some(ICMPV6), (0, 0), (0, 255)),
+            ];
+            let others = PacketSet::from_fields(src, dst, None, (0, 0), (0, 0));
+            let others = [ICMP, TCP, UDP, ICMPV6]
+                .iter()
+                .fold(others, |acc, &p| acc.difference(&acc.with_proto(p, p)));
+            v.push(others);
+            v
+        }
+    }
+}
+
+/// The packets a filter rule's service list matches, as a set over the
+/// current header (any addresses, any source port).
+pub fn service_match(set: &ServiceSet) -> PacketSet {
+    let any = AddrRanges::all();
+    let mut parts = Vec::new();
+    for r in &set.ranges {
+        parts.push(match r.proto {
+            None => PacketSet::all(),
+            Some(p) => PacketSet::from_fields(&any, &any, Some(p), (0, u16::MAX), (r.lo, r.hi)),
+        });
+    }
+    PacketSet::union_all(&parts)
+}
+
+/// The address `n` places after a prefix's network address, if the prefix
+/// holds it.
+pub fn nth_addr(net: ipnet::IpNet, n: u128) -> Option<IpAddr> {
+    match net.network() {
+        IpAddr::V4(a) => {
+            let v = u128::from(u32::from(a)) + n;
+            let v = u32::try_from(v).ok()?;
+            let addr = IpAddr::V4(v.into());
+            net.contains(&addr).then_some(addr)
+        }
+        IpAddr::V6(a) => {
+            let addr = IpAddr::V6(u128::from(a).checked_add(n)?.into());
+            net.contains(&addr).then_some(addr)
+        }
+    }
+}

@@ -1,0 +1,2352 @@
+//! The symbolic walk: a set of original packets, moved node by node through
+//! the forwarding model of `docs/forwarding.md`, splitting at every decision.
+//!
+//! A [`Branch`] is a set of original packets travelling together with one
+//! [`View`] of their current header. Every node is a function from a branch
+//! to sub-branches that partition it: each goes on to another node, is
+//! delivered, or is dropped with the element that dropped it. Replies are
+//! walked the same way, with the forward branch's [`Mark`]s: stateful
+//! elements the forward packet passed admit the reply, and NAT points it
+//! passed restore the header they rewrote.
+
+use super::packet_set::{AddrRanges, PacketSet};
+use super::space::{service_match, Iface, PublicOwner, Space};
+use super::view::{AddrExpr, HeaderPredicate, View};
+use crate::model::{
+    AclRule, Entity, FirewallKind, GatewayId, GatewayKind, HostId, HostKind, Model, RouteTarget,
+    SgId, SiteId, SubnetId, SubnetKind, Uplink,
+};
+use crate::span::Span;
+use crate::syntax::ast::{AclAction, Action, ConnKind, FirewallMatch, NatKind, SiteKind};
+use std::net::IpAddr;
+
+/// How many nodes a packet may visit before it is dropped as a loop.
+const MAX_HOPS: usize = 64;
+
+/// One step of a branch's path, for explanations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub node: String,
+    pub decision: String,
+    pub span: Option<Span>,
+}
+
+/// A stateful element or NAT point a forward packet passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    /// The security groups of an interface judged the flow.
+    Sg(Iface),
+    /// A gateway firewall judged the flow on an uplink.
+    Firewall(SiteId),
+    /// The SDDC's ENIs (the connected VPC's default group) judged the flow.
+    Eni(SiteId),
+    /// A NAT point rewrote the source; the reply's destination is restored
+    /// to the expression it had before.
+    SrcNat(NatPoint, AddrExpr),
+    /// A NAT point rewrote the destination; the reply's source is restored.
+    DstNat(NatPoint, AddrExpr),
+}
+
+/// Where a translation happened; replies are translated back only at the
+/// same point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NatPoint {
+    CgwInternet(SiteId),
+    Igw(GatewayId),
+    NatGateway(GatewayId),
+    NatInstance(HostId),
+    OnpremEdge(SiteId),
+}
+
+#[derive(Clone, Debug)]
+pub struct Branch {
+    pub orig: PacketSet,
+    pub view: View,
+    pub hops: Vec<Hop>,
+    pub marks: Vec<Mark>,
+    /// The packet entered the VPC through the SDDC's ENIs, so it counts as
+    /// coming from a member of the VPC's default security group.
+    pub via_eni: bool,
+}
+
+impl Branch {
+    pub fn new(orig: PacketSet) -> Branch {
+        Branch {
+            orig,
+            view: View::IDENTITY,
+            hops: Vec::new(),
+            marks: Vec::new(),
+            via_eni: false,
+        }
+    }
+
+    fn with(&self, orig: PacketSet) -> Branch {
+        Branch {
+            orig,
+            ..self.clone()
+        }
+    }
+
+    fn hop(mut self, node: &str, decision: impl Into<String>, span: Option<Span>) -> Branch {
+        self.hops.push(Hop {
+            node: node.to_string(),
+            decision: decision.into(),
+            span,
+        });
+        self
+    }
+}
+
+/// Where a branch ended.
+#[derive(Clone, Debug)]
+pub enum Leaf {
+    Delivered { to: Dest, branch: Branch },
+    Dropped { drop: Drop, branch: Branch },
+}
+
+impl Leaf {
+    pub fn branch(&self) -> &Branch {
+        match self {
+            Leaf::Delivered { branch, .. } | Leaf::Dropped { branch, .. } => branch,
+        }
+    }
+}
+
+/// What received a delivered packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dest {
+    Iface(Iface),
+    /// A subnet address that no declared interface owns (sources only).
+    Virtual(SiteId, SubnetId),
+    /// An internet address that no declared host owns.
+    Internet,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Drop {
+    pub reason: String,
+    pub span: Span,
+    pub help: String,
+    /// The model does not describe this path yet: the verdict is unknown
+    /// rather than a failure.
+    pub unsupported: bool,
+}
+
+/// Where a packet is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loc {
+    /// Leaving a host or a virtual host of a subnet.
+    Leave(Dest),
+    /// Arriving at the host owning an address in a site.
+    Arrive(SiteId, Iface),
+    /// The VPC router, entering from a subnet (`Some`) or a gateway.
+    VpcRouter(SiteId, Option<SubnetId>),
+    IgwOut(GatewayId),
+    IgwIn(GatewayId),
+    NatGateway(GatewayId),
+    NatInstance(HostId),
+    Internet,
+    /// The SDDC compute gateway, with the uplink the packet came in by
+    /// (`None`: from a segment).
+    Cgw(SiteId, Option<Uplink>),
+    /// Through the SDDC's ENIs from its connected VPC.
+    EniToSddc(SiteId),
+    /// An on-prem edge, with the connection it came in by (`None`: from a
+    /// segment; the internet arrives as `Uplink::Internet`).
+    Edge(SiteId, Option<Uplink>),
+}
+
+pub struct Walker<'s, 'm> {
+    pub space: &'s Space<'m>,
+    /// The forward marks a reply may use; empty for forward walks.
+    pub session: &'s [Mark],
+    /// For a reply whose flow started at an unnamed address of a subnet:
+    /// that address may receive it, as its sender.
+    pub accept: Option<Dest>,
+}
+
+impl<'s, 'm> Walker<'s, 'm> {
+    fn m(&self) -> &'m Model {
+        self.space.model
+    }
+
+    /// Walks `branch` from `loc` to its leaves.
+    pub fn walk(&self, loc: Loc, branch: Branch, out: &mut Vec<Leaf>) {
+        let mut stack = vec![(loc, branch)];
+        while let Some((loc, b)) = stack.pop() {
+            if b.orig.is_empty() {
+                continue;
+            }
+            if b.hops.len() >= MAX_HOPS {
+                let span = b.hops.last().and_then(|h| h.span).unwrap_or_default();
+                out.push(Leaf::Dropped {
+                    drop: Drop {
+                        reason: "the packet loops".into(),
+                        span,
+                        help: "routes send the packet in a circle: check the routes along its path"
+                            .into(),
+                        unsupported: false,
+                    },
+                    branch: b,
+                });
+                continue;
+            }
+            for step in self.step(loc, b) {
+                match step {
+                    Step::Go(next, b) => stack.push((next, b)),
+                    // Nodes may produce empty parts (nothing allowed, nothing
+                    // denied); only leaves that stand for packets count.
+                    Step::Leaf(leaf) if !leaf.branch().orig.is_empty() => out.push(leaf),
+                    Step::Leaf(_) => {}
+                }
+            }
+        }
+    }
+
+    fn step(&self, loc: Loc, b: Branch) -> Vec<Step> {
+        match loc {
+            Loc::Leave(d) => self.leave(d, b),
+            Loc::Arrive(site, iface) => self.arrive(site, iface, b),
+            Loc::VpcRouter(vpc, from) => self.vpc_router(vpc, from, b),
+            Loc::IgwOut(g) => self.igw_out(g, b),
+            Loc::IgwIn(g) => self.igw_in(g, b),
+            Loc::NatGateway(g) => self.nat_gateway(g, b),
+            Loc::NatInstance(h) => self.nat_instance(h, b),
+            Loc::Internet => self.internet(b),
+            Loc::Cgw(s, from) => self.cgw(s, from, b),
+            Loc::EniToSddc(s) => self.eni_to_sddc(s, b),
+            Loc::Edge(s, from) => self.edge(s, from, b),
+        }
+    }
+
+    // ------------------------------------------------------------- helpers
+
+    /// Splits a branch by a predicate on its current header.
+    fn split(&self, b: &Branch, pred: &HeaderPredicate) -> (PacketSet, PacketSet) {
+        let yes = b.orig.intersect(&b.view.preimage(pred));
+        let no = b.orig.difference(&yes);
+        (yes, no)
+    }
+
+    /// Splits a branch by a set of current headers.
+    fn split_set(&self, b: &Branch, set: &PacketSet) -> (PacketSet, PacketSet) {
+        let yes = b.orig.intersect(&b.view.preimage_set(set));
+        let no = b.orig.difference(&yes);
+        (yes, no)
+    }
+
+    fn dst_in(&self, b: &Branch, addrs: AddrRanges) -> (PacketSet, PacketSet) {
+        self.split(
+            b,
+            &HeaderPredicate {
+                dst: Some(addrs),
+                ..Default::default()
+            },
+        )
+    }
+
+    fn src_in(&self, b: &Branch, addrs: AddrRanges) -> (PacketSet, PacketSet) {
+        self.split(
+            b,
+            &HeaderPredicate {
+                src: Some(addrs),
+                ..Default::default()
+            },
+        )
+    }
+
+    fn drop(b: Branch, reason: String, span: Span, help: String) -> Step {
+        Step::Leaf(Leaf::Dropped {
+            drop: Drop {
+                reason,
+                span,
+                help,
+                unsupported: false,
+            },
+            branch: b,
+        })
+    }
+
+    fn unsupported(b: Branch, what: &str, span: Span) -> Step {
+        Step::Leaf(Leaf::Dropped {
+            drop: Drop {
+                reason: format!("{what} is not modelled by this version of the engine"),
+                span,
+                help: "the verdict for these packets is unknown; see docs/engine.md".into(),
+                unsupported: true,
+            },
+            branch: b,
+        })
+    }
+
+    /// Packets whose destination no interface owns: a reply to the flow's
+    /// own unnamed source is delivered to it; anything else is dropped.
+    fn unowned(&self, rest: Branch, reason: &str, span: Span, help: &str) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let mut rest = rest;
+        if let Some(Dest::Virtual(site, sub)) = self.accept {
+            let (yes, no) = self.dst_in(
+                &rest,
+                AddrRanges::from_net(self.m().subnet(sub).prefix.value),
+            );
+            if !yes.is_empty() {
+                steps.push(Step::Leaf(Leaf::Delivered {
+                    to: Dest::Virtual(site, sub),
+                    branch: rest.with(yes),
+                }));
+            }
+            rest = rest.with(no);
+        }
+        steps.push(Self::drop(rest, reason.to_string(), span, help.to_string()));
+        steps
+    }
+
+    fn in_session(&self, mark: Mark) -> bool {
+        self.session.contains(&mark)
+    }
+
+    fn site_name(&self, s: SiteId) -> &str {
+        &self.m().site(s).decl.name
+    }
+
+    // --------------------------------------------------------------- hosts
+
+    fn leave(&self, d: Dest, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        match d {
+            Dest::Internet => vec![Step::Go(
+                Loc::Internet,
+                b.hop("internet", "sent from the internet", None),
+            )],
+            Dest::Iface(Iface::Endpoint(e)) => {
+                let ep = &m.endpoints[e.index()];
+                vec![Self::unsupported(
+                    b,
+                    "traffic sent by an interface endpoint",
+                    ep.decl.span,
+                )]
+            }
+            Dest::Virtual(site, subnet) => self.leave_subnet(site, subnet, None, b),
+            Dest::Iface(Iface::Host(h)) => {
+                let host = m.host(h);
+                if host.kind == HostKind::InternetHost {
+                    return vec![Step::Go(
+                        Loc::Internet,
+                        b.hop(
+                            &host.decl.name,
+                            "sent to the internet",
+                            Some(host.decl.name_span),
+                        ),
+                    )];
+                }
+                let Some(subnet) = host.subnet else {
+                    return vec![Self::drop(
+                        b,
+                        format!("`{}` is in no subnet", host.decl.name),
+                        host.decl.span,
+                        "place the host `in` a subnet or segment".into(),
+                    )];
+                };
+                self.leave_subnet(host.site, subnet, Some(h), b)
+            }
+        }
+    }
+
+    fn leave_subnet(
+        &self,
+        site: SiteId,
+        subnet: SubnetId,
+        host: Option<HostId>,
+        b: Branch,
+    ) -> Vec<Step> {
+        let m = self.m();
+        let sub = m.subnet(subnet);
+        let name = host.map_or_else(
+            || format!("{}.{}", self.site_name(site), sub.decl.name),
+            |h| m.host(h).decl.name.clone(),
+        );
+        match sub.kind {
+            SubnetKind::VpcSubnet => {
+                let iface = host.map(Iface::Host);
+                let sgs = self.iface_sgs(site, iface);
+                let (allowed, denied) = self.sg_outbound(&b, &sgs, iface);
+                let mut steps = Vec::new();
+                if !denied.is_empty() {
+                    let span = sgs
+                        .first()
+                        .map_or(sub.decl.span, |&g| m.security_groups[g.index()].decl.span);
+                    steps.push(Self::drop(
+                        b.with(denied),
+                        format!("the security groups of `{name}` allow no such outbound traffic"),
+                        span,
+                        "add an `outbound` rule for it to one of the instance's security groups"
+                            .into(),
+                    ));
+                }
+                let mut nb = b
+                    .with(allowed)
+                    .hop(&name, "outbound security groups allow", None);
+                if let Some(i) = iface {
+                    nb.marks.push(Mark::Sg(i));
+                }
+                steps.push(Step::Go(Loc::VpcRouter(site, Some(subnet)), nb));
+                steps
+            }
+            SubnetKind::NsxSegment => match sub.extended_by {
+                Some(l2) => {
+                    let onprem = m.connections[l2.index()]
+                        .ends
+                        .iter()
+                        .map(|e| e.value)
+                        .find(|&s| m.site(s).kind == SiteKind::Onprem);
+                    match onprem {
+                        Some(o) => vec![Step::Go(
+                            Loc::Edge(o, None),
+                            b.hop(
+                                &name,
+                                format!(
+                                    "segment `{}` is extended by L2VPN: its gateway is on-prem",
+                                    sub.decl.name
+                                ),
+                                Some(sub.decl.span),
+                            ),
+                        )],
+                        None => vec![Self::drop(
+                            b,
+                            "the L2VPN has no on-prem end".into(),
+                            sub.decl.span,
+                            "join the L2VPN to an onprem site".into(),
+                        )],
+                    }
+                }
+                None => vec![Step::Go(
+                    Loc::Cgw(site, None),
+                    b.hop(&name, "to the compute gateway", None),
+                )],
+            },
+            SubnetKind::OnpremSegment => vec![Step::Go(
+                Loc::Edge(site, None),
+                b.hop(&name, "to the on-prem edge", None),
+            )],
+            SubnetKind::VnetSubnet => vec![Self::unsupported(
+                b,
+                "Hyper-V network virtualization",
+                m.site(site).decl.span,
+            )],
+        }
+    }
+
+    /// The security groups of an interface: a virtual host in a VPC subnet
+    /// is taken to be in the VPC's default group.
+    fn iface_sgs(&self, site: SiteId, iface: Option<Iface>) -> Vec<SgId> {
+        let m = self.m();
+        match iface {
+            Some(Iface::Host(h)) => m.host(h).sgs.iter().map(|s| s.value).collect(),
+            Some(Iface::Endpoint(e)) => {
+                m.endpoints[e.index()].sgs.iter().map(|s| s.value).collect()
+            }
+            None => m.site(site).default_sg.into_iter().collect(),
+        }
+    }
+
+    /// Splits by the union of the groups' outbound rules (stateful: a reply
+    /// of a flow these groups admitted passes).
+    fn sg_outbound(
+        &self,
+        b: &Branch,
+        sgs: &[SgId],
+        iface: Option<Iface>,
+    ) -> (PacketSet, PacketSet) {
+        if iface.is_some_and(|i| self.in_session(Mark::Sg(i))) {
+            return (b.orig.clone(), PacketSet::empty());
+        }
+        let allowed = self.sg_set(sgs, false, false);
+        self.split_set(b, &allowed)
+    }
+
+    fn sg_inbound(&self, b: &Branch, sgs: &[SgId], iface: Iface) -> (PacketSet, PacketSet) {
+        if self.in_session(Mark::Sg(iface)) {
+            return (b.orig.clone(), PacketSet::empty());
+        }
+        let allowed = self.sg_set(sgs, true, b.via_eni);
+        self.split_set(b, &allowed)
+    }
+
+    /// The current headers a list of security groups admits. `inbound`
+    /// rules constrain the source, outbound ones the destination. When the
+    /// packet came through the SDDC's ENIs, an `sg default` peer admits any
+    /// source (the SDDC counts as a member of the default group).
+    fn sg_set(&self, sgs: &[SgId], inbound: bool, via_eni: bool) -> PacketSet {
+        let m = self.m();
+        let mut parts = Vec::new();
+        for &sg in sgs {
+            let group = &m.security_groups[sg.index()];
+            let default = m.site(group.site).default_sg;
+            let rules = if inbound {
+                &group.inbound
+            } else {
+                &group.outbound
+            };
+            for r in rules {
+                let mut peers = self.space.addrs(&r.peers);
+                if via_eni && inbound {
+                    let names_default = r.peers.terms.iter().any(
+                        |t| matches!(t.value, crate::model::AddrTerm::Sg(g) if Some(g) == default),
+                    );
+                    if names_default {
+                        peers = AddrRanges::all();
+                    }
+                }
+                let svc = service_match(&r.services);
+                let addrs = if inbound {
+                    PacketSet::from_fields(
+                        &peers,
+                        &AddrRanges::all(),
+                        None,
+                        (0, u16::MAX),
+                        (0, u16::MAX),
+                    )
+                } else {
+                    PacketSet::from_fields(
+                        &AddrRanges::all(),
+                        &peers,
+                        None,
+                        (0, u16::MAX),
+                        (0, u16::MAX),
+                    )
+                };
+                parts.push(addrs.intersect(&svc));
+            }
+        }
+        PacketSet::union_all(&parts)
+    }
+
+    fn arrive(&self, site: SiteId, iface: Iface, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        match iface {
+            Iface::Endpoint(e) => {
+                let ep = &m.endpoints[e.index()];
+                vec![Self::unsupported(
+                    b,
+                    "PrivateLink (interface endpoints)",
+                    ep.decl.span,
+                )]
+            }
+            Iface::Host(h) => {
+                let host = m.host(h);
+                // A reply to a flow this NAT instance masqueraded: restore the
+                // destination and forward it from the instance's subnet.
+                if let Some(old) = self.session.iter().find_map(|mk| match mk {
+                    Mark::SrcNat(NatPoint::NatInstance(x), old) if *x == h => Some(*old),
+                    _ => None,
+                }) {
+                    let mut nb = b;
+                    nb.view = nb.view.with_dst(old);
+                    let nb = nb.hop(
+                        &host.decl.name,
+                        "reply translated back by the NAT instance",
+                        Some(host.decl.name_span),
+                    );
+                    return match host.subnet {
+                        Some(s) => vec![Step::Go(Loc::VpcRouter(host.site, Some(s)), nb)],
+                        None => vec![],
+                    };
+                }
+                if host.kind != HostKind::Instance {
+                    return vec![Step::Leaf(Leaf::Delivered {
+                        to: Dest::Iface(iface),
+                        branch: b.hop(&host.decl.name, "delivered", Some(host.decl.name_span)),
+                    })];
+                }
+                let sgs: Vec<SgId> = host.sgs.iter().map(|s| s.value).collect();
+                let (allowed, denied) = self.sg_inbound(&b, &sgs, iface);
+                let mut steps = Vec::new();
+                if !denied.is_empty() {
+                    let span = host.sgs.first().map_or(host.decl.span, |s| s.span);
+                    let names: Vec<String> = sgs
+                        .iter()
+                        .map(|&g| format!("`{}`", m.security_groups[g.index()].decl.name))
+                        .collect();
+                    steps.push(Self::drop(
+                        b.with(denied),
+                        format!("the security groups of `{}` ({}) admit no such inbound traffic", host.decl.name, names.join(", ")),
+                        span,
+                        "add an `inbound` rule for this source and service to one of the instance's security groups".into(),
+                    ));
+                }
+                let mut nb = b.with(allowed).hop(
+                    &host.decl.name,
+                    "inbound security groups allow; delivered",
+                    Some(host.decl.name_span),
+                );
+                nb.marks.push(Mark::Sg(iface));
+                let _ = site;
+                steps.push(Step::Leaf(Leaf::Delivered {
+                    to: Dest::Iface(iface),
+                    branch: nb,
+                }));
+                steps
+            }
+        }
+    }
+
+    // ---------------------------------------------------------- VPC router
+
+    fn vpc_router(&self, vpc: SiteId, from: Option<SubnetId>, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let site = m.site(vpc);
+        let node = format!("vpc {} / router", site.decl.name);
+        let vpc_space = AddrRanges::from_nets(site.prefixes.iter().map(|p| p.value));
+        let Some(from_subnet) = from else {
+            // From a gateway: local delivery only (AWS does not forward edge
+            // to edge).
+            let (local, transit) = self.dst_in(&b, vpc_space);
+            let mut steps = Vec::new();
+            if !transit.is_empty() {
+                steps.push(Self::drop(b.with(transit), format!("vpc `{}` does not forward traffic between its gateways", site.decl.name), site.header_span, "AWS has no transitive routing: route to the destination directly, or use a transit gateway".into()));
+            }
+            steps.extend(self.deliver_local(
+                vpc,
+                None,
+                b.with(local).hop(&node, "local route", None),
+            ));
+            return steps;
+        };
+        let Some(table) = m.subnet(from_subnet).route_table else {
+            return vec![Self::drop(
+                b,
+                "the subnet has no route table".into(),
+                m.subnet(from_subnet).decl.span,
+                "give the VPC a main route table".into(),
+            )];
+        };
+        let rt = &m.route_tables[table.index()];
+        let prefixes: Vec<ipnet::IpNet> = rt.routes.iter().map(|r| r.prefix).collect();
+        let parts = AddrRanges::lpm_partition(&prefixes);
+        let mut steps = Vec::new();
+        let mut rest = b.orig.clone();
+        for (route, part) in rt.routes.iter().zip(parts) {
+            if rest.is_empty() {
+                break;
+            }
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), part);
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let nb = b.with(yes).hop(
+                &node,
+                format!(
+                    "route {} -> {}",
+                    route.prefix,
+                    self.target_name(route.target)
+                ),
+                Some(route.span),
+            );
+            steps.extend(self.route_to(vpc, from_subnet, route.target, route.span, nb));
+        }
+        if !rest.is_empty() {
+            steps.push(Self::drop(
+                b.with(rest),
+                format!(
+                    "route table `{}` has no route for the destination",
+                    rt.decl.name
+                ),
+                rt.decl.name_span,
+                "add a route for the destination, or a default route".into(),
+            ));
+        }
+        steps
+    }
+
+    fn target_name(&self, t: RouteTarget) -> String {
+        let m = self.m();
+        match t {
+            RouteTarget::Local => "local".into(),
+            RouteTarget::Sddc => "sddc".into(),
+            RouteTarget::Blackhole => "blackhole".into(),
+            RouteTarget::Gateway(g) => m.gateways[g.index()].decl.name.clone(),
+            RouteTarget::Host(h) => m.host(h).decl.name.clone(),
+            RouteTarget::Connection(c) => m.connections[c.index()].decl.name.clone(),
+            RouteTarget::Endpoint(e) => m.endpoints[e.index()].decl.name.clone(),
+            RouteTarget::Site(s) => m.site(s).decl.name.clone(),
+        }
+    }
+
+    fn route_to(
+        &self,
+        vpc: SiteId,
+        from: SubnetId,
+        target: RouteTarget,
+        span: Span,
+        b: Branch,
+    ) -> Vec<Step> {
+        let m = self.m();
+        // Leaving the subnet for a gateway passes the subnet's outbound ACL
+        // (local delivery, NAT gateways and NAT instances check both sides
+        // themselves).
+        let to_gateway = match target {
+            RouteTarget::Gateway(g) => m.gateways[g.index()].kind == GatewayKind::InternetGateway,
+            RouteTarget::Sddc | RouteTarget::Connection(_) => true,
+            _ => false,
+        };
+        let (b, mut steps) = if to_gateway {
+            self.cross_acls(Some(from), None, &b)
+        } else {
+            (b, Vec::new())
+        };
+        steps.extend(self.route_to_target(vpc, from, target, span, b));
+        steps
+    }
+
+    fn route_to_target(
+        &self,
+        vpc: SiteId,
+        from: SubnetId,
+        target: RouteTarget,
+        span: Span,
+        b: Branch,
+    ) -> Vec<Step> {
+        let m = self.m();
+        match target {
+            RouteTarget::Local => self.deliver_local(vpc, Some(from), b),
+            RouteTarget::Gateway(g) => match &m.gateways[g.index()].kind {
+                GatewayKind::InternetGateway if m.gateways[g.index()].site == vpc => {
+                    vec![Step::Go(Loc::IgwOut(g), b)]
+                }
+                GatewayKind::NatGateway { subnet, .. } if m.gateways[g.index()].site == vpc => {
+                    let (pass, mut steps) = self.cross_acls(Some(from), *subnet, &b);
+                    steps.push(Step::Go(Loc::NatGateway(g), pass));
+                    steps
+                }
+                _ => vec![Self::drop(
+                    b,
+                    format!(
+                        "`{}` is not attached to this VPC",
+                        m.gateways[g.index()].decl.name
+                    ),
+                    span,
+                    "route to a gateway of this VPC".into(),
+                )],
+            },
+            RouteTarget::Host(h) => {
+                let host = m.host(h);
+                if host.site != vpc {
+                    return vec![Self::drop(
+                        b,
+                        format!("instance `{}` is not in this VPC", host.decl.name),
+                        span,
+                        "route to an instance of this VPC".into(),
+                    )];
+                }
+                if host.source_dest_check {
+                    return vec![Self::drop(b, format!("instance `{}` has its source/destination check on, so it drops packets not addressed to it", host.decl.name), host.decl.span, "add `source-dest-check off` to the NAT instance".into())];
+                }
+                // The packet is delivered to the NAT instance's interface:
+                // subnet ACLs and its inbound security groups apply.
+                let (b, mut steps) = self.cross_acls(Some(from), host.subnet, &b);
+                let sgs: Vec<SgId> = host.sgs.iter().map(|s| s.value).collect();
+                let (allowed, denied) = self.sg_inbound(&b, &sgs, Iface::Host(h));
+                if !denied.is_empty() {
+                    steps.push(Self::drop(
+                        b.with(denied),
+                        format!(
+                            "the security groups of NAT instance `{}` do not admit the traffic",
+                            host.decl.name
+                        ),
+                        host.sgs.first().map_or(host.decl.span, |s| s.span),
+                        "allow the private subnets in the NAT instance's inbound rules".into(),
+                    ));
+                }
+                steps.push(Step::Go(Loc::NatInstance(h), b.with(allowed)));
+                steps
+            }
+            RouteTarget::Sddc => {
+                let sddc = m
+                    .sites
+                    .iter()
+                    .position(|s| s.connected_vpc.is_some_and(|c| c.vpc == vpc));
+                match sddc {
+                    Some(s) => vec![Step::Go(Loc::EniToSddc(SiteId(s as u32)), b)],
+                    None => vec![Self::drop(
+                        b,
+                        "no SDDC is connected to this VPC".into(),
+                        span,
+                        "declare `connected-vpc` in the SDDC".into(),
+                    )],
+                }
+            }
+            RouteTarget::Connection(c) => {
+                let conn = &m.connections[c.index()];
+                match conn.kind {
+                    ConnKind::Peering => {
+                        let ends: Vec<SiteId> = conn.ends.iter().map(|e| e.value).collect();
+                        match (ends.contains(&vpc), ends.iter().find(|&&e| e != vpc)) {
+                            (true, Some(&peer)) => vec![Step::Go(Loc::VpcRouter(peer, None), b)],
+                            _ => vec![Self::drop(
+                                b,
+                                format!("peering `{}` does not join this VPC", conn.decl.name),
+                                span,
+                                "route to a peering of this VPC".into(),
+                            )],
+                        }
+                    }
+                    _ => vec![Self::unsupported(
+                        b,
+                        &format!(
+                            "routing from a VPC over {} `{}`",
+                            conn.kind.keyword(),
+                            conn.decl.name
+                        ),
+                        span,
+                    )],
+                }
+            }
+            RouteTarget::Blackhole => vec![Self::drop(
+                b,
+                "the route is a blackhole".into(),
+                span,
+                "remove the blackhole route".into(),
+            )],
+            RouteTarget::Endpoint(_) | RouteTarget::Site(_) => {
+                vec![Self::unsupported(b, "this route target", span)]
+            }
+        }
+    }
+
+    /// Crossing from one subnet into another: the source subnet's ACL
+    /// outbound, then the destination subnet's ACL inbound. Within one
+    /// subnet nothing is checked; from a gateway only the inbound side.
+    /// Returns the packets that pass and the drops.
+    fn cross_acls(
+        &self,
+        from: Option<SubnetId>,
+        to: Option<SubnetId>,
+        b: &Branch,
+    ) -> (Branch, Vec<Step>) {
+        let mut steps = Vec::new();
+        if from.is_some() && from == to {
+            return (b.clone(), steps);
+        }
+        let m = self.m();
+        let mut cur = b.clone();
+        for (sub, inbound) in [(from, false), (to, true)] {
+            let Some(acl) = sub.and_then(|s| m.subnet(s).acl) else {
+                continue;
+            };
+            let acl = &m.acls[acl.index()];
+            let rules = if inbound { &acl.inbound } else { &acl.outbound };
+            let (allowed, denied) = self.acl_split(&cur, rules, inbound);
+            for (rule, set) in denied {
+                let span = rule.map_or(acl.decl.span, |r| r.span);
+                let what = rule.map_or_else(
+                    || "no rule matches (implicit deny)".to_string(),
+                    |r| format!("rule {} denies", r.number),
+                );
+                let dir = if inbound { "inbound" } else { "outbound" };
+                steps.push(Self::drop(
+                    cur.with(set),
+                    format!("network ACL `{}` {dir}: {what}", acl.decl.name),
+                    span,
+                    "network ACLs are stateless: allow the traffic (and, for replies, the ephemeral ports 1024-65535) in both directions".into(),
+                ));
+            }
+            cur = cur.with(allowed);
+        }
+        (cur, steps)
+    }
+
+    /// First match over an ACL's numbered rules: the admitted packets, and
+    /// the denied ones with the rule that denied them (`None`: the implicit
+    /// final deny).
+    fn acl_split<'a>(
+        &self,
+        b: &Branch,
+        rules: &'a [AclRule],
+        inbound: bool,
+    ) -> (PacketSet, Vec<(Option<&'a AclRule>, PacketSet)>) {
+        let mut rest = b.orig.clone();
+        let mut allowed = PacketSet::empty();
+        let mut denied = Vec::new();
+        for r in rules {
+            if rest.is_empty() {
+                break;
+            }
+            let peer = self.space.addrs(&r.peer);
+            let addrs = if inbound {
+                PacketSet::from_fields(
+                    &peer,
+                    &AddrRanges::all(),
+                    None,
+                    (0, u16::MAX),
+                    (0, u16::MAX),
+                )
+            } else {
+                PacketSet::from_fields(
+                    &AddrRanges::all(),
+                    &peer,
+                    None,
+                    (0, u16::MAX),
+                    (0, u16::MAX),
+                )
+            };
+            let set = addrs.intersect(&service_match(&r.services));
+            let (yes, no) = self.split_set(&b.with(rest.clone()), &set);
+            rest = no;
+            match r.action {
+                AclAction::Allow => allowed = allowed.union(&yes),
+                AclAction::Deny if !yes.is_empty() => denied.push((Some(r), yes)),
+                AclAction::Deny => {}
+            }
+        }
+        if !rest.is_empty() {
+            denied.push((None, rest));
+        }
+        (allowed, denied)
+    }
+
+    /// Local delivery inside a VPC: the destination subnet's ACLs, then the
+    /// interface owning the address.
+    fn deliver_local(&self, vpc: SiteId, from: Option<SubnetId>, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let mut steps = Vec::new();
+        let mut rest = b.orig.clone();
+        for &sub in &m.site(vpc).subnets {
+            let (yes, no) = self.dst_in(
+                &b.with(rest.clone()),
+                AddrRanges::from_net(m.subnet(sub).prefix.value),
+            );
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let (pass, drops) = self.cross_acls(from, Some(sub), &b.with(yes));
+            steps.extend(drops);
+            steps.extend(self.to_ifaces(vpc, pass));
+        }
+        if !rest.is_empty() {
+            steps.push(Self::drop(
+                b.with(rest),
+                format!(
+                    "no subnet of vpc `{}` contains the destination",
+                    m.site(vpc).decl.name
+                ),
+                m.site(vpc).header_span,
+                "the destination is inside the VPC's prefixes but in none of its subnets".into(),
+            ));
+        }
+        steps
+    }
+
+    /// Splits by destination address into the interfaces of a site.
+    fn to_ifaces(&self, site: SiteId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let mut steps = Vec::new();
+        let mut rest = b.orig.clone();
+        let hosts = m
+            .site(site)
+            .hosts
+            .iter()
+            .map(|&h| (Iface::Host(h), m.host(h).addr.value));
+        let eps = m
+            .endpoints
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.site == site)
+            .map(|(i, e)| {
+                (
+                    Iface::Endpoint(crate::model::EndpointId(i as u32)),
+                    e.addr.value,
+                )
+            });
+        for (iface, addr) in hosts.chain(eps) {
+            if rest.is_empty() {
+                break;
+            }
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(addr));
+            rest = no;
+            if !yes.is_empty() {
+                steps.push(Step::Go(Loc::Arrive(site, iface), b.with(yes)));
+            }
+        }
+        if !rest.is_empty() {
+            let span = m.site(site).header_span;
+            steps.extend(self.unowned(
+                b.with(rest),
+                "no interface has the destination address",
+                span,
+                "address the packet to a declared host",
+            ));
+        }
+        steps
+    }
+
+    // ----------------------------------------------------- AWS gateways
+
+    fn igw_out(&self, g: GatewayId, mut b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let gw = &m.gateways[g.index()];
+        let node = format!("vpc {} / {}", self.site_name(gw.site), gw.decl.name);
+        // A reply to a flow this gateway translated inbound is restored.
+        if let Some(old) = self.session.iter().find_map(|mk| match mk {
+            Mark::DstNat(NatPoint::Igw(x), old) if *x == g => Some(*old),
+            _ => None,
+        }) {
+            b.view = b.view.with_src(old);
+            return vec![Step::Go(
+                Loc::Internet,
+                b.hop(&node, "reply translated back by the internet gateway", None),
+            )];
+        }
+        let mut steps = Vec::new();
+        let mut rest = b.orig.clone();
+        let site = m.site(gw.site);
+        for &h in &site.hosts {
+            let host = m.host(h);
+            let Some(public) = host.public else { continue };
+            let (yes, no) = self.src_in(
+                &b.with(rest.clone()),
+                AddrRanges::from_addr(host.addr.value),
+            );
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let mut nb = b.with(yes);
+            nb.marks.push(Mark::SrcNat(NatPoint::Igw(g), nb.view.src));
+            nb.view = nb.view.with_src(AddrExpr::Const(public.addr));
+            steps.push(Step::Go(
+                Loc::Internet,
+                nb.hop(
+                    &node,
+                    format!("one-to-one NAT: src {} -> {}", host.addr.value, public.addr),
+                    Some(public.span),
+                ),
+            ));
+        }
+        // NAT gateways' Elastic IPs are already public.
+        let eips: Vec<IpAddr> = m
+            .gateways
+            .iter()
+            .filter(|x| x.site == gw.site)
+            .filter_map(|x| match &x.kind {
+                GatewayKind::NatGateway {
+                    elastic_ip: Some(a),
+                    ..
+                } => Some(a.value),
+                _ => None,
+            })
+            .collect();
+        if !eips.is_empty() && !rest.is_empty() {
+            let set = eips.iter().fold(AddrRanges::empty(), |acc, &a| {
+                acc.union(&AddrRanges::from_addr(a))
+            });
+            let (yes, no) = self.src_in(&b.with(rest.clone()), set);
+            rest = no;
+            if !yes.is_empty() {
+                steps.push(Step::Go(
+                    Loc::Internet,
+                    b.with(yes).hop(&node, "to the internet", None),
+                ));
+            }
+        }
+        if !rest.is_empty() {
+            steps.push(Self::drop(b.with(rest), "the internet gateway does not masquerade: the source has no public address".into(), gw.decl.span, "give the instance an Elastic IP or public IP, or route its subnet's default route to a NAT gateway".into()));
+        }
+        steps
+    }
+
+    fn igw_in(&self, g: GatewayId, mut b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let gw = &m.gateways[g.index()];
+        let node = format!("vpc {} / {}", self.site_name(gw.site), gw.decl.name);
+        // Replies to flows translated outbound by this gateway.
+        if let Some(old) = self.session.iter().find_map(|mk| match mk {
+            Mark::SrcNat(NatPoint::Igw(x), old) if *x == g => Some(*old),
+            _ => None,
+        }) {
+            b.view = b.view.with_dst(old);
+            return vec![Step::Go(
+                Loc::VpcRouter(gw.site, None),
+                b.hop(&node, "reply translated back by the internet gateway", None),
+            )];
+        }
+        let mut steps = Vec::new();
+        let mut rest = b.orig.clone();
+        for &h in &m.site(gw.site).hosts {
+            let host = m.host(h);
+            let Some(public) = host.public else { continue };
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(public.addr));
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let mut nb = b.with(yes);
+            nb.marks.push(Mark::DstNat(NatPoint::Igw(g), nb.view.dst));
+            nb.view = nb.view.with_dst(AddrExpr::Const(host.addr.value));
+            steps.push(Step::Go(
+                Loc::VpcRouter(gw.site, None),
+                nb.hop(
+                    &node,
+                    format!("one-to-one NAT: dst {} -> {}", public.addr, host.addr.value),
+                    Some(public.span),
+                ),
+            ));
+        }
+        if !rest.is_empty() {
+            steps.extend(self.nat_gateway_reply_or_drop(gw.site, b.with(rest)));
+        }
+        steps
+    }
+
+    /// Inbound packets for a NAT gateway's Elastic IP: replies of its
+    /// sessions are translated back; anything else is unsolicited.
+    fn nat_gateway_reply_or_drop(&self, vpc: SiteId, mut b: Branch) -> Vec<Step> {
+        let m = self.m();
+        for (i, g) in m.gateways.iter().enumerate() {
+            if g.site != vpc {
+                continue;
+            }
+            let id = GatewayId(i as u32);
+            if let Some(old) = self.session.iter().find_map(|mk| match mk {
+                Mark::SrcNat(NatPoint::NatGateway(x), old) if *x == id => Some(*old),
+                _ => None,
+            }) {
+                if let GatewayKind::NatGateway {
+                    elastic_ip: Some(a),
+                    ..
+                } = &g.kind
+                {
+                    let (yes, no) = self.dst_in(&b, AddrRanges::from_addr(a.value));
+                    let mut steps = Vec::new();
+                    if !yes.is_empty() {
+                        let mut nb = b.with(yes);
+                        nb.view = nb.view.with_dst(old);
+                        let sub = match &g.kind {
+                            GatewayKind::NatGateway { subnet, .. } => *subnet,
+                            _ => None,
+                        };
+                        steps.push(Step::Go(
+                            Loc::VpcRouter(vpc, sub),
+                            nb.hop(
+                                &g.decl.name,
+                                "reply translated back by the NAT gateway",
+                                None,
+                            ),
+                        ));
+                    }
+                    b = b.with(no);
+                    if b.orig.is_empty() {
+                        return steps;
+                    }
+                    let mut rest = self.nat_gateway_reply_or_drop_plain(vpc, b);
+                    steps.append(&mut rest);
+                    return steps;
+                }
+            }
+        }
+        self.nat_gateway_reply_or_drop_plain(vpc, b)
+    }
+
+    fn nat_gateway_reply_or_drop_plain(&self, vpc: SiteId, b: Branch) -> Vec<Step> {
+        let site = self.m().site(vpc);
+        vec![Self::drop(b, format!("nothing in vpc `{}` answers to the destination address", site.decl.name), site.header_span, "a NAT gateway admits no unsolicited inbound traffic; publish with an Elastic IP on the instance".into())]
+    }
+
+    fn nat_gateway(&self, g: GatewayId, mut b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let gw = &m.gateways[g.index()];
+        let GatewayKind::NatGateway { subnet, elastic_ip } = &gw.kind else {
+            return vec![Self::drop(
+                b,
+                "not a NAT gateway".into(),
+                gw.decl.span,
+                String::new(),
+            )];
+        };
+        let to = match (elastic_ip, subnet) {
+            (Some(a), _) => a.value,
+            (None, Some(s)) => {
+                let net = m.subnet(*s).prefix.value;
+                match super::space::nth_addr(net, 4) {
+                    Some(a) => a,
+                    None => {
+                        return vec![Self::drop(
+                            b,
+                            "the private NAT gateway's subnet is too small".into(),
+                            gw.decl.span,
+                            String::new(),
+                        )]
+                    }
+                }
+            }
+            (None, None) => {
+                return vec![Self::drop(
+                    b,
+                    "the NAT gateway has no subnet".into(),
+                    gw.decl.span,
+                    String::new(),
+                )]
+            }
+        };
+        b.marks
+            .push(Mark::SrcNat(NatPoint::NatGateway(g), b.view.src));
+        b.view = b.view.with_src(AddrExpr::Const(to));
+        let b = b.hop(
+            &gw.decl.name,
+            format!("masquerade: src -> {to}"),
+            Some(gw.decl.span),
+        );
+        vec![Step::Go(Loc::VpcRouter(gw.site, *subnet), b)]
+    }
+
+    fn nat_instance(&self, h: HostId, mut b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let host = m.host(h);
+        b.marks
+            .push(Mark::SrcNat(NatPoint::NatInstance(h), b.view.src));
+        b.view = b.view.with_src(AddrExpr::Const(host.addr.value));
+        let b = b.hop(
+            &host.decl.name,
+            format!("NAT instance masquerades: src -> {}", host.addr.value),
+            Some(host.decl.name_span),
+        );
+        match host.subnet {
+            Some(s) => self.leave_subnet(host.site, s, Some(h), b),
+            None => vec![Self::drop(
+                b,
+                "the NAT instance is in no subnet".into(),
+                host.decl.span,
+                String::new(),
+            )],
+        }
+    }
+
+    // ------------------------------------------------------------ internet
+
+    fn internet(&self, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let mut steps = Vec::new();
+        let mut rest = b.orig.clone();
+        let mut owners: Vec<(&IpAddr, &PublicOwner)> = self.space.public.iter().collect();
+        owners.sort();
+        for (&addr, &owner) in owners {
+            if rest.is_empty() {
+                break;
+            }
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(addr));
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let nb = b.with(yes).hop(
+                "internet",
+                format!("{addr} belongs to {}", self.owner_name(owner)),
+                None,
+            );
+            steps.push(match owner {
+                PublicOwner::InternetHost(h) => Step::Leaf(Leaf::Delivered {
+                    to: Dest::Iface(Iface::Host(h)),
+                    branch: nb.hop(
+                        &m.host(h).decl.name,
+                        "delivered",
+                        Some(m.host(h).decl.name_span),
+                    ),
+                }),
+                PublicOwner::Sddc(s) => Step::Go(Loc::Cgw(s, Some(Uplink::Internet)), nb),
+                PublicOwner::Instance(h) => match self.igw_of(m.host(h).site) {
+                    Some(g) => Step::Go(Loc::IgwIn(g), nb),
+                    None => Self::drop(
+                        nb,
+                        format!(
+                            "vpc `{}` has no internet gateway",
+                            self.site_name(m.host(h).site)
+                        ),
+                        m.site(m.host(h).site).header_span,
+                        "add an `internet-gateway` to the VPC".into(),
+                    ),
+                },
+                PublicOwner::NatGateway(g) => match self.igw_of(m.gateways[g.index()].site) {
+                    Some(igw) => Step::Go(Loc::IgwIn(igw), nb),
+                    None => Self::drop(
+                        nb,
+                        "the NAT gateway's VPC has no internet gateway".into(),
+                        m.gateways[g.index()].decl.span,
+                        String::new(),
+                    ),
+                },
+                PublicOwner::Onprem(s) => Step::Go(Loc::Edge(s, Some(Uplink::Internet)), nb),
+                PublicOwner::VnetGateway(g) => Self::unsupported(
+                    nb,
+                    "Hyper-V network virtualization gateways",
+                    m.gateways[g.index()].decl.span,
+                ),
+            });
+        }
+        if !rest.is_empty() {
+            // Internet addresses nobody declared are ordinary internet hosts;
+            // private and site-owned addresses are unreachable from here.
+            let (outside, owned) = self.dst_in(&b.with(rest), self.space.internet.clone());
+            if !outside.is_empty() {
+                steps.push(Step::Leaf(Leaf::Delivered {
+                    to: Dest::Internet,
+                    branch: b
+                        .with(outside)
+                        .hop("internet", "delivered to an internet host", None),
+                }));
+            }
+            if !owned.is_empty() {
+                steps.push(Self::drop(b.with(owned), "no one on the internet owns the destination: it is a private address of a site".into(), Span::default(), "reach it through a public address and NAT, or over a private connection".into()));
+            }
+        }
+        steps
+    }
+
+    fn igw_of(&self, vpc: SiteId) -> Option<GatewayId> {
+        self.m()
+            .site(vpc)
+            .gateways
+            .iter()
+            .copied()
+            .find(|g| self.m().gateways[g.index()].kind == GatewayKind::InternetGateway)
+    }
+
+    fn owner_name(&self, o: PublicOwner) -> String {
+        let m = self.m();
+        match o {
+            PublicOwner::InternetHost(h) => format!("internet host `{}`", m.host(h).decl.name),
+            PublicOwner::Sddc(s) => format!("sddc `{}`", m.site(s).decl.name),
+            PublicOwner::Instance(h) => format!("instance `{}`", m.host(h).decl.name),
+            PublicOwner::NatGateway(g) => {
+                format!("nat-gateway `{}`", m.gateways[g.index()].decl.name)
+            }
+            PublicOwner::Onprem(s) => format!("onprem `{}`", m.site(s).decl.name),
+            PublicOwner::VnetGateway(g) => format!("gateway `{}`", m.gateways[g.index()].decl.name),
+        }
+    }
+
+    // -------------------------------------------------------------- SDDC
+
+    fn eni_to_sddc(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let Some(cv) = m.site(sddc).connected_vpc else {
+            return vec![];
+        };
+        let Some(default) = m.site(cv.vpc).default_sg else {
+            return vec![Step::Go(Loc::Cgw(sddc, Some(Uplink::Vpc)), b)];
+        };
+        let node = format!(
+            "sddc {} / ENIs in vpc {}",
+            self.site_name(sddc),
+            self.site_name(cv.vpc)
+        );
+        if self.in_session(Mark::Eni(sddc)) {
+            return vec![Step::Go(
+                Loc::Cgw(sddc, Some(Uplink::Vpc)),
+                b.hop(&node, "reply of an admitted flow", None),
+            )];
+        }
+        let allowed = self.sg_set(&[default], true, false);
+        let (yes, no) = self.split_set(&b, &allowed);
+        let mut steps = Vec::new();
+        if !no.is_empty() {
+            let sg = &m.security_groups[default.index()];
+            steps.push(Self::drop(
+                b.with(no),
+                format!("the SDDC's ENIs carry vpc `{}`'s default security group, whose inbound rules do not admit this source", self.site_name(cv.vpc)),
+                sg.decl.span,
+                "the default group's inbound rules govern traffic from the VPC into the SDDC: put the instance in the default group too, or (not recommended) admit its group in the default group's inbound rules".into(),
+            ));
+        }
+        let mut nb = b
+            .with(yes)
+            .hop(&node, "default security group (inbound) admits", None);
+        nb.marks.push(Mark::Eni(sddc));
+        steps.push(Step::Go(Loc::Cgw(sddc, Some(Uplink::Vpc)), nb));
+        steps
+    }
+
+    fn cgw(&self, sddc: SiteId, from: Option<Uplink>, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let site = m.site(sddc);
+        let node = format!("sddc {} / cgw", site.decl.name);
+        let mut steps = Vec::new();
+        let mut b = b;
+        // Arriving from the internet: NAT first, then the firewall.
+        if from == Some(Uplink::Internet) {
+            let (translated, fw_view, drops) = self.cgw_inbound_nat(sddc, b);
+            steps.extend(drops);
+            let Some(t) = translated else { return steps };
+            b = match self.cgw_firewall(sddc, Uplink::Internet, t, fw_view, &mut steps) {
+                Some(x) => x,
+                None => return steps,
+            };
+        } else if let Some(up) = from {
+            b = match self.cgw_firewall(sddc, up, b.clone(), Some(b.view), &mut steps) {
+                Some(x) => x,
+                None => return steps,
+            };
+        }
+        // Route selection.
+        let segs = AddrRanges::from_nets(site.subnets.iter().map(|&s| m.subnet(s).prefix.value));
+        let (local, out) = self.dst_in(&b, segs);
+        if !local.is_empty() {
+            steps.extend(self.to_segment(
+                sddc,
+                b.with(local).hop(&node, "destination on a segment", None),
+            ));
+        }
+        if out.is_empty() {
+            return steps;
+        }
+        let ob = b.with(out);
+        // Candidate routes: connected VPC, learned prefixes, internet default.
+        let mut routes: Vec<(ipnet::IpNet, Uplink, u8, Span)> = Vec::new();
+        if let Some(cv) = site.connected_vpc {
+            for p in &m.site(cv.vpc).prefixes {
+                routes.push((p.value, Uplink::Vpc, 1, cv.span));
+            }
+        }
+        for (i, c) in m.connections.iter().enumerate() {
+            if !matches!(c.kind, ConnKind::DirectConnect | ConnKind::Vpn)
+                || !c.ends.iter().any(|e| e.value == sddc)
+            {
+                continue;
+            }
+            let up = Uplink::Connection(crate::model::ConnectionId(i as u32));
+            for a in c.advertise.iter().filter(|a| a.site != sddc) {
+                for p in &a.prefixes {
+                    routes.push((p.value, up, 1, a.span));
+                }
+            }
+        }
+        for d in ["0.0.0.0/0", "::/0"] {
+            if let Ok(net) = d.parse() {
+                routes.push((net, Uplink::Internet, 0, site.header_span));
+            }
+        }
+        // Equal prefixes: a learned route beats the internet default.
+        routes.sort_by_key(|r| (r.0, std::cmp::Reverse(r.2)));
+        routes.dedup_by_key(|r| r.0);
+        let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
+        let parts = AddrRanges::lpm_partition(&prefixes);
+        let mut rest = ob.orig.clone();
+        for ((net, up, _, span), part) in routes.iter().zip(parts) {
+            let (yes, no) = self.dst_in(&ob.with(rest.clone()), part);
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let nb = ob.with(yes).hop(
+                &node,
+                format!("route {net} -> uplink {}", self.uplink_name(*up)),
+                Some(*span),
+            );
+            steps.extend(self.cgw_out(sddc, *up, nb));
+        }
+        if !rest.is_empty() {
+            steps.push(Self::drop(
+                ob.with(rest),
+                "no route".into(),
+                site.header_span,
+                String::new(),
+            ));
+        }
+        steps
+    }
+
+    fn uplink_name(&self, u: Uplink) -> String {
+        match u {
+            Uplink::AllUplinks => "all-uplinks".into(),
+            Uplink::Internet => "internet".into(),
+            Uplink::Vpc => "vpc".into(),
+            Uplink::DirectConnect => "direct-connect".into(),
+            Uplink::Vpn => "vpn".into(),
+            Uplink::Connection(c) => {
+                let conn = &self.m().connections[c.index()];
+                format!("{} `{}`", conn.kind.keyword(), conn.decl.name)
+            }
+        }
+    }
+
+    fn to_segment(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let mut steps = Vec::new();
+        let mut rest = b.orig.clone();
+        for &h in &m.site(sddc).hosts {
+            let (yes, no) = self.dst_in(
+                &b.with(rest.clone()),
+                AddrRanges::from_addr(m.host(h).addr.value),
+            );
+            rest = no;
+            if !yes.is_empty() {
+                steps.push(Step::Go(Loc::Arrive(sddc, Iface::Host(h)), b.with(yes)));
+            }
+        }
+        if !rest.is_empty() {
+            steps.extend(self.unowned(
+                b.with(rest),
+                "no VM has the destination address",
+                m.site(sddc).header_span,
+                "address the packet to a declared VM",
+            ));
+        }
+        steps
+    }
+
+    /// Does a firewall rule apply to packets crossing `up`?
+    fn applies(&self, rule_ups: &[crate::span::Spanned<Uplink>], up: Uplink) -> bool {
+        let m = self.m();
+        rule_ups.iter().any(|u| match (u.value, up) {
+            (Uplink::AllUplinks, _) => true,
+            (a, b) if a == b => true,
+            (Uplink::DirectConnect, Uplink::Connection(c)) => {
+                m.connections[c.index()].kind == ConnKind::DirectConnect
+            }
+            (Uplink::Vpn, Uplink::Connection(c)) => m.connections[c.index()].kind == ConnKind::Vpn,
+            _ => false,
+        })
+    }
+
+    /// The compute gateway firewall on an uplink. `fw_view` is the header
+    /// the firewall sees (after NAT, per `firewall-match`), or `None` to
+    /// bypass it. Returns the admitted branch.
+    fn cgw_firewall(
+        &self,
+        sddc: SiteId,
+        up: Uplink,
+        b: Branch,
+        fw_view: Option<View>,
+        steps: &mut Vec<Step>,
+    ) -> Option<Branch> {
+        let m = self.m();
+        let Some(fw_view) = fw_view else {
+            return Some(b);
+        };
+        if self.in_session(Mark::Firewall(sddc)) {
+            return Some(b);
+        }
+        let Some(&fw) = m
+            .site(sddc)
+            .firewalls
+            .iter()
+            .find(|&&f| m.firewalls[f.index()].kind == FirewallKind::Cgw)
+        else {
+            steps.push(Self::drop(b, "the SDDC has no compute gateway firewall: the Default Uplink Rule drops everything".into(), m.site(sddc).header_span, "add a `firewall cgw` rule that allows this traffic on this uplink".into()));
+            return None;
+        };
+        let fw = &m.firewalls[fw.index()];
+        let judge = Branch {
+            view: fw_view,
+            ..b.clone()
+        };
+        let mut rest = b.orig.clone();
+        let mut allowed = PacketSet::empty();
+        for r in &fw.rules {
+            if rest.is_empty() {
+                break;
+            }
+            if !self.applies(&r.applied_to, up) {
+                continue;
+            }
+            let set = PacketSet::from_fields(
+                &self.space.addrs(&r.from),
+                &self.space.addrs(&r.to),
+                None,
+                (0, u16::MAX),
+                (0, u16::MAX),
+            )
+            .intersect(&service_match(&r.services));
+            let (yes, no) = self.split_set(&judge.with(rest.clone()), &set);
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            match r.action.value {
+                Action::Allow => allowed = allowed.union(&yes),
+                Action::Drop | Action::Reject => steps.push(Self::drop(
+                    b.with(yes),
+                    format!("compute gateway rule `{}` drops it", r.decl.name),
+                    r.decl.span,
+                    "move an allow rule above it, or narrow this rule".into(),
+                )),
+            }
+        }
+        if !rest.is_empty() {
+            steps.push(Self::drop(
+                b.with(rest),
+                format!("no compute gateway rule allows it on uplink {}: the Default Uplink Rule drops it", self.uplink_name(up)),
+                fw.decl.name_span,
+                format!("add a rule to `firewall cgw` allowing it, `applied-to {}`", self.uplink_keyword(up)),
+            ));
+        }
+        if allowed.is_empty() {
+            return None;
+        }
+        let mut nb = b.with(allowed).hop(
+            &format!("sddc {} / cgw firewall", self.site_name(sddc)),
+            format!("allowed on uplink {}", self.uplink_name(up)),
+            None,
+        );
+        nb.marks.push(Mark::Firewall(sddc));
+        Some(nb)
+    }
+
+    fn uplink_keyword(&self, up: Uplink) -> String {
+        match up {
+            Uplink::Connection(c) => {
+                let conn = &self.m().connections[c.index()];
+                match conn.kind {
+                    ConnKind::DirectConnect => "direct-connect".into(),
+                    _ => conn.decl.name.clone(),
+                }
+            }
+            other => self.uplink_name(other),
+        }
+    }
+
+    /// Inbound NAT on the internet uplink. Returns the translated branch, the
+    /// view the firewall sees (`None`: bypass), and drops.
+    fn cgw_inbound_nat(
+        &self,
+        sddc: SiteId,
+        b: Branch,
+    ) -> (Option<Branch>, Option<View>, Vec<Step>) {
+        let m = self.m();
+        let node = format!("sddc {} / cgw (uplink internet)", self.site_name(sddc));
+        // A reply to a flow SNATed outbound: restore the destination.
+        if let Some(old) = self.session.iter().find_map(|mk| match mk {
+            Mark::SrcNat(NatPoint::CgwInternet(s), old) if *s == sddc => Some(*old),
+            _ => None,
+        }) {
+            let mut nb = b;
+            nb.view = nb.view.with_dst(old);
+            let v = nb.view;
+            return (
+                Some(nb.hop(&node, "reply translated back (SNAT session)", None)),
+                Some(v),
+                vec![],
+            );
+        }
+        if self
+            .session
+            .iter()
+            .any(|mk| matches!(mk, Mark::DstNat(NatPoint::CgwInternet(s), _) if *s == sddc))
+        {
+            // A reply of an inbound flow coming back in: nothing to undo.
+            let v = b.view;
+            return (Some(b), Some(v), vec![]);
+        }
+        let mut steps = Vec::new();
+        let mut rest = b.orig.clone();
+        let mut out: Option<(Branch, Option<View>)> = None;
+        for &n in &m.site(sddc).nat_rules {
+            let rule = &m.nat_rules[n.index()];
+            if !matches!(rule.kind, NatKind::Dnat | NatKind::Reflexive) || rest.is_empty() {
+                continue;
+            }
+            let ext = rule
+                .external
+                .as_ref()
+                .map(|e| self.space.addrs(e))
+                .unwrap_or_else(AddrRanges::empty);
+            let int = self.space.addrs(&rule.internal);
+            let Some((int_addr, _)) = int.ranges().next() else {
+                continue;
+            };
+            let svc = rule
+                .services
+                .as_ref()
+                .map_or_else(PacketSet::all, service_match);
+            let matchset = PacketSet::from_fields(
+                &AddrRanges::all(),
+                &ext,
+                None,
+                (0, u16::MAX),
+                (0, u16::MAX),
+            )
+            .intersect(&svc);
+            let (yes, no) = self.split_set(&b.with(rest.clone()), &matchset);
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let mut nb = b.with(yes);
+            let before = nb.view;
+            nb.marks
+                .push(Mark::DstNat(NatPoint::CgwInternet(sddc), nb.view.dst));
+            nb.view = nb.view.with_dst(AddrExpr::Const(int_addr));
+            if let Some(p) = &rule.translated_port {
+                nb.view = nb.view.with_dport(super::view::PortExpr::Const(p.value));
+            }
+            let fw_view = match rule.firewall_match {
+                FirewallMatch::Internal => Some(nb.view),
+                FirewallMatch::External => Some(before),
+                FirewallMatch::Bypass => None,
+            };
+            let nb = nb.hop(
+                &node,
+                format!("DNAT `{}`: dst -> {int_addr}", rule.decl.name),
+                Some(rule.decl.span),
+            );
+            match &mut out {
+                None => out = Some((nb, fw_view)),
+                Some(_) => {
+                    // Several DNAT rules: walk the others separately so each
+                    // keeps its own firewall view.
+                    let mut sub = Vec::new();
+                    if let Some(t) =
+                        self.cgw_firewall(sddc, Uplink::Internet, nb, fw_view, &mut sub)
+                    {
+                        sub.extend(self.cgw_after_firewall(sddc, t));
+                    }
+                    steps.extend(sub);
+                }
+            }
+        }
+        if !rest.is_empty() {
+            steps.push(Self::drop(
+                b.with(rest),
+                format!(
+                    "no NAT rule of sddc `{}` translates the destination",
+                    self.site_name(sddc)
+                ),
+                m.site(sddc).header_span,
+                "add `nat dnat` from the public IP to the VM, for this service".into(),
+            ));
+        }
+        match out {
+            Some((nb, v)) => (Some(nb), v, steps),
+            None => (None, None, steps),
+        }
+    }
+
+    /// Route selection after an inbound firewall (used when one arrival is
+    /// split between several DNAT rules).
+    fn cgw_after_firewall(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
+        // Re-enter the gateway as if from a segment-side decision point: the
+        // firewall has already admitted the branch.
+        let mut b = b;
+        b.marks.push(Mark::Firewall(sddc));
+        let w = Walker {
+            space: self.space,
+            session: self.session,
+            accept: self.accept,
+        };
+        w.cgw_route_only(sddc, b)
+    }
+
+    fn cgw_route_only(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let segs = AddrRanges::from_nets(
+            m.site(sddc)
+                .subnets
+                .iter()
+                .map(|&s| m.subnet(s).prefix.value),
+        );
+        let (local, out) = self.dst_in(&b, segs);
+        let mut steps = self.to_segment(sddc, b.with(local));
+        if !out.is_empty() {
+            steps.push(Self::unsupported(
+                b.with(out),
+                "routing a translated packet out again",
+                m.site(sddc).header_span,
+            ));
+        }
+        steps
+    }
+
+    /// Leaving the compute gateway by an uplink: firewall, NAT on the
+    /// internet uplink, then the next node.
+    fn cgw_out(&self, sddc: SiteId, up: Uplink, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let site = m.site(sddc);
+        let mut steps = Vec::new();
+        match up {
+            Uplink::Internet => {
+                let node = format!("sddc {} / cgw (uplink internet)", site.decl.name);
+                // A reply of an inbound DNAT flow: restore the source.
+                if let Some(old) = self.session.iter().find_map(|mk| match mk {
+                    Mark::DstNat(NatPoint::CgwInternet(s), old) if *s == sddc => Some(*old),
+                    _ => None,
+                }) {
+                    let mut nb = b;
+                    nb.view = nb.view.with_src(old);
+                    return vec![Step::Go(
+                        Loc::Internet,
+                        nb.hop(&node, "reply translated back (DNAT session)", None),
+                    )];
+                }
+                // Outbound SNAT: explicit rules, then the default SNAT.
+                let mut rest = b.orig.clone();
+                for &n in &site.nat_rules {
+                    let rule = &m.nat_rules[n.index()];
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let int = self.space.addrs(&rule.internal);
+                    let (yes, no) = self.src_in(&b.with(rest.clone()), int);
+                    match rule.kind {
+                        NatKind::NoSnat => {
+                            rest = no;
+                            if !yes.is_empty() {
+                                let nb = b.with(yes).hop(
+                                    &node,
+                                    format!("no-snat `{}`", rule.decl.name),
+                                    Some(rule.decl.span),
+                                );
+                                if let Some(x) = self.cgw_firewall(
+                                    sddc,
+                                    up,
+                                    nb.clone(),
+                                    Some(nb.view),
+                                    &mut steps,
+                                ) {
+                                    steps.push(Step::Go(Loc::Internet, x));
+                                }
+                            }
+                        }
+                        NatKind::Snat | NatKind::Reflexive => {
+                            rest = no;
+                            if yes.is_empty() {
+                                continue;
+                            }
+                            let ext = rule
+                                .external
+                                .as_ref()
+                                .map(|e| self.space.addrs(e))
+                                .unwrap_or_else(AddrRanges::empty);
+                            let Some((to, _)) = ext.ranges().next() else {
+                                continue;
+                            };
+                            steps.extend(self.snat_out(
+                                sddc,
+                                b.with(yes),
+                                to,
+                                rule.firewall_match,
+                                format!("SNAT `{}`", rule.decl.name),
+                                Some(rule.decl.span),
+                            ));
+                        }
+                        NatKind::Dnat => {}
+                    }
+                }
+                if !rest.is_empty() {
+                    match self.space.default_snat.get(&sddc) {
+                        Some(&to) => steps.extend(self.snat_out(
+                            sddc,
+                            b.with(rest),
+                            to,
+                            FirewallMatch::Internal,
+                            "default SNAT".into(),
+                            None,
+                        )),
+                        None => {
+                            if let Some(x) =
+                                self.cgw_firewall(sddc, up, b.with(rest), Some(b.view), &mut steps)
+                            {
+                                steps.push(Step::Go(
+                                    Loc::Internet,
+                                    x.hop(&node, "no SNAT (default SNAT off)", None),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            Uplink::Vpc => {
+                if let Some(x) = self.cgw_firewall(sddc, up, b.clone(), Some(b.view), &mut steps) {
+                    steps.extend(self.eni_to_vpc(sddc, x));
+                }
+            }
+            Uplink::Connection(c) => {
+                if let Some(x) = self.cgw_firewall(sddc, up, b.clone(), Some(b.view), &mut steps) {
+                    let conn = &m.connections[c.index()];
+                    match conn.ends.iter().map(|e| e.value).find(|&e| e != sddc) {
+                        Some(other) => steps.extend(self.enter_site(other, up, x)),
+                        None => steps.push(Self::drop(
+                            x,
+                            "the connection has no other end".into(),
+                            conn.decl.span,
+                            String::new(),
+                        )),
+                    }
+                }
+            }
+            _ => steps.push(Self::unsupported(b, "this uplink", site.header_span)),
+        }
+        steps
+    }
+
+    fn snat_out(
+        &self,
+        sddc: SiteId,
+        b: Branch,
+        to: IpAddr,
+        fm: FirewallMatch,
+        what: String,
+        span: Option<Span>,
+    ) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let before = b.view;
+        let mut nb = b;
+        nb.marks
+            .push(Mark::SrcNat(NatPoint::CgwInternet(sddc), nb.view.src));
+        nb.view = nb.view.with_src(AddrExpr::Const(to));
+        let fw_view = match fm {
+            FirewallMatch::Internal => Some(before),
+            FirewallMatch::External => Some(nb.view),
+            FirewallMatch::Bypass => None,
+        };
+        let node = format!("sddc {} / cgw (uplink internet)", self.site_name(sddc));
+        let nb = nb.hop(&node, format!("{what}: src -> {to}"), span);
+        if let Some(x) = self.cgw_firewall(sddc, Uplink::Internet, nb, fw_view, &mut steps) {
+            steps.push(Step::Go(Loc::Internet, x));
+        }
+        steps
+    }
+
+    /// From the SDDC into its connected VPC through the ENIs: the default
+    /// security group's outbound rules, then the VPC router from a gateway.
+    fn eni_to_vpc(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let Some(cv) = m.site(sddc).connected_vpc else {
+            return vec![];
+        };
+        let node = format!(
+            "sddc {} / ENIs in vpc {}",
+            self.site_name(sddc),
+            self.site_name(cv.vpc)
+        );
+        let mut steps = Vec::new();
+        let mut nb = b.clone();
+        if !self.in_session(Mark::Eni(sddc)) {
+            if let Some(default) = m.site(cv.vpc).default_sg {
+                let allowed = self.sg_set(&[default], false, false);
+                let (yes, no) = self.split_set(&b, &allowed);
+                if !no.is_empty() {
+                    steps.push(Self::drop(b.with(no), "the connected VPC's default security group allows no such outbound traffic from the SDDC".into(), m.security_groups[default.index()].decl.span, "the default group's outbound rules govern traffic from the SDDC into the VPC".into()));
+                }
+                nb = b.with(yes);
+                nb.marks.push(Mark::Eni(sddc));
+            }
+        }
+        nb.via_eni = true;
+        steps.push(Step::Go(
+            Loc::VpcRouter(cv.vpc, None),
+            nb.hop(&node, "into the connected VPC", None),
+        ));
+        steps
+    }
+
+    /// Entering a site's router over a connection.
+    fn enter_site(&self, site: SiteId, up: Uplink, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        match m.site(site).kind {
+            SiteKind::Onprem => vec![Step::Go(Loc::Edge(site, Some(up)), b)],
+            SiteKind::Sddc => vec![Step::Go(Loc::Cgw(site, Some(up)), b)],
+            SiteKind::Vpc => vec![Step::Go(Loc::VpcRouter(site, None), b)],
+            _ => vec![Self::unsupported(
+                b,
+                "this kind of connection end",
+                m.site(site).header_span,
+            )],
+        }
+    }
+
+    // ------------------------------------------------------------ on-prem
+
+    fn edge(&self, site: SiteId, from: Option<Uplink>, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let s = m.site(site);
+        let node = format!("onprem {} / edge", s.decl.name);
+        let mut steps = Vec::new();
+        let mut b = b;
+        if from == Some(Uplink::Internet) {
+            // Replies to the egress SNAT.
+            if let Some(old) = self.session.iter().find_map(|mk| match mk {
+                Mark::SrcNat(NatPoint::OnpremEdge(x), old) if *x == site => Some(*old),
+                _ => None,
+            }) {
+                b.view = b.view.with_dst(old);
+                b = b.hop(&node, "reply translated back (egress SNAT)", None);
+            } else if self
+                .session
+                .iter()
+                .any(|mk| matches!(mk, Mark::DstNat(NatPoint::OnpremEdge(x), _) if *x == site))
+            {
+                // Reply of a published flow: nothing to undo on the way in.
+            } else {
+                let mut rest = b.orig.clone();
+                let mut translated = Vec::new();
+                for &n in &s.nat_rules {
+                    let rule = &m.nat_rules[n.index()];
+                    if rule.kind != NatKind::Dnat {
+                        continue;
+                    }
+                    let ext = rule
+                        .external
+                        .as_ref()
+                        .map(|e| self.space.addrs(e))
+                        .unwrap_or_else(AddrRanges::empty);
+                    let Some((int_addr, _)) = self.space.addrs(&rule.internal).ranges().next()
+                    else {
+                        continue;
+                    };
+                    let svc = rule
+                        .services
+                        .as_ref()
+                        .map_or_else(PacketSet::all, service_match);
+                    let set = PacketSet::from_fields(
+                        &AddrRanges::all(),
+                        &ext,
+                        None,
+                        (0, u16::MAX),
+                        (0, u16::MAX),
+                    )
+                    .intersect(&svc);
+                    let (yes, no) = self.split_set(&b.with(rest.clone()), &set);
+                    rest = no;
+                    if yes.is_empty() {
+                        continue;
+                    }
+                    let mut nb = b.with(yes);
+                    nb.marks
+                        .push(Mark::DstNat(NatPoint::OnpremEdge(site), nb.view.dst));
+                    nb.view = nb.view.with_dst(AddrExpr::Const(int_addr));
+                    translated.push(nb.hop(
+                        &node,
+                        format!("DNAT `{}`: dst -> {int_addr}", rule.decl.name),
+                        Some(rule.decl.span),
+                    ));
+                }
+                if !rest.is_empty() {
+                    steps.push(Self::drop(
+                        b.with(rest),
+                        format!(
+                            "nothing at onprem `{}` answers to the destination",
+                            s.decl.name
+                        ),
+                        s.header_span,
+                        "publish the service with `nat dnat` on the on-prem edge".into(),
+                    ));
+                }
+                for t in translated {
+                    if let Some(x) = self.edge_firewall(site, Uplink::Internet, t, &mut steps) {
+                        steps.extend(self.edge_route(site, x));
+                    }
+                }
+                return steps;
+            }
+        }
+        if let Some(up) = from {
+            match self.edge_firewall(site, up, b, &mut steps) {
+                Some(x) => b = x,
+                None => return steps,
+            }
+        }
+        steps.extend(self.edge_route(site, b));
+        steps
+    }
+
+    fn edge_firewall(
+        &self,
+        site: SiteId,
+        up: Uplink,
+        b: Branch,
+        steps: &mut Vec<Step>,
+    ) -> Option<Branch> {
+        let m = self.m();
+        let s = m.site(site);
+        let Some(&fw) = s.firewalls.first() else {
+            return Some(b);
+        };
+        if self.in_session(Mark::Firewall(site)) {
+            return Some(b);
+        }
+        let fw = &m.firewalls[fw.index()];
+        let mut rest = b.orig.clone();
+        let mut allowed = PacketSet::empty();
+        for r in &fw.rules {
+            if rest.is_empty() {
+                break;
+            }
+            if !self.applies(&r.applied_to, up) {
+                continue;
+            }
+            let set = PacketSet::from_fields(
+                &self.space.addrs(&r.from),
+                &self.space.addrs(&r.to),
+                None,
+                (0, u16::MAX),
+                (0, u16::MAX),
+            )
+            .intersect(&service_match(&r.services));
+            let (yes, no) = self.split_set(&b.with(rest.clone()), &set);
+            rest = no;
+            match r.action.value {
+                Action::Allow => allowed = allowed.union(&yes),
+                _ if !yes.is_empty() => steps.push(Self::drop(
+                    b.with(yes),
+                    format!("edge firewall rule `{}` drops it", r.decl.name),
+                    r.decl.span,
+                    "move an allow rule above it, or narrow this rule".into(),
+                )),
+                _ => {}
+            }
+        }
+        if !rest.is_empty() {
+            steps.push(Self::drop(
+                b.with(rest),
+                format!(
+                    "no rule of firewall `{}` allows it: the implicit last rule drops it",
+                    fw.decl.name
+                ),
+                fw.decl.name_span,
+                "add a rule allowing it".into(),
+            ));
+        }
+        if allowed.is_empty() {
+            return None;
+        }
+        let mut nb = b.with(allowed);
+        nb.marks.push(Mark::Firewall(site));
+        Some(nb)
+    }
+
+    fn edge_route(&self, site: SiteId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let s = m.site(site);
+        let node = format!("onprem {} / edge", s.decl.name);
+        let mut steps = Vec::new();
+        // Attached: own segments, and SDDC segments extended here.
+        let own = AddrRanges::from_nets(s.subnets.iter().map(|&x| m.subnet(x).prefix.value));
+        let (local, rest) = self.dst_in(&b, own);
+        if !local.is_empty() {
+            steps.extend(self.to_onprem_hosts(
+                site,
+                b.with(local).hop(&node, "destination on a segment", None),
+            ));
+        }
+        let mut rest = b.with(rest);
+        for c in m
+            .connections
+            .iter()
+            .filter(|c| c.kind == ConnKind::L2vpn && c.ends.iter().any(|e| e.value == site))
+        {
+            for seg in &c.extend {
+                let sub = m.subnet(seg.value);
+                let (yes, no) = self.dst_in(&rest, AddrRanges::from_net(sub.prefix.value));
+                rest = rest.with(no);
+                if !yes.is_empty() {
+                    steps.extend(self.to_segment_hosts(
+                        sub.site,
+                        seg.value,
+                        b.with(yes).hop(
+                            &node,
+                            format!(
+                                "segment `{}` is extended here by L2VPN `{}`",
+                                sub.decl.name, c.decl.name
+                            ),
+                            Some(c.decl.span),
+                        ),
+                    ));
+                }
+            }
+        }
+        if rest.orig.is_empty() {
+            return steps;
+        }
+        // Learned prefixes over links: the SDDC advertises its segments.
+        let mut routes: Vec<(ipnet::IpNet, usize, Span)> = Vec::new();
+        for (i, c) in m.connections.iter().enumerate() {
+            if !matches!(c.kind, ConnKind::DirectConnect | ConnKind::Vpn)
+                || !c.ends.iter().any(|e| e.value == site)
+            {
+                continue;
+            }
+            let Some(other) = c.ends.iter().map(|e| e.value).find(|&e| e != site) else {
+                continue;
+            };
+            if m.site(other).kind == SiteKind::Sddc {
+                for &sub in &m.site(other).subnets {
+                    routes.push((m.subnet(sub).prefix.value, i, c.decl.span));
+                }
+            }
+            for a in c.advertise.iter().filter(|a| a.site == other) {
+                for p in &a.prefixes {
+                    routes.push((p.value, i, a.span));
+                }
+            }
+        }
+        routes.sort_by_key(|r| (r.0, r.1));
+        routes.dedup_by_key(|r| r.0);
+        let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
+        let parts = AddrRanges::lpm_partition(&prefixes);
+        let mut left = rest.orig.clone();
+        for ((net, ci, span), part) in routes.iter().zip(parts) {
+            let (yes, no) = self.dst_in(&rest.with(left.clone()), part);
+            left = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let up = Uplink::Connection(crate::model::ConnectionId(*ci as u32));
+            let conn = &m.connections[*ci];
+            let nb = rest.with(yes).hop(
+                &node,
+                format!(
+                    "route {net} -> {} `{}`",
+                    conn.kind.keyword(),
+                    conn.decl.name
+                ),
+                Some(*span),
+            );
+            if let Some(x) = self.edge_firewall(site, up, nb, &mut steps) {
+                if let Some(other) = conn.ends.iter().map(|e| e.value).find(|&e| e != site) {
+                    steps.extend(self.enter_site(other, up, x));
+                }
+            }
+        }
+        if left.is_empty() {
+            return steps;
+        }
+        let lb = rest.with(left);
+        // The internet, through the egress SNAT.
+        let (inet, private) = self.dst_in(&lb, self.space.internet.clone());
+        if !private.is_empty() {
+            steps.push(Self::drop(
+                lb.with(private),
+                format!("onprem `{}` has no route to the destination", s.decl.name),
+                s.header_span,
+                "advertise the destination's prefix over a Direct Connect or VPN to this site"
+                    .into(),
+            ));
+        }
+        if inet.is_empty() {
+            return steps;
+        }
+        let ib = lb.with(inet);
+        if let Some(old) = self.session.iter().find_map(|mk| match mk {
+            Mark::DstNat(NatPoint::OnpremEdge(x), old) if *x == site => Some(*old),
+            _ => None,
+        }) {
+            let mut nb = ib;
+            nb.view = nb.view.with_src(old);
+            steps.push(Step::Go(
+                Loc::Internet,
+                nb.hop(&node, "reply translated back (DNAT session)", None),
+            ));
+            return steps;
+        }
+        match &s.internet_egress {
+            Some(e) => {
+                if let Some(mut x) = self.edge_firewall(site, Uplink::Internet, ib, &mut steps) {
+                    x.marks
+                        .push(Mark::SrcNat(NatPoint::OnpremEdge(site), x.view.src));
+                    x.view = x.view.with_src(AddrExpr::Const(e.value));
+                    steps.push(Step::Go(
+                        Loc::Internet,
+                        x.hop(
+                            &node,
+                            format!("internet egress SNAT: src -> {}", e.value),
+                            Some(e.span),
+                        ),
+                    ));
+                }
+            }
+            None => steps.push(Self::drop(
+                ib,
+                format!("onprem `{}` has no internet exit", s.decl.name),
+                s.header_span,
+                "add `internet-egress snat ADDRESS` to the site".into(),
+            )),
+        }
+        steps
+    }
+
+    fn to_onprem_hosts(&self, site: SiteId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let mut steps = Vec::new();
+        let mut rest = b.orig.clone();
+        for &h in &m.site(site).hosts {
+            let (yes, no) = self.dst_in(
+                &b.with(rest.clone()),
+                AddrRanges::from_addr(m.host(h).addr.value),
+            );
+            rest = no;
+            if !yes.is_empty() {
+                steps.push(Step::Go(Loc::Arrive(site, Iface::Host(h)), b.with(yes)));
+            }
+        }
+        if !rest.is_empty() {
+            steps.extend(self.unowned(
+                b.with(rest),
+                "no host has the destination address",
+                m.site(site).header_span,
+                "address the packet to a declared host",
+            ));
+        }
+        steps
+    }
+
+    fn to_segment_hosts(&self, sddc: SiteId, seg: SubnetId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let mut steps = Vec::new();
+        let mut rest = b.orig.clone();
+        for &h in &m.site(sddc).hosts {
+            if m.host(h).subnet != Some(seg) {
+                continue;
+            }
+            let (yes, no) = self.dst_in(
+                &b.with(rest.clone()),
+                AddrRanges::from_addr(m.host(h).addr.value),
+            );
+            rest = no;
+            if !yes.is_empty() {
+                steps.push(Step::Go(Loc::Arrive(sddc, Iface::Host(h)), b.with(yes)));
+            }
+        }
+        if !rest.is_empty() {
+            steps.extend(self.unowned(
+                b.with(rest),
+                "no VM has the destination address",
+                m.subnet(seg).decl.span,
+                "address the packet to a declared VM",
+            ));
+        }
+        steps
+    }
+}
+
+/// A node's decision for part of a branch.
+pub enum Step {
+    Go(Loc, Branch),
+    Leaf(Leaf),
+}
+
+/// Where an address starts: its interface, a virtual host of the subnet
+/// holding it, or the internet.
+pub fn start_of(space: &Space, addr: IpAddr) -> Dest {
+    let m = space.model;
+    for (i, s) in m.sites.iter().enumerate() {
+        let site = SiteId(i as u32);
+        if s.kind == SiteKind::Internet {
+            if let Some(&PublicOwner::InternetHost(h)) = space.public.get(&addr) {
+                return Dest::Iface(Iface::Host(h));
+            }
+            continue;
+        }
+        if let Some(iface) = space.iface(site, addr) {
+            return Dest::Iface(iface);
+        }
+        if let Some(sub) = space.subnet_of(site, addr) {
+            return Dest::Virtual(site, sub);
+        }
+    }
+    Dest::Internet
+}
+
+/// True when `e` is an entity that sends from a single address.
+pub fn is_host(e: Entity) -> bool {
+    matches!(e, Entity::Host(_))
+}
