@@ -38,7 +38,9 @@ macro_rules! heading {
   netproof check fixtures/scenarios/             Check a directory, recursively
   netproof check --format json design.np | jq .summary
   netproof rules                                 List every rule
-  netproof explain NP005                         Explain one rule"),
+  netproof explain NP005                         Explain one rule
+  netproof trace design.np client web01 HTTP --at 52.58.125.207
+                                                 Follow one packet and its reply hop by hop"),
     arg_required_else_help = true
 )]
 pub struct Cli {
@@ -56,6 +58,7 @@ pub enum Command {
     Check(CheckArgs),
     Rules(RulesArgs),
     Explain(ExplainArgs),
+    Trace(TraceArgs),
 }
 
 /// Check .np designs and report every problem found.
@@ -126,6 +129,162 @@ pub struct ExplainArgs {
     /// A rule code, such as NP005, or a rule name, such as overlapping-subnets.
     #[arg(value_name = "CODE")]
     pub code: String,
+}
+
+/// Follow one packet and its reply hop by hop through a design.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Follow one packet from SRC to DST, and its reply back, hop by hop through the \
+                  design in FILE, as the forwarding model in docs/forwarding.md describes: route \
+                  lookups, NAT, gateway firewalls, security groups, network ACLs, load \
+                  balancers. Each decision is printed with the line of the design that made it. \
+                  The flow reaches when the reply arrives back at SRC from the address SRC sent \
+                  to. SRC and DST are host, vm, instance, endpoint or public IP names (bare, or \
+                  qualified as `site.name`) or addresses; an address that no site owns is a host \
+                  on the internet. A FILE with errors is not traced: its diagnostics are printed \
+                  instead.",
+    after_help = concat!(heading!("Examples:"), "
+  netproof trace design.np web01 client HTTPS
+  netproof trace design.np client web01 HTTP --at 52.58.125.207
+  netproof trace design.np worker 203.0.113.123 udp/123
+  netproof trace design.np win01 webvpc.web01 tcp/80 --at connected.web-ep
+  netproof trace --format json design.np CJ-AWS02 CJ-VM01 | jq .failure
+
+", heading!("Exit status:"), "
+  0  the flow reaches: the reply returns to SRC from the address it sent to
+  1  the flow does not reach (the output says where and why)
+  2  a usage error: an unknown name or service, an unreadable FILE, or a FILE with errors")
+)]
+pub struct TraceArgs {
+    /// The design; `-` reads it from standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Where the flow starts: a host name (`web01`, `prod.web01`) or an address.
+    #[arg(value_name = "SRC")]
+    pub src: String,
+
+    /// Where it goes: a host, endpoint or public IP name, or an address.
+    #[arg(value_name = "DST")]
+    pub dst: String,
+
+    /// The service: `tcp/443`, `udp/53`, `icmp`, a built-in such as `HTTPS`, or a
+    /// service the design declares. The packet uses the lowest port of the service.
+    #[arg(value_name = "SERVICE", default_value = "ICMP")]
+    pub service: String,
+
+    /// Send the packet to ADDRESS (a public IP, an endpoint) and still require it to
+    /// arrive at DST, as `expect reach SRC -> DST at ADDRESS` does.
+    #[arg(long, value_name = "ADDRESS")]
+    pub at: Option<String>,
+
+    /// The client's source port for TCP and UDP.
+    #[arg(long, value_name = "N", default_value_t = crate::sim::probe_port())]
+    pub sport: u16,
+
+    /// The output format; `json` is documented in docs/json-output.md, "trace".
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// What a `trace` run produced, for `main.rs` to write.
+#[derive(Debug)]
+pub enum TraceRun {
+    /// The flow was traced: the rendered output, and whether it reaches.
+    Traced { output: String, reaches: bool },
+    /// The design has errors; these reports are to be shown instead.
+    DesignErrors(Vec<crate::check::FileReport>),
+    /// A usage or input error, one message per line.
+    Usage(Vec<String>),
+}
+
+/// Runs `trace` up to the output: reads the design, refuses one with
+/// errors, resolves the names and the service, simulates, and renders.
+pub fn trace(args: &TraceArgs, read_stdin: impl FnOnce() -> io::Result<Vec<u8>>) -> TraceRun {
+    use crate::sim::{self, Party, Start};
+    let (inputs, errors) = collect_inputs(std::slice::from_ref(&args.file), read_stdin);
+    if !errors.is_empty() {
+        return TraceRun::Usage(errors.iter().map(ToString::to_string).collect());
+    }
+    let Some((path, text)) = inputs.into_iter().next() else {
+        return TraceRun::Usage(vec!["no design to trace".into()]);
+    };
+    let report = crate::check::check_source(path, text);
+    if report
+        .diagnostics
+        .iter()
+        .any(|d| d.severity() == Severity::Error)
+    {
+        return TraceRun::DesignErrors(vec![report]);
+    }
+    let parsed = crate::syntax::parse(&report.source.text);
+    let model = crate::model::lower(&parsed.tree).model;
+    let resolve = |text: &str| sim::resolve_address(&model, text).map_err(|e| e.to_string());
+    let mut problems = Vec::new();
+    let src = resolve(&args.src).map_err(|e| problems.push(format!("SRC: {e}")));
+    let dst = resolve(&args.dst).map_err(|e| problems.push(format!("DST: {e}")));
+    let at = args
+        .at
+        .as_deref()
+        .map(|a| resolve(a).map_err(|e| problems.push(format!("--at: {e}"))));
+    let service = sim::parse_service(&model, &args.service)
+        .map_err(|e| problems.push(format!("SERVICE: {e}")));
+    let (Ok(src), Ok(dst), Ok(service)) = (src, dst, service) else {
+        return TraceRun::Usage(problems);
+    };
+    let at = match at {
+        Some(Ok(a)) => Some(a),
+        Some(Err(())) => return TraceRun::Usage(problems),
+        None => None,
+    };
+    let target = at.as_ref().map_or(dst.addr, |a| a.addr);
+    if src.addr.is_ipv4() != target.is_ipv4() {
+        return TraceRun::Usage(vec![format!(
+            "{} and {} are of different address families",
+            src.addr, target
+        )]);
+    }
+    let Some(packet) = service.packet(src.addr, target, Some(args.sport)) else {
+        return TraceRun::Usage(vec![format!(
+            "SERVICE: `{}` has no protocol for {} addresses",
+            args.service,
+            if target.is_ipv4() { "IPv4" } else { "IPv6" }
+        )]);
+    };
+    let start = match src.host {
+        Some(h) => Start::Host(h),
+        None => Start::Address(src.addr),
+    };
+    let intended = match (&at, dst.host) {
+        (None, _) => None,
+        (Some(_), Some(h)) => Some(Party::Host(h)),
+        (Some(_), None) => sim::start_party(&model, Start::Address(dst.addr)).ok(),
+    };
+    let flow = sim::simulate_flow_to(&model, start, packet, intended);
+    let title = crate::render::TraceTitle {
+        src: src.label.clone(),
+        dst: dst.label.clone(),
+        at: at.as_ref().map(|a| a.label.clone()),
+        service: service.label.clone(),
+    };
+    let output = match args.format {
+        Format::Human => crate::render::render_trace_human(&report.source, &model, &title, &flow),
+        Format::Json => {
+            let inputs = crate::render::TraceInputs {
+                src: (&args.src, src.addr),
+                dst: (&args.dst, dst.addr),
+                at: args.at.as_deref().zip(at.as_ref().map(|a| a.addr)),
+            };
+            match crate::render::render_trace_json(&report.source, &model, &title, &inputs, &flow) {
+                Ok(text) => text,
+                Err(e) => return TraceRun::Usage(vec![format!("cannot serialize the trace: {e}")]),
+            }
+        }
+    };
+    TraceRun::Traced {
+        output,
+        reaches: flow.reaches,
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

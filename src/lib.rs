@@ -15,5 +15,6 @@ pub mod model;
 pub mod registry;
 pub mod render;
 pub mod rules;
+pub mod sim;
 pub mod span;
 pub mod syntax;

@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use netproof::check::check_files;
-use netproof::cli::{self, CheckArgs, Cli, Command, Format};
+use netproof::cli::{self, CheckArgs, Cli, Command, Format, TraceArgs, TraceRun};
 use netproof::render::{Emitter, HumanEmitter, JsonEmitter, Summary, FIXED_WIDTH};
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args, color, &mut out),
         Command::Rules(args) => rules(args.format, &mut out),
         Command::Explain(args) => explain(&args.code, &mut out),
+        Command::Trace(args) => trace(&args, color, &mut out),
     };
     ExitCode::from(status)
 }
@@ -63,6 +64,43 @@ fn check(args: &CheckArgs, color: bool, out: &mut dyn Write) -> u8 {
         Format::Human => Box::new(HumanEmitter::plain()),
     };
     finish(emitter.emit(&reports, out), out, status)
+}
+
+/// `trace`: 0 when the flow reaches, 1 when it does not, 2 for usage
+/// errors and designs with errors (whose diagnostics go to stderr, so that
+/// stdout holds a trace or nothing).
+fn trace(args: &TraceArgs, color: bool, out: &mut dyn Write) -> u8 {
+    let run = cli::trace(args, || {
+        let mut bytes = Vec::new();
+        io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
+    });
+    match run {
+        TraceRun::Traced { output, reaches } => {
+            finish(out.write_all(output.as_bytes()), out, u8::from(!reaches))
+        }
+        TraceRun::DesignErrors(reports) => {
+            let stderr = io::stderr();
+            let emitter = if color && stderr.is_terminal() {
+                HumanEmitter {
+                    color: true,
+                    width: terminal_size::terminal_size_of(io::stderr())
+                        .map_or(FIXED_WIDTH, |(w, _)| usize::from(w.0)),
+                }
+            } else {
+                HumanEmitter::plain()
+            };
+            let mut err = stderr.lock();
+            let _ = emitter.emit(&reports, &mut err);
+            say!("error: the design has errors; fix them before tracing");
+            USAGE_OR_INPUT_ERROR
+        }
+        TraceRun::Usage(messages) => {
+            for m in messages {
+                say!("error: {m}");
+            }
+            USAGE_OR_INPUT_ERROR
+        }
+    }
 }
 
 fn rules(format: Format, out: &mut dyn Write) -> u8 {

@@ -125,6 +125,70 @@ proptest! {
     }
 }
 
+/// Simulates flows between every pair of addresses a (possibly broken)
+/// design declares, and every expectation's representative packets, and
+/// renders them: none of it may panic, and every walk ends.
+fn simulate_everything(path: &str, text: &str) {
+    use netproof::sim::{representative_packets, simulate_flow, simulate_flow_to, Packet, Start};
+    let model = netproof::model::lower(&netproof::syntax::parse(text).tree).model;
+    let source = netproof::check::SourceFile::new(path, text);
+    let title = netproof::render::TraceTitle {
+        src: "src".into(),
+        dst: "dst".into(),
+        at: None,
+        service: "svc".into(),
+    };
+    let mut addrs: Vec<std::net::IpAddr> = model.hosts.iter().map(|h| h.addr.value).collect();
+    addrs.extend(model.public_ips.iter().map(|p| p.addr.value));
+    addrs.truncate(12);
+    for &src in &addrs {
+        for &dst in &addrs {
+            let p = Packet {
+                src,
+                dst,
+                proto: 6,
+                sport: 40000,
+                dport: 443,
+            };
+            let flow = simulate_flow(&model, Start::Address(src), p);
+            assert!(flow.forward.hops.len() < 2000);
+            let _ = netproof::render::render_trace_human(&source, &model, &title, &flow);
+        }
+    }
+    for exp in &model.expectations {
+        for probe in representative_packets(&model, exp) {
+            let _ = simulate_flow_to(&model, probe.start, probe.packet, probe.intended);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn simulating_mutated_scenarios_never_panics(
+        file in any::<usize>(),
+        mutations in proptest::collection::vec(mutation(), 1..8),
+    ) {
+        let texts: Vec<String> = np_files(Path::new("fixtures/scenarios"))
+            .into_iter()
+            .map(|p| std::fs::read_to_string(root().join(p)).unwrap_or_default())
+            .collect();
+        let vocabulary = fixture_tokens();
+        prop_assume!(!texts.is_empty());
+        let text = mutate(&texts[file % texts.len()], &vocabulary, &mutations);
+        simulate_everything("mutated.np", &text);
+    }
+}
+
+#[test]
+fn simulating_every_fixture_never_panics() {
+    for path in np_files(Path::new("fixtures")) {
+        let text = std::fs::read_to_string(root().join(&path)).unwrap_or_default();
+        simulate_everything(&path.to_string_lossy(), &text);
+    }
+}
+
 #[test]
 fn deep_braces_give_a_diagnostic_not_a_stack_overflow() {
     for open in ["{", "[", "sddc a {", "vpc v 10.0.0.0/16 { route-table r {"] {

@@ -12,9 +12,11 @@
 
 mod human;
 mod json;
+mod trace;
 
 pub use human::{render_human, HumanEmitter, FIXED_WIDTH};
 pub use json::JsonEmitter;
+pub use trace::{render_trace_human, render_trace_json, rewrite_words, TraceInputs, TraceTitle};
 
 use crate::check::FileReport;
 use crate::diagnostic::Severity;

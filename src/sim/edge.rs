@@ -1,0 +1,872 @@
+//! On-prem edges, Hyper-V VM networks and their NVGRE gateways, and
+//! transit gateways.
+
+use super::matching;
+use super::sddc::{nat_view, Candidate, FirewallDefault};
+use super::vpc::svc_literal;
+use super::walk::{drop, tri, At, EdgeFrom, Link, NatPoint, NatSession, Step, Walker};
+use super::{Packet, Stage};
+use crate::model::{
+    ConnectionId, Entity, FirewallId, GatewayId, GatewayKind, RouteTarget, SiteId, SubnetKind,
+};
+use crate::span::Span;
+use crate::syntax::ast::{ConnKind, FirewallMatch, GatewayMode, NatKind, SiteKind};
+use ipnet::IpNet;
+
+/// What the pipelines of an NVGRE gateway need of it.
+struct VnetParts<'m> {
+    site: SiteId,
+    mode: GatewayMode,
+    external: Option<(std::net::IpAddr, Span)>,
+    span: Span,
+    name: &'m str,
+}
+
+impl<'m> Walker<'m> {
+    fn edge_firewall(&self, site: SiteId) -> Option<FirewallId> {
+        self.m.sites.get(site.index())?.firewalls.first().copied()
+    }
+
+    /// The on-prem edge router: NAT and the firewall for what crosses it,
+    /// then route selection.
+    pub(super) fn onprem(&mut self, site: SiteId, from: EdgeFrom, p: Packet) -> Step {
+        let m = self.m;
+        let Some(s) = m.sites.get(site.index()) else {
+            return drop("the site does not exist", None, "").into();
+        };
+        let fw = self.edge_firewall(site);
+        let mut q = p;
+        match from {
+            EdgeFrom::Link(Link::Internet) => {
+                let point = NatPoint::Onprem(site);
+                if let Some((r, sess)) = self.undo_nat(point, &p) {
+                    self.undo_hop(&sess, p, r);
+                    q = r;
+                } else if let Some(rule) = s
+                    .nat_rules
+                    .iter()
+                    .filter_map(|r| m.nat_rules.get(r.index()))
+                    .find(|r| {
+                        r.kind == NatKind::Dnat
+                            && matching::nat_external_has(m, r, p.dst)
+                            && r.services.as_ref().is_none_or(|x| matching::svc_has(x, &p))
+                    })
+                {
+                    let (Some(ext), Some(int)) = (
+                        rule.external
+                            .as_ref()
+                            .and_then(|e| matching::expr_net(m, e)),
+                        matching::expr_net(m, &rule.internal),
+                    ) else {
+                        return drop(
+                            format!("NAT rule `{}` has no usable address", rule.decl.name),
+                            Some(rule.decl.span),
+                            "fix the rule's addresses",
+                        )
+                        .at(Stage::Nat)
+                        .into();
+                    };
+                    q = Packet {
+                        dst: matching::translate(ext, int, p.dst),
+                        ..p
+                    };
+                    if let Some(port) = &rule.translated_port {
+                        if p.has_ports() {
+                            q.dport = port.value;
+                        }
+                    }
+                    self.rewrite(
+                        Stage::Nat,
+                        format!("DNAT `{}`", rule.decl.name),
+                        p,
+                        q,
+                        Some(rule.decl.span),
+                    );
+                    self.record_nat(NatSession {
+                        point,
+                        before: p,
+                        after: q,
+                        what: format!("DNAT `{}`", rule.decl.name),
+                        span: Some(rule.decl.span),
+                        firewall_match: FirewallMatch::Internal,
+                        node: self.node.clone(),
+                        via: None,
+                    });
+                } else {
+                    let egress = s.internet_egress.as_ref().filter(|e| e.value == p.dst);
+                    let reason = match egress {
+                        Some(_) => format!(
+                            "{} is the internet egress address of {}, which admits only replies",
+                            p.dst,
+                            self.site_name(site)
+                        ),
+                        None => format!(
+                            "no NAT rule of {} translates {} {}",
+                            self.site_name(site),
+                            p.dst,
+                            svc_literal(&p)
+                        ),
+                    };
+                    return drop(
+                        reason,
+                        egress.map_or(Some(s.header_span), |e| Some(e.span)),
+                        format!(
+                            "publish a host with `nat dnat NAME {} -> HOST` in {}",
+                            p.dst,
+                            self.site_name(site)
+                        ),
+                    )
+                    .at(Stage::Nat)
+                    .into();
+                }
+                let (seen, other, note) = nat_view(&p, &q, FirewallMatch::Internal, true);
+                tri!(self.gateway_firewall(
+                    fw,
+                    site,
+                    FirewallDefault::EdgeImplicitDrop,
+                    Link::Internet,
+                    &seen,
+                    other.as_ref(),
+                    &note
+                ));
+            }
+            EdgeFrom::Link(link) => {
+                tri!(self.gateway_firewall(
+                    fw,
+                    site,
+                    FirewallDefault::EdgeImplicitDrop,
+                    link,
+                    &p,
+                    None,
+                    ""
+                ));
+            }
+            EdgeFrom::Segment | EdgeFrom::L2vpn(_) => {}
+        }
+        self.onprem_route(site, from, q)
+    }
+
+    fn onprem_route(&mut self, site: SiteId, from: EdgeFrom, p: Packet) -> Step {
+        let m = self.m;
+        let Some(s) = m.sites.get(site.index()) else {
+            return drop("the site does not exist", None, "").into();
+        };
+        // Attached: the site's own segments, and SDDC segments extended here
+        // (their default gateway is this edge).
+        let own = s.subnets.iter().copied().find(|id| {
+            m.subnets.get(id.index()).is_some_and(|x| {
+                x.kind == SubnetKind::OnpremSegment && x.prefix.value.contains(&p.dst)
+            })
+        });
+        if let Some(seg) = own {
+            let sub = m.subnets.get(seg.index());
+            self.hop(
+                Stage::Route,
+                format!(
+                    "{} is on segment `{}`",
+                    p.dst,
+                    sub.map_or("?", |x| x.decl.name.as_str())
+                ),
+                sub.map(|x| x.prefix.span),
+            );
+            return self.deliver_on(seg, p);
+        }
+        let extended = m.subnets.iter().enumerate().find(|(_, x)| {
+            x.prefix.value.contains(&p.dst)
+                && x.extended_by.is_some_and(|c| {
+                    m.connections
+                        .get(c.index())
+                        .is_some_and(|c| c.ends.iter().any(|e| e.value == site))
+                })
+        });
+        if let Some((i, sub)) = extended {
+            let conn = sub
+                .extended_by
+                .map(|c| self.conn_name(c))
+                .unwrap_or_default();
+            self.hop(
+                Stage::Route,
+                format!(
+                    "{} is on segment `{}` of {}, extended here by {conn}: across the L2VPN",
+                    p.dst,
+                    sub.decl.name,
+                    self.site_name(sub.site)
+                ),
+                Some(sub.prefix.span),
+            );
+            return self.deliver_on(crate::model::SubnetId(i as u32), p);
+        }
+        if let Some(c) = self.policy_vpn(site, &p) {
+            self.hop(
+                Stage::Route,
+                format!(
+                    "the selectors of policy-based {} hold {} -> {}",
+                    self.conn_name(c),
+                    p.src,
+                    p.dst
+                ),
+                m.connections.get(c.index()).map(|c| c.decl.span),
+            );
+            return self.edge_leave(site, Link::Vpn(c), p);
+        }
+        let mut cands = Vec::new();
+        for (c, link) in self.routed_links(site) {
+            let from_site = self
+                .other_end(c, site)
+                .map_or_else(String::new, |o| format!(" from {}", self.site_name(o)));
+            for (prefix, span) in self.learned(site, c) {
+                cands.push(Candidate {
+                    prefix,
+                    rank: 0,
+                    link,
+                    span,
+                    why: format!("learned over {}{from_site}", self.conn_name(c)),
+                });
+            }
+        }
+        if let Some(best) = Self::best(cands, &p) {
+            self.hop(
+                Stage::Route,
+                format!(
+                    "longest match {} -> {}: {}",
+                    best.prefix,
+                    self.link_name(best.link),
+                    best.why
+                ),
+                best.span,
+            );
+            return self.edge_leave(site, best.link, p);
+        }
+        if from == EdgeFrom::Link(Link::Internet) {
+            return drop(
+                format!(
+                    "{} has no route for {} other than the internet it came from",
+                    self.site_name(site),
+                    p.dst
+                ),
+                Some(s.header_span),
+                "translate it to an address of a segment, or of a network learned over a \
+                 connection",
+            )
+            .at(Stage::Route)
+            .into();
+        }
+        // Anything else leaves by the site's own internet breakout.
+        let point = NatPoint::Onprem(site);
+        let fw = self.edge_firewall(site);
+        if let Some((q, sess)) = self.undo_nat(point, &p) {
+            self.hop(
+                Stage::Route,
+                format!("{} is not attached or learned here: to the internet", p.dst),
+                Some(s.header_span),
+            );
+            self.undo_hop(&sess, p, q);
+            let (seen, other, note) = nat_view(&p, &q, FirewallMatch::Internal, false);
+            tri!(self.gateway_firewall(
+                fw,
+                site,
+                FirewallDefault::EdgeImplicitDrop,
+                Link::Internet,
+                &seen,
+                other.as_ref(),
+                &note
+            ));
+            return Step::Next(At::Internet, q);
+        }
+        let Some(egress) = s.internet_egress.clone() else {
+            return drop(
+                format!(
+                    "{} is neither attached to {} nor learned over a connection, and the site \
+                     has no internet exit",
+                    p.dst,
+                    self.site_name(site)
+                ),
+                Some(s.header_span),
+                "add `internet-egress snat ADDRESS` to the site, or learn a route for the \
+                 destination over a connection",
+            )
+            .at(Stage::Route)
+            .into();
+        };
+        self.hop(
+            Stage::Route,
+            format!(
+                "{} is not attached or learned here: to the internet by the site's own breakout",
+                p.dst
+            ),
+            Some(egress.span),
+        );
+        let q = Packet {
+            src: egress.value,
+            ..p
+        };
+        self.rewrite(
+            Stage::Nat,
+            format!("internet egress SNAT of {}", self.site_name(site)),
+            p,
+            q,
+            Some(egress.span),
+        );
+        self.record_nat(NatSession {
+            point,
+            before: p,
+            after: q,
+            what: format!("the internet egress SNAT of {}", self.site_name(site)),
+            span: Some(egress.span),
+            firewall_match: FirewallMatch::Internal,
+            node: self.node.clone(),
+            via: None,
+        });
+        let (seen, other, note) = nat_view(&p, &q, FirewallMatch::Internal, false);
+        tri!(self.gateway_firewall(
+            fw,
+            site,
+            FirewallDefault::EdgeImplicitDrop,
+            Link::Internet,
+            &seen,
+            other.as_ref(),
+            &note
+        ));
+        self.sender = None;
+        Step::Next(At::Internet, q)
+    }
+
+    /// Leaves an on-prem edge over a connection: the firewall, then the
+    /// other end.
+    fn edge_leave(&mut self, site: SiteId, link: Link, p: Packet) -> Step {
+        let fw = self.edge_firewall(site);
+        tri!(self.gateway_firewall(
+            fw,
+            site,
+            FirewallDefault::EdgeImplicitDrop,
+            link,
+            &p,
+            None,
+            ""
+        ));
+        match link {
+            Link::Dx(c) | Link::Vpn(c) => match self.other_end(c, site) {
+                Some(other) => self.enter_over(c, other, p),
+                None => drop(
+                    format!(
+                        "{} does not join {}",
+                        self.conn_name(c),
+                        self.site_name(site)
+                    ),
+                    self.m.connections.get(c.index()).map(|c| c.decl.span),
+                    "",
+                )
+                .into(),
+            },
+            Link::Tgw(c) => Step::Next(At::Tgw(c), p),
+            Link::Internet | Link::Vpc => Step::Next(At::Internet, p),
+        }
+    }
+
+    // ------------------------------------------------------------ VM networks
+
+    fn vnet_gateway(&self, site: SiteId) -> Option<GatewayId> {
+        let m = self.m;
+        m.sites
+            .get(site.index())?
+            .gateways
+            .iter()
+            .copied()
+            .find(|g| {
+                m.gateways
+                    .get(g.index())
+                    .is_some_and(|g| matches!(g.kind, GatewayKind::Vnet { .. }))
+            })
+    }
+
+    pub(super) fn vnet_router(&mut self, site: SiteId, from_gateway: bool, p: Packet) -> Step {
+        let m = self.m;
+        let Some(s) = m.sites.get(site.index()) else {
+            return drop("the site does not exist", None, "").into();
+        };
+        if let Some(sub) = matching::subnet_of(m, site, p.dst) {
+            let x = m.subnets.get(sub.index());
+            self.hop(
+                Stage::Route,
+                format!(
+                    "{} is on subnet `{}` of the VM network",
+                    p.dst,
+                    x.map_or("?", |x| x.decl.name.as_str())
+                ),
+                x.map(|x| x.prefix.span),
+            );
+            return self.deliver_on(sub, p);
+        }
+        if from_gateway {
+            return drop(
+                format!("no subnet of {} contains {}", self.site_name(site), p.dst),
+                Some(s.header_span),
+                "send to an address of one of the VM network's subnets",
+            )
+            .at(Stage::Route)
+            .into();
+        }
+        let Some(gw) = self.vnet_gateway(site) else {
+            return drop(
+                format!(
+                    "{} is outside {}, which has no gateway",
+                    p.dst,
+                    self.site_name(site)
+                ),
+                Some(s.header_span),
+                "add `gateway NAME mode nat|s2s|forwarding external-ip ADDRESS in SUBNET`",
+            )
+            .at(Stage::Route)
+            .into();
+        };
+        let g = m.gateways.get(gw.index());
+        self.hop(
+            Stage::Route,
+            format!(
+                "{} is outside the VM network: to its gateway `{}`",
+                p.dst,
+                g.map_or("?", |g| g.decl.name.as_str())
+            ),
+            g.map(|g| g.decl.span),
+        );
+        Step::Next(At::VnetGatewayOut(gw), p)
+    }
+
+    fn vnet_parts(&self, gw: GatewayId) -> Option<VnetParts<'m>> {
+        let g = self.m.gateways.get(gw.index())?;
+        match &g.kind {
+            GatewayKind::Vnet {
+                mode, external_ip, ..
+            } => Some(VnetParts {
+                site: g.site,
+                mode: *mode,
+                external: external_ip.as_ref().map(|e| (e.value, e.span)),
+                span: g.decl.span,
+                name: g.decl.name.as_str(),
+            }),
+            _ => None,
+        }
+    }
+
+    pub(super) fn vnet_gateway_out(&mut self, gw: GatewayId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(VnetParts {
+            site,
+            mode,
+            external,
+            span,
+            name,
+        }) = self.vnet_parts(gw)
+        else {
+            return drop("the gateway does not exist", None, "").into();
+        };
+        match mode {
+            GatewayMode::Nat => {
+                let point = NatPoint::Vnet(gw);
+                if let Some((q, s)) = self.undo_nat(point, &p) {
+                    self.undo_hop(&s, p, q);
+                    return Step::Next(At::Internet, q);
+                }
+                let Some((ext, ext_span)) = external else {
+                    return drop(
+                        format!("gateway `{name}` is in NAT mode but has no external address"),
+                        Some(span),
+                        format!("add `external-ip ADDRESS` to gateway `{name}`"),
+                    )
+                    .at(Stage::Nat)
+                    .into();
+                };
+                let q = Packet { src: ext, ..p };
+                self.rewrite(
+                    Stage::Nat,
+                    format!("gateway `{name}` (NAT mode) masquerades to its external address"),
+                    p,
+                    q,
+                    Some(ext_span),
+                );
+                self.record_nat(NatSession {
+                    point,
+                    before: p,
+                    after: q,
+                    what: format!("the NAT of gateway `{name}`"),
+                    span: Some(ext_span),
+                    firewall_match: FirewallMatch::Internal,
+                    node: self.node.clone(),
+                    via: None,
+                });
+                Step::Next(At::Internet, q)
+            }
+            GatewayMode::Forwarding => {
+                self.hop(
+                    Stage::Forward,
+                    format!(
+                        "gateway `{name}` (forwarding mode) routes to the physical network \
+                         without translation"
+                    ),
+                    Some(span),
+                );
+                Step::Next(At::Internet, p)
+            }
+            GatewayMode::S2s => {
+                if external.is_none() {
+                    return drop(
+                        format!(
+                            "gateway `{name}` is in site-to-site mode but has no external \
+                             address, so its IPsec tunnel cannot come up"
+                        ),
+                        Some(span),
+                        format!("give gateway `{name}` an external address: `external-ip ADDRESS`"),
+                    )
+                    .into();
+                }
+                let vpn = m.connections.iter().enumerate().find(|(_, c)| {
+                    c.kind == ConnKind::Vpn && c.ends.iter().any(|e| e.value == site)
+                });
+                let Some((i, conn)) = vpn else {
+                    return drop(
+                        format!(
+                            "gateway `{name}` is in site-to-site mode, but no vpn joins {}",
+                            self.site_name(site)
+                        ),
+                        Some(span),
+                        "declare the vpn: `vpn NAME VMNETWORK <-> SITE route-based { ... }`",
+                    )
+                    .into();
+                };
+                let c = ConnectionId(i as u32);
+                let Some(other) = self.other_end(c, site) else {
+                    return drop("the vpn has no other end", Some(conn.decl.span), "").into();
+                };
+                let policy = self.policy_vpn(site, &p) == Some(c);
+                let learned = self
+                    .learned(site, c)
+                    .into_iter()
+                    .filter(|(n, _)| n.contains(&p.dst))
+                    .max_by_key(|(n, _)| n.prefix_len());
+                if policy {
+                    self.hop(
+                        Stage::Route,
+                        format!(
+                            "the selectors of policy-based {} hold the packet",
+                            self.conn_name(c)
+                        ),
+                        Some(conn.decl.span),
+                    );
+                } else if let Some((prefix, pspan)) = learned {
+                    self.hop(
+                        Stage::Route,
+                        format!(
+                            "longest match {prefix} -> {}: learned from {}",
+                            self.conn_name(c),
+                            self.site_name(other)
+                        ),
+                        pspan,
+                    );
+                } else {
+                    return drop(
+                        format!(
+                            "{} carries no route for {}: {} does not advertise it",
+                            self.conn_name(c),
+                            p.dst,
+                            self.site_name(other)
+                        ),
+                        Some(conn.decl.span),
+                        "advertise the destination's prefix from the other end of the vpn",
+                    )
+                    .at(Stage::Route)
+                    .into();
+                }
+                self.enter_over(c, other, p)
+            }
+        }
+    }
+
+    pub(super) fn vnet_gateway_in(
+        &mut self,
+        gw: GatewayId,
+        from: Option<ConnectionId>,
+        p: Packet,
+    ) -> Step {
+        let m = self.m;
+        let Some(VnetParts {
+            site,
+            mode,
+            external,
+            span,
+            name,
+        }) = self.vnet_parts(gw)
+        else {
+            return drop("the gateway does not exist", None, "").into();
+        };
+        let mut q = p;
+        match (mode, from) {
+            (GatewayMode::Nat, None) => {
+                let point = NatPoint::Vnet(gw);
+                if let Some((r, s)) = self.undo_nat(point, &p) {
+                    self.undo_hop(&s, p, r);
+                    q = r;
+                } else {
+                    let rule = m
+                        .sites
+                        .get(site.index())
+                        .into_iter()
+                        .flat_map(|s| s.nat_rules.iter())
+                        .filter_map(|r| m.nat_rules.get(r.index()))
+                        .find(|r| {
+                            r.kind == NatKind::Dnat
+                                && matching::nat_external_has(m, r, p.dst)
+                                && r.services.as_ref().is_none_or(|x| matching::svc_has(x, &p))
+                        });
+                    let Some(rule) = rule else {
+                        return drop(
+                            format!(
+                                "no NAT rule of gateway `{name}` translates {} {}",
+                                p.dst,
+                                svc_literal(&p)
+                            ),
+                            external.map_or(Some(span), |(_, s)| Some(s)),
+                            format!(
+                                "publish a VM with `nat dnat NAME {} -> VM service SVC`",
+                                p.dst
+                            ),
+                        )
+                        .at(Stage::Nat)
+                        .into();
+                    };
+                    let (Some(ext), Some(int)) = (
+                        rule.external
+                            .as_ref()
+                            .and_then(|e| matching::expr_net(m, e)),
+                        matching::expr_net(m, &rule.internal),
+                    ) else {
+                        return drop(
+                            format!("NAT rule `{}` has no usable address", rule.decl.name),
+                            Some(rule.decl.span),
+                            "fix the rule's addresses",
+                        )
+                        .at(Stage::Nat)
+                        .into();
+                    };
+                    q = Packet {
+                        dst: matching::translate(ext, int, p.dst),
+                        ..p
+                    };
+                    if let Some(port) = &rule.translated_port {
+                        if p.has_ports() {
+                            q.dport = port.value;
+                        }
+                    }
+                    self.rewrite(
+                        Stage::Nat,
+                        format!("DNAT `{}`", rule.decl.name),
+                        p,
+                        q,
+                        Some(rule.decl.span),
+                    );
+                    self.record_nat(NatSession {
+                        point,
+                        before: p,
+                        after: q,
+                        what: format!("DNAT `{}`", rule.decl.name),
+                        span: Some(rule.decl.span),
+                        firewall_match: FirewallMatch::Internal,
+                        node: self.node.clone(),
+                        via: None,
+                    });
+                }
+            }
+            (GatewayMode::Forwarding, None) => {
+                self.hop(
+                    Stage::Forward,
+                    format!("gateway `{name}` (forwarding mode) passes it untranslated"),
+                    Some(span),
+                );
+            }
+            (GatewayMode::S2s, Some(c)) => {
+                if external.is_none() {
+                    return drop(
+                        format!(
+                            "gateway `{name}` has no external address, so {} cannot come up",
+                            self.conn_name(c)
+                        ),
+                        Some(span),
+                        format!("give gateway `{name}` an external address: `external-ip ADDRESS`"),
+                    )
+                    .into();
+                }
+                self.hop(
+                    Stage::Forward,
+                    format!("gateway `{name}` ends {}", self.conn_name(c)),
+                    Some(span),
+                );
+            }
+            (_, Some(c)) => {
+                return drop(
+                    format!(
+                        "gateway `{name}` is not in site-to-site mode, so it does not end {}",
+                        self.conn_name(c)
+                    ),
+                    Some(span),
+                    format!("set `mode s2s` on gateway `{name}`"),
+                )
+                .into();
+            }
+            (GatewayMode::S2s, None) => {
+                return drop(
+                    format!("gateway `{name}` is in site-to-site mode: it admits only its tunnel"),
+                    Some(span),
+                    "reach the VM network over its vpn",
+                )
+                .into();
+            }
+        }
+        Step::Next(
+            At::VnetRouter {
+                site,
+                from_gateway: true,
+            },
+            q,
+        )
+    }
+
+    // ------------------------------------------------------------ transit gateways
+
+    pub(super) fn tgw(&mut self, c: ConnectionId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(conn) = m.connections.get(c.index()) else {
+            return drop("the transit gateway does not exist", None, "").into();
+        };
+        /// Where a transit gateway route leads.
+        #[derive(Clone, Copy)]
+        enum Next {
+            Site(SiteId),
+            Conn(ConnectionId, SiteId),
+            Blackhole,
+        }
+        // (prefix, static?, next, span, order)
+        let mut routes: Vec<(IpNet, bool, Next, Span)> = Vec::new();
+        let attached_sites: Vec<SiteId> = conn
+            .attach
+            .iter()
+            .filter_map(|a| match a.value {
+                Entity::Site(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        for r in &conn.routes {
+            let next = match r.target {
+                RouteTarget::Blackhole => Next::Blackhole,
+                RouteTarget::Site(s) => Next::Site(s),
+                RouteTarget::Connection(x) => {
+                    let far = m.connections.get(x.index()).and_then(|xc| {
+                        xc.ends
+                            .iter()
+                            .map(|e| e.value)
+                            .find(|e| !attached_sites.contains(e))
+                            .or_else(|| xc.ends.last().map(|e| e.value))
+                    });
+                    match far {
+                        Some(f) => Next::Conn(x, f),
+                        None => continue,
+                    }
+                }
+                _ => continue,
+            };
+            routes.push((r.prefix, true, next, r.span));
+        }
+        for a in &conn.attach {
+            match a.value {
+                Entity::Site(s) => {
+                    // An attachment propagates the site's own prefixes (a
+                    // VPC's CIDRs), not its subnets; a VM network declares
+                    // only subnets, so those stand in.
+                    if let Some(site) = m.sites.get(s.index()) {
+                        let mut nets: Vec<IpNet> = site.prefixes.iter().map(|p| p.value).collect();
+                        if nets.is_empty() {
+                            nets = matching::site_space(m, site).collect();
+                        }
+                        for n in nets {
+                            routes.push((n, false, Next::Site(s), a.span));
+                        }
+                    }
+                }
+                Entity::Connection(x) => {
+                    if let Some(xc) = m.connections.get(x.index()) {
+                        for adv in &xc.advertise {
+                            for n in &adv.prefixes {
+                                routes.push((n.value, false, Next::Conn(x, adv.site), n.span));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let best = routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.0.contains(&p.dst))
+            .max_by_key(|(i, r)| (r.0.prefix_len(), r.1, std::cmp::Reverse(*i)))
+            .map(|(_, r)| *r);
+        let Some((prefix, is_static, next, span)) = best else {
+            return drop(
+                format!(
+                    "transit gateway `{}` has no route for {}",
+                    conn.decl.name, p.dst
+                ),
+                Some(conn.decl.span),
+                "attach the destination's site, or add a `route PREFIX -> SITE`",
+            )
+            .at(Stage::Route)
+            .into();
+        };
+        let kind = if is_static { "static" } else { "propagated" };
+        match next {
+            Next::Blackhole => drop(
+                format!(
+                    "transit gateway `{}` routes {prefix} to a blackhole",
+                    conn.decl.name
+                ),
+                Some(span),
+                "remove the blackhole route, or add a more specific one",
+            )
+            .at(Stage::Route)
+            .into(),
+            Next::Site(s) => {
+                if !attached_sites.contains(&s) {
+                    return drop(
+                        format!(
+                            "transit gateway `{}` routes {prefix} to {}, which is not attached",
+                            conn.decl.name,
+                            self.site_name(s)
+                        ),
+                        Some(span),
+                        format!("add `attach` for it to `{}`", conn.decl.name),
+                    )
+                    .at(Stage::Route)
+                    .into();
+                }
+                self.hop(
+                    Stage::Route,
+                    format!("longest match {prefix} -> {} ({kind})", self.site_name(s)),
+                    Some(span),
+                );
+                self.enter_over(c, s, p)
+            }
+            Next::Conn(x, far) => {
+                self.hop(
+                    Stage::Route,
+                    format!("longest match {prefix} -> {} ({kind})", self.conn_name(x)),
+                    Some(span),
+                );
+                if m.sites
+                    .get(far.index())
+                    .is_some_and(|s| s.kind == SiteKind::Internet)
+                {
+                    return drop("a connection cannot end on the internet", Some(span), "").into();
+                }
+                self.enter_over(x, far, p)
+            }
+        }
+    }
+}

@@ -1,0 +1,1291 @@
+//! AWS: the VPC router, network ACLs, security groups, the internet gateway,
+//! NAT gateways and instances, the SDDC's ENIs, and PrivateLink.
+
+use super::matching::{self, Peer, Sender, VpcPublic};
+use super::walk::{
+    drop, tri, At, Drop, Entry, Iface, NatPoint, NatSession, StateKey, Step, VpcFrom, Walker,
+};
+use super::{Packet, Party, Stage};
+use crate::model::{
+    ConnectionId, EndpointId, GatewayId, GatewayKind, HostId, HostKind, NlbId, Route, RouteOrigin,
+    RouteTarget, SgId, SiteId, SubnetId,
+};
+use crate::span::Span;
+use crate::syntax::ast::{AclAction, ConnKind, FirewallMatch, SiteKind};
+
+/// How a service reads in a suggested rule: `tcp/443`, `udp/123`, `icmp`.
+pub(super) fn svc_literal(p: &Packet) -> String {
+    match p.proto {
+        super::TCP => format!("tcp/{}", p.dport),
+        super::UDP => format!("udp/{}", p.dport),
+        super::ICMP => "icmp".into(),
+        super::ICMPV6 => "icmpv6".into(),
+        n => n.to_string(),
+    }
+}
+
+/// `/32` or `/128` after an address, as a rule would write it.
+pub(super) fn host_prefix(a: std::net::IpAddr) -> String {
+    if a.is_ipv4() {
+        format!("{a}/32")
+    } else {
+        format!("{a}/128")
+    }
+}
+
+impl<'m> Walker<'m> {
+    // ------------------------------------------------------------ filters
+
+    /// The security groups of an interface judge a packet leaving it
+    /// (`inbound == false`) or arriving at it. Stateful: the reply of
+    /// anything they passed is admitted without rules.
+    pub(super) fn security_groups(
+        &mut self,
+        iface: Iface,
+        sgs: &[SgId],
+        inbound: bool,
+        p: &Packet,
+        sender: Option<&Sender>,
+    ) -> Result<(), Drop> {
+        let m = self.m;
+        let groups: Vec<_> = sgs
+            .iter()
+            .filter_map(|&s| m.security_groups.get(s.index()).map(|g| (s, g)))
+            .collect();
+        let first_span = groups.first().map(|(_, g)| g.decl.span);
+        let names = groups
+            .iter()
+            .map(|(_, g)| format!("`{}`", g.decl.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let key = StateKey::Sg(iface);
+        if self.admitted_reply(key, p) {
+            self.hop(
+                Stage::SecurityGroup,
+                format!(
+                    "security group {names} admits the reply: it allowed the request (stateful)"
+                ),
+                first_span,
+            );
+            return Ok(());
+        }
+        let dir = if inbound { "inbound" } else { "outbound" };
+        for (_, g) in &groups {
+            let rules = if inbound { &g.inbound } else { &g.outbound };
+            for r in rules {
+                let peer_ok = if inbound {
+                    matching::expr_has(m, &r.peers, p.src, Peer::Src(sender))
+                } else {
+                    matching::expr_has(m, &r.peers, p.dst, Peer::Dst)
+                };
+                if peer_ok && matching::svc_has(&r.services, p) {
+                    let decision = if r.implicit {
+                        let what = if inbound {
+                            "inbound any from members of the group"
+                        } else {
+                            "outbound any to anywhere"
+                        };
+                        format!(
+                            "security group `{}` allows it {dir} (AWS default rule: {what})",
+                            g.decl.name
+                        )
+                    } else {
+                        format!("security group `{}` allows it {dir}", g.decl.name)
+                    };
+                    self.hop(Stage::SecurityGroup, decision, Some(r.span));
+                    self.remember(key, *p);
+                    return Ok(());
+                }
+            }
+        }
+        let svc = svc_literal(p);
+        let (peer_word, peer) = if inbound {
+            ("from", p.src)
+        } else {
+            ("to", p.dst)
+        };
+        let noun = if groups.len() == 1 {
+            "security group"
+        } else {
+            "security groups"
+        };
+        if groups.is_empty() {
+            return Err(drop(
+                "the interface has no security group, so it passes nothing",
+                self.node_span,
+                "name its security groups with `sg [NAME]`",
+            )
+            .at(Stage::SecurityGroup));
+        }
+        let reason = format!("no {dir} rule of {noun} {names} allows {svc} {peer_word} {peer}");
+        let first = groups.first().map_or("?", |(_, g)| g.decl.name.as_str());
+        let help = match iface {
+            Iface::Eni(_) if inbound => {
+                let member = self
+                    .m
+                    .hosts
+                    .iter()
+                    .find(|h| h.addr.value == p.src && h.kind == HostKind::Instance);
+                match member {
+                    Some(h) => format!(
+                        "the SDDC's ENIs carry the VPC's default security group, which admits only \
+                         its own members: put `{}` in `default` too, or add `inbound {svc} from \
+                         {}` to `default`",
+                        h.decl.name,
+                        host_prefix(p.src)
+                    ),
+                    None => format!(
+                        "the SDDC's ENIs carry the VPC's default security group: add `inbound \
+                         {svc} from {}` to it",
+                        host_prefix(p.src)
+                    ),
+                }
+            }
+            _ => format!(
+                "add `{dir} {svc} {peer_word} {}` to security group `{first}`",
+                host_prefix(peer)
+            ),
+        };
+        Err(drop(reason, first_span, help).at(Stage::SecurityGroup))
+    }
+
+    /// The network ACL of `subnet` judges a packet leaving (`outbound`) or
+    /// entering it. Stateless: replies are judged like anything else.
+    pub(super) fn acl(&mut self, subnet: SubnetId, outbound: bool, p: &Packet) -> Result<(), Drop> {
+        let m = self.m;
+        let Some(sub) = m.subnets.get(subnet.index()) else {
+            return Ok(());
+        };
+        let acl_id = sub
+            .acl
+            .or_else(|| m.sites.get(sub.site.index()).and_then(|s| s.default_acl));
+        let Some(acl) = acl_id.and_then(|a| m.acls.get(a.index())) else {
+            return Ok(());
+        };
+        let (dir, rules, peer_word, peer) = if outbound {
+            ("outbound", &acl.outbound, "to", p.dst)
+        } else {
+            ("inbound", &acl.inbound, "from", p.src)
+        };
+        for r in rules {
+            if matching::svc_has(&r.services, p) && matching::expr_has(m, &r.peer, peer, Peer::Dst)
+            {
+                return match r.action {
+                    AclAction::Allow => {
+                        let decision = if acl.decl.implicit {
+                            format!(
+                                "the default network ACL of subnet `{}` allows it {dir}",
+                                sub.decl.name
+                            )
+                        } else {
+                            format!(
+                                "rule {} of network ACL `{}` allows it {dir} (subnet `{}`)",
+                                r.number, acl.decl.name, sub.decl.name
+                            )
+                        };
+                        self.hop(Stage::NetworkAcl, decision, Some(r.span));
+                        Ok(())
+                    }
+                    AclAction::Deny => Err(drop(
+                        format!(
+                            "rule {} of network ACL `{}` denies it {dir} (subnet `{}`)",
+                            r.number, acl.decl.name, sub.decl.name
+                        ),
+                        Some(r.span),
+                        format!(
+                            "give an allow rule a lower number than {}, or narrow the deny rule",
+                            r.number
+                        ),
+                    )
+                    .at(Stage::NetworkAcl)),
+                };
+            }
+        }
+        let svc = svc_literal(p);
+        let help = if self.replying() && p.has_ports() && p.dport >= 1024 {
+            format!(
+                "network ACLs are stateless: the reply needs its own rule for the client's \
+                 ephemeral ports, such as `{dir} 100 allow {}/1024-65535 {peer_word} 0.0.0.0/0` \
+                 in `{}`",
+                super::proto_name(p.proto),
+                acl.decl.name
+            )
+        } else {
+            format!(
+                "add `{dir} NUMBER allow {svc} {peer_word} {}` to network ACL `{}`",
+                host_prefix(peer),
+                acl.decl.name
+            )
+        };
+        Err(drop(
+            format!(
+                "no {dir} rule of network ACL `{}` (subnet `{}`) allows {svc} {peer_word} {peer}: \
+                 the implicit final rule denies it",
+                acl.decl.name, sub.decl.name
+            ),
+            Some(acl.decl.span),
+            help,
+        )
+        .at(Stage::NetworkAcl))
+    }
+
+    // ------------------------------------------------------------ router
+
+    pub(super) fn vpc_router(&mut self, vpc: SiteId, from: VpcFrom, p: Packet) -> Step {
+        let m = self.m;
+        let Some(site) = m.sites.get(vpc.index()) else {
+            return drop("the vpc does not exist", None, "").into();
+        };
+        match from {
+            VpcFrom::Gateway(entry) => {
+                let local = site.prefixes.iter().find(|n| n.value.contains(&p.dst));
+                match local {
+                    Some(prefix) => {
+                        self.hop(
+                            Stage::Route,
+                            format!(
+                                "{} is in {} ({}), local; arrived from {}",
+                                p.dst,
+                                self.site_name(vpc),
+                                prefix.value,
+                                self.entry_name(entry)
+                            ),
+                            Some(prefix.span),
+                        );
+                        self.local(vpc, None, p, Some(prefix.span))
+                    }
+                    None => drop(
+                        format!(
+                            "{} is not an address of {}, and a packet that arrived from {} is \
+                             delivered locally only: AWS does not route from one gateway to \
+                             another (no transit)",
+                            p.dst,
+                            self.site_name(vpc),
+                            self.entry_name(entry)
+                        ),
+                        Some(site.header_span),
+                        "connect the two ends directly (peerings and VPC attachments are not \
+                         transitive)",
+                    )
+                    .at(Stage::Route)
+                    .into(),
+                }
+            }
+            VpcFrom::Subnet(subnet) => {
+                let Some(sub) = m.subnets.get(subnet.index()) else {
+                    return drop("the subnet does not exist", None, "").into();
+                };
+                let table = sub
+                    .route_table
+                    .or(site.main_route_table)
+                    .and_then(|t| m.route_tables.get(t.index()));
+                let Some(table) = table else {
+                    return drop(
+                        format!("subnet `{}` has no route table", sub.decl.name),
+                        Some(sub.decl.span),
+                        "give the subnet a `route-table`",
+                    )
+                    .at(Stage::Route)
+                    .into();
+                };
+                let rank = |r: &Route| match r.origin {
+                    RouteOrigin::Local => 2,
+                    RouteOrigin::Static => 1,
+                    RouteOrigin::ConnectedSddc => 0,
+                };
+                let best = table
+                    .routes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.prefix.contains(&p.dst))
+                    .max_by_key(|(i, r)| (r.prefix.prefix_len(), rank(r), std::cmp::Reverse(*i)))
+                    .map(|(_, r)| *r);
+                let Some(route) = best else {
+                    let table_name = if table.decl.implicit {
+                        format!("the main route table of {}", self.site_name(vpc))
+                    } else {
+                        format!("route table `{}`", table.decl.name)
+                    };
+                    return drop(
+                        format!(
+                            "{table_name} (subnet `{}`) has no route for {}",
+                            sub.decl.name, p.dst
+                        ),
+                        Some(table.decl.span),
+                        format!(
+                            "add a route for {} to {table_name}, such as `route 0.0.0.0/0 -> \
+                             GATEWAY`",
+                            p.dst
+                        ),
+                    )
+                    .at(Stage::Route)
+                    .into();
+                };
+                let table_name = if table.decl.implicit {
+                    "main route table".to_string()
+                } else {
+                    format!("route table `{}`", table.decl.name)
+                };
+                let origin = match route.origin {
+                    RouteOrigin::Local => " (implicit local route)",
+                    RouteOrigin::ConnectedSddc => " (route to the connected SDDC, added by VMC)",
+                    RouteOrigin::Static => "",
+                };
+                self.hop(
+                    Stage::Route,
+                    format!(
+                        "longest match {} -> {} in {table_name}{origin}",
+                        route.prefix,
+                        self.target_name(route.target)
+                    ),
+                    Some(route.span),
+                );
+                self.route_target(vpc, subnet, route, p)
+            }
+        }
+    }
+
+    fn entry_name(&self, e: Entry) -> String {
+        let m = self.m;
+        match e {
+            Entry::Igw(g) => m.gateways.get(g.index()).map_or_else(
+                || "?".into(),
+                |g| format!("internet gateway `{}`", g.decl.name),
+            ),
+            Entry::Eni(s) => format!("the ENIs of {}", self.site_name(s)),
+            Entry::Connection(c) => self.conn_name(c),
+            Entry::Nlb(n) => m
+                .nlbs
+                .get(n.index())
+                .map_or_else(|| "?".into(), |n| format!("nlb `{}`", n.decl.name)),
+        }
+    }
+
+    fn target_name(&self, t: RouteTarget) -> String {
+        let m = self.m;
+        let name = |e| m.decl(e).name.clone();
+        match t {
+            RouteTarget::Local => "local".into(),
+            RouteTarget::Sddc => "sddc".into(),
+            RouteTarget::Blackhole => "blackhole".into(),
+            RouteTarget::Gateway(g) if g.index() < m.gateways.len() => {
+                name(crate::model::Entity::Gateway(g))
+            }
+            RouteTarget::Host(h) if h.index() < m.hosts.len() => {
+                name(crate::model::Entity::Host(h))
+            }
+            RouteTarget::Connection(c) if c.index() < m.connections.len() => {
+                name(crate::model::Entity::Connection(c))
+            }
+            RouteTarget::Endpoint(e) if e.index() < m.endpoints.len() => {
+                name(crate::model::Entity::Endpoint(e))
+            }
+            RouteTarget::Site(s) if s.index() < m.sites.len() => {
+                name(crate::model::Entity::Site(s))
+            }
+            _ => "?".into(),
+        }
+    }
+
+    fn route_target(&mut self, vpc: SiteId, from: SubnetId, route: Route, p: Packet) -> Step {
+        let m = self.m;
+        let here = Some(route.span);
+        match route.target {
+            RouteTarget::Local => self.local(vpc, Some(from), p, here),
+            RouteTarget::Blackhole => drop(
+                format!("the route for {} is a blackhole", route.prefix),
+                here,
+                "remove the blackhole route, or route the prefix somewhere",
+            )
+            .at(Stage::Route)
+            .into(),
+            RouteTarget::Sddc => {
+                let Some(sddc) = self.sddc_of_vpc(vpc) else {
+                    return drop(
+                        format!("no SDDC is connected to {}", self.site_name(vpc)),
+                        here,
+                        "declare `connected-vpc` in the SDDC, or remove the route",
+                    )
+                    .at(Stage::Route)
+                    .into();
+                };
+                tri!(self.acl(from, true, &p));
+                Step::Next(At::EniToSddc(sddc), p)
+            }
+            RouteTarget::Gateway(g) => {
+                let Some(gw) = m.gateways.get(g.index()) else {
+                    return drop("the gateway does not exist", here, "").into();
+                };
+                if gw.site != vpc {
+                    return drop(
+                        format!(
+                            "`{}` belongs to {}, not to {}",
+                            gw.decl.name,
+                            self.site_name(gw.site),
+                            self.site_name(vpc)
+                        ),
+                        here,
+                        "route to a gateway of this vpc",
+                    )
+                    .at(Stage::Route)
+                    .into();
+                }
+                match &gw.kind {
+                    GatewayKind::InternetGateway => {
+                        tri!(self.acl(from, true, &p));
+                        Step::Next(
+                            At::Igw {
+                                gw: g,
+                                inbound: false,
+                            },
+                            p,
+                        )
+                    }
+                    GatewayKind::NatGateway { subnet, .. } => {
+                        let Some(nat_subnet) = *subnet else {
+                            return drop(
+                                format!("NAT gateway `{}` is in no known subnet", gw.decl.name),
+                                Some(gw.decl.span),
+                                "fix the NAT gateway's `in SUBNET`",
+                            )
+                            .into();
+                        };
+                        tri!(self.acl(from, true, &p));
+                        if nat_subnet != from {
+                            tri!(self.acl(nat_subnet, false, &p));
+                        }
+                        Step::Next(At::NatGateway(g), p)
+                    }
+                    GatewayKind::Vnet { .. } => drop(
+                        format!(
+                            "`{}` is a VM network gateway, not a VPC route target",
+                            gw.decl.name
+                        ),
+                        here,
+                        "route to a gateway of this vpc",
+                    )
+                    .at(Stage::Route)
+                    .into(),
+                }
+            }
+            RouteTarget::Host(h) => {
+                let Some(host) = m.hosts.get(h.index()) else {
+                    return drop("the instance does not exist", here, "").into();
+                };
+                let Some(host_subnet) = host.subnet.filter(|_| host.site == vpc) else {
+                    return drop(
+                        format!(
+                            "instance `{}` is not on a subnet of {}",
+                            host.decl.name,
+                            self.site_name(vpc)
+                        ),
+                        here,
+                        "route to an instance of this vpc",
+                    )
+                    .at(Stage::Route)
+                    .into();
+                };
+                if host_subnet != from {
+                    tri!(self.acl(from, true, &p));
+                    tri!(self.acl(host_subnet, false, &p));
+                }
+                Step::Next(At::NatInstance(h), p)
+            }
+            RouteTarget::Connection(c) => self.vpc_to_connection(vpc, from, c, route.span, p),
+            RouteTarget::Endpoint(e) => {
+                let name = m
+                    .endpoints
+                    .get(e.index())
+                    .map_or("?", |e| e.decl.name.as_str());
+                drop(
+                    format!(
+                        "interface endpoint `{name}` is not a route target: packets reach it at \
+                         its own address"
+                    ),
+                    here,
+                    "send the traffic to the endpoint's address instead of routing to it",
+                )
+                .at(Stage::Route)
+                .into()
+            }
+            RouteTarget::Site(_) => drop(
+                "a VPC route cannot name a site",
+                here,
+                "route to a gateway or connection",
+            )
+            .at(Stage::Route)
+            .into(),
+        }
+    }
+
+    fn vpc_to_connection(
+        &mut self,
+        vpc: SiteId,
+        from: SubnetId,
+        c: ConnectionId,
+        span: Span,
+        p: Packet,
+    ) -> Step {
+        let m = self.m;
+        let Some(conn) = m.connections.get(c.index()) else {
+            return drop("the connection does not exist", Some(span), "").into();
+        };
+        match conn.kind {
+            ConnKind::Peering => {
+                let Some(peer) = self.other_end(c, vpc) else {
+                    return drop(
+                        format!(
+                            "peering `{}` does not join {}",
+                            conn.decl.name,
+                            self.site_name(vpc)
+                        ),
+                        Some(span),
+                        "route to a peering of this vpc",
+                    )
+                    .at(Stage::Route)
+                    .into();
+                };
+                tri!(self.acl(from, true, &p));
+                self.hop(
+                    Stage::Forward,
+                    format!(
+                        "over peering `{}` to {}",
+                        conn.decl.name,
+                        self.site_name(peer)
+                    ),
+                    Some(conn.decl.span),
+                );
+                Step::Next(
+                    At::VpcRouter {
+                        vpc: peer,
+                        from: VpcFrom::Gateway(Entry::Connection(c)),
+                    },
+                    p,
+                )
+            }
+            ConnKind::TransitGateway => {
+                let attached = conn
+                    .attach
+                    .iter()
+                    .any(|a| a.value == crate::model::Entity::Site(vpc));
+                if !attached {
+                    return drop(
+                        format!(
+                            "{} is not attached to transit gateway `{}`",
+                            self.site_name(vpc),
+                            conn.decl.name
+                        ),
+                        Some(span),
+                        format!("add `attach` for this vpc to `{}`", conn.decl.name),
+                    )
+                    .at(Stage::Route)
+                    .into();
+                }
+                tri!(self.acl(from, true, &p));
+                // Security-group references do not cross a transit gateway.
+                self.sender = None;
+                Step::Next(At::Tgw(c), p)
+            }
+            ConnKind::DirectConnect | ConnKind::Vpn => {
+                let Some(other) = self.other_end(c, vpc) else {
+                    return drop(
+                        format!(
+                            "{} does not join {}",
+                            self.conn_name(c),
+                            self.site_name(vpc)
+                        ),
+                        Some(span),
+                        "route to a connection of this vpc",
+                    )
+                    .at(Stage::Route)
+                    .into();
+                };
+                tri!(self.acl(from, true, &p));
+                self.enter_over(c, other, p)
+            }
+            ConnKind::L2vpn => drop(
+                "an l2vpn extends segments; it is not a route target",
+                Some(span),
+                "route to a direct-connect or vpn",
+            )
+            .at(Stage::Route)
+            .into(),
+        }
+    }
+
+    /// Local delivery inside a VPC: the destination subnet's ACL (and the
+    /// source subnet's, when the packet crosses from one to another), then
+    /// the interface that has the address.
+    fn local(
+        &mut self,
+        vpc: SiteId,
+        from: Option<SubnetId>,
+        p: Packet,
+        span: Option<Span>,
+    ) -> Step {
+        let m = self.m;
+        let Some(dest) = matching::subnet_of(m, vpc, p.dst) else {
+            return drop(
+                format!("no subnet of {} contains {}", self.site_name(vpc), p.dst),
+                span,
+                format!(
+                    "declare a subnet for {}, or send to an address that exists",
+                    p.dst
+                ),
+            )
+            .at(Stage::Route)
+            .into();
+        };
+        if from != Some(dest) {
+            if let Some(f) = from {
+                tri!(self.acl(f, true, &p));
+            }
+            tri!(self.acl(dest, false, &p));
+        }
+        if let Some(h) = matching::host_on(m, dest, p.dst) {
+            return Step::Next(At::Arrive(Party::Host(h)), p);
+        }
+        if let Some(i) = m
+            .endpoints
+            .iter()
+            .position(|e| e.subnet == Some(dest) && e.addr.value == p.dst)
+        {
+            return Step::Next(At::EndpointIn(EndpointId(i as u32)), p);
+        }
+        if let Some(&g) = m.sites.get(vpc.index()).and_then(|s| {
+            s.gateways.iter().find(|&&g| {
+                matches!(
+                    m.gateways.get(g.index()).map(|g| &g.kind),
+                    Some(GatewayKind::NatGateway { subnet: Some(sub), elastic_ip: None })
+                        if *sub == dest && matching::first_usable(m, *sub) == Some(p.dst)
+                )
+            })
+        }) {
+            return Step::Next(At::NatGatewayReturn(g), p);
+        }
+        if let Some(i) = m
+            .nlbs
+            .iter()
+            .position(|n| n.site == vpc && self.nlb_addr(n) == Some(p.dst))
+        {
+            return Step::Next(
+                At::Nlb {
+                    nlb: NlbId(i as u32),
+                    via: None,
+                },
+                p,
+            );
+        }
+        self.deliver_on(dest, p)
+    }
+
+    /// The address of an NLB: the first usable address of its first subnet
+    /// (the model has no address for it).
+    pub(super) fn nlb_addr(&self, nlb: &crate::model::Nlb) -> Option<std::net::IpAddr> {
+        let first = nlb.subnets.first()?.value;
+        matching::first_usable(self.m, first)
+    }
+
+    pub(super) fn sddc_of_vpc(&self, vpc: SiteId) -> Option<SiteId> {
+        self.m
+            .sites
+            .iter()
+            .position(|s| s.kind == SiteKind::Sddc && s.connected_vpc.is_some_and(|c| c.vpc == vpc))
+            .map(|i| SiteId(i as u32))
+    }
+
+    // ------------------------------------------------------------ gateways
+
+    pub(super) fn igw_out(&mut self, gw: GatewayId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(g) = m.gateways.get(gw.index()) else {
+            return drop("the internet gateway does not exist", None, "").into();
+        };
+        let vpc = g.site;
+        if let Some((q, s)) = self.undo_nat(NatPoint::Igw(gw), &p) {
+            self.undo_hop(&s, p, q);
+            return Step::Next(At::Internet, q);
+        }
+        let instance = m.sites.get(vpc.index()).and_then(|s| {
+            s.hosts.iter().copied().find(|h| {
+                m.hosts
+                    .get(h.index())
+                    .is_some_and(|h| h.kind == HostKind::Instance && h.addr.value == p.src)
+            })
+        });
+        if let Some(h) = instance {
+            if let Some((public, span)) = matching::instance_public(m, h) {
+                let q = Packet { src: public, ..p };
+                let name = m.hosts.get(h.index()).map_or("?", |h| h.decl.name.as_str());
+                let what = format!("the one-to-one NAT of `{name}`'s public address");
+                self.rewrite(
+                    Stage::Nat,
+                    format!("one-to-one NAT: `{name}`'s public address {public}"),
+                    p,
+                    q,
+                    Some(span),
+                );
+                self.record_nat(NatSession {
+                    point: NatPoint::Igw(gw),
+                    before: p,
+                    after: q,
+                    what,
+                    span: Some(span),
+                    firewall_match: FirewallMatch::Internal,
+                    node: self.node.clone(),
+                    via: None,
+                });
+                self.sender = None;
+                return Step::Next(At::Internet, q);
+            }
+        }
+        if matching::vpc_public(m, vpc, p.src).is_some() {
+            self.hop(
+                Stage::Nat,
+                format!(
+                    "{} is already a public address of this vpc: no translation",
+                    p.src
+                ),
+                Some(g.decl.span),
+            );
+            return Step::Next(At::Internet, p);
+        }
+        let who = instance.and_then(|h| m.hosts.get(h.index())).map_or_else(
+            || p.src.to_string(),
+            |h| format!("`{}` ({})", h.decl.name, p.src),
+        );
+        let help = match instance.and_then(|h| m.hosts.get(h.index())) {
+            Some(h) => format!(
+                "give `{}` a public address (`elastic-ip ADDRESS` on the instance), or route its \
+                 subnet's internet traffic to a NAT gateway or NAT instance",
+                h.decl.name
+            ),
+            None => "route the subnet's internet traffic to a NAT gateway or NAT instance".into(),
+        };
+        drop(
+            format!(
+                "internet gateway `{}` does not masquerade: {who} has no public address",
+                g.decl.name
+            ),
+            Some(g.decl.span),
+            help,
+        )
+        .at(Stage::Nat)
+        .into()
+    }
+
+    pub(super) fn igw_in(&mut self, gw: GatewayId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(g) = m.gateways.get(gw.index()) else {
+            return drop("the internet gateway does not exist", None, "").into();
+        };
+        let vpc = g.site;
+        let next = |w: &mut Walker<'m>, q: Packet| {
+            w.sender = None;
+            Step::Next(
+                At::VpcRouter {
+                    vpc,
+                    from: VpcFrom::Gateway(Entry::Igw(gw)),
+                },
+                q,
+            )
+        };
+        if let Some((q, s)) = self.undo_nat(NatPoint::Igw(gw), &p) {
+            self.undo_hop(&s, p, q);
+            return next(self, q);
+        }
+        match matching::vpc_public(m, vpc, p.dst) {
+            Some(VpcPublic::Instance(h, span)) => {
+                let Some(host) = m.hosts.get(h.index()) else {
+                    return drop("the instance does not exist", Some(span), "").into();
+                };
+                let q = Packet {
+                    dst: host.addr.value,
+                    ..p
+                };
+                self.rewrite(
+                    Stage::Nat,
+                    format!("one-to-one NAT: public address of `{}`", host.decl.name),
+                    p,
+                    q,
+                    Some(span),
+                );
+                self.record_nat(NatSession {
+                    point: NatPoint::Igw(gw),
+                    before: p,
+                    after: q,
+                    what: format!(
+                        "the one-to-one NAT of `{}`'s public address",
+                        host.decl.name
+                    ),
+                    span: Some(span),
+                    firewall_match: FirewallMatch::Internal,
+                    node: self.node.clone(),
+                    via: None,
+                });
+                next(self, q)
+            }
+            Some(VpcPublic::NatGateway(n, span)) => {
+                if self.has_nat_session(NatPoint::NatGateway(n), &p) {
+                    let sub = match m.gateways.get(n.index()).map(|g| &g.kind) {
+                        Some(GatewayKind::NatGateway {
+                            subnet: Some(s), ..
+                        }) => Some(*s),
+                        _ => None,
+                    };
+                    if let Some(sub) = sub {
+                        tri!(self.acl(sub, false, &p));
+                    }
+                    self.hop(
+                        Stage::Forward,
+                        "to the NAT gateway that owns the address".to_string(),
+                        Some(span),
+                    );
+                    return Step::Next(At::NatGatewayReturn(n), p);
+                }
+                let name = m
+                    .gateways
+                    .get(n.index())
+                    .map_or("?", |g| g.decl.name.as_str());
+                drop(
+                    format!(
+                        "{} is the Elastic IP of NAT gateway `{name}`, which admits no \
+                         unsolicited inbound traffic",
+                        p.dst
+                    ),
+                    Some(span),
+                    "publish the service with an instance's public or Elastic IP, or a load \
+                     balancer",
+                )
+                .at(Stage::Nat)
+                .into()
+            }
+            Some(VpcPublic::Unassociated(i)) => {
+                let ip = m.public_ips.get(i.index());
+                drop(
+                    format!(
+                        "Elastic IP `{}` ({}) is not associated with an instance or NAT gateway",
+                        ip.map_or("?", |x| x.decl.name.as_str()),
+                        p.dst
+                    ),
+                    ip.map(|x| x.decl.span),
+                    "associate it: `elastic-ip NAME ADDRESS -> INSTANCE`",
+                )
+                .at(Stage::Nat)
+                .into()
+            }
+            None => drop(
+                format!(
+                    "{} is not a public address of {}",
+                    p.dst,
+                    self.site_name(vpc)
+                ),
+                Some(g.decl.span),
+                "",
+            )
+            .at(Stage::Nat)
+            .into(),
+        }
+    }
+
+    pub(super) fn nat_gateway(&mut self, gw: GatewayId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(g) = m.gateways.get(gw.index()) else {
+            return drop("the NAT gateway does not exist", None, "").into();
+        };
+        let GatewayKind::NatGateway { subnet, elastic_ip } = &g.kind else {
+            return drop("not a NAT gateway", Some(g.decl.span), "").into();
+        };
+        let Some(subnet) = *subnet else {
+            return drop(
+                format!("NAT gateway `{}` is in no known subnet", g.decl.name),
+                Some(g.decl.span),
+                "fix the NAT gateway's `in SUBNET`",
+            )
+            .into();
+        };
+        let public = if elastic_ip.is_some() {
+            matching::nat_gateway_eip(m, gw).map(|(a, _)| a)
+        } else {
+            matching::first_usable(m, subnet)
+        };
+        let Some(addr) = public else {
+            return drop(
+                format!(
+                    "NAT gateway `{}` has no address to translate to",
+                    g.decl.name
+                ),
+                Some(g.decl.span),
+                "give the NAT gateway an Elastic IP",
+            )
+            .at(Stage::Nat)
+            .into();
+        };
+        let q = Packet { src: addr, ..p };
+        let kind = if elastic_ip.is_some() {
+            "its Elastic IP"
+        } else {
+            "its private address (netproof takes the first usable address of its subnet)"
+        };
+        self.rewrite(
+            Stage::Nat,
+            format!("NAT gateway `{}` masquerades to {kind}", g.decl.name),
+            p,
+            q,
+            Some(g.decl.span),
+        );
+        self.record_nat(NatSession {
+            point: NatPoint::NatGateway(gw),
+            before: p,
+            after: q,
+            what: format!("the masquerade of NAT gateway `{}`", g.decl.name),
+            span: Some(g.decl.span),
+            firewall_match: FirewallMatch::Internal,
+            node: self.node.clone(),
+            via: None,
+        });
+        self.sender = None;
+        Step::Next(
+            At::VpcRouter {
+                vpc: g.site,
+                from: VpcFrom::Subnet(subnet),
+            },
+            q,
+        )
+    }
+
+    pub(super) fn nat_gateway_return(&mut self, gw: GatewayId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(g) = m.gateways.get(gw.index()) else {
+            return drop("the NAT gateway does not exist", None, "").into();
+        };
+        let subnet = match &g.kind {
+            GatewayKind::NatGateway {
+                subnet: Some(s), ..
+            } => *s,
+            _ => return drop("the NAT gateway has no subnet", Some(g.decl.span), "").into(),
+        };
+        match self.undo_nat(NatPoint::NatGateway(gw), &p) {
+            Some((q, s)) => {
+                self.undo_hop(&s, p, q);
+                Step::Next(
+                    At::VpcRouter {
+                        vpc: g.site,
+                        from: VpcFrom::Subnet(subnet),
+                    },
+                    q,
+                )
+            }
+            None => drop(
+                format!(
+                    "NAT gateway `{}` admits no unsolicited inbound traffic: {} answers replies \
+                     only",
+                    g.decl.name, p.dst
+                ),
+                Some(g.decl.span),
+                "a NAT gateway is for outbound flows; publish services another way",
+            )
+            .at(Stage::Nat)
+            .into(),
+        }
+    }
+
+    pub(super) fn nat_instance(&mut self, h: HostId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(host) = m.hosts.get(h.index()) else {
+            return drop("the instance does not exist", None, "").into();
+        };
+        if host.addr.value == p.dst {
+            return Step::Next(At::Arrive(Party::Host(h)), p);
+        }
+        let sgs: Vec<_> = host.sgs.iter().map(|s| s.value).collect();
+        let sender = self.sender.clone();
+        tri!(self.security_groups(Iface::Host(h), &sgs, true, &p, sender.as_ref()));
+        if host.source_dest_check {
+            return drop(
+                format!(
+                    "instance `{}` has its source/destination check on, so it drops packets not \
+                     addressed to it ({} is not its address)",
+                    host.decl.name, p.dst
+                ),
+                Some(host.decl.span),
+                format!(
+                    "a NAT instance needs `source-dest-check off`: add it to instance `{}`",
+                    host.decl.name
+                ),
+            )
+            .into();
+        }
+        let q = Packet {
+            src: host.addr.value,
+            ..p
+        };
+        self.rewrite(
+            Stage::Nat,
+            format!(
+                "NAT instance `{}` masquerades to its own address",
+                host.decl.name
+            ),
+            p,
+            q,
+            Some(host.decl.span),
+        );
+        self.record_nat(NatSession {
+            point: NatPoint::NatInstance(h),
+            before: p,
+            after: q,
+            what: format!("the masquerade of NAT instance `{}`", host.decl.name),
+            span: Some(host.decl.span),
+            firewall_match: FirewallMatch::Internal,
+            node: self.node.clone(),
+            via: None,
+        });
+        tri!(self.security_groups(Iface::Host(h), &sgs, false, &q, None));
+        self.sender = Some(Sender {
+            addr: host.addr.value,
+            sgs,
+        });
+        let Some(subnet) = host.subnet else {
+            return drop("the NAT instance is on no subnet", Some(host.decl.span), "").into();
+        };
+        Step::Next(
+            At::VpcRouter {
+                vpc: host.site,
+                from: VpcFrom::Subnet(subnet),
+            },
+            q,
+        )
+    }
+
+    // ------------------------------------------------------------ the SDDC's ENIs
+
+    pub(super) fn eni_to_vpc(&mut self, sddc: SiteId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(cv) = m.sites.get(sddc.index()).and_then(|s| s.connected_vpc) else {
+            return drop(
+                format!("{} has no connected VPC", self.site_name(sddc)),
+                m.sites.get(sddc.index()).map(|s| s.header_span),
+                "declare `connected-vpc VPC` in the SDDC",
+            )
+            .into();
+        };
+        let sgs: Vec<_> = m
+            .sites
+            .get(cv.vpc.index())
+            .and_then(|s| s.default_sg)
+            .into_iter()
+            .collect();
+        tri!(self.security_groups(Iface::Eni(sddc), &sgs, false, &p, None));
+        // The VPC sees the SDDC as a member of its default group.
+        self.sender = Some(Sender { addr: p.src, sgs });
+        Step::Next(
+            At::VpcRouter {
+                vpc: cv.vpc,
+                from: VpcFrom::Gateway(Entry::Eni(sddc)),
+            },
+            p,
+        )
+    }
+
+    pub(super) fn eni_to_sddc(&mut self, sddc: SiteId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(cv) = m.sites.get(sddc.index()).and_then(|s| s.connected_vpc) else {
+            return drop("the SDDC has no connected VPC", None, "").into();
+        };
+        let sgs: Vec<_> = m
+            .sites
+            .get(cv.vpc.index())
+            .and_then(|s| s.default_sg)
+            .into_iter()
+            .collect();
+        let sender = self.sender.clone();
+        tri!(self.security_groups(Iface::Eni(sddc), &sgs, true, &p, sender.as_ref()));
+        self.sender = None;
+        Step::Next(
+            At::CgwFromLink {
+                sddc,
+                link: super::walk::Link::Vpc,
+            },
+            p,
+        )
+    }
+
+    // ------------------------------------------------------------ PrivateLink
+
+    pub(super) fn endpoint_in(&mut self, e: EndpointId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(ep) = m.endpoints.get(e.index()) else {
+            return drop("the endpoint does not exist", None, "").into();
+        };
+        let sgs: Vec<_> = ep.sgs.iter().map(|s| s.value).collect();
+        let sender = self.sender.clone();
+        tri!(self.security_groups(Iface::Endpoint(e), &sgs, true, &p, sender.as_ref()));
+        let service = ep.service.and_then(|s| m.endpoint_services.get(s.index()));
+        let Some(service) = service else {
+            return drop(
+                format!("endpoint `{}` has no endpoint service", ep.decl.name),
+                Some(ep.decl.span),
+                "name an existing `endpoint-service` in the endpoint",
+            )
+            .into();
+        };
+        let Some(nlb) = service.nlb.filter(|n| n.index() < m.nlbs.len()) else {
+            return drop(
+                format!(
+                    "endpoint service `{}` has no load balancer",
+                    service.decl.name
+                ),
+                Some(service.decl.span),
+                "name an existing `nlb` in the endpoint service",
+            )
+            .into();
+        };
+        self.hop(
+            Stage::Forward,
+            format!(
+                "PrivateLink: endpoint service `{}` of {}",
+                service.decl.name,
+                self.site_name(service.site)
+            ),
+            Some(service.decl.span),
+        );
+        self.sender = None;
+        Step::Next(At::Nlb { nlb, via: Some(e) }, p)
+    }
+
+    pub(super) fn endpoint_out(&mut self, e: EndpointId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(ep) = m.endpoints.get(e.index()) else {
+            return drop("the endpoint does not exist", None, "").into();
+        };
+        let sgs: Vec<_> = ep.sgs.iter().map(|s| s.value).collect();
+        tri!(self.security_groups(Iface::Endpoint(e), &sgs, false, &p, None));
+        let Some(subnet) = ep.subnet else {
+            return drop("the endpoint is in no subnet", Some(ep.decl.span), "").into();
+        };
+        Step::Next(
+            At::VpcRouter {
+                vpc: ep.site,
+                from: VpcFrom::Subnet(subnet),
+            },
+            p,
+        )
+    }
+
+    pub(super) fn nlb(&mut self, n: NlbId, via: Option<EndpointId>, p: Packet) -> Step {
+        let m = self.m;
+        let Some(nlb) = m.nlbs.get(n.index()) else {
+            return drop("the nlb does not exist", None, "").into();
+        };
+        let addr = self.nlb_addr(nlb);
+        if addr == Some(p.dst) {
+            if let Some((q, s)) = self.undo_nat(NatPoint::Nlb(n), &p) {
+                self.undo_hop(&s, p, q);
+                return match s.via {
+                    Some(ep) => Step::Next(At::EndpointOut(ep), q),
+                    None => match nlb.subnets.first() {
+                        Some(sub) => Step::Next(
+                            At::VpcRouter {
+                                vpc: nlb.site,
+                                from: VpcFrom::Subnet(sub.value),
+                            },
+                            q,
+                        ),
+                        None => drop("the nlb has no subnet", Some(nlb.decl.span), "").into(),
+                    },
+                };
+            }
+        }
+        let Some(listener) = nlb
+            .listeners
+            .iter()
+            .find(|l| matching::svc_has(&l.services, &p))
+        else {
+            return drop(
+                format!(
+                    "no listener of nlb `{}` accepts {}",
+                    nlb.decl.name,
+                    svc_literal(&p)
+                ),
+                Some(nlb.decl.span),
+                format!(
+                    "add `listener {} -> [TARGET]` to nlb `{}`",
+                    svc_literal(&p),
+                    nlb.decl.name
+                ),
+            )
+            .at(Stage::LoadBalancer)
+            .into();
+        };
+        let target = listener
+            .targets
+            .first()
+            .and_then(|t| m.hosts.get(t.value.index()).map(|h| (t.value, h)));
+        let Some((_, host)) = target else {
+            return drop(
+                format!("the listener of nlb `{}` has no target", nlb.decl.name),
+                Some(listener.span),
+                "name the target instances: `listener SVC -> [INSTANCE]`",
+            )
+            .at(Stage::LoadBalancer)
+            .into();
+        };
+        let Some(addr) = addr else {
+            return drop(
+                format!(
+                    "nlb `{}` is in no known subnet, so it has no address",
+                    nlb.decl.name
+                ),
+                Some(nlb.decl.span),
+                "name the NLB's subnets: `nlb NAME internal in [SUBNET]`",
+            )
+            .at(Stage::LoadBalancer)
+            .into();
+        };
+        let q = Packet {
+            src: addr,
+            dst: host.addr.value,
+            dport: if p.has_ports() {
+                listener.port.unwrap_or(p.dport)
+            } else {
+                p.dport
+            },
+            ..p
+        };
+        let why = if via.is_some() {
+            "for PrivateLink the target always sees the NLB's address"
+        } else {
+            "netproof models the target seeing the NLB's address"
+        };
+        self.rewrite(
+            Stage::LoadBalancer,
+            format!(
+                "listener {} of nlb `{}` picks target `{}` ({why})",
+                svc_literal(&p),
+                nlb.decl.name,
+                host.decl.name
+            ),
+            p,
+            q,
+            Some(listener.span),
+        );
+        self.record_nat(NatSession {
+            point: NatPoint::Nlb(n),
+            before: p,
+            after: q,
+            what: format!("the translation of nlb `{}`", nlb.decl.name),
+            span: Some(listener.span),
+            firewall_match: FirewallMatch::Internal,
+            node: self.node.clone(),
+            via,
+        });
+        self.sender = None;
+        Step::Next(
+            At::VpcRouter {
+                vpc: nlb.site,
+                from: VpcFrom::Gateway(Entry::Nlb(n)),
+            },
+            q,
+        )
+    }
+}
