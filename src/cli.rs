@@ -209,16 +209,23 @@ pub fn trace(args: &TraceArgs, read_stdin: impl FnOnce() -> io::Result<Vec<u8>>)
     let Some((path, text)) = inputs.into_iter().next() else {
         return TraceRun::Usage(vec!["no design to trace".into()]);
     };
-    let report = crate::check::check_source(path, text);
-    if report
-        .diagnostics
-        .iter()
-        .any(|d| d.severity() == Severity::Error)
-    {
-        return TraceRun::DesignErrors(vec![report]);
+    // A trace needs the model only: parse and resolve once, and refuse only
+    // when the front end found errors (the model would not be the design
+    // the author wrote). Analyses' findings do not stop a trace.
+    let source = crate::check::SourceFile::new(path, text);
+    let parsed = crate::syntax::parse(&source.text);
+    let lowered = crate::model::lower(&parsed.tree);
+    let mut diagnostics = parsed.diagnostics;
+    diagnostics.extend(lowered.diagnostics);
+    if diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+        crate::diagnostic::sort_and_dedup(&mut diagnostics);
+        return TraceRun::DesignErrors(vec![crate::check::FileReport {
+            source,
+            diagnostics,
+            expectations: Vec::new(),
+        }]);
     }
-    let parsed = crate::syntax::parse(&report.source.text);
-    let model = crate::model::lower(&parsed.tree).model;
+    let model = lowered.model;
     let resolve = |text: &str| sim::resolve_address(&model, text).map_err(|e| e.to_string());
     let mut problems = Vec::new();
     let src = resolve(&args.src).map_err(|e| problems.push(format!("SRC: {e}")));
@@ -268,14 +275,14 @@ pub fn trace(args: &TraceArgs, read_stdin: impl FnOnce() -> io::Result<Vec<u8>>)
         service: service.label.clone(),
     };
     let output = match args.format {
-        Format::Human => crate::render::render_trace_human(&report.source, &model, &title, &flow),
+        Format::Human => crate::render::render_trace_human(&source, &model, &title, &flow),
         Format::Json => {
             let inputs = crate::render::TraceInputs {
                 src: (&args.src, src.addr),
                 dst: (&args.dst, dst.addr),
                 at: args.at.as_deref().zip(at.as_ref().map(|a| a.addr)),
             };
-            match crate::render::render_trace_json(&report.source, &model, &title, &inputs, &flow) {
+            match crate::render::render_trace_json(&source, &model, &title, &inputs, &flow) {
                 Ok(text) => text,
                 Err(e) => return TraceRun::Usage(vec![format!("cannot serialize the trace: {e}")]),
             }

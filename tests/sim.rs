@@ -19,7 +19,9 @@ fn design(text: &str) -> Model {
     let errors: Vec<_> = report
         .diagnostics
         .iter()
-        .filter(|d| d.severity() == Severity::Error)
+        // Expectation verdicts (NP9xx) are what these designs are about; any
+        // other error means the test design itself is wrong.
+        .filter(|d| d.severity() == Severity::Error && !d.code.as_str().starts_with("NP9"))
         .map(|d| netproof::render::render_human(&report, d, false))
         .collect();
     assert!(

@@ -45,7 +45,15 @@ pub(super) fn expr_has(m: &Model, e: &AddrExpr, addr: IpAddr, peer: Peer) -> boo
 fn term_has(m: &Model, t: AddrTerm, addr: IpAddr, peer: Peer, depth: usize) -> bool {
     match t {
         AddrTerm::Any => true,
-        AddrTerm::Internet => site_owning(m, addr).is_none(),
+        // Every address no site owns: not a site's prefix, and not a public
+        // address the design gives a site (docs/language-notes.md).
+        AddrTerm::Internet => {
+            site_owning(m, addr).is_none()
+                && matches!(
+                    internet_owner(m, addr),
+                    InternetOwner::Nobody | InternetOwner::Host(_)
+                )
+        }
         AddrTerm::Net(n) => n.contains(&addr),
         AddrTerm::Range(lo, hi) => same_family(lo, addr) && lo <= addr && addr <= hi,
         AddrTerm::Entity(e) => entity_has(m, e, addr, peer, depth),
