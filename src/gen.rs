@@ -252,7 +252,7 @@ pub fn generate_workload(w: &Workload) -> String {
         let _ = writeln!(
             out,
             "  group web [{}]",
-            (0..segs.min(8))
+            (0..segs)
                 .map(|j| format!("vm{j}_0"))
                 .collect::<Vec<_>>()
                 .join(", ")

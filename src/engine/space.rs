@@ -2,6 +2,7 @@
 //! who owns which address.
 
 use super::packet_set::{AddrRanges, PacketSet};
+use crate::model::{AclId, FirewallId, RouteTableId};
 use crate::model::{
     AddrExpr, AddrTerm, DefaultSnat, EndpointId, Entity, GatewayId, GatewayKind, HostId, HostKind,
     Model, ServiceRange, ServiceSet, SgId, SiteId, SubnetId,
@@ -9,6 +10,7 @@ use crate::model::{
 use crate::syntax::ast::SiteKind;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 pub const TCP: u8 = 6;
 pub const UDP: u8 = 17;
@@ -55,6 +57,35 @@ pub struct Space<'m> {
     /// The SDDC's default SNAT address; implicit ones get a placeholder from
     /// 240.0.0.0/4, one per site.
     pub default_snat: HashMap<SiteId, IpAddr>,
+    caches: Caches,
+}
+
+/// Sets computed once per element and shared by every branch that passes
+/// it, from any thread: a `OnceLock` per element keeps them lazy (an
+/// element no flow reaches costs nothing) and the results independent of
+/// which thread computed them first.
+#[derive(Default)]
+struct Caches {
+    /// Per firewall, the headers each rule matches (from, to, services).
+    firewall_rules: Vec<OnceLock<Vec<PacketSet>>>,
+    /// Per route table, each route's share of the destination space under
+    /// longest-prefix match, in the order of the table's routes.
+    route_parts: Vec<OnceLock<Vec<AddrRanges>>>,
+    /// Per security group: inbound, outbound, and inbound as seen by traffic
+    /// through the SDDC's ENIs.
+    security_groups: Vec<[OnceLock<PacketSet>; 3]>,
+    /// Per network ACL and direction (inbound first), each rule's headers.
+    acl_rules: Vec<[OnceLock<Vec<PacketSet>>; 2]>,
+}
+
+/// Which of a security group's rule sets to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SgSide {
+    Inbound,
+    Outbound,
+    /// Inbound, for packets that came through the SDDC's ENIs: an `sg
+    /// default` peer admits them whatever their address.
+    InboundViaEni,
 }
 
 impl<'m> Space<'m> {
@@ -193,6 +224,18 @@ impl<'m> Space<'m> {
                 acc.union(&AddrRanges::from_addr(a))
             });
         let internet = internet.difference(&site_public);
+        let caches = Caches {
+            firewall_rules: (0..model.firewalls.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            route_parts: (0..model.route_tables.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            security_groups: (0..model.security_groups.len())
+                .map(|_| Default::default())
+                .collect(),
+            acl_rules: (0..model.acls.len()).map(|_| Default::default()).collect(),
+        };
         Space {
             model,
             owned,
@@ -201,7 +244,109 @@ impl<'m> Space<'m> {
             ifaces,
             sg_members,
             default_snat,
+            caches,
         }
+    }
+
+    /// The headers each rule of a firewall matches, in rule order.
+    pub fn firewall_rule_sets(&self, fw: FirewallId) -> &[PacketSet] {
+        let Some(cell) = self.caches.firewall_rules.get(fw.index()) else {
+            return &[];
+        };
+        cell.get_or_init(|| {
+            self.model.firewalls[fw.index()]
+                .rules
+                .iter()
+                .map(|r| {
+                    between(&self.addrs(&r.from), &self.addrs(&r.to))
+                        .intersect(&service_match(&r.services))
+                })
+                .collect()
+        })
+    }
+
+    /// Each route's share of the destinations under longest-prefix match.
+    pub fn route_parts(&self, rt: RouteTableId) -> &[AddrRanges] {
+        let Some(cell) = self.caches.route_parts.get(rt.index()) else {
+            return &[];
+        };
+        cell.get_or_init(|| {
+            let prefixes: Vec<ipnet::IpNet> = self.model.route_tables[rt.index()]
+                .routes
+                .iter()
+                .map(|r| r.prefix)
+                .collect();
+            AddrRanges::lpm_partition(&prefixes)
+        })
+    }
+
+    /// The headers a security group's rules admit on one side.
+    pub fn sg_rules(&self, sg: SgId, side: SgSide) -> PacketSet {
+        let Some(cells) = self.caches.security_groups.get(sg.index()) else {
+            return PacketSet::empty();
+        };
+        let i = match side {
+            SgSide::Inbound => 0,
+            SgSide::Outbound => 1,
+            SgSide::InboundViaEni => 2,
+        };
+        cells[i]
+            .get_or_init(|| {
+                let m = self.model;
+                let group = &m.security_groups[sg.index()];
+                let default = m.site(group.site).default_sg;
+                let rules = if side == SgSide::Outbound {
+                    &group.outbound
+                } else {
+                    &group.inbound
+                };
+                let parts: Vec<PacketSet> = rules
+                    .iter()
+                    .map(|r| {
+                        let names_default = r
+                            .peers
+                            .terms
+                            .iter()
+                            .any(|t| matches!(t.value, AddrTerm::Sg(g) if Some(g) == default));
+                        let peers = if side == SgSide::InboundViaEni && names_default {
+                            AddrRanges::all()
+                        } else {
+                            self.addrs(&r.peers)
+                        };
+                        let headers = if side == SgSide::Outbound {
+                            between(&AddrRanges::all(), &peers)
+                        } else {
+                            between(&peers, &AddrRanges::all())
+                        };
+                        headers.intersect(&service_match(&r.services))
+                    })
+                    .collect();
+                PacketSet::union_all(&parts)
+            })
+            .clone()
+    }
+
+    /// The headers each rule of a network ACL matches, in number order.
+    pub fn acl_rule_sets(&self, acl: AclId, inbound: bool) -> &[PacketSet] {
+        let Some(cells) = self.caches.acl_rules.get(acl.index()) else {
+            return &[];
+        };
+        cells[usize::from(!inbound)].get_or_init(|| {
+            let a = &self.model.acls[acl.index()];
+            let rules = if inbound { &a.inbound } else { &a.outbound };
+            rules
+                .iter()
+                .map(|r| {
+                    let peer = self.addrs(&r.peer);
+                    let headers = if inbound {
+                        between(&peer, &AddrRanges::all())
+                    } else {
+                        between(&AddrRanges::all(), &peer)
+                    };
+                    headers.intersect(&service_match(&r.services))
+                })
+                .collect()
+        })
     }
 
     pub fn iface(&self, site: SiteId, addr: IpAddr) -> Option<Iface> {
@@ -348,4 +493,9 @@ pub fn nth_addr(net: ipnet::IpNet, n: u128) -> Option<IpAddr> {
             net.contains(&addr).then_some(addr)
         }
     }
+}
+
+/// Every packet from `src` to `dst`, any protocol and ports.
+pub fn between(src: &AddrRanges, dst: &AddrRanges) -> PacketSet {
+    PacketSet::from_fields(src, dst, None, (0, u16::MAX), (0, u16::MAX))
 }

@@ -194,6 +194,10 @@ impl View {
     /// The original packets among `set`'s boxes-in-current-space: the union
     /// of the preimages of its boxes.
     pub fn preimage_set(&self, set: &PacketSet) -> PacketSet {
+        // Most branches have not been translated: nothing to map.
+        if *self == View::IDENTITY {
+            return set.clone();
+        }
         // A box's ranges are always well-formed; a box that somehow is not
         // contributes nothing rather than an unconstrained field.
         let preds = set.boxes().filter_map(|b| {

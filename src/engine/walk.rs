@@ -10,7 +10,7 @@
 //! passed restore the header they rewrote.
 
 use super::packet_set::{AddrRanges, PacketSet};
-use super::space::{service_match, Iface, PublicOwner, Space};
+use super::space::{service_match, Iface, PublicOwner, SgSide, Space};
 use super::view::{AddrExpr, HeaderPredicate, View};
 use crate::model::{
     AclRule, Entity, FirewallKind, GatewayId, GatewayKind, HostId, HostKind, Model, RouteTarget,
@@ -477,47 +477,15 @@ impl<'s, 'm> Walker<'s, 'm> {
     /// packet came through the SDDC's ENIs, an `sg default` peer admits any
     /// source (the SDDC counts as a member of the default group).
     fn sg_set(&self, sgs: &[SgId], inbound: bool, via_eni: bool) -> PacketSet {
-        let m = self.m();
-        let mut parts = Vec::new();
-        for &sg in sgs {
-            let group = &m.security_groups[sg.index()];
-            let default = m.site(group.site).default_sg;
-            let rules = if inbound {
-                &group.inbound
-            } else {
-                &group.outbound
-            };
-            for r in rules {
-                let mut peers = self.space.addrs(&r.peers);
-                if via_eni && inbound {
-                    let names_default = r.peers.terms.iter().any(
-                        |t| matches!(t.value, crate::model::AddrTerm::Sg(g) if Some(g) == default),
-                    );
-                    if names_default {
-                        peers = AddrRanges::all();
-                    }
-                }
-                let svc = service_match(&r.services);
-                let addrs = if inbound {
-                    PacketSet::from_fields(
-                        &peers,
-                        &AddrRanges::all(),
-                        None,
-                        (0, u16::MAX),
-                        (0, u16::MAX),
-                    )
-                } else {
-                    PacketSet::from_fields(
-                        &AddrRanges::all(),
-                        &peers,
-                        None,
-                        (0, u16::MAX),
-                        (0, u16::MAX),
-                    )
-                };
-                parts.push(addrs.intersect(&svc));
-            }
-        }
+        let side = match (inbound, via_eni) {
+            (false, _) => SgSide::Outbound,
+            (true, false) => SgSide::Inbound,
+            (true, true) => SgSide::InboundViaEni,
+        };
+        let parts: Vec<PacketSet> = sgs
+            .iter()
+            .map(|&sg| self.space.sg_rules(sg, side))
+            .collect();
         PacketSet::union_all(&parts)
     }
 
@@ -621,11 +589,10 @@ impl<'s, 'm> Walker<'s, 'm> {
             )];
         };
         let rt = &m.route_tables[table.index()];
-        let prefixes: Vec<ipnet::IpNet> = rt.routes.iter().map(|r| r.prefix).collect();
-        let parts = AddrRanges::lpm_partition(&prefixes);
+        let parts = self.space.route_parts(table);
         let mut steps = Vec::new();
         let mut rest = b.orig.clone();
-        for (route, part) in rt.routes.iter().zip(parts) {
+        for (route, part) in rt.routes.iter().zip(parts.iter().cloned()) {
             if rest.is_empty() {
                 break;
             }
@@ -762,19 +729,32 @@ impl<'s, 'm> Walker<'s, 'm> {
                 steps
             }
             RouteTarget::Sddc => {
-                let sddc = m
-                    .sites
-                    .iter()
-                    .position(|s| s.connected_vpc.is_some_and(|c| c.vpc == vpc));
-                match sddc {
-                    Some(s) => vec![Step::Go(Loc::EniToSddc(SiteId(s as u32)), b)],
-                    None => vec![Self::drop(
-                        b,
-                        "no SDDC is connected to this VPC".into(),
-                        span,
-                        "declare `connected-vpc` in the SDDC".into(),
-                    )],
+                // Several SDDCs may share a connected VPC: each gets the
+                // packets for its own segments and management prefixes.
+                let mut steps = Vec::new();
+                let mut rest = b.orig.clone();
+                for (i, s) in m.sites.iter().enumerate() {
+                    if !s.connected_vpc.is_some_and(|c| c.vpc == vpc) {
+                        continue;
+                    }
+                    let nets = s
+                        .subnets
+                        .iter()
+                        .map(|&x| m.subnet(x).prefix.value)
+                        .chain(s.management.iter().map(|p| p.value));
+                    let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_nets(nets));
+                    rest = no;
+                    steps.push(Step::Go(Loc::EniToSddc(SiteId(i as u32)), b.with(yes)));
                 }
+                if !rest.is_empty() {
+                    steps.push(Self::drop(
+                        b.with(rest),
+                        "no SDDC connected to this VPC has the destination".into(),
+                        span,
+                        "route SDDC prefixes to `sddc` only when the SDDC declares `connected-vpc` to this VPC".into(),
+                    ));
+                }
+                steps
             }
             RouteTarget::Connection(c) => {
                 let conn = &m.connections[c.index()];
@@ -834,9 +814,10 @@ impl<'s, 'm> Walker<'s, 'm> {
             let Some(acl) = sub.and_then(|s| m.subnet(s).acl) else {
                 continue;
             };
+            let sets = self.space.acl_rule_sets(acl, inbound);
             let acl = &m.acls[acl.index()];
             let rules = if inbound { &acl.inbound } else { &acl.outbound };
-            let (allowed, denied) = self.acl_split(&cur, rules, inbound);
+            let (allowed, denied) = self.acl_split(&cur, rules, sets);
             for (rule, set) in denied {
                 let span = rule.map_or(acl.decl.span, |r| r.span);
                 let what = rule.map_or_else(
@@ -863,35 +844,16 @@ impl<'s, 'm> Walker<'s, 'm> {
         &self,
         b: &Branch,
         rules: &'a [AclRule],
-        inbound: bool,
+        sets: &[PacketSet],
     ) -> (PacketSet, Vec<(Option<&'a AclRule>, PacketSet)>) {
         let mut rest = b.orig.clone();
         let mut allowed = PacketSet::empty();
         let mut denied = Vec::new();
-        for r in rules {
+        for (r, set) in rules.iter().zip(sets) {
             if rest.is_empty() {
                 break;
             }
-            let peer = self.space.addrs(&r.peer);
-            let addrs = if inbound {
-                PacketSet::from_fields(
-                    &peer,
-                    &AddrRanges::all(),
-                    None,
-                    (0, u16::MAX),
-                    (0, u16::MAX),
-                )
-            } else {
-                PacketSet::from_fields(
-                    &AddrRanges::all(),
-                    &peer,
-                    None,
-                    (0, u16::MAX),
-                    (0, u16::MAX),
-                )
-            };
-            let set = addrs.intersect(&service_match(&r.services));
-            let (yes, no) = self.split_set(&b.with(rest.clone()), &set);
+            let (yes, no) = self.split_set(&b.with(rest.clone()), set);
             rest = no;
             match r.action {
                 AclAction::Allow => allowed = allowed.union(&yes),
@@ -1535,6 +1497,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             steps.push(Self::drop(b, "the SDDC has no compute gateway firewall: the Default Uplink Rule drops everything".into(), m.site(sddc).header_span, "add a `firewall cgw` rule that allows this traffic on this uplink".into()));
             return None;
         };
+        let sets = self.space.firewall_rule_sets(fw);
         let fw = &m.firewalls[fw.index()];
         let judge = Branch {
             view: fw_view,
@@ -1542,22 +1505,14 @@ impl<'s, 'm> Walker<'s, 'm> {
         };
         let mut rest = b.orig.clone();
         let mut allowed = PacketSet::empty();
-        for r in &fw.rules {
+        for (r, set) in fw.rules.iter().zip(sets) {
             if rest.is_empty() {
                 break;
             }
             if !self.applies(&r.applied_to, up) {
                 continue;
             }
-            let set = PacketSet::from_fields(
-                &self.space.addrs(&r.from),
-                &self.space.addrs(&r.to),
-                None,
-                (0, u16::MAX),
-                (0, u16::MAX),
-            )
-            .intersect(&service_match(&r.services));
-            let (yes, no) = self.split_set(&judge.with(rest.clone()), &set);
+            let (yes, no) = self.split_set(&judge.with(rest.clone()), set);
             rest = no;
             if yes.is_empty() {
                 continue;
@@ -2064,25 +2019,18 @@ impl<'s, 'm> Walker<'s, 'm> {
         if self.in_session(Mark::Firewall(site)) {
             return Some(b);
         }
+        let sets = self.space.firewall_rule_sets(fw);
         let fw = &m.firewalls[fw.index()];
         let mut rest = b.orig.clone();
         let mut allowed = PacketSet::empty();
-        for r in &fw.rules {
+        for (r, set) in fw.rules.iter().zip(sets) {
             if rest.is_empty() {
                 break;
             }
             if !self.applies(&r.applied_to, up) {
                 continue;
             }
-            let set = PacketSet::from_fields(
-                &self.space.addrs(&r.from),
-                &self.space.addrs(&r.to),
-                None,
-                (0, u16::MAX),
-                (0, u16::MAX),
-            )
-            .intersect(&service_match(&r.services));
-            let (yes, no) = self.split_set(&b.with(rest.clone()), &set);
+            let (yes, no) = self.split_set(&b.with(rest.clone()), set);
             rest = no;
             match r.action.value {
                 Action::Allow => allowed = allowed.union(&yes),
