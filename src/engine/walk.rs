@@ -734,7 +734,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 let mut steps = Vec::new();
                 let mut rest = b.orig.clone();
                 for (i, s) in m.sites.iter().enumerate() {
-                    if !s.connected_vpc.is_some_and(|c| c.vpc == vpc) {
+                    if s.connected_vpc.is_none_or(|c| c.vpc != vpc) {
                         continue;
                     }
                     let nets = s
