@@ -122,14 +122,21 @@ fn delivered_into(space: &Space, to: Dest, dst: &AddrRanges) -> bool {
     }
 }
 
-fn reach(space: &Space, e: &Expectation) -> Verdict {
-    let (src, dst, all) = flows(space, e);
-    if all.is_empty() {
-        return Verdict {
-            holds: Some(true),
-            diagnostic: None,
-        };
-    }
+/// Which packets of a set reach, and why the others do not.
+struct Outcome {
+    reached: PacketSet,
+    failures: Vec<Failure>,
+}
+
+/// Walks every packet of `all` from where its source address starts, and
+/// its reply. With `dst`, a packet delivered to an interface outside it is a
+/// failure (the `at` form: sent to one address, expected at another).
+fn outcome(
+    space: &Space,
+    all: &PacketSet,
+    dst: Option<&AddrRanges>,
+    fallback: crate::span::Span,
+) -> Outcome {
     let fwd = Walker {
         space,
         session: &[],
@@ -137,7 +144,7 @@ fn reach(space: &Space, e: &Expectation) -> Verdict {
     };
     let mut reached = PacketSet::empty();
     let mut failures: Vec<Failure> = Vec::new();
-    for (start, addrs) in starts(space, &src) {
+    for (start, addrs) in starts(space, &all.src_addrs()) {
         let b = Branch::new(all.with_src(&addrs));
         let mut leaves = Vec::new();
         fwd.walk(Loc::Leave(start), b, &mut leaves);
@@ -150,14 +157,14 @@ fn reach(space: &Space, e: &Expectation) -> Verdict {
                     reply: false,
                 }),
                 Leaf::Delivered { to, branch } => {
-                    if !delivered_into(space, to, &dst) {
+                    if dst.is_some_and(|d| !delivered_into(space, to, d)) {
                         failures.push(Failure {
                             set: branch.orig.clone(),
                             drop: Drop {
                                 reason:
                                     "the packet is delivered, but not to the expected destination"
                                         .into(),
-                                span: branch.hops.last().and_then(|h| h.span).unwrap_or(e.span),
+                                span: branch.hops.last().and_then(|h| h.span).unwrap_or(fallback),
                                 help: "check the NAT rule or address the expectation sends to"
                                     .into(),
                                 unsupported: false,
@@ -172,6 +179,40 @@ fn reach(space: &Space, e: &Expectation) -> Verdict {
             }
         }
     }
+    Outcome { reached, failures }
+}
+
+/// Which packets of a set reach (delivered and answered), and which the
+/// engine cannot decide. Used by `netproof reach` and by the property tests
+/// that hold the engine to the oracle.
+pub struct Reachability {
+    pub reached: PacketSet,
+    pub unknown: PacketSet,
+}
+
+pub fn reachability(space: &Space, packets: &PacketSet) -> Reachability {
+    let o = outcome(space, packets, None, crate::span::Span::default());
+    let unknown = o
+        .failures
+        .iter()
+        .filter(|f| f.drop.unsupported)
+        .fold(PacketSet::empty(), |acc, f| acc.union(&f.set));
+    let unknown = unknown.difference(&o.reached);
+    Reachability {
+        reached: o.reached,
+        unknown,
+    }
+}
+
+fn reach(space: &Space, e: &Expectation) -> Verdict {
+    let (_, dst, all) = flows(space, e);
+    if all.is_empty() {
+        return Verdict {
+            holds: Some(true),
+            diagnostic: None,
+        };
+    }
+    let Outcome { reached, failures } = outcome(space, &all, Some(&dst), e.span);
     let failing = all.difference(&reached);
     if failing.is_empty() {
         return Verdict {
