@@ -40,7 +40,9 @@ macro_rules! heading {
   netproof rules                                 List every rule
   netproof explain NP005                         Explain one rule
   netproof trace design.np client web01 HTTP --at 52.58.125.207
-                                                 Follow one packet and its reply hop by hop"),
+                                                 Follow one packet and its reply hop by hop
+  netproof reach design.np --from internet --to web01
+                                                 Everything that reaches web01 from the internet"),
     arg_required_else_help = true
 )]
 pub struct Cli {
@@ -59,6 +61,76 @@ pub enum Command {
     Rules(RulesArgs),
     Explain(ExplainArgs),
     Trace(TraceArgs),
+    Reach(ReachArgs),
+}
+
+/// Which flows get from one place to another, exhaustively.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Answer, for every packet at once, which flows from --from to --to reach \
+                  (delivered, and answered back to the source from the address it sent to), \
+                  summarised as port ranges; which are dropped, where and why, each with one \
+                  example packet; and which cross parts of the network this version does not \
+                  model. --from and --to take anything an expectation takes: names (`web01`, \
+                  `prod.web-tier`), groups, sites, `internet`, addresses, prefixes, lists. \
+                  With --matrix, every subnet and segment to every other, all services.",
+    after_help = concat!(heading!("Examples:"), "
+  netproof reach design.np --from internet --to web01           What reaches web01 from the internet?
+  netproof reach design.np --from web-tier --to db-tier --service [MYSQL, SSH]
+  netproof reach design.np --from CJ-AWS02 --to CJ-VM01 --format json | jq .dropped
+  netproof reach design.np --matrix                             Every subnet to every subnet
+
+", heading!("Exit status:"), "
+  0  every flow asked about reaches (always, with --matrix)
+  1  some flow does not reach
+  2  a usage error: an unknown name or service, an unreadable FILE, or a FILE with errors")
+)]
+pub struct ReachArgs {
+    /// The design; `-` reads it from standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Where flows start: an address expression, as in an expectation.
+    #[arg(long, value_name = "SRC", required_unless_present = "matrix")]
+    pub from: Option<String>,
+
+    /// Where they go: an address expression, as in an expectation.
+    #[arg(long, value_name = "DST", required_unless_present = "matrix")]
+    pub to: Option<String>,
+
+    /// The services to consider: `any` (the default), `tcp/443`, `HTTPS`, a
+    /// list such as `[HTTP, HTTPS]`.
+    #[arg(long, value_name = "SERVICES", default_value = "any")]
+    pub service: String,
+
+    /// Every subnet and segment to every other, all services.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub matrix: bool,
+
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Runs `reach` up to the output.
+pub fn reach(
+    args: &ReachArgs,
+    read_stdin: impl FnOnce() -> io::Result<Vec<u8>>,
+) -> crate::reach::ReachRun {
+    use crate::reach::{self, ReachRun};
+    let (inputs, errors) = collect_inputs(std::slice::from_ref(&args.file), read_stdin);
+    if !errors.is_empty() {
+        return ReachRun::Usage(errors.iter().map(ToString::to_string).collect());
+    }
+    let Some((path, text)) = inputs.into_iter().next() else {
+        return ReachRun::Usage(vec!["no design given".into()]);
+    };
+    let json = args.format == Format::Json;
+    match (&args.from, &args.to) {
+        _ if args.matrix => reach::matrix(path, text, json),
+        (Some(from), Some(to)) => reach::query_answer(path, text, from, to, &args.service, json),
+        _ => ReachRun::Usage(vec!["give --from and --to, or --matrix".into()]),
+    }
 }
 
 /// Check .np designs and report every problem found.

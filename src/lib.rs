@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod gen;
 pub mod model;
+pub mod reach;
 pub mod registry;
 pub mod render;
 pub mod rules;

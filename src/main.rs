@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules(args.format, &mut out),
         Command::Explain(args) => explain(&args.code, &mut out),
         Command::Trace(args) => trace(&args, color, &mut out),
+        Command::Reach(args) => reach(&args, color, &mut out),
     };
     ExitCode::from(status)
 }
@@ -79,18 +80,7 @@ fn trace(args: &TraceArgs, color: bool, out: &mut dyn Write) -> u8 {
             finish(out.write_all(output.as_bytes()), out, u8::from(!reaches))
         }
         TraceRun::DesignErrors(reports) => {
-            let stderr = io::stderr();
-            let emitter = if color && stderr.is_terminal() {
-                HumanEmitter {
-                    color: true,
-                    width: terminal_size::terminal_size_of(io::stderr())
-                        .map_or(FIXED_WIDTH, |(w, _)| usize::from(w.0)),
-                }
-            } else {
-                HumanEmitter::plain()
-            };
-            let mut err = stderr.lock();
-            let _ = emitter.emit(&reports, &mut err);
+            report_design_errors(&reports, color);
             say!("error: the design has errors; fix them before tracing");
             USAGE_OR_INPUT_ERROR
         }
@@ -101,6 +91,48 @@ fn trace(args: &TraceArgs, color: bool, out: &mut dyn Write) -> u8 {
             USAGE_OR_INPUT_ERROR
         }
     }
+}
+
+/// `reach`: 0 when every flow asked about reaches, 1 when some do not, 2
+/// for usage errors and designs with errors.
+fn reach(args: &cli::ReachArgs, color: bool, out: &mut dyn Write) -> u8 {
+    use netproof::reach::ReachRun;
+    let run = cli::reach(args, || {
+        let mut bytes = Vec::new();
+        io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
+    });
+    match run {
+        ReachRun::Answered { output, complete } => {
+            finish(out.write_all(output.as_bytes()), out, u8::from(!complete))
+        }
+        ReachRun::DesignErrors(reports) => {
+            report_design_errors(&reports, color);
+            say!("error: the design has errors; fix them before asking what reaches");
+            USAGE_OR_INPUT_ERROR
+        }
+        ReachRun::Usage(messages) => {
+            for m in messages {
+                say!("error: {m}");
+            }
+            USAGE_OR_INPUT_ERROR
+        }
+    }
+}
+
+/// Shows a design's errors on stderr, so stdout holds an answer or nothing.
+fn report_design_errors(reports: &[netproof::check::FileReport], color: bool) {
+    let stderr = io::stderr();
+    let emitter = if color && stderr.is_terminal() {
+        HumanEmitter {
+            color: true,
+            width: terminal_size::terminal_size_of(io::stderr())
+                .map_or(FIXED_WIDTH, |(w, _)| usize::from(w.0)),
+        }
+    } else {
+        HumanEmitter::plain()
+    };
+    let mut err = stderr.lock();
+    let _ = emitter.emit(reports, &mut err);
 }
 
 fn rules(format: Format, out: &mut dyn Write) -> u8 {

@@ -23,6 +23,16 @@ pub struct Verdict {
     pub diagnostic: Option<Diagnostic>,
 }
 
+/// The packet of a set a network engineer would pick to show: TCP, then
+/// UDP, then ICMP, then any protocol; within one, the algebra's own
+/// preferences (lowest port, first host address, an ephemeral source port).
+pub fn readable_witness(set: &PacketSet) -> Option<Packet> {
+    [6u8, 17, 1, 58]
+        .iter()
+        .find_map(|&p| set.with_proto(p, p).witness())
+        .or_else(|| set.witness())
+}
+
 /// Where the packets of a source address set start.
 fn starts(space: &Space, src: &AddrRanges) -> Vec<(Dest, AddrRanges)> {
     let m = space.model;
@@ -231,7 +241,7 @@ fn reach(space: &Space, e: &Expectation) -> Verdict {
             diagnostic: None,
         };
     };
-    let witness = f.set.intersect(&failing).witness();
+    let witness = readable_witness(&f.set.intersect(&failing));
     Verdict {
         holds: Some(false),
         diagnostic: witness.map(|p| np901::diagnostic(e, &p, &f.drop, &f.hops, f.reply)),
@@ -348,7 +358,7 @@ fn no_reach(space: &Space, e: &Expectation) -> Verdict {
         for leaf in leaves {
             match leaf {
                 Leaf::Delivered { to, branch } if delivered_into(space, to, &dst) => {
-                    let witness: Option<Packet> = branch.orig.witness();
+                    let witness: Option<Packet> = readable_witness(&branch.orig);
                     return Verdict {
                         holds: Some(false),
                         diagnostic: witness.map(|p| np902::diagnostic(e, &p, &branch.hops)),
@@ -363,4 +373,58 @@ fn no_reach(space: &Space, e: &Expectation) -> Verdict {
         holds: if unknown { None } else { Some(true) },
         diagnostic: None,
     }
+}
+
+/// One part of a packet set's fate, for `netproof reach`.
+#[derive(Debug)]
+pub enum Part {
+    /// Delivered and answered.
+    Reached(PacketSet),
+    /// Stopped (the forward packet, or its reply when `reply`).
+    Failed {
+        set: PacketSet,
+        drop: Drop,
+        reply: bool,
+    },
+    /// On a path this version of the engine does not model.
+    Unknown(PacketSet),
+}
+
+/// Splits a packet set by fate: reached, each distinct reason for failing
+/// (same reason, same element, same direction grouped), and undecided. The
+/// parts are disjoint and ordered: reached first, then failures in the order
+/// of their first element in the text.
+pub fn explain(space: &Space, packets: &PacketSet) -> Vec<Part> {
+    let o = outcome(space, packets, None, crate::span::Span::default());
+    let mut parts = vec![Part::Reached(o.reached.clone())];
+    let mut seen = o.reached.clone();
+    let mut unknown = PacketSet::empty();
+    let mut groups: Vec<(Drop, bool, PacketSet)> = Vec::new();
+    for f in o.failures {
+        let set = f.set.difference(&seen);
+        if set.is_empty() {
+            continue;
+        }
+        seen = seen.union(&set);
+        if f.drop.unsupported {
+            unknown = unknown.union(&set);
+            continue;
+        }
+        match groups.iter_mut().find(|g| g.0 == f.drop && g.1 == f.reply) {
+            Some(g) => g.2 = g.2.union(&set),
+            None => groups.push((f.drop, f.reply, set)),
+        }
+    }
+    groups.sort_by_key(|g| (g.0.span.start, g.1));
+    parts.extend(
+        groups
+            .into_iter()
+            .map(|(drop, reply, set)| Part::Failed { set, drop, reply }),
+    );
+    parts.push(Part::Unknown(unknown));
+    parts.retain(|p| match p {
+        Part::Reached(s) | Part::Unknown(s) => !s.is_empty(),
+        Part::Failed { set, .. } => !set.is_empty(),
+    });
+    parts
 }

@@ -442,17 +442,35 @@ pub fn service_flows(set: &ServiceSet, src: &AddrRanges, dst: &AddrRanges) -> Pa
 }
 
 fn range_flows(r: ServiceRange, src: &AddrRanges, dst: &AddrRanges) -> Vec<PacketSet> {
+    use super::packet_set::Family;
     let ports = (r.lo, r.hi);
+    // ICMP belongs to IPv4 and ICMPv6 to IPv6: neither is a flow of the
+    // other family.
+    let (src4, dst4) = (src.only(Family::V4), dst.only(Family::V4));
+    let (src6, dst6) = (src.only(Family::V6), dst.only(Family::V6));
     match r.proto {
         Some(p @ (TCP | UDP)) => vec![PacketSet::from_fields(src, dst, Some(p), EPHEMERAL, ports)],
-        Some(p @ (ICMP | ICMPV6)) => vec![PacketSet::from_fields(src, dst, Some(p), (0, 0), ports)],
+        Some(ICMP) => vec![PacketSet::from_fields(
+            &src4,
+            &dst4,
+            Some(ICMP),
+            (0, 0),
+            ports,
+        )],
+        Some(ICMPV6) => vec![PacketSet::from_fields(
+            &src6,
+            &dst6,
+            Some(ICMPV6),
+            (0, 0),
+            ports,
+        )],
         Some(p) => vec![PacketSet::from_fields(src, dst, Some(p), (0, 0), (0, 0))],
         None => {
             let mut v = vec![
                 PacketSet::from_fields(src, dst, Some(TCP), EPHEMERAL, (0, u16::MAX)),
                 PacketSet::from_fields(src, dst, Some(UDP), EPHEMERAL, (0, u16::MAX)),
-                PacketSet::from_fields(src, dst, Some(ICMP), (0, 0), (0, 255)),
-                PacketSet::from_fields(src, dst, Some(ICMPV6), (0, 0), (0, 255)),
+                PacketSet::from_fields(&src4, &dst4, Some(ICMP), (0, 0), (0, 255)),
+                PacketSet::from_fields(&src6, &dst6, Some(ICMPV6), (0, 0), (0, 255)),
             ];
             let others = PacketSet::from_fields(src, dst, None, (0, 0), (0, 0));
             let others = [ICMP, TCP, UDP, ICMPV6]

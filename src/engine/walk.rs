@@ -1258,7 +1258,31 @@ impl<'s, 'm> Walker<'s, 'm> {
                 }));
             }
             if !owned.is_empty() {
-                steps.push(Self::drop(b.with(owned), "no one on the internet owns the destination: it is a private address of a site".into(), Span::default(), "reach it through a public address and NAT, or over a private connection".into()));
+                // Name the site whose private address it is.
+                let mut owned = b.with(owned);
+                for (i, site) in m.sites.iter().enumerate() {
+                    if site.kind == SiteKind::Internet || owned.orig.is_empty() {
+                        continue;
+                    }
+                    let (yes, no) = self.dst_in(&owned, self.space.site_addrs(SiteId(i as u32)));
+                    if !yes.is_empty() {
+                        steps.push(Self::drop(
+                            owned.with(yes),
+                            format!("the destination is a private address of `{}`: the internet does not route to it", site.decl.name),
+                            site.header_span,
+                            "reach it at a public address that NAT translates, or over a private connection".into(),
+                        ));
+                    }
+                    owned = owned.with(no);
+                }
+                if !owned.orig.is_empty() {
+                    steps.push(Self::drop(
+                        owned,
+                        "no one on the internet owns the destination".into(),
+                        Span::default(),
+                        "address a host that exists".into(),
+                    ));
+                }
             }
         }
         steps

@@ -1,0 +1,291 @@
+//! `netproof reach`: the exhaustive answer to "what gets from here to
+//! there?", as port ranges, with where the rest is dropped; and, with
+//! `--matrix`, the same between every pair of subnets and segments.
+
+use crate::check::{FileReport, SourceFile};
+use crate::diagnostic::{self, Diagnostic, Severity};
+use crate::engine::expect::{explain, reachability, Part};
+use crate::engine::packet_set::{AddrRanges, PacketSet};
+use crate::engine::space::{service_flows, Space};
+use crate::model::{Model, SubnetId};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// What a `reach` run produced, for `main.rs` to write.
+#[derive(Debug)]
+pub enum ReachRun {
+    /// The answer, rendered; `complete` when every flow asked about reaches.
+    Answered { output: String, complete: bool },
+    /// The design has errors; these reports are to be shown instead.
+    DesignErrors(Vec<FileReport>),
+    /// A usage or input error, one message per line.
+    Usage(Vec<String>),
+}
+
+/// The front end of a design, refusing one with errors.
+fn load(path: String, text: String) -> Result<(SourceFile, Model), ReachRun> {
+    let source = SourceFile::new(path, text);
+    let parsed = crate::syntax::parse(&source.text);
+    let lowered = crate::model::lower(&parsed.tree);
+    let mut diagnostics = parsed.diagnostics;
+    diagnostics.extend(lowered.diagnostics);
+    if diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+        diagnostic::sort_and_dedup(&mut diagnostics);
+        return Err(ReachRun::DesignErrors(vec![FileReport {
+            source,
+            diagnostics,
+            expectations: Vec::new(),
+        }]));
+    }
+    Ok((source, lowered.model))
+}
+
+/// Resolves `--from`, `--to` and the service list exactly as an
+/// expectation would: the design is lowered again with one more line,
+/// `expect reach FROM -> TO SERVICES`, so names, `site.name`, groups,
+/// `internet`, lists and service names all mean what they mean in a file.
+fn query(text: &str, from: &str, to: &str, services: &str) -> Result<(Model, usize), Vec<String>> {
+    let line = format!("\nexpect reach {from} -> {to} {services}\n");
+    let full = format!("{text}{line}");
+    let parsed = crate::syntax::parse(&full);
+    let lowered = crate::model::lower(&parsed.tree);
+    let problems: Vec<String> = parsed
+        .diagnostics
+        .iter()
+        .chain(&lowered.diagnostics)
+        .filter(|d| d.primary.span.start as usize >= text.len())
+        .map(describe)
+        .collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let index = lowered
+        .model
+        .expectations
+        .len()
+        .checked_sub(1)
+        .ok_or_else(|| vec!["the query did not parse".to_string()])?;
+    Ok((lowered.model, index))
+}
+
+fn describe(d: &Diagnostic) -> String {
+    match &d.help {
+        Some(h) => format!("{} ({h})", d.message),
+        None => d.message.clone(),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonAnswer<'a> {
+    from: &'a str,
+    to: &'a str,
+    services: &'a str,
+    /// Delivered and answered, as `tcp/80, udp/53`.
+    reached: Option<String>,
+    dropped: Vec<JsonDrop>,
+    /// On paths this version of the engine does not model.
+    undecided: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonDrop {
+    services: String,
+    reason: String,
+    /// The reply is what is dropped, not the request.
+    reply: bool,
+    file: String,
+    line: usize,
+    /// One packet of this part, as `tcp 10.0.0.1:1024 -> 10.0.0.2:443`.
+    example: Option<String>,
+}
+
+/// Answers one query: which flows from `from` to `to` reach.
+pub fn query_answer(
+    path: String,
+    text: String,
+    from: &str,
+    to: &str,
+    services: &str,
+    json: bool,
+) -> ReachRun {
+    let (source, _) = match load(path, text) {
+        Ok(x) => x,
+        Err(run) => return run,
+    };
+    let (model, index) = match query(&source.text, from, to, services) {
+        Ok(x) => x,
+        Err(problems) => return ReachRun::Usage(problems),
+    };
+    let space = Space::new(&model);
+    let e = &model.expectations[index];
+    let src = space.addrs(&e.src);
+    let dst = e
+        .dst
+        .as_ref()
+        .map(|d| space.addrs(d))
+        .unwrap_or_else(AddrRanges::empty);
+    let flows = service_flows(&e.services, &src, &dst);
+    let parts = explain(&space, &flows);
+    let complete = parts.iter().all(|p| matches!(p, Part::Reached(_)));
+    // A part holding every flow asked about reads better as one phrase than
+    // as the list of every protocol.
+    let reached = parts.iter().find_map(|p| match p {
+        Part::Reached(s) => Some(s.clone()),
+        _ => None,
+    });
+    let svc = |s: &PacketSet| {
+        if s.set_eq(&flows) {
+            format!("every flow asked about ({services})")
+        } else if reached
+            .as_ref()
+            .is_some_and(|r| !s.set_eq(r) && s.union(r).set_eq(&flows))
+        {
+            "every other flow asked about".to_string()
+        } else {
+            s.services().to_string()
+        }
+    };
+    let example = |s: &PacketSet| {
+        crate::engine::expect::readable_witness(s)
+            .map(|p| crate::rules::np901_expectation_unreachable::show_packet(&p))
+    };
+    let location = |span: crate::span::Span| {
+        let lc = source.line_col(span.start);
+        let text = source
+            .text
+            .lines()
+            .nth(lc.line.saturating_sub(1))
+            .unwrap_or("")
+            .trim();
+        (lc.line, text.to_string())
+    };
+    let output = if json {
+        let mut answer = JsonAnswer {
+            from,
+            to,
+            services,
+            reached: None,
+            dropped: Vec::new(),
+            undecided: None,
+        };
+        for p in &parts {
+            match p {
+                Part::Reached(s) => answer.reached = Some(svc(s)),
+                Part::Unknown(s) => answer.undecided = Some(svc(s)),
+                Part::Failed { set, drop, reply } => answer.dropped.push(JsonDrop {
+                    services: svc(set),
+                    reason: drop.reason.clone(),
+                    reply: *reply,
+                    file: source.path.clone(),
+                    line: location(drop.span).0,
+                    example: example(set),
+                }),
+            }
+        }
+        match serde_json::to_string_pretty(&answer) {
+            Ok(s) => s + "\n",
+            Err(e) => return ReachRun::Usage(vec![format!("cannot serialize the answer: {e}")]),
+        }
+    } else {
+        let mut out = format!("reach from {from} to {to}, services {services}\n\n");
+        for p in &parts {
+            match p {
+                Part::Reached(s) => out.push_str(&format!("delivered and answered:\n  {}\n\n", svc(s))),
+                Part::Failed { set, drop, reply } => {
+                    let (line, text) = location(drop.span);
+                    let what = if *reply { "reply dropped" } else { "dropped" };
+                    out.push_str(&format!("{what}:\n  {}\n  {}\n", svc(set), drop.reason));
+                    out.push_str(&format!("  {}:{line} | {text}\n", source.path));
+                    if let Some(ex) = example(set) {
+                        out.push_str(&format!("  for example {ex}\n"));
+                    }
+                    out.push('\n');
+                }
+                Part::Unknown(s) => out.push_str(&format!(
+                    "not decided (the path crosses something this version does not model):\n  {}\n\n",
+                    svc(s)
+                )),
+            }
+        }
+        if parts.is_empty() {
+            out.push_str("nothing: the query names no packets\n");
+        }
+        out.push_str(if complete {
+            "every flow reaches\n"
+        } else {
+            "some flows do not reach\n"
+        });
+        out
+    };
+    ReachRun::Answered { output, complete }
+}
+
+#[derive(Serialize)]
+struct MatrixRow {
+    from: String,
+    to: String,
+    /// Services that reach, as `tcp/80, udp/53`.
+    services: String,
+}
+
+/// Every subnet and segment to every other, all services: one exhaustive
+/// walk per source subnet, in parallel; rows in a fixed order.
+pub fn matrix(path: String, text: String, json: bool) -> ReachRun {
+    let (_, model) = match load(path, text) {
+        Ok(x) => x,
+        Err(run) => return run,
+    };
+    let space = Space::new(&model);
+    let name = |s: SubnetId| {
+        let sub = model.subnet(s);
+        format!("{}.{}", model.site(sub.site).decl.name, sub.decl.name)
+    };
+    let subnets: Vec<SubnetId> = (0..model.subnets.len() as u32).map(SubnetId).collect();
+    let all_dst = AddrRanges::from_nets(model.subnets.iter().map(|s| s.prefix.value));
+    let any = crate::model::ServiceSet::any(crate::span::Span::default());
+    // Destinations sorted by first address, so the boxes of a reached set
+    // can be mapped to subnets by a search rather than a scan.
+    let rows: Vec<Vec<MatrixRow>> = subnets
+        .par_iter()
+        .map(|&from| {
+            let src = AddrRanges::from_net(model.subnet(from).prefix.value);
+            let flows = service_flows(&any, &src, &all_dst);
+            let reached = reachability(&space, &flows).reached;
+            subnets
+                .iter()
+                .filter(|&&to| to != from)
+                .filter_map(|&to| {
+                    let part =
+                        reached.with_dst(&AddrRanges::from_net(model.subnet(to).prefix.value));
+                    (!part.is_empty()).then(|| MatrixRow {
+                        from: name(from),
+                        to: name(to),
+                        services: part.services().to_string(),
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let rows: Vec<MatrixRow> = rows.into_iter().flatten().collect();
+    let output = if json {
+        match serde_json::to_string_pretty(&rows) {
+            Ok(s) => s + "\n",
+            Err(e) => return ReachRun::Usage(vec![format!("cannot serialize the matrix: {e}")]),
+        }
+    } else {
+        let mut out = String::new();
+        for r in &rows {
+            out.push_str(&format!("{} -> {}: {}\n", r.from, r.to, r.services));
+        }
+        out.push_str(&format!(
+            "{} reachable pairs among {} subnets and segments\n",
+            rows.len(),
+            subnets.len()
+        ));
+        out
+    };
+    ReachRun::Answered {
+        output,
+        complete: true,
+    }
+}
