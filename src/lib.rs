@@ -9,6 +9,7 @@
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod engine;
 pub mod gen;
 pub mod model;
 pub mod registry;

@@ -1,0 +1,671 @@
+//! Five-dimensional boxes of packets of one family, and the algorithms on
+//! lists of them that the set operations are made of.
+//!
+//! A box stores all five fields in one coordinate type so that one generic
+//! loop serves addresses, the protocol and ports alike: `u32` for IPv4
+//! (a 40-byte box) and `u128` for IPv6 (160 bytes). Keeping IPv4 boxes small
+//! matters: sorting and copying boxes is most of the work.
+
+use super::addr::{Family, Iv};
+use std::cmp::Ordering;
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Dimension indices. The destination comes first because it is the most
+/// selective field in real rule sets, so overlap tests usually fail on it.
+pub(crate) const DST: usize = 0;
+pub(crate) const SRC: usize = 1;
+pub(crate) const DPORT: usize = 2;
+pub(crate) const PROTO: usize = 3;
+pub(crate) const SPORT: usize = 4;
+pub(crate) const DIMS: usize = 5;
+
+/// The order in which `subtract_one` cuts a box. Services come first: the
+/// pieces cut first span whole address ranges, so the remainder of a rule
+/// set is sliced per service and then per address, which is how rule sets
+/// are written and keeps neighbouring remainders mergeable. (Measured: the
+/// address-first orders gave twice the boxes on the mixed firewall.)
+const CUT_ORDER: [usize; DIMS] = [PROTO, DPORT, SPORT, SRC, DST];
+
+/// The coordinate type of one family's boxes.
+pub(crate) trait Coord:
+    Copy + Ord + Eq + Hash + Debug + Default + Send + Sync + 'static
+{
+    const FAMILY: Family;
+    /// The family's last address.
+    const ADDR_MAX: Self;
+    /// Converts a value known to fit (every caller passes a value of this
+    /// family or a protocol or port).
+    fn from_u128(v: u128) -> Self;
+    fn to_u128(self) -> u128;
+    /// `self + 1`, for values below the dimension's maximum.
+    fn inc(self) -> Self;
+    /// `self - 1`, for values above zero.
+    fn dec(self) -> Self;
+    fn to_f64(self) -> f64;
+    fn addr(self) -> IpAddr;
+}
+
+impl Coord for u32 {
+    const FAMILY: Family = Family::V4;
+    const ADDR_MAX: u32 = u32::MAX;
+    fn from_u128(v: u128) -> u32 {
+        u32::try_from(v).unwrap_or(u32::MAX)
+    }
+    fn to_u128(self) -> u128 {
+        u128::from(self)
+    }
+    fn inc(self) -> u32 {
+        self + 1
+    }
+    fn dec(self) -> u32 {
+        self - 1
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn addr(self) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::from(self))
+    }
+}
+
+impl Coord for u128 {
+    const FAMILY: Family = Family::V6;
+    const ADDR_MAX: u128 = u128::MAX;
+    fn from_u128(v: u128) -> u128 {
+        v
+    }
+    fn to_u128(self) -> u128 {
+        self
+    }
+    fn inc(self) -> u128 {
+        self + 1
+    }
+    fn dec(self) -> u128 {
+        self - 1
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn addr(self) -> IpAddr {
+        IpAddr::V6(Ipv6Addr::from(self))
+    }
+}
+
+/// The largest value of a dimension.
+pub(crate) fn dim_max<T: Coord>(d: usize) -> T {
+    match d {
+        DST | SRC => T::ADDR_MAX,
+        PROTO => T::from_u128(u128::from(u8::MAX)),
+        _ => T::from_u128(u128::from(u16::MAX)),
+    }
+}
+
+/// A non-empty box: `lo[d] <= hi[d]` in every dimension.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) struct Cube<T> {
+    pub lo: [T; DIMS],
+    pub hi: [T; DIMS],
+}
+
+impl<T: Coord> Cube<T> {
+    pub(crate) fn full() -> Cube<T> {
+        Cube {
+            lo: [T::default(); DIMS],
+            hi: [0, 1, 2, 3, 4].map(dim_max),
+        }
+    }
+
+    /// One dimension as a `u128` interval, for code shared with addresses.
+    pub(crate) fn iv(&self, d: usize) -> Iv {
+        Iv::new(self.lo[d].to_u128(), self.hi[d].to_u128())
+    }
+
+    /// Sets one dimension from a `u128` interval of this family's values.
+    pub(crate) fn set(&mut self, d: usize, iv: Iv) {
+        self.lo[d] = T::from_u128(iv.lo);
+        self.hi[d] = T::from_u128(iv.hi);
+    }
+
+    #[inline]
+    pub(crate) fn overlaps(&self, o: &Cube<T>) -> bool {
+        (0..DIMS).all(|d| self.lo[d] <= o.hi[d] && o.lo[d] <= self.hi[d])
+    }
+
+    /// Whether `o` lies entirely inside `self`.
+    #[inline]
+    pub(crate) fn covers(&self, o: &Cube<T>) -> bool {
+        (0..DIMS).all(|d| self.lo[d] <= o.lo[d] && o.hi[d] <= self.hi[d])
+    }
+
+    /// The intersection, for boxes known to overlap.
+    #[inline]
+    pub(crate) fn clip(&self, o: &Cube<T>) -> Cube<T> {
+        let mut c = *self;
+        for d in 0..DIMS {
+            c.lo[d] = c.lo[d].max(o.lo[d]);
+            c.hi[d] = c.hi[d].min(o.hi[d]);
+        }
+        c
+    }
+
+    /// The box restricted to `lo..=hi` in dimension `d`, if anything is left.
+    pub(crate) fn restrict(&self, d: usize, lo: T, hi: T) -> Option<Cube<T>> {
+        let lo = self.lo[d].max(lo);
+        let hi = self.hi[d].min(hi);
+        (lo <= hi).then(|| {
+            let mut c = *self;
+            c.lo[d] = lo;
+            c.hi[d] = hi;
+            c
+        })
+    }
+
+    /// `log2` of the number of packets, for ordering boxes by size (the exact
+    /// count of an IPv6 box does not fit in any integer type).
+    pub(crate) fn log_volume(&self) -> f64 {
+        (0..DIMS)
+            .map(|d| (self.hi[d].to_f64() - self.lo[d].to_f64() + 1.0).log2())
+            .sum()
+    }
+}
+
+/// Appends the pieces of `a` outside `b`, at most two per dimension. The
+/// boxes must overlap.
+pub(crate) fn subtract_one<T: Coord>(a: &Cube<T>, b: &Cube<T>, out: &mut Vec<Cube<T>>) {
+    let mut rest = *a;
+    for d in CUT_ORDER {
+        if rest.lo[d] < b.lo[d] {
+            let mut piece = rest;
+            piece.hi[d] = b.lo[d].dec();
+            out.push(piece);
+            rest.lo[d] = b.lo[d];
+        }
+        if rest.hi[d] > b.hi[d] {
+            let mut piece = rest;
+            piece.lo[d] = b.hi[d].inc();
+            out.push(piece);
+            rest.hi[d] = b.hi[d];
+        }
+    }
+}
+
+/// Below this many subtrahends a box is cut by each in turn; above it the
+/// box is first split in two, which keeps the work near `n log n` where
+/// cutting in turn is quadratic in the number of pieces. Measured on the
+/// firewall workloads: 12 was fastest, and larger leaves saved few boxes.
+const LEAF: usize = 12;
+
+/// Above this many subtrahends the two halves of a split are computed in
+/// parallel; below it the work is too small to pay for a task.
+const PAR_SPLIT: usize = 256;
+
+/// Appends disjoint boxes covering `a` minus the union of `cands`. Every
+/// candidate must lie inside `a` (clip them first); they may overlap each
+/// other. Boxes come out in a deterministic order whatever the threads do.
+pub(crate) fn subtract_many<T: Coord>(a: Cube<T>, mut cands: Vec<Cube<T>>, out: &mut Vec<Cube<T>>) {
+    if cands.is_empty() {
+        out.push(a);
+        return;
+    }
+    if cands.contains(&a) {
+        return;
+    }
+    if cands.len() <= LEAF {
+        subtract_in_turn(a, &cands, out);
+        return;
+    }
+    let Some((d, v)) = choose_split(&a, &mut cands) else {
+        subtract_in_turn(a, &cands, out);
+        return;
+    };
+    let mut left = a;
+    left.hi[d] = v.dec();
+    let mut right = a;
+    right.lo[d] = v;
+    let mut lc = Vec::with_capacity(cands.len() / 2 + 1);
+    let mut rc = Vec::with_capacity(cands.len() / 2 + 1);
+    let n = cands.len();
+    for c in cands {
+        if c.lo[d] < v {
+            let mut l = c;
+            l.hi[d] = l.hi[d].min(v.dec());
+            lc.push(l);
+        }
+        if c.hi[d] >= v {
+            let mut r = c;
+            r.lo[d] = r.lo[d].max(v);
+            rc.push(r);
+        }
+    }
+    let start = out.len();
+    let mut right_out = Vec::new();
+    if n >= PAR_SPLIT {
+        rayon::join(
+            || subtract_many(left, lc, out),
+            || subtract_many(right, rc, &mut right_out),
+        );
+    } else {
+        subtract_many(left, lc, out);
+        subtract_many(right, rc, &mut right_out);
+    }
+    stitch(out, start, right_out, d, v);
+}
+
+/// Appends the right half's pieces to the left half's (`out[start..]`),
+/// merging pairs that meet at the cut `v` of dimension `d` and agree in
+/// every other dimension: the cut was ours, not the set's, so it should not
+/// show in the result.
+fn stitch<T: Coord>(out: &mut Vec<Cube<T>>, start: usize, right: Vec<Cube<T>>, d: usize, v: T) {
+    let seam = v.dec();
+    let mut left_edge: Vec<usize> = (start..out.len())
+        .filter(|&i| out[i].hi[d] == seam)
+        .collect();
+    if left_edge.is_empty() {
+        out.extend(right);
+        return;
+    }
+    left_edge.sort_unstable_by(|&i, &j| cmp_except(&out[i], &out[j], d));
+    for c in right {
+        if c.lo[d] == v {
+            let found = left_edge.binary_search_by(|&i| cmp_except_only(&out[i], &c, d));
+            if let Ok(k) = found {
+                out[left_edge[k]].hi[d] = c.hi[d];
+                continue;
+            }
+        }
+        out.push(c);
+    }
+}
+
+/// Compares boxes by every dimension but `d`.
+fn cmp_except_only<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> Ordering {
+    for e in 0..DIMS {
+        if e == d {
+            continue;
+        }
+        let o = a.lo[e].cmp(&b.lo[e]).then(a.hi[e].cmp(&b.hi[e]));
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+fn subtract_in_turn<T: Coord>(a: Cube<T>, cands: &[Cube<T>], out: &mut Vec<Cube<T>>) {
+    let mut frags = vec![a];
+    let mut next = Vec::new();
+    for b in cands {
+        next.clear();
+        for f in &frags {
+            if f.overlaps(b) {
+                subtract_one(f, b, &mut next);
+            } else {
+                next.push(*f);
+            }
+        }
+        std::mem::swap(&mut frags, &mut next);
+        if frags.is_empty() {
+            return;
+        }
+    }
+    out.extend(frags);
+}
+
+/// Picks the dimension where the candidates have the most edges strictly
+/// inside `a`, and the median of those edges as the cut: both halves are
+/// non-empty and each has fewer inner edges, so the recursion ends. `None`
+/// when no candidate has an inner edge, that is, when one equals `a`.
+fn choose_split<T: Coord>(a: &Cube<T>, cands: &mut [Cube<T>]) -> Option<(usize, T)> {
+    let mut best: Option<(usize, usize)> = None;
+    for d in 0..DIMS {
+        let n = cands
+            .iter()
+            .map(|c| usize::from(c.lo[d] > a.lo[d]) + usize::from(c.hi[d] < a.hi[d]))
+            .sum::<usize>();
+        if n > 0 && best.is_none_or(|(_, m)| n > m) {
+            best = Some((d, n));
+        }
+    }
+    let (d, _) = best?;
+    let mut edges: Vec<T> = Vec::with_capacity(cands.len() * 2);
+    for c in cands.iter() {
+        if c.lo[d] > a.lo[d] {
+            edges.push(c.lo[d]);
+        }
+        if c.hi[d] < a.hi[d] {
+            edges.push(c.hi[d].inc());
+        }
+    }
+    let mid = edges.len() / 2;
+    let (_, v, _) = edges.select_nth_unstable(mid);
+    Some((d, *v))
+}
+
+/// A total order on boxes, for deterministic output.
+pub(crate) fn cmp_all<T: Coord>(a: &Cube<T>, b: &Cube<T>) -> Ordering {
+    a.lo.cmp(&b.lo).then_with(|| a.hi.cmp(&b.hi))
+}
+
+/// Compares boxes by every dimension but `d`, then by `d`'s start: boxes
+/// that could merge along `d` become neighbours.
+fn cmp_except<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> Ordering {
+    for e in 0..DIMS {
+        if e == d {
+            continue;
+        }
+        let o = a.lo[e].cmp(&b.lo[e]).then(a.hi[e].cmp(&b.hi[e]));
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.lo[d].cmp(&b.lo[d])
+}
+
+fn same_except<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> bool {
+    (0..DIMS).all(|e| e == d || (a.lo[e] == b.lo[e] && a.hi[e] == b.hi[e]))
+}
+
+/// Merges disjoint boxes that differ in one dimension only and touch in it,
+/// until no such pair is left. This does not find the fewest boxes (that
+/// problem is NP-hard) but undoes the cuts that the operations make.
+///
+/// Boxes are grouped by a hash of their other dimensions rather than sorted
+/// by them: sorting 16-byte keys is several times faster than comparing
+/// boxes field by field, and this runs on lists of hundreds of thousands of
+/// boxes. A hash collision can only hide a merge, never make a wrong one,
+/// because merges compare the boxes themselves.
+pub(crate) fn coalesce<T: Coord>(v: &mut Vec<Cube<T>>) {
+    if v.len() < 2 {
+        return;
+    }
+    // `u32` indices keep the keys small; a list of 2^32 boxes would need
+    // 160 GiB of IPv4 boxes, so they cannot wrap.
+    let mut keys: Vec<(u64, T, u32)> = Vec::with_capacity(v.len());
+    let mut next: Vec<Cube<T>> = Vec::with_capacity(v.len());
+    // Dimensions are tried in turn until every other dimension has been
+    // tried since the last merge; the bound only guards against a
+    // pathological input looping for long (each pass only shrinks the list,
+    // so stopping early is still correct).
+    let mut quiet = 0;
+    let mut ever_merged = false;
+    let mut d = 0;
+    for _ in 0..8 * DIMS {
+        keys.clear();
+        keys.extend(
+            v.iter()
+                .enumerate()
+                .map(|(i, c)| (hash_except(c, d), c.lo[d], i as u32)),
+        );
+        keys.sort_unstable();
+        next.clear();
+        let mut merged = false;
+        let mut last_key = None;
+        for &(h, _, i) in &keys {
+            let c = v[i as usize];
+            if last_key == Some(h) {
+                if let Some(last) = next.last_mut() {
+                    if same_except(last, &c, d)
+                        && last.hi[d] < c.lo[d]
+                        && last.hi[d].inc() == c.lo[d]
+                    {
+                        last.hi[d] = c.hi[d];
+                        merged = true;
+                        continue;
+                    }
+                }
+            }
+            last_key = Some(h);
+            next.push(c);
+        }
+        std::mem::swap(v, &mut next);
+        if merged {
+            quiet = 0;
+        } else {
+            quiet += 1;
+        }
+        // A merging dimension is left with nothing to merge, so once the
+        // others have been tried after it, no pair can be left; without any
+        // merge every dimension must be tried once.
+        if quiet == DIMS || (quiet == DIMS - 1 && ever_merged) {
+            break;
+        }
+        ever_merged |= merged;
+        d = (d + 1) % DIMS;
+    }
+}
+
+/// A hash of every dimension but `d` (the multiply-rotate mix of rustc's
+/// FxHash: fast, and good enough to group equal keys). An interval of
+/// values below 2^32, which is every IPv4 one, is mixed as one word.
+fn hash_except<T: Coord>(c: &Cube<T>, d: usize) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h: u64 = 0;
+    let mut mix = |w: u64| h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    for e in 0..DIMS {
+        if e == d {
+            continue;
+        }
+        let (lo, hi) = (c.lo[e].to_u128(), c.hi[e].to_u128());
+        if hi >> 32 == 0 {
+            mix((lo << 32 | hi) as u64);
+        } else {
+            for w in [lo as u64, (lo >> 64) as u64, hi as u64, (hi >> 64) as u64] {
+                mix(w);
+            }
+        }
+    }
+    h
+}
+
+/// Calls `f(i, j)` for every overlapping pair `a[i]`, `b[j]`, by a sweep
+/// along the destination: only boxes whose destination ranges are open at
+/// the same time are compared.
+pub(crate) fn overlap_pairs<T: Coord>(
+    a: &[Cube<T>],
+    b: &[Cube<T>],
+    mut f: impl FnMut(usize, usize),
+) {
+    if a.is_empty() || b.is_empty() {
+        return;
+    }
+    if a.len().saturating_mul(b.len()) <= 64 {
+        for (i, x) in a.iter().enumerate() {
+            for (j, y) in b.iter().enumerate() {
+                if x.overlaps(y) {
+                    f(i, j);
+                }
+            }
+        }
+        return;
+    }
+    // Events: every box of both lists by destination start; `true` marks `b`.
+    let mut events: Vec<(T, bool, usize)> = a
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.lo[DST], false, i))
+        .chain(b.iter().enumerate().map(|(j, c)| (c.lo[DST], true, j)))
+        .collect();
+    events.sort_unstable();
+    let mut open_a: Vec<usize> = Vec::new();
+    let mut open_b: Vec<usize> = Vec::new();
+    for (start, in_b, k) in events {
+        if in_b {
+            open_a.retain(|&i| a[i].hi[DST] >= start);
+            let y = &b[k];
+            for &i in &open_a {
+                if a[i].overlaps(y) {
+                    f(i, k);
+                }
+            }
+            open_b.push(k);
+        } else {
+            open_b.retain(|&j| b[j].hi[DST] >= start);
+            let x = &a[k];
+            for &j in &open_b {
+                if x.overlaps(&b[j]) {
+                    f(k, j);
+                }
+            }
+            open_a.push(k);
+        }
+    }
+}
+
+/// For every box, the indices of the boxes of the same list that overlap it
+/// and come from an earlier group, by the same sweep. `group[i]` tells which
+/// group (rule) box `i` belongs to; boxes of one group never overlap.
+pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); cubes.len()];
+    let mut order: Vec<usize> = (0..cubes.len()).collect();
+    order.sort_unstable_by_key(|&i| (cubes[i].lo[DST], i));
+    let mut open: Vec<usize> = Vec::new();
+    for k in order {
+        let start = cubes[k].lo[DST];
+        open.retain(|&i| cubes[i].hi[DST] >= start);
+        for &i in &open {
+            if group[i] != group[k] && cubes[i].overlaps(&cubes[k]) {
+                if group[i] < group[k] {
+                    out[k].push(i);
+                } else {
+                    out[i].push(k);
+                }
+            }
+        }
+        open.push(k);
+    }
+    // The sweep finds candidates in destination order; rule order makes the
+    // pieces, and so the output, independent of how ties were visited.
+    for v in &mut out {
+        v.sort_unstable();
+    }
+    out
+}
+
+/// `a` minus the union of `b`, as disjoint boxes (not coalesced).
+pub(crate) fn difference<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Cube<T>> {
+    if b.is_empty() {
+        return a.to_vec();
+    }
+    let mut cands: Vec<Vec<usize>> = vec![Vec::new(); a.len()];
+    overlap_pairs(a, b, |i, j| cands[i].push(j));
+    let mut out = Vec::new();
+    for (x, js) in a.iter().zip(cands) {
+        let clipped: Vec<Cube<T>> = js.iter().map(|&j| b[j].clip(x)).collect();
+        subtract_many(*x, clipped, &mut out);
+    }
+    out
+}
+
+/// Whether every box of `a` is covered by the union of `b`.
+pub(crate) fn is_subset<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> bool {
+    if a.is_empty() {
+        return true;
+    }
+    let mut cands: Vec<Vec<usize>> = vec![Vec::new(); a.len()];
+    overlap_pairs(a, b, |i, j| cands[i].push(j));
+    let mut scratch = Vec::new();
+    for (x, js) in a.iter().zip(cands) {
+        if js.is_empty() {
+            return false;
+        }
+        // One box covering `x` settles it without cutting anything.
+        if js.iter().any(|&j| b[j].covers(x)) {
+            continue;
+        }
+        let clipped: Vec<Cube<T>> = js.iter().map(|&j| b[j].clip(x)).collect();
+        scratch.clear();
+        subtract_many(*x, clipped, &mut scratch);
+        if !scratch.is_empty() {
+            return false;
+        }
+    }
+    true
+}
+
+/// The union of two disjoint lists. Only the smaller operand is cut, so the
+/// result has at most its pieces on top of the larger operand's boxes.
+pub(crate) fn union<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Cube<T>> {
+    if a.is_empty() {
+        return b.to_vec();
+    }
+    if b.is_empty() {
+        return a.to_vec();
+    }
+    let (big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    let mut out = big.to_vec();
+    out.extend(difference(small, big));
+    coalesce(&mut out);
+    out
+}
+
+pub(crate) fn intersect<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Cube<T>> {
+    let mut out = Vec::new();
+    overlap_pairs(a, b, |i, j| out.push(a[i].clip(&b[j])));
+    coalesce(&mut out);
+    out
+}
+
+/// Disjoint boxes covering the union of arbitrary, possibly overlapping
+/// boxes. Larger boxes go first so that the many small boxes they contain
+/// vanish whole instead of cutting them.
+pub(crate) fn disjoint<T: Coord>(cubes: Vec<Cube<T>>) -> Vec<Cube<T>> {
+    if cubes.len() < 2 {
+        return cubes;
+    }
+    let mut keyed: Vec<(f64, Cube<T>)> = cubes.into_iter().map(|c| (-c.log_volume(), c)).collect();
+    keyed.sort_by(|x, y| x.0.total_cmp(&y.0).then_with(|| cmp_all(&x.1, &y.1)));
+    keyed.dedup_by(|x, y| x.1 == y.1);
+    let cubes: Vec<Cube<T>> = keyed.into_iter().map(|(_, c)| c).collect();
+    let group: Vec<usize> = (0..cubes.len()).collect();
+    let earlier = earlier_overlaps(&cubes, &group);
+    let mut out = Vec::with_capacity(cubes.len());
+    for (c, js) in cubes.iter().zip(earlier) {
+        let clipped: Vec<Cube<T>> = js.iter().map(|&j| cubes[j].clip(c)).collect();
+        subtract_many(*c, clipped, &mut out);
+    }
+    coalesce(&mut out);
+    out
+}
+
+/// First-match pieces of one family: for every rule, its boxes minus the
+/// boxes of earlier rules, coalesced.
+pub(crate) fn first_match<T: Coord>(rules: &[&[Cube<T>]]) -> Vec<Vec<Cube<T>>> {
+    use rayon::prelude::*;
+    let mut cubes = Vec::new();
+    let mut group = Vec::new();
+    for (r, set) in rules.iter().enumerate() {
+        cubes.extend_from_slice(set);
+        group.extend(std::iter::repeat_n(r, set.len()));
+    }
+    let earlier = earlier_overlaps(&cubes, &group);
+    let pieces: Vec<Vec<Cube<T>>> = cubes
+        .par_iter()
+        .zip(earlier.par_iter())
+        .with_min_len(64)
+        .map(|(c, js)| {
+            let clipped: Vec<Cube<T>> = js.iter().map(|&j| cubes[j].clip(c)).collect();
+            let mut o = Vec::new();
+            subtract_many(*c, clipped, &mut o);
+            o
+        })
+        .collect();
+    // Coalescing pays only where pieces can touch: the pieces of a box cut
+    // by a few boxes in turn do not (the cuts of one box never touch each
+    // other, and the D&C seams are stitched already), so only rules with
+    // several boxes or a split box are coalesced. Measured on the mixed
+    // firewall: the same boxes within 0.01%, in about a quarter less time.
+    let mut out = vec![Vec::new(); rules.len()];
+    let mut busy = vec![false; rules.len()];
+    for (k, p) in pieces.into_iter().enumerate() {
+        let r = group[k];
+        busy[r] |= !out[r].is_empty() || earlier[k].len() > LEAF;
+        out[r].extend(p);
+    }
+    out.par_iter_mut()
+        .zip(busy)
+        .filter(|(_, busy)| *busy)
+        .for_each(|(v, _)| coalesce(v));
+    out
+}

@@ -1,0 +1,804 @@
+//! Unit tests, and property tests against a brute-force model.
+//!
+//! The model represents a set as the `BTreeSet` of its packets. Generated
+//! sets live in a tiny universe (addresses `10.0.0.0`-`10.0.0.7` and
+//! `::`-`::7`, protocols 1, 6, 7 and 17, ports 0-7) so that every set can be
+//! enumerated; the implementation is never told about the universe. Protocol
+//! 7 is there only so that the protocol dimension has neighbours to merge.
+//! Results are compared by enumerating the implementation's boxes, which
+//! also checks that the boxes are disjoint, and so also holds for results
+//! that leave the universe (an address translation may move packets out).
+
+use super::addr::addr_bits;
+use super::*;
+use ipnet::IpNet;
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+type Model = BTreeSet<Packet>;
+
+fn a4(s: &str) -> IpAddr {
+    IpAddr::V4(s.parse::<Ipv4Addr>().expect("test address"))
+}
+
+fn a6(s: &str) -> IpAddr {
+    IpAddr::V6(s.parse::<Ipv6Addr>().expect("test address"))
+}
+
+fn net(s: &str) -> IpNet {
+    s.parse().expect("test prefix")
+}
+
+fn nets(s: &[&str]) -> AddrRanges {
+    AddrRanges::from_nets(s.iter().map(|n| net(n)))
+}
+
+const ALL_PORTS: (u16, u16) = (0, u16::MAX);
+const EPHEMERAL: (u16, u16) = (1024, u16::MAX);
+
+// ---------------------------------------------------------------------------
+// The small universe.
+
+const PROTOS: [(u8, u8); 5] = [(1, 1), (6, 6), (7, 7), (17, 17), (6, 7)];
+
+/// The `i`-th address of the universe in one family.
+fn uaddr(v6: bool, i: u8) -> IpAddr {
+    if v6 {
+        IpAddr::V6(Ipv6Addr::from(u128::from(i)))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(10, 0, 0, i))
+    }
+}
+
+#[derive(Clone, Debug)]
+struct GenBox {
+    v6: bool,
+    src: (u8, u8),
+    dst: (u8, u8),
+    proto: (u8, u8),
+    sport: (u16, u16),
+    dport: (u16, u16),
+}
+
+fn small_range() -> impl Strategy<Value = (u8, u8)> {
+    (0u8..8, 0u8..8).prop_map(|(a, b)| (a.min(b), a.max(b)))
+}
+
+fn arb_box() -> impl Strategy<Value = GenBox> {
+    (
+        any::<bool>(),
+        small_range(),
+        small_range(),
+        0usize..PROTOS.len(),
+        small_range(),
+        small_range(),
+    )
+        .prop_map(|(v6, src, dst, p, sp, dp)| GenBox {
+            v6,
+            src,
+            dst,
+            proto: PROTOS[p],
+            sport: (u16::from(sp.0), u16::from(sp.1)),
+            dport: (u16::from(dp.0), u16::from(dp.1)),
+        })
+}
+
+fn range_of(v6: bool, (lo, hi): (u8, u8)) -> AddrRanges {
+    AddrRanges::from_range(uaddr(v6, lo), uaddr(v6, hi)).expect("ordered test range")
+}
+
+fn box_set(b: &GenBox) -> PacketSet {
+    PacketSet::from_fields(
+        &range_of(b.v6, b.src),
+        &range_of(b.v6, b.dst),
+        None,
+        b.sport,
+        b.dport,
+    )
+    .with_proto(b.proto.0, b.proto.1)
+}
+
+/// The packets of a family's address range, inclusive, as numbers.
+fn nums((lo, hi): (IpAddr, IpAddr)) -> std::ops::RangeInclusive<u128> {
+    addr_bits(lo).1..=addr_bits(hi).1
+}
+
+/// Every packet of a box; the box must be small.
+fn box_packets(b: &PacketBox, out: &mut Model) -> usize {
+    let fam = b.family;
+    let mut n = 0;
+    for s in nums(b.src) {
+        for d in nums(b.dst) {
+            for p in b.proto.0..=b.proto.1 {
+                for sp in b.sport.0..=b.sport.1 {
+                    for dp in b.dport.0..=b.dport.1 {
+                        out.insert(Packet {
+                            src: fam.addr(s),
+                            dst: fam.addr(d),
+                            proto: p,
+                            sport: sp,
+                            dport: dp,
+                        });
+                        n += 1;
+                    }
+                }
+            }
+        }
+    }
+    n
+}
+
+/// The packets of a set, checking on the way that its boxes are disjoint
+/// and within their family.
+fn enumerate(set: &PacketSet) -> Model {
+    let mut m = Model::new();
+    let mut total = 0;
+    for b in set.boxes() {
+        assert_eq!(Family::of(b.src.0), b.family);
+        assert!(b.src.0 <= b.src.1 && b.dst.0 <= b.dst.1, "empty box {b:?}");
+        assert!(b.proto.0 <= b.proto.1 && b.sport.0 <= b.sport.1 && b.dport.0 <= b.dport.1);
+        total += box_packets(&b, &mut m);
+    }
+    assert_eq!(total, m.len(), "overlapping boxes in {set:?}");
+    m
+}
+
+fn gen_model(boxes: &[GenBox]) -> Model {
+    let mut m = Model::new();
+    for b in boxes {
+        m.extend(enumerate(&box_set(b)));
+    }
+    m
+}
+
+fn gen_set(boxes: &[GenBox]) -> PacketSet {
+    boxes
+        .iter()
+        .fold(PacketSet::empty(), |s, b| s.union(&box_set(b)))
+}
+
+fn arb_boxes() -> impl Strategy<Value = Vec<GenBox>> {
+    prop::collection::vec(arb_box(), 0..4)
+}
+
+fn arb_packet() -> impl Strategy<Value = Packet> {
+    (any::<bool>(), 0u8..8, 0u8..8, 0usize..4, 0u16..8, 0u16..8).prop_map(
+        |(v6, s, d, p, sp, dp)| Packet {
+            src: uaddr(v6, s),
+            dst: uaddr(v6, d),
+            proto: PROTOS[p].0,
+            sport: sp,
+            dport: dp,
+        },
+    )
+}
+
+fn arb_addrs() -> impl Strategy<Value = AddrRanges> {
+    prop::collection::vec((any::<bool>(), small_range()), 0..4).prop_map(|rs| {
+        rs.iter().fold(AddrRanges::empty(), |a, (v6, r)| {
+            a.union(&range_of(*v6, *r))
+        })
+    })
+}
+
+fn addr_model(a: &AddrRanges) -> BTreeSet<IpAddr> {
+    let mut m = BTreeSet::new();
+    for (lo, hi) in a.ranges() {
+        let fam = Family::of(lo);
+        for v in nums((lo, hi)) {
+            m.insert(fam.addr(v));
+        }
+    }
+    m
+}
+
+/// The witness the documentation promises, computed on the model.
+fn model_witness(m: &Model) -> Option<Packet> {
+    fn first_host(vals: BTreeSet<u128>) -> Option<u128> {
+        let lo = *vals.first()?;
+        let mut hi = lo;
+        while vals.contains(&(hi + 1)) {
+            hi += 1;
+        }
+        let aligned = lo == 0 || lo.trailing_zeros() >= 2;
+        Some(if aligned && hi - lo >= 3 { lo + 1 } else { lo })
+    }
+    let dport = m.iter().map(|p| p.dport).min()?;
+    let c: Vec<&Packet> = m.iter().filter(|p| p.dport == dport).collect();
+    let proto = c.iter().map(|p| p.proto).min()?;
+    let c: Vec<&Packet> = c.into_iter().filter(|p| p.proto == proto).collect();
+    let fam = c.iter().map(|p| Family::of(p.src)).min()?;
+    let c: Vec<&Packet> = c.into_iter().filter(|p| Family::of(p.src) == fam).collect();
+    let dst = first_host(c.iter().map(|p| addr_bits(p.dst).1).collect())?;
+    let c: Vec<&Packet> = c
+        .into_iter()
+        .filter(|p| addr_bits(p.dst).1 == dst)
+        .collect();
+    let src = first_host(c.iter().map(|p| addr_bits(p.src).1).collect())?;
+    let c: Vec<&Packet> = c
+        .into_iter()
+        .filter(|p| addr_bits(p.src).1 == src)
+        .collect();
+    let sports: BTreeSet<u16> = c.iter().map(|p| p.sport).collect();
+    let sport = sports
+        .iter()
+        .find(|&&s| s >= 1024)
+        .or_else(|| sports.first())
+        .copied()?;
+    Some(Packet {
+        src: fam.addr(src),
+        dst: fam.addr(dst),
+        proto,
+        sport,
+        dport,
+    })
+}
+
+fn map_model(m: &Model, f: impl Fn(&Packet) -> Packet) -> Model {
+    m.iter().map(f).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Properties.
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn construction_and_union_all_match_the_model(boxes in arb_boxes()) {
+        let m = gen_model(&boxes);
+        let folded = gen_set(&boxes);
+        prop_assert_eq!(enumerate(&folded), m.clone());
+        let sets: Vec<PacketSet> = boxes.iter().map(box_set).collect();
+        let bulk = PacketSet::union_all(&sets);
+        prop_assert_eq!(enumerate(&bulk), m.clone());
+        prop_assert_eq!(folded.is_empty(), m.is_empty());
+    }
+
+    #[test]
+    fn binary_operations_match_the_model(a in arb_boxes(), b in arb_boxes()) {
+        let (sa, sb) = (gen_set(&a), gen_set(&b));
+        let (ma, mb) = (gen_model(&a), gen_model(&b));
+        prop_assert_eq!(enumerate(&sa.union(&sb)), ma.union(&mb).copied().collect::<Model>());
+        prop_assert_eq!(enumerate(&sa.intersect(&sb)), ma.intersection(&mb).copied().collect::<Model>());
+        prop_assert_eq!(enumerate(&sa.difference(&sb)), ma.difference(&mb).copied().collect::<Model>());
+        prop_assert_eq!(sa.is_subset(&sb), ma.is_subset(&mb));
+        prop_assert_eq!(sb.is_subset(&sa), mb.is_subset(&ma));
+        prop_assert_eq!(sa == sb, ma == mb);
+        prop_assert_eq!(sa.intersect(&sb).is_empty(), ma.is_disjoint(&mb));
+    }
+
+    #[test]
+    fn equality_ignores_how_a_set_was_built(a in arb_boxes(), b in arb_boxes()) {
+        let (sa, sb) = (gen_set(&a), gen_set(&b));
+        // (a \ b) ∪ (a ∩ b) is `a` again, cut differently.
+        let rebuilt = sa.difference(&sb).union(&sa.intersect(&sb));
+        prop_assert!(rebuilt == sa);
+        prop_assert!(sa.intersect(&sb).is_subset(&sa));
+        prop_assert!(sa.is_subset(&sa.union(&sb)));
+    }
+
+    #[test]
+    fn membership_matches_the_model(a in arb_boxes(), ps in prop::collection::vec(arb_packet(), 32)) {
+        let (s, m) = (gen_set(&a), gen_model(&a));
+        for p in &ps {
+            prop_assert_eq!(s.contains(p), m.contains(p), "{}", p);
+            prop_assert!(PacketSet::from_packet(p).is_subset(&s) == m.contains(p));
+        }
+    }
+
+    #[test]
+    fn restrictions_match_the_model(
+        a in arb_boxes(),
+        addrs in arb_addrs(),
+        lo in 0u16..9,
+        hi in 0u16..9,
+        proto in 0usize..PROTOS.len(),
+    ) {
+        let (s, m) = (gen_set(&a), gen_model(&a));
+        let keep = |f: &dyn Fn(&Packet) -> bool| m.iter().filter(|p| f(p)).copied().collect::<Model>();
+        prop_assert_eq!(enumerate(&s.with_src(&addrs)), keep(&|p| addrs.contains(p.src)));
+        prop_assert_eq!(enumerate(&s.with_dst(&addrs)), keep(&|p| addrs.contains(p.dst)));
+        prop_assert_eq!(enumerate(&s.with_sport(lo, hi)), keep(&|p| lo <= p.sport && p.sport <= hi));
+        prop_assert_eq!(enumerate(&s.with_dport(lo, hi)), keep(&|p| lo <= p.dport && p.dport <= hi));
+        let (plo, phi) = PROTOS[proto];
+        prop_assert_eq!(enumerate(&s.with_proto(plo, phi)), keep(&|p| plo <= p.proto && p.proto <= phi));
+        for fam in Family::ALL {
+            prop_assert_eq!(enumerate(&s.only(fam)), keep(&|p| Family::of(p.src) == fam));
+        }
+        let srcs: BTreeSet<IpAddr> = m.iter().map(|p| p.src).collect();
+        let dsts: BTreeSet<IpAddr> = m.iter().map(|p| p.dst).collect();
+        prop_assert_eq!(addr_model(&s.src_addrs()), srcs);
+        prop_assert_eq!(addr_model(&s.dst_addrs()), dsts);
+    }
+
+    #[test]
+    fn rewrites_match_the_model(a in arb_boxes(), v6 in any::<bool>(), i in 0u8..8, port in 0u16..9) {
+        let (s, m) = (gen_set(&a), gen_model(&a));
+        let addr = uaddr(v6, i);
+        let same = |p: &Packet| Family::of(p.src) == Family::of(addr);
+        prop_assert_eq!(
+            enumerate(&s.rewrite_src(addr)),
+            map_model(&m, |p| if same(p) { Packet { src: addr, ..*p } } else { *p })
+        );
+        prop_assert_eq!(
+            enumerate(&s.rewrite_dst(addr)),
+            map_model(&m, |p| if same(p) { Packet { dst: addr, ..*p } } else { *p })
+        );
+        prop_assert_eq!(enumerate(&s.rewrite_sport(port)), map_model(&m, |p| Packet { sport: port, ..*p }));
+        prop_assert_eq!(enumerate(&s.rewrite_dport(port)), map_model(&m, |p| Packet { dport: port, ..*p }));
+        prop_assert_eq!(enumerate(&s.swap()), map_model(&m, Packet::swapped));
+        prop_assert!(s.swap().swap() == s);
+    }
+
+    #[test]
+    fn address_shifts_match_the_model(a in arb_boxes(), v6 in any::<bool>(), from in small_range(), to in 0u8..8) {
+        let (s, m) = (gen_set(&a), gen_model(&a));
+        let shift = AddrShift::new(uaddr(v6, from.0), uaddr(v6, from.1), uaddr(v6, to))
+            .expect("a shift inside the universe is valid");
+        prop_assert_eq!(
+            enumerate(&s.map_dst(&shift)),
+            map_model(&m, |p| Packet { dst: shift.apply(p.dst), ..*p })
+        );
+        prop_assert_eq!(
+            enumerate(&s.map_src(&shift)),
+            map_model(&m, |p| Packet { src: shift.apply(p.src), ..*p })
+        );
+        // The inverse undoes the shift on the packets that it moved: they
+        // all land in the target block, which the inverse maps back.
+        let (lo, hi) = shift.source_block();
+        let moved = s.with_dst(&AddrRanges::from_range(lo, hi).expect("ordered block"));
+        prop_assert!(moved.map_dst(&shift).map_dst(&shift.inverse()) == moved);
+    }
+
+    #[test]
+    fn witness_is_a_member_and_follows_the_preferences(a in arb_boxes()) {
+        let (s, m) = (gen_set(&a), gen_model(&a));
+        let w = s.witness();
+        prop_assert_eq!(w.is_none(), m.is_empty());
+        if let Some(p) = w {
+            prop_assert!(m.contains(&p));
+            prop_assert!(s.contains(&p));
+        }
+        prop_assert_eq!(w, model_witness(&m));
+    }
+
+    #[test]
+    fn services_match_the_model(a in arb_boxes()) {
+        let (s, m) = (gen_set(&a), gen_model(&a));
+        let mut expected: BTreeSet<(u8, u16)> = m.iter().map(|p| (p.proto, p.dport)).collect();
+        for sr in &s.services().0 {
+            for pr in sr.proto.0..=sr.proto.1 {
+                for (lo, hi) in &sr.ports {
+                    for port in *lo..=*hi {
+                        prop_assert!(expected.remove(&(pr, port)), "extra {}/{}", pr, port);
+                    }
+                }
+            }
+        }
+        prop_assert!(expected.is_empty(), "missing {:?}", expected);
+    }
+
+    #[test]
+    fn first_match_matches_the_model(rules in prop::collection::vec(arb_boxes(), 1..5)) {
+        let sets: Vec<PacketSet> = rules.iter().map(|r| gen_set(r)).collect();
+        let models: Vec<Model> = rules.iter().map(|r| gen_model(r)).collect();
+        let got = first_match(&sets);
+        let mut seen = Model::new();
+        for (g, m) in got.iter().zip(&models) {
+            let expected: Model = m.difference(&seen).copied().collect();
+            prop_assert_eq!(enumerate(g), expected);
+            seen.extend(m.iter().copied());
+        }
+        // A final catch-all receives exactly what no rule matched.
+        let mut with_default = sets.clone();
+        with_default.push(PacketSet::all());
+        let got = first_match(&with_default);
+        let rest = got.last().cloned().unwrap_or_default();
+        let matched = PacketSet::union_all(&sets);
+        prop_assert!(rest.intersect(&matched).is_empty());
+        prop_assert!(rest.union(&matched) == PacketSet::all());
+    }
+
+    #[test]
+    fn split_first_match_agrees_with_first_match(
+        a in arb_boxes(),
+        rules in prop::collection::vec(arb_boxes(), 0..6),
+    ) {
+        let s = gen_set(&a);
+        let sets: Vec<PacketSet> = rules.iter().map(|r| gen_set(r)).collect();
+        let (decided, rest) = s.split_first_match(&sets);
+        let full = first_match(&sets);
+        let mut expected_rest = s.clone();
+        let mut next = decided.iter().peekable();
+        for (i, region) in full.iter().enumerate() {
+            let expected = s.intersect(region);
+            expected_rest = expected_rest.difference(region);
+            if expected.is_empty() {
+                prop_assert!(next.peek().is_none_or(|(j, _)| *j != i));
+            } else {
+                let (j, got) = next.next().expect("a decided entry");
+                prop_assert_eq!(*j, i);
+                prop_assert_eq!(got, &expected);
+            }
+        }
+        prop_assert!(next.next().is_none());
+        prop_assert_eq!(rest, expected_rest);
+    }
+
+    #[test]
+    fn address_ranges_match_the_model(a in arb_addrs(), b in arb_addrs(), v6 in any::<bool>(), i in 0u8..8) {
+        let (ma, mb) = (addr_model(&a), addr_model(&b));
+        prop_assert_eq!(addr_model(&a.union(&b)), ma.union(&mb).copied().collect::<BTreeSet<_>>());
+        prop_assert_eq!(addr_model(&a.intersect(&b)), ma.intersection(&mb).copied().collect::<BTreeSet<_>>());
+        prop_assert_eq!(addr_model(&a.difference(&b)), ma.difference(&mb).copied().collect::<BTreeSet<_>>());
+        prop_assert_eq!(a.is_subset(&b), ma.is_subset(&mb));
+        // The representation is canonical, so structural equality is set
+        // equality.
+        prop_assert_eq!(a == b, ma == mb);
+        prop_assert_eq!(a.contains(uaddr(v6, i)), ma.contains(&uaddr(v6, i)));
+        prop_assert_eq!(AddrRanges::from_nets(a.to_nets()), a.clone());
+        prop_assert_eq!(a.complement().complement(), a.clone());
+        prop_assert!(a.complement().intersect(&a).is_empty());
+    }
+
+    #[test]
+    fn lpm_partition_matches_brute_force(
+        routes in prop::collection::vec((any::<bool>(), 0u8..8, 0u8..4), 0..8),
+        extra in prop::collection::vec(prop::sample::select(vec!["0.0.0.0/0", "10.0.0.0/24", "::/0", "::/120"]), 0..3),
+    ) {
+        // Prefixes of 1 to 8 addresses inside the universe, aligned or not
+        // (host bits set are cleared), plus a few wider ones.
+        let mut prefixes: Vec<IpNet> = routes
+            .iter()
+            .map(|(v6, i, k)| {
+                let len = if *v6 { 128 - k } else { 32 - k };
+                IpNet::new(uaddr(*v6, *i), len).expect("valid length").trunc()
+            })
+            .collect();
+        prefixes.extend(extra.iter().map(|s| net(s)));
+        let parts = AddrRanges::lpm_partition(&prefixes);
+        prop_assert_eq!(parts.len(), prefixes.len());
+        for (p, part) in prefixes.iter().zip(&parts) {
+            prop_assert!(part.is_subset(&AddrRanges::from_net(*p)));
+        }
+        for v6 in [false, true] {
+            for i in 0..8 {
+                let a = uaddr(v6, i);
+                let best = prefixes.iter().filter(|p| p.contains(&a)).map(|p| p.prefix_len()).max();
+                for (p, part) in prefixes.iter().zip(&parts) {
+                    let expected = p.contains(&a) && Some(p.prefix_len()) == best;
+                    prop_assert_eq!(part.contains(a), expected, "{} for {}", a, p);
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Unit tests.
+
+fn tcp(src: &AddrRanges, dst: &AddrRanges, sport: (u16, u16), dport: (u16, u16)) -> PacketSet {
+    PacketSet::from_fields(src, dst, Some(proto::TCP), sport, dport)
+}
+
+#[test]
+fn witness_prefers_the_lowest_port_and_first_hosts() {
+    let src = nets(&["10.0.0.0/24"]);
+    let dst = nets(&["52.0.0.0/24"]);
+    let s = tcp(&src, &dst, ALL_PORTS, (443, 445)).union(&tcp(&src, &dst, ALL_PORTS, (80, 80)));
+    let w = s.witness().expect("non-empty");
+    assert_eq!(w.to_string(), "10.0.0.1 -> 52.0.0.1 tcp/80 sport 1024");
+}
+
+#[test]
+fn witness_uses_a_single_address_and_the_lowest_protocol() {
+    let src = nets(&["10.0.0.5/32"]);
+    let dst = nets(&["52.0.0.0/32"]);
+    let icmp = PacketSet::from_fields(&src, &dst, Some(proto::ICMP), (0, 0), (8, 8));
+    let s = tcp(&src, &dst, ALL_PORTS, (8, 8)).union(&icmp);
+    let w = s.witness().expect("non-empty");
+    assert_eq!(w.to_string(), "10.0.0.5 -> 52.0.0.0 icmp type 8");
+    assert_eq!(w.sport, 0);
+}
+
+#[test]
+fn witness_source_port_is_ephemeral_when_allowed() {
+    let h = nets(&["10.0.0.1/32"]);
+    let w = |sport| tcp(&h, &h, sport, (22, 22)).witness().map(|p| p.sport);
+    assert_eq!(w((0, 1023)), Some(0));
+    assert_eq!(w((500, 2000)), Some(1024));
+    assert_eq!(w((2000, 3000)), Some(2000));
+    assert_eq!(w((7, 7)), Some(7));
+    // Several source-port ranges: the first one reaching 1024 wins.
+    let s = tcp(&h, &h, (10, 20), (22, 22)).union(&tcp(&h, &h, (5000, 6000), (22, 22)));
+    assert_eq!(s.witness().map(|p| p.sport), Some(5000));
+}
+
+#[test]
+fn witness_skips_network_addresses_only_of_real_blocks() {
+    let first_dst = |d: &str| {
+        let dst = AddrRanges::from_net(net(d));
+        tcp(&nets(&["10.0.0.9/32"]), &dst, ALL_PORTS, (80, 80))
+            .witness()
+            .map(|p| p.dst)
+    };
+    assert_eq!(first_dst("10.1.0.0/31"), Some(a4("10.1.0.0")));
+    assert_eq!(first_dst("10.1.0.0/30"), Some(a4("10.1.0.1")));
+    assert_eq!(first_dst("0.0.0.0/0"), Some(a4("0.0.0.1")));
+    assert_eq!(first_dst("255.255.255.255/32"), Some(a4("255.255.255.255")));
+    let odd = AddrRanges::from_range(a4("10.0.0.5"), a4("10.0.0.9")).expect("range");
+    let w = tcp(&odd, &odd, ALL_PORTS, (80, 80))
+        .witness()
+        .expect("non-empty");
+    assert_eq!((w.src, w.dst), (a4("10.0.0.5"), a4("10.0.0.5")));
+    let v6 = AddrRanges::from_net(net("2001:db8::/64"));
+    let w = tcp(&v6, &AddrRanges::all(), ALL_PORTS, (443, 443))
+        .witness()
+        .expect("non-empty");
+    assert_eq!((w.src, w.dst), (a6("2001:db8::1"), a6("::1")));
+}
+
+#[test]
+fn witness_prefers_ipv4_and_is_none_for_the_empty_set() {
+    assert_eq!(PacketSet::empty().witness(), None);
+    let w = PacketSet::all().witness().expect("non-empty");
+    assert_eq!(w.to_string(), "0.0.0.1 -> 0.0.0.1 proto 0 sport 1024");
+    let v6 = PacketSet::all_of(Family::V6).with_proto(proto::TCP, proto::TCP);
+    assert_eq!(
+        v6.witness().map(|p| p.to_string()),
+        Some("::1 -> ::1 tcp/0 sport 1024".to_owned())
+    );
+}
+
+#[test]
+fn address_ranges_at_the_edges_of_both_families() {
+    let all4 = AddrRanges::from_net(net("0.0.0.0/0"));
+    assert_eq!(
+        all4.ranges().collect::<Vec<_>>(),
+        vec![(a4("0.0.0.0"), a4("255.255.255.255"))]
+    );
+    let all6 = AddrRanges::from_net(net("::/0"));
+    let max6 = IpAddr::V6(Ipv6Addr::from(u128::MAX));
+    assert_eq!(all6.ranges().collect::<Vec<_>>(), vec![(a6("::"), max6)]);
+    assert_eq!(all4.union(&all6), AddrRanges::all());
+    assert_eq!(AddrRanges::all_of(Family::V6), all6);
+    assert!(AddrRanges::all().complement().is_empty());
+
+    let top4 = AddrRanges::from_addr(a4("255.255.255.255"));
+    let top6 = AddrRanges::from_addr(max6);
+    assert!(top4.contains(a4("255.255.255.255")) && !top4.contains(a4("255.255.255.254")));
+    assert_eq!(
+        all4.difference(&top4).to_string(),
+        "0.0.0.0-255.255.255.254"
+    );
+    assert_eq!(all6.difference(&top6).union(&top6), all6);
+    assert_eq!(
+        top6.to_nets(),
+        vec![net("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128")]
+    );
+    assert_eq!(all6.to_nets(), vec![net("::/0")]);
+    assert_eq!(all4.to_nets(), vec![net("0.0.0.0/0")]);
+    assert!(!all4.contains(a6("::")), "families are disjoint spaces");
+}
+
+#[test]
+fn address_ranges_from_prefixes_and_ranges() {
+    // Host bits set in a prefix are ignored, as routers ignore them.
+    assert_eq!(
+        AddrRanges::from_net(net("10.0.0.5/24")),
+        nets(&["10.0.0.0/24"])
+    );
+    assert_eq!(
+        nets(&["10.0.0.0/25", "10.0.0.128/25"]),
+        nets(&["10.0.0.0/24"])
+    );
+    assert_eq!(
+        nets(&["10.0.0.0/24", "10.0.0.0/16"]).to_string(),
+        "10.0.0.0/16"
+    );
+    let r = AddrRanges::from_range(a4("10.0.0.1"), a4("10.0.0.6")).expect("range");
+    assert_eq!(
+        r.to_nets(),
+        ["10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6/32"].map(net)
+    );
+    assert_eq!(r.to_string(), "10.0.0.1-10.0.0.6");
+    assert_eq!(AddrRanges::from_range(a4("10.0.0.2"), a4("10.0.0.1")), None);
+    assert_eq!(AddrRanges::from_range(a4("10.0.0.1"), a6("::2")), None);
+    let mixed =
+        nets(&["10.0.0.0/8", "2001:db8::/32"]).union(&AddrRanges::from_addr(a4("192.0.2.1")));
+    assert_eq!(mixed.to_string(), "10.0.0.0/8, 192.0.2.1, 2001:db8::/32");
+    assert_eq!(mixed.only(Family::V6).to_string(), "2001:db8::/32");
+    assert_eq!(AddrRanges::empty().to_string(), "none");
+    let from_iter: AddrRanges = [net("10.0.0.0/8")].into_iter().collect();
+    assert_eq!(from_iter, AddrRanges::from(net("10.0.0.0/8")));
+}
+
+#[test]
+fn lpm_partition_of_a_small_table() {
+    let table = [
+        "0.0.0.0/0",
+        "10.0.0.0/8",
+        "10.1.0.0/16",
+        "10.1.0.0/16",
+        "10.2.3.0/24",
+        "::/0",
+    ]
+    .map(net);
+    let parts = AddrRanges::lpm_partition(&table);
+    let text: Vec<String> = parts.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "0.0.0.0-9.255.255.255, 11.0.0.0-255.255.255.255",
+            "10.0.0.0/16, 10.2.0.0-10.2.2.255, 10.2.4.0-10.255.255.255",
+            "10.1.0.0/16",
+            "10.1.0.0/16",
+            "10.2.3.0/24",
+            "::/0",
+        ]
+    );
+}
+
+#[test]
+fn address_shift_validation_and_application() {
+    let s = AddrShift::between_nets(net("10.0.0.0/24"), net("52.0.0.0/24")).expect("same length");
+    assert_eq!(s.apply(a4("10.0.0.7")), a4("52.0.0.7"));
+    assert_eq!(s.apply(a4("10.0.1.7")), a4("10.0.1.7"));
+    assert_eq!(s.apply(a6("::7")), a6("::7"));
+    assert_eq!(s.inverse().apply(a4("52.0.0.9")), a4("10.0.0.9"));
+    assert_eq!(s.target_block(), (a4("52.0.0.0"), a4("52.0.0.255")));
+    assert_eq!(
+        AddrShift::between_nets(net("10.0.0.0/24"), net("52.0.0.0/25")),
+        None
+    );
+    assert_eq!(
+        AddrShift::new(a4("10.0.0.0"), a4("10.0.0.9"), a4("255.255.255.250")),
+        None
+    );
+    assert_eq!(
+        AddrShift::new(a4("10.0.0.9"), a4("10.0.0.0"), a4("52.0.0.0")),
+        None
+    );
+    assert_eq!(
+        AddrShift::new(a4("10.0.0.0"), a4("10.0.0.9"), a6("::")),
+        None
+    );
+    let max6 = IpAddr::V6(Ipv6Addr::from(u128::MAX));
+    assert!(AddrShift::new(a6("::"), a6("::1"), max6).is_none());
+    assert!(AddrShift::new(
+        a6("::"),
+        a6("::1"),
+        a6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe")
+    )
+    .is_some());
+}
+
+#[test]
+fn static_nat_keeps_the_host_part() {
+    let src = nets(&["192.0.2.0/24"]);
+    let s = tcp(&src, &nets(&["52.0.0.0/24"]), EPHEMERAL, (443, 443));
+    let shift = AddrShift::between_nets(net("52.0.0.0/24"), net("10.0.0.0/24")).expect("shift");
+    let translated = s.map_dst(&shift);
+    assert_eq!(
+        translated.to_string(),
+        "192.0.2.0/24 -> 10.0.0.0/24 tcp/443 sport 1024-65535"
+    );
+    // Replies go back through the inverse translation of their source.
+    let replies = translated.swap().map_src(&shift.inverse());
+    assert_eq!(replies, s.swap());
+}
+
+#[test]
+fn display_groups_services_and_omits_full_ranges() {
+    let src = nets(&["10.0.0.0/24"]);
+    let dst = AddrRanges::from_addr(a4("52.0.0.1"));
+    let s = tcp(&src, &dst, EPHEMERAL, (443, 443));
+    assert_eq!(
+        s.to_string(),
+        "10.0.0.0/24 -> 52.0.0.1 tcp/443 sport 1024-65535"
+    );
+    let web = s.union(&tcp(&src, &dst, EPHEMERAL, (80, 80)));
+    assert_eq!(
+        web.to_string(),
+        "10.0.0.0/24 -> 52.0.0.1 tcp/80, tcp/443 sport 1024-65535"
+    );
+    assert_eq!(format!("{web:?}"), format!("PacketSet {{ {web} }}"));
+    assert_eq!(PacketSet::empty().to_string(), "none");
+    assert_eq!(
+        PacketSet::all().to_string(),
+        "0.0.0.0/0 -> 0.0.0.0/0 any; ::/0 -> ::/0 any"
+    );
+    let not_tcp =
+        PacketSet::all_of(Family::V4).difference(&PacketSet::all_of(Family::V4).with_proto(6, 6));
+    assert_eq!(
+        not_tcp.to_string(),
+        "0.0.0.0/0 -> 0.0.0.0/0 proto 0-5, proto 7-255"
+    );
+    // Every other address, so that no two boxes merge.
+    let many = (0..20u8).fold(PacketSet::empty(), |acc, i| {
+        let host = AddrRanges::from_addr(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2 * i)));
+        acc.union(&tcp(&host, &dst, ALL_PORTS, (22, 22)))
+    });
+    assert!(many.to_string().ends_with("; and 4 more"), "{many}");
+    assert_eq!(format!("{many:#}").matches("->").count(), 20);
+}
+
+#[test]
+fn services_summarise_destination_ports_per_protocol() {
+    let any = AddrRanges::all();
+    let svc = |p, lo, hi| PacketSet::from_fields(&any, &any, Some(p), ALL_PORTS, (lo, hi));
+    let s = svc(proto::TCP, 443, 445)
+        .union(&svc(proto::TCP, 80, 80))
+        .union(&svc(proto::UDP, 53, 53))
+        .union(&svc(proto::ICMP, 8, 8))
+        .union(&svc(proto::ICMPV6, 128, 128));
+    assert_eq!(
+        s.services().to_string(),
+        "icmp type 8, tcp/80, tcp/443-445, udp/53, icmpv6 type 128"
+    );
+    assert_eq!(PacketSet::all().services().to_string(), "any");
+    assert_eq!(PacketSet::empty().services().to_string(), "none");
+    let http_any = PacketSet::from_fields(&any, &any, None, ALL_PORTS, (80, 80));
+    assert_eq!(http_any.services().to_string(), "any/80");
+    assert_eq!(
+        PacketSet::all().with_proto(50, 51).services().to_string(),
+        "proto 50-51"
+    );
+}
+
+#[test]
+fn first_match_of_a_small_firewall() {
+    let web = nets(&["10.0.1.0/24"]);
+    let db = nets(&["10.0.2.0/24"]);
+    let any = AddrRanges::all();
+    let rules = vec![
+        // deny one bad host first
+        PacketSet::from_fields(&nets(&["10.0.1.66/32"]), &any, None, ALL_PORTS, ALL_PORTS),
+        tcp(&web, &db, ALL_PORTS, (5432, 5432)),
+        tcp(&any, &web, ALL_PORTS, (443, 443)),
+        PacketSet::all(),
+    ];
+    let m = first_match(&rules);
+    assert_eq!(m[0], rules[0]);
+    assert!(!m[1].contains(&Packet {
+        src: a4("10.0.1.66"),
+        dst: a4("10.0.2.1"),
+        proto: proto::TCP,
+        sport: 1024,
+        dport: 5432
+    }));
+    assert_eq!(m[1], rules[1].difference(&rules[0]));
+    assert_eq!(m[2], rules[2].difference(&rules[0]));
+    assert_eq!(PacketSet::union_all(&m), PacketSet::all());
+    assert!(m[3].intersect(&rules[1]).is_empty());
+}
+
+#[test]
+fn operations_at_the_top_of_the_space() {
+    let max6 = IpAddr::V6(Ipv6Addr::from(u128::MAX));
+    let top = Packet {
+        src: max6,
+        dst: max6,
+        proto: u8::MAX,
+        sport: u16::MAX,
+        dport: u16::MAX,
+    };
+    let all = PacketSet::all();
+    let rest = all.difference(&PacketSet::from_packet(&top));
+    assert!(!rest.contains(&top));
+    assert!(rest.contains(&Packet { dport: 0, ..top }));
+    assert_eq!(rest.union(&PacketSet::from_packet(&top)), all);
+    assert!(rest.is_subset(&all) && !all.is_subset(&rest));
+    let mixed = Packet {
+        src: a4("10.0.0.1"),
+        ..top
+    };
+    assert!(PacketSet::from_packet(&mixed).is_empty());
+    assert!(!all.contains(&mixed));
+    assert_eq!(
+        all.rewrite_dst(max6).dst_addrs().to_string(),
+        "0.0.0.0/0, ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
+    );
+}
