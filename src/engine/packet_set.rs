@@ -4,7 +4,8 @@
 //! family. A [`PacketSet`] holds packets of both families; it is stored as a
 //! union of disjoint five-dimensional boxes per family (a range in every
 //! field), merged where neighbours touch. `docs/packet-sets.md` says why this
-//! representation was chosen over the alternatives, with measurements.
+//! representation was chosen over the alternatives, with measurements, and
+//! where it is weak.
 //!
 //! Every operation returns a new set and leaves its operands alone, so sets
 //! can be shared across threads. Equality (`==`) is set equality: two sets
@@ -12,8 +13,10 @@
 //!
 //! Building blocks: [`AddrRanges`] (addresses of both families as sorted
 //! ranges, with its own algebra and [`AddrRanges::lpm_partition`] for route
-//! tables), [`AddrShift`] (static NAT of one block onto another) and
-//! [`first_match`] (what each rule of an ordered rule list decides).
+//! tables), [`AddrShift`] (static NAT of one block onto another),
+//! [`first_match`] (what each rule of an ordered rule list decides) and
+//! [`PacketSet::split_first_match`] (the same for the packets at hand only,
+//! which is what a reachability query needs and far cheaper on big lists).
 
 mod addr;
 mod cube;
@@ -25,8 +28,7 @@ pub use addr::{AddrRanges, AddrShift, Family};
 pub use show::{ServiceRanges, Services};
 
 use addr::{addr_bits, Iv};
-use cube::{Cube, DIMS, DPORT, DST, PROTO, SPORT, SRC};
-use rayon::prelude::*;
+use cube::{Coord, Cube, DIMS, DPORT, DST, PROTO, SPORT, SRC};
 use std::net::IpAddr;
 
 /// Protocol numbers with a name in summaries.
@@ -70,16 +72,18 @@ impl Packet {
         }
     }
 
-    /// The packet as a point of its family's space.
-    fn point(&self) -> Option<(Family, [u128; DIMS])> {
-        let fam = self.family()?;
-        let mut p = [0u128; DIMS];
-        p[DST] = addr_bits(self.dst).1;
-        p[SRC] = addr_bits(self.src).1;
-        p[PROTO] = u128::from(self.proto);
-        p[SPORT] = u128::from(self.sport);
-        p[DPORT] = u128::from(self.dport);
-        Some((fam, p))
+    /// The packet as a box of one point in its family's space.
+    fn point<T: Coord>(&self) -> Option<Cube<T>> {
+        if self.family()? != T::FAMILY {
+            return None;
+        }
+        let mut p = [T::default(); DIMS];
+        p[DST] = T::from_u128(addr_bits(self.dst).1);
+        p[SRC] = T::from_u128(addr_bits(self.src).1);
+        p[PROTO] = T::from_u128(u128::from(self.proto));
+        p[SPORT] = T::from_u128(u128::from(self.sport));
+        p[DPORT] = T::from_u128(u128::from(self.dport));
+        Some(Cube { lo: p, hi: p })
     }
 }
 
@@ -103,7 +107,8 @@ pub struct PacketBox {
 /// [`PacketSet::box_count`] reports.
 #[derive(Clone, Default)]
 pub struct PacketSet {
-    fams: [Vec<Cube>; 2],
+    v4: Vec<Cube<u32>>,
+    v6: Vec<Cube<u128>>,
 }
 
 impl PacketSet {
@@ -115,15 +120,14 @@ impl PacketSet {
     /// Every packet of both families.
     pub fn all() -> PacketSet {
         PacketSet {
-            fams: Family::ALL.map(|f| vec![Cube::full(f)]),
+            v4: vec![Cube::full()],
+            v6: vec![Cube::full()],
         }
     }
 
     /// Every packet of one family.
     pub fn all_of(fam: Family) -> PacketSet {
-        let mut s = PacketSet::empty();
-        s.fams[fam.index()].push(Cube::full(fam));
-        s
+        PacketSet::all().only(fam)
     }
 
     /// Packets from `src` to `dst` (pairs of one family only) with protocol
@@ -137,41 +141,27 @@ impl PacketSet {
         sport: (u16, u16),
         dport: (u16, u16),
     ) -> PacketSet {
-        let mut s = PacketSet::empty();
         if sport.0 > sport.1 || dport.0 > dport.1 {
-            return s;
+            return PacketSet::empty();
         }
-        let (plo, phi) = proto.map_or((0, 255), |p| (p, p));
-        for fam in Family::ALL {
-            let out = &mut s.fams[fam.index()];
-            for si in src.ivs(fam) {
-                for di in dst.ivs(fam) {
-                    let mut c = Cube::full(fam);
-                    c.lo[SRC] = si.lo;
-                    c.hi[SRC] = si.hi;
-                    c.lo[DST] = di.lo;
-                    c.hi[DST] = di.hi;
-                    c.lo[PROTO] = u128::from(plo);
-                    c.hi[PROTO] = u128::from(phi);
-                    c.lo[SPORT] = u128::from(sport.0);
-                    c.hi[SPORT] = u128::from(sport.1);
-                    c.lo[DPORT] = u128::from(dport.0);
-                    c.hi[DPORT] = u128::from(dport.1);
-                    out.push(c);
-                }
-            }
-            cube::coalesce(out);
+        let (plo, phi) = proto.map_or((0, u8::MAX), |p| (p, p));
+        let small = [
+            (PROTO, Iv::new(u128::from(plo), u128::from(phi))),
+            (SPORT, Iv::new(u128::from(sport.0), u128::from(sport.1))),
+            (DPORT, Iv::new(u128::from(dport.0), u128::from(dport.1))),
+        ];
+        PacketSet {
+            v4: product(src.ivs(Family::V4), dst.ivs(Family::V4), &small),
+            v6: product(src.ivs(Family::V6), dst.ivs(Family::V6), &small),
         }
-        s
     }
 
     /// The set holding one packet (empty if the packet mixes families).
     pub fn from_packet(p: &Packet) -> PacketSet {
-        let mut s = PacketSet::empty();
-        if let Some((fam, pt)) = p.point() {
-            s.fams[fam.index()].push(Cube { lo: pt, hi: pt });
+        PacketSet {
+            v4: p.point().into_iter().collect(),
+            v6: p.point().into_iter().collect(),
         }
-        s
     }
 
     /// The union of many sets, cheaper than folding with [`union`]: the
@@ -181,97 +171,91 @@ impl PacketSet {
     pub fn union_all<'a, I: IntoIterator<Item = &'a PacketSet>>(sets: I) -> PacketSet {
         let mut s = PacketSet::empty();
         for set in sets {
-            for i in 0..2 {
-                s.fams[i].extend_from_slice(&set.fams[i]);
-            }
+            s.v4.extend_from_slice(&set.v4);
+            s.v6.extend_from_slice(&set.v6);
         }
-        s.fams = s.fams.map(cube::disjoint);
-        s
+        PacketSet {
+            v4: cube::disjoint(s.v4),
+            v6: cube::disjoint(s.v6),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.fams.iter().all(Vec::is_empty)
+        self.v4.is_empty() && self.v6.is_empty()
     }
 
     pub fn contains(&self, p: &Packet) -> bool {
-        let Some((fam, pt)) = p.point() else {
-            return false;
-        };
-        let c = Cube { lo: pt, hi: pt };
-        self.fams[fam.index()].iter().any(|b| b.covers(&c))
+        fn hit<T: Coord>(boxes: &[Cube<T>], p: &Packet) -> bool {
+            p.point()
+                .is_some_and(|pt| boxes.iter().any(|b| b.covers(&pt)))
+        }
+        hit(&self.v4, p) || hit(&self.v6, p)
     }
 
     /// The number of boxes stored: the size that operations' costs grow with.
     pub fn box_count(&self) -> usize {
-        self.fams.iter().map(Vec::len).sum()
+        self.v4.len() + self.v6.len()
     }
 
     /// The disjoint boxes of the set, IPv4 first, in storage order.
     pub fn boxes(&self) -> impl Iterator<Item = PacketBox> + '_ {
-        Family::ALL
-            .into_iter()
-            .flat_map(move |fam| self.fams[fam.index()].iter().map(move |c| box_view(fam, c)))
+        self.v4
+            .iter()
+            .map(box_view)
+            .chain(self.v6.iter().map(box_view))
     }
 
     /// The packets of one family only.
     pub fn only(&self, fam: Family) -> PacketSet {
-        let mut s = PacketSet::empty();
-        s.fams[fam.index()] = self.fams[fam.index()].clone();
-        s
+        match fam {
+            Family::V4 => PacketSet {
+                v4: self.v4.clone(),
+                v6: Vec::new(),
+            },
+            Family::V6 => PacketSet {
+                v4: Vec::new(),
+                v6: self.v6.clone(),
+            },
+        }
     }
 
     pub fn union(&self, other: &PacketSet) -> PacketSet {
-        self.zip(other, |a, b| {
-            if a.is_empty() {
-                return b.to_vec();
-            }
-            if b.is_empty() {
-                return a.to_vec();
-            }
-            // Only the smaller operand is cut, so the result has at most its
-            // pieces on top of the larger operand's boxes.
-            let (big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-            let mut out = big.to_vec();
-            out.extend(cube::difference(small, big));
-            cube::coalesce(&mut out);
-            out
-        })
+        PacketSet {
+            v4: cube::union(&self.v4, &other.v4),
+            v6: cube::union(&self.v6, &other.v6),
+        }
     }
 
     pub fn intersect(&self, other: &PacketSet) -> PacketSet {
-        self.zip(other, |a, b| {
-            let mut out = Vec::new();
-            cube::overlap_pairs(a, b, |i, j| out.push(a[i].clip(&b[j])));
-            cube::coalesce(&mut out);
-            out
-        })
+        PacketSet {
+            v4: cube::intersect(&self.v4, &other.v4),
+            v6: cube::intersect(&self.v6, &other.v6),
+        }
     }
 
     pub fn difference(&self, other: &PacketSet) -> PacketSet {
-        self.zip(other, |a, b| {
+        fn diff<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Cube<T>> {
             let mut out = cube::difference(a, b);
             cube::coalesce(&mut out);
             out
-        })
+        }
+        PacketSet {
+            v4: diff(&self.v4, &other.v4),
+            v6: diff(&self.v6, &other.v6),
+        }
     }
 
     /// Whether every packet of `self` is in `other`.
     pub fn is_subset(&self, other: &PacketSet) -> bool {
-        (0..2).all(|i| cube::is_subset(&self.fams[i], &other.fams[i]))
+        cube::is_subset(&self.v4, &other.v4) && cube::is_subset(&self.v6, &other.v6)
     }
 
     /// Whether the two sets hold the same packets; also what `==` does.
     pub fn set_eq(&self, other: &PacketSet) -> bool {
-        (0..2).all(|i| {
-            let (a, b) = (&self.fams[i], &other.fams[i]);
+        fn same<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> bool {
             a == b || (cube::is_subset(a, b) && cube::is_subset(b, a))
-        })
-    }
-
-    fn zip(&self, other: &PacketSet, f: impl Fn(&[Cube], &[Cube]) -> Vec<Cube>) -> PacketSet {
-        PacketSet {
-            fams: [0, 1].map(|i| f(&self.fams[i], &other.fams[i])),
         }
+        same(&self.v4, &other.v4) && same(&self.v6, &other.v6)
     }
 
     /// The packets whose source is in `addrs`.
@@ -286,50 +270,36 @@ impl PacketSet {
 
     /// The packets whose protocol is in `lo..=hi`.
     pub fn with_proto(&self, lo: u8, hi: u8) -> PacketSet {
-        self.with_range(PROTO, Iv::new(u128::from(lo), u128::from(hi)))
+        self.with_range(PROTO, u128::from(lo), u128::from(hi))
     }
 
     /// The packets whose source port is in `lo..=hi`.
     pub fn with_sport(&self, lo: u16, hi: u16) -> PacketSet {
-        self.with_range(SPORT, Iv::new(u128::from(lo), u128::from(hi)))
+        self.with_range(SPORT, u128::from(lo), u128::from(hi))
     }
 
     /// The packets whose destination port (ICMP type) is in `lo..=hi`.
     pub fn with_dport(&self, lo: u16, hi: u16) -> PacketSet {
-        self.with_range(DPORT, Iv::new(u128::from(lo), u128::from(hi)))
+        self.with_range(DPORT, u128::from(lo), u128::from(hi))
     }
 
-    fn with_range(&self, d: usize, iv: Iv) -> PacketSet {
-        let mut s = PacketSet::empty();
-        if iv.lo > iv.hi {
-            return s;
+    fn with_range(&self, d: usize, lo: u128, hi: u128) -> PacketSet {
+        let ivs = if lo <= hi {
+            vec![Iv::new(lo, hi)]
+        } else {
+            Vec::new()
+        };
+        PacketSet {
+            v4: restrict(&self.v4, d, &ivs),
+            v6: restrict(&self.v6, d, &ivs),
         }
-        for i in 0..2 {
-            s.fams[i] = self.fams[i]
-                .iter()
-                .filter_map(|c| c.restrict(d, iv))
-                .collect();
-            cube::coalesce(&mut s.fams[i]);
-        }
-        s
     }
 
     fn with_addrs(&self, d: usize, addrs: &AddrRanges) -> PacketSet {
-        let mut s = PacketSet::empty();
-        for fam in Family::ALL {
-            let ivs = addrs.ivs(fam);
-            let out = &mut s.fams[fam.index()];
-            for c in &self.fams[fam.index()] {
-                // The ranges are sorted: start at the first that can reach
-                // the box and stop at the first that starts past it.
-                let start = ivs.partition_point(|iv| iv.hi < c.lo[d]);
-                for iv in ivs[start..].iter().take_while(|iv| iv.lo <= c.hi[d]) {
-                    out.extend(c.restrict(d, *iv));
-                }
-            }
-            cube::coalesce(out);
+        PacketSet {
+            v4: restrict(&self.v4, d, addrs.ivs(Family::V4)),
+            v6: restrict(&self.v6, d, addrs.ivs(Family::V6)),
         }
-        s
     }
 
     /// The addresses that packets of the set come from.
@@ -343,12 +313,9 @@ impl PacketSet {
     }
 
     fn project_addrs(&self, d: usize) -> AddrRanges {
-        let mut r = AddrRanges::empty();
-        for fam in Family::ALL {
-            let ivs = self.fams[fam.index()].iter().map(|c| c.iv(d)).collect();
-            r = r.union(&AddrRanges::from_ivs(fam, ivs));
-        }
-        r
+        let v4 = self.v4.iter().map(|c| c.iv(d)).collect();
+        let v6 = self.v6.iter().map(|c| c.iv(d)).collect();
+        AddrRanges::from_ivs(Family::V4, v4).union(&AddrRanges::from_ivs(Family::V6, v6))
     }
 
     /// Every packet with its source set to `addr` (source NAT to one
@@ -379,24 +346,19 @@ impl PacketSet {
     }
 
     fn rewrite(&self, only: Option<Family>, d: usize, v: u128) -> PacketSet {
-        let mut s = self.clone();
-        for fam in Family::ALL {
-            if only.is_some_and(|f| f != fam) {
-                continue;
-            }
-            let cubes = std::mem::take(&mut s.fams[fam.index()]);
-            s.fams[fam.index()] = cube::disjoint(
-                cubes
-                    .into_iter()
-                    .map(|mut c| {
-                        c.lo[d] = v;
-                        c.hi[d] = v;
-                        c
-                    })
-                    .collect(),
-            );
+        let applies = |f: Family| only.is_none_or(|o| o == f);
+        PacketSet {
+            v4: if applies(Family::V4) {
+                set_dim(&self.v4, d, v)
+            } else {
+                self.v4.clone()
+            },
+            v6: if applies(Family::V6) {
+                set_dim(&self.v6, d, v)
+            } else {
+                self.v6.clone()
+            },
         }
-        s
     }
 
     /// The set with sources translated by `shift` (static source NAT of a
@@ -413,46 +375,23 @@ impl PacketSet {
 
     fn map(&self, d: usize, shift: &AddrShift) -> PacketSet {
         let (fam, from, to_lo) = shift.parts();
-        let mut s = self.clone();
-        let cubes = std::mem::take(&mut s.fams[fam.index()]);
-        let mut out = Vec::with_capacity(cubes.len() + 2);
-        let mut moved = false;
-        for c in cubes {
-            if c.hi[d] < from.lo || c.lo[d] > from.hi {
-                out.push(c);
-                continue;
-            }
-            if c.lo[d] < from.lo {
-                out.extend(c.restrict(d, Iv::new(c.lo[d], from.lo - 1)));
-            }
-            if c.hi[d] > from.hi {
-                out.extend(c.restrict(d, Iv::new(from.hi + 1, c.hi[d])));
-            }
-            let mut inside = c;
-            inside.lo[d] = c.lo[d].max(from.lo) - from.lo + to_lo;
-            inside.hi[d] = c.hi[d].min(from.hi) - from.lo + to_lo;
-            out.push(inside);
-            moved = true;
+        match fam {
+            Family::V4 => PacketSet {
+                v4: shift_dim(&self.v4, d, from, to_lo),
+                v6: self.v6.clone(),
+            },
+            Family::V6 => PacketSet {
+                v4: self.v4.clone(),
+                v6: shift_dim(&self.v6, d, from, to_lo),
+            },
         }
-        // The moved packets may land on packets that stayed put.
-        s.fams[fam.index()] = if moved { cube::disjoint(out) } else { out };
-        s
     }
 
     /// The replies: source and destination swapped, ports too.
     pub fn swap(&self) -> PacketSet {
         PacketSet {
-            fams: self.fams.clone().map(|v| {
-                v.into_iter()
-                    .map(|mut c| {
-                        c.lo.swap(SRC, DST);
-                        c.hi.swap(SRC, DST);
-                        c.lo.swap(SPORT, DPORT);
-                        c.hi.swap(SPORT, DPORT);
-                        c
-                    })
-                    .collect()
-            }),
+            v4: swap_dims(&self.v4),
+            v6: swap_dims(&self.v6),
         }
     }
 
@@ -463,42 +402,201 @@ impl PacketSet {
     /// a network address like `10.0.0.0` of `10.0.0.0/24`), and a source
     /// port of 1024 or more when the set allows one, else the lowest.
     pub fn witness(&self) -> Option<Packet> {
-        let lowest = |cs: &[(Family, &Cube)], d: usize| cs.iter().map(|(_, c)| c.lo[d]).min();
-        let all: Vec<(Family, &Cube)> = Family::ALL
+        // The best packet of each family, compared by (dport, proto) and
+        // then family: no packet of the other family can beat it on the
+        // later criteria once these differ.
+        let w4 = witness_in(&self.v4);
+        let w6 = witness_in(&self.v6);
+        match (w4, w6) {
+            (Some(a), Some(b)) => Some(if (b.dport, b.proto) < (a.dport, a.proto) {
+                b
+            } else {
+                a
+            }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Evaluates an ordered rule list on this set: which rule decides which
+    /// of its packets under first-match semantics. Returns, in rule order,
+    /// `(rule index, packets)` for every rule that decides some packet, and
+    /// the packets that no rule matches. This is the cheap way to evaluate
+    /// a large rule list for the traffic at hand: rules are first clipped
+    /// to `self` (rules that miss it cost one bounding-box test), and only
+    /// the clipped rules go through [`first_match`].
+    pub fn split_first_match(&self, rules: &[PacketSet]) -> (Vec<(usize, PacketSet)>, PacketSet) {
+        let (b4, b6) = (bounds(&self.v4), bounds(&self.v6));
+        let mut index = Vec::new();
+        let mut clipped = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            if !near(&rule.v4, &b4) && !near(&rule.v6, &b6) {
+                continue;
+            }
+            let hit = self.intersect(rule);
+            if !hit.is_empty() {
+                index.push(i);
+                clipped.push(hit);
+            }
+        }
+        clipped.push(self.clone());
+        let mut regions = first_match(&clipped);
+        let rest = regions.pop().unwrap_or_default();
+        let decided = index
             .into_iter()
-            .flat_map(|f| self.fams[f.index()].iter().map(move |c| (f, c)))
+            .zip(regions)
+            .filter(|(_, r)| !r.is_empty())
             .collect();
-        let dport = lowest(&all, DPORT)?;
-        let cs = pin(all, DPORT, dport);
-        let proto = lowest(&cs, PROTO)?;
-        let cs = pin(cs, PROTO, proto);
-        let fam = cs.iter().map(|(f, _)| *f).min()?;
-        let cs: Vec<(Family, &Cube)> = cs.into_iter().filter(|(f, _)| *f == fam).collect();
-        let dst = first_host(&cs, DST)?;
-        let cs = pin(cs, DST, dst);
-        let src = first_host(&cs, SRC)?;
-        let cs = pin(cs, SRC, src);
-        let mut sports: Vec<Iv> = cs.iter().map(|(_, c)| c.iv(SPORT)).collect();
-        addr::normalize_ivs(&mut sports);
-        let sport = sports
-            .iter()
-            .find(|iv| iv.hi >= EPHEMERAL_LO)
-            .map(|iv| iv.lo.max(EPHEMERAL_LO))
-            .or_else(|| sports.first().map(|iv| iv.lo))?;
-        Some(Packet {
-            src: fam.addr(src),
-            dst: fam.addr(dst),
-            proto: u8::try_from(proto).ok()?,
-            sport: u16::try_from(sport).ok()?,
-            dport: u16::try_from(dport).ok()?,
-        })
+        (decided, rest)
     }
 }
 
+/// Whether some box of the list overlaps the bounding box `b`.
+fn near<T: Coord>(boxes: &[Cube<T>], b: &Option<Cube<T>>) -> bool {
+    b.as_ref()
+        .is_some_and(|b| boxes.iter().any(|c| c.overlaps(b)))
+}
+
+/// The smallest box holding every box of the list.
+fn bounds<T: Coord>(boxes: &[Cube<T>]) -> Option<Cube<T>> {
+    let (first, rest) = boxes.split_first()?;
+    let mut b = *first;
+    for c in rest {
+        for d in 0..DIMS {
+            b.lo[d] = b.lo[d].min(c.lo[d]);
+            b.hi[d] = b.hi[d].max(c.hi[d]);
+        }
+    }
+    Some(b)
+}
+
+/// Boxes for every pair of a source and a destination range, with the
+/// other dimensions fixed.
+fn product<T: Coord>(src: &[Iv], dst: &[Iv], small: &[(usize, Iv)]) -> Vec<Cube<T>> {
+    let mut out = Vec::with_capacity(src.len() * dst.len());
+    for s in src {
+        for d in dst {
+            let mut c = Cube::full();
+            c.set(SRC, *s);
+            c.set(DST, *d);
+            for (dim, iv) in small {
+                c.set(*dim, *iv);
+            }
+            out.push(c);
+        }
+    }
+    cube::coalesce(&mut out);
+    out
+}
+
+/// The boxes restricted to sorted disjoint ranges in one dimension.
+fn restrict<T: Coord>(boxes: &[Cube<T>], d: usize, ivs: &[Iv]) -> Vec<Cube<T>> {
+    let mut out = Vec::new();
+    for c in boxes {
+        // The ranges are sorted: start at the first that can reach the box
+        // and stop at the first that starts past it.
+        let (lo, hi) = (c.lo[d].to_u128(), c.hi[d].to_u128());
+        let start = ivs.partition_point(|iv| iv.hi < lo);
+        for iv in ivs[start..].iter().take_while(|iv| iv.lo <= hi) {
+            out.extend(c.restrict(d, T::from_u128(iv.lo), T::from_u128(iv.hi)));
+        }
+    }
+    cube::coalesce(&mut out);
+    out
+}
+
+/// The boxes with dimension `d` set to `v`: they may overlap now.
+fn set_dim<T: Coord>(boxes: &[Cube<T>], d: usize, v: u128) -> Vec<Cube<T>> {
+    let v = T::from_u128(v);
+    let moved = boxes
+        .iter()
+        .map(|c| {
+            let mut c = *c;
+            c.lo[d] = v;
+            c.hi[d] = v;
+            c
+        })
+        .collect();
+    cube::disjoint(moved)
+}
+
+/// The boxes with the values `from` of dimension `d` moved to start at
+/// `to_lo`, others unchanged.
+fn shift_dim<T: Coord>(boxes: &[Cube<T>], d: usize, from: Iv, to_lo: u128) -> Vec<Cube<T>> {
+    let (flo, fhi) = (T::from_u128(from.lo), T::from_u128(from.hi));
+    let mut out = Vec::with_capacity(boxes.len() + 2);
+    let mut moved = false;
+    for c in boxes {
+        if c.hi[d] < flo || c.lo[d] > fhi {
+            out.push(*c);
+            continue;
+        }
+        if c.lo[d] < flo {
+            out.extend(c.restrict(d, c.lo[d], flo.dec()));
+        }
+        if c.hi[d] > fhi {
+            out.extend(c.restrict(d, fhi.inc(), c.hi[d]));
+        }
+        let mut inside = *c;
+        let lo = c.lo[d].max(flo).to_u128() - from.lo + to_lo;
+        let hi = c.hi[d].min(fhi).to_u128() - from.lo + to_lo;
+        inside.set(d, Iv::new(lo, hi));
+        out.push(inside);
+        moved = true;
+    }
+    // The moved packets may land on packets that stayed put.
+    if moved {
+        cube::disjoint(out)
+    } else {
+        out
+    }
+}
+
+fn swap_dims<T: Coord>(boxes: &[Cube<T>]) -> Vec<Cube<T>> {
+    boxes
+        .iter()
+        .map(|c| {
+            let mut c = *c;
+            c.lo.swap(SRC, DST);
+            c.hi.swap(SRC, DST);
+            c.lo.swap(SPORT, DPORT);
+            c.hi.swap(SPORT, DPORT);
+            c
+        })
+        .collect()
+}
+
+/// The witness among one family's boxes (see [`PacketSet::witness`]).
+fn witness_in<T: Coord>(boxes: &[Cube<T>]) -> Option<Packet> {
+    let lowest = |cs: &[&Cube<T>], d: usize| cs.iter().map(|c| c.lo[d]).min();
+    let all: Vec<&Cube<T>> = boxes.iter().collect();
+    let dport = lowest(&all, DPORT)?;
+    let cs = pin(all, DPORT, dport);
+    let proto = lowest(&cs, PROTO)?;
+    let cs = pin(cs, PROTO, proto);
+    let dst = first_host(&cs, DST)?;
+    let cs = pin(cs, DST, dst);
+    let src = first_host(&cs, SRC)?;
+    let cs = pin(cs, SRC, src);
+    let mut sports: Vec<Iv> = cs.iter().map(|c| c.iv(SPORT)).collect();
+    addr::normalize_ivs(&mut sports);
+    let sport = sports
+        .iter()
+        .find(|iv| iv.hi >= EPHEMERAL_LO)
+        .map(|iv| iv.lo.max(EPHEMERAL_LO))
+        .or_else(|| sports.first().map(|iv| iv.lo))?;
+    Some(Packet {
+        src: src.addr(),
+        dst: dst.addr(),
+        proto: u8::try_from(proto.to_u128()).ok()?,
+        sport: u16::try_from(sport).ok()?,
+        dport: u16::try_from(dport.to_u128()).ok()?,
+    })
+}
+
 /// The boxes that hold value `v` in dimension `d`.
-fn pin(cs: Vec<(Family, &Cube)>, d: usize, v: u128) -> Vec<(Family, &Cube)> {
+fn pin<T: Coord>(cs: Vec<&Cube<T>>, d: usize, v: T) -> Vec<&Cube<T>> {
     cs.into_iter()
-        .filter(|(_, c)| c.lo[d] <= v && v <= c.hi[d])
+        .filter(|c| c.lo[d] <= v && v <= c.hi[d])
         .collect()
 }
 
@@ -506,32 +604,35 @@ fn pin(cs: Vec<(Family, &Cube)>, d: usize, v: u128) -> Vec<(Family, &Cube)> {
 /// dimension `d`: its first address, unless that is the network address of
 /// an aligned block of four or more addresses inside the range (then the
 /// next one). A `/31` or `/32` has no network address to skip (RFC 3021).
-fn first_host(cs: &[(Family, &Cube)], d: usize) -> Option<u128> {
-    let mut ivs: Vec<Iv> = cs.iter().map(|(_, c)| c.iv(d)).collect();
+fn first_host<T: Coord>(cs: &[&Cube<T>], d: usize) -> Option<T> {
+    let mut ivs: Vec<Iv> = cs.iter().map(|c| c.iv(d)).collect();
     addr::normalize_ivs(&mut ivs);
     let iv = ivs.first()?;
     let aligned = iv.lo == 0 || iv.lo.trailing_zeros() >= 2;
-    Some(if aligned && iv.hi - iv.lo >= 3 {
+    Some(T::from_u128(if aligned && iv.hi - iv.lo >= 3 {
         iv.lo + 1
     } else {
         iv.lo
-    })
+    }))
 }
 
-fn box_view(fam: Family, c: &Cube) -> PacketBox {
+fn box_view<T: Coord>(c: &Cube<T>) -> PacketBox {
+    let small = |d: usize| (c.lo[d].to_u128(), c.hi[d].to_u128());
     let port = |d: usize| {
+        let (lo, hi) = small(d);
         (
-            u16::try_from(c.lo[d]).unwrap_or(u16::MAX),
-            u16::try_from(c.hi[d]).unwrap_or(u16::MAX),
+            u16::try_from(lo).unwrap_or(u16::MAX),
+            u16::try_from(hi).unwrap_or(u16::MAX),
         )
     };
+    let (plo, phi) = small(PROTO);
     PacketBox {
-        family: fam,
-        src: (fam.addr(c.lo[SRC]), fam.addr(c.hi[SRC])),
-        dst: (fam.addr(c.lo[DST]), fam.addr(c.hi[DST])),
+        family: T::FAMILY,
+        src: (c.lo[SRC].addr(), c.hi[SRC].addr()),
+        dst: (c.lo[DST].addr(), c.hi[DST].addr()),
         proto: (
-            u8::try_from(c.lo[PROTO]).unwrap_or(u8::MAX),
-            u8::try_from(c.hi[PROTO]).unwrap_or(u8::MAX),
+            u8::try_from(plo).unwrap_or(u8::MAX),
+            u8::try_from(phi).unwrap_or(u8::MAX),
         ),
         sport: port(SPORT),
         dport: port(DPORT),
@@ -554,36 +655,15 @@ impl Eq for PacketSet {}
 /// Each box of a rule is cut only by the boxes of earlier rules that overlap
 /// it (found by one sweep over destinations), not by the union of every
 /// earlier rule, so the cost follows how much rules overlap rather than the
-/// square of their number. Rules are processed in parallel.
+/// square of their number. Rules are processed in parallel. To evaluate a
+/// rule list for one set of packets only, [`PacketSet::split_first_match`]
+/// is much cheaper.
 pub fn first_match(rules: &[PacketSet]) -> Vec<PacketSet> {
-    let mut out = vec![PacketSet::empty(); rules.len()];
-    for fam in Family::ALL {
-        let fi = fam.index();
-        let mut cubes = Vec::new();
-        let mut group = Vec::new();
-        for (r, set) in rules.iter().enumerate() {
-            cubes.extend_from_slice(&set.fams[fi]);
-            group.extend(std::iter::repeat_n(r, set.fams[fi].len()));
-        }
-        let earlier = cube::earlier_overlaps(&cubes, &group);
-        let pieces: Vec<Vec<Cube>> = cubes
-            .par_iter()
-            .zip(earlier.par_iter())
-            .with_min_len(64)
-            .map(|(c, js)| {
-                let clipped: Vec<Cube> = js.iter().map(|&j| cubes[j].clip(c)).collect();
-                let mut o = Vec::new();
-                cube::subtract_many(*c, clipped, &mut o);
-                o
-            })
-            .collect();
-        for (k, p) in pieces.into_iter().enumerate() {
-            out[group[k]].fams[fi].extend(p);
-        }
-    }
-    if std::env::var_os("SKIPCO").is_none() {
-        out.par_iter_mut()
-            .for_each(|s| s.fams.iter_mut().for_each(cube::coalesce));
-    }
-    out
+    let v4: Vec<&[Cube<u32>]> = rules.iter().map(|r| r.v4.as_slice()).collect();
+    let v6: Vec<&[Cube<u128>]> = rules.iter().map(|r| r.v6.as_slice()).collect();
+    let (v4, v6) = rayon::join(|| cube::first_match(&v4), || cube::first_match(&v6));
+    v4.into_iter()
+        .zip(v6)
+        .map(|(v4, v6)| PacketSet { v4, v6 })
+        .collect()
 }

@@ -1,11 +1,16 @@
 //! Five-dimensional boxes of packets of one family, and the algorithms on
 //! lists of them that the set operations are made of.
 //!
-//! A box stores every dimension as an inclusive `u128` interval so that one
-//! generic loop serves addresses, the protocol and ports alike.
+//! A box stores all five fields in one coordinate type so that one generic
+//! loop serves addresses, the protocol and ports alike: `u32` for IPv4
+//! (a 40-byte box) and `u128` for IPv6 (160 bytes). Keeping IPv4 boxes small
+//! matters: sorting and copying boxes is most of the work.
 
 use super::addr::{Family, Iv};
 use std::cmp::Ordering;
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Dimension indices. The destination comes first because it is the most
 /// selective field in real rule sets, so overlap tests usually fail on it.
@@ -19,51 +24,124 @@ pub(crate) const DIMS: usize = 5;
 /// The order in which `subtract_one` cuts a box. Services come first: the
 /// pieces cut first span whole address ranges, so the remainder of a rule
 /// set is sliced per service and then per address, which is how rule sets
-/// are written and keeps neighbouring remainders mergeable.
+/// are written and keeps neighbouring remainders mergeable. (Measured: the
+/// address-first orders gave twice the boxes on the mixed firewall.)
 const CUT_ORDER: [usize; DIMS] = [PROTO, DPORT, SPORT, SRC, DST];
 
-/// The largest value of a dimension in a family.
-pub(crate) fn dim_max(fam: Family, d: usize) -> u128 {
+/// The coordinate type of one family's boxes.
+pub(crate) trait Coord:
+    Copy + Ord + Eq + Hash + Debug + Default + Send + Sync + 'static
+{
+    const FAMILY: Family;
+    /// The family's last address.
+    const ADDR_MAX: Self;
+    /// Converts a value known to fit (every caller passes a value of this
+    /// family or a protocol or port).
+    fn from_u128(v: u128) -> Self;
+    fn to_u128(self) -> u128;
+    /// `self + 1`, for values below the dimension's maximum.
+    fn inc(self) -> Self;
+    /// `self - 1`, for values above zero.
+    fn dec(self) -> Self;
+    fn to_f64(self) -> f64;
+    fn addr(self) -> IpAddr;
+}
+
+impl Coord for u32 {
+    const FAMILY: Family = Family::V4;
+    const ADDR_MAX: u32 = u32::MAX;
+    fn from_u128(v: u128) -> u32 {
+        u32::try_from(v).unwrap_or(u32::MAX)
+    }
+    fn to_u128(self) -> u128 {
+        u128::from(self)
+    }
+    fn inc(self) -> u32 {
+        self + 1
+    }
+    fn dec(self) -> u32 {
+        self - 1
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn addr(self) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::from(self))
+    }
+}
+
+impl Coord for u128 {
+    const FAMILY: Family = Family::V6;
+    const ADDR_MAX: u128 = u128::MAX;
+    fn from_u128(v: u128) -> u128 {
+        v
+    }
+    fn to_u128(self) -> u128 {
+        self
+    }
+    fn inc(self) -> u128 {
+        self + 1
+    }
+    fn dec(self) -> u128 {
+        self - 1
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn addr(self) -> IpAddr {
+        IpAddr::V6(Ipv6Addr::from(self))
+    }
+}
+
+/// The largest value of a dimension.
+pub(crate) fn dim_max<T: Coord>(d: usize) -> T {
     match d {
-        DST | SRC => fam.max(),
-        PROTO => u128::from(u8::MAX),
-        _ => u128::from(u16::MAX),
+        DST | SRC => T::ADDR_MAX,
+        PROTO => T::from_u128(u128::from(u8::MAX)),
+        _ => T::from_u128(u128::from(u16::MAX)),
     }
 }
 
 /// A non-empty box: `lo[d] <= hi[d]` in every dimension.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub(crate) struct Cube {
-    pub lo: [u128; DIMS],
-    pub hi: [u128; DIMS],
+pub(crate) struct Cube<T> {
+    pub lo: [T; DIMS],
+    pub hi: [T; DIMS],
 }
 
-impl Cube {
-    pub(crate) fn full(fam: Family) -> Cube {
+impl<T: Coord> Cube<T> {
+    pub(crate) fn full() -> Cube<T> {
         Cube {
-            lo: [0; DIMS],
-            hi: [0, 1, 2, 3, 4].map(|d| dim_max(fam, d)),
+            lo: [T::default(); DIMS],
+            hi: [0, 1, 2, 3, 4].map(dim_max),
         }
     }
 
+    /// One dimension as a `u128` interval, for code shared with addresses.
     pub(crate) fn iv(&self, d: usize) -> Iv {
-        Iv::new(self.lo[d], self.hi[d])
+        Iv::new(self.lo[d].to_u128(), self.hi[d].to_u128())
+    }
+
+    /// Sets one dimension from a `u128` interval of this family's values.
+    pub(crate) fn set(&mut self, d: usize, iv: Iv) {
+        self.lo[d] = T::from_u128(iv.lo);
+        self.hi[d] = T::from_u128(iv.hi);
     }
 
     #[inline]
-    pub(crate) fn overlaps(&self, o: &Cube) -> bool {
+    pub(crate) fn overlaps(&self, o: &Cube<T>) -> bool {
         (0..DIMS).all(|d| self.lo[d] <= o.hi[d] && o.lo[d] <= self.hi[d])
     }
 
     /// Whether `o` lies entirely inside `self`.
     #[inline]
-    pub(crate) fn covers(&self, o: &Cube) -> bool {
+    pub(crate) fn covers(&self, o: &Cube<T>) -> bool {
         (0..DIMS).all(|d| self.lo[d] <= o.lo[d] && o.hi[d] <= self.hi[d])
     }
 
     /// The intersection, for boxes known to overlap.
     #[inline]
-    pub(crate) fn clip(&self, o: &Cube) -> Cube {
+    pub(crate) fn clip(&self, o: &Cube<T>) -> Cube<T> {
         let mut c = *self;
         for d in 0..DIMS {
             c.lo[d] = c.lo[d].max(o.lo[d]);
@@ -72,10 +150,10 @@ impl Cube {
         c
     }
 
-    /// The box restricted to `iv` in dimension `d`, if anything is left.
-    pub(crate) fn restrict(&self, d: usize, iv: Iv) -> Option<Cube> {
-        let lo = self.lo[d].max(iv.lo);
-        let hi = self.hi[d].min(iv.hi);
+    /// The box restricted to `lo..=hi` in dimension `d`, if anything is left.
+    pub(crate) fn restrict(&self, d: usize, lo: T, hi: T) -> Option<Cube<T>> {
+        let lo = self.lo[d].max(lo);
+        let hi = self.hi[d].min(hi);
         (lo <= hi).then(|| {
             let mut c = *self;
             c.lo[d] = lo;
@@ -88,25 +166,25 @@ impl Cube {
     /// count of an IPv6 box does not fit in any integer type).
     pub(crate) fn log_volume(&self) -> f64 {
         (0..DIMS)
-            .map(|d| ((self.hi[d] - self.lo[d]) as f64 + 1.0).log2())
+            .map(|d| (self.hi[d].to_f64() - self.lo[d].to_f64() + 1.0).log2())
             .sum()
     }
 }
 
 /// Appends the pieces of `a` outside `b`, at most two per dimension. The
 /// boxes must overlap.
-pub(crate) fn subtract_one(a: &Cube, b: &Cube, out: &mut Vec<Cube>) {
+pub(crate) fn subtract_one<T: Coord>(a: &Cube<T>, b: &Cube<T>, out: &mut Vec<Cube<T>>) {
     let mut rest = *a;
-    for d in cut_order() {
+    for d in CUT_ORDER {
         if rest.lo[d] < b.lo[d] {
             let mut piece = rest;
-            piece.hi[d] = b.lo[d] - 1;
+            piece.hi[d] = b.lo[d].dec();
             out.push(piece);
             rest.lo[d] = b.lo[d];
         }
         if rest.hi[d] > b.hi[d] {
             let mut piece = rest;
-            piece.lo[d] = b.hi[d] + 1;
+            piece.lo[d] = b.hi[d].inc();
             out.push(piece);
             rest.hi[d] = b.hi[d];
         }
@@ -115,34 +193,18 @@ pub(crate) fn subtract_one(a: &Cube, b: &Cube, out: &mut Vec<Cube>) {
 
 /// Below this many subtrahends a box is cut by each in turn; above it the
 /// box is first split in two, which keeps the work near `n log n` where
-/// cutting in turn would be quadratic in the number of pieces.
-fn leaf() -> usize {
-    static L: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *L.get_or_init(|| {
-        std::env::var("LEAF")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(12)
-    })
-}
-fn bigfirst() -> bool {
-    static L: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *L.get_or_init(|| std::env::var_os("BIGFIRST").is_some())
-}
-fn cut_order() -> [usize; DIMS] {
-    static L: std::sync::OnceLock<[usize; DIMS]> = std::sync::OnceLock::new();
-    *L.get_or_init(|| match std::env::var("ORDER").as_deref() {
-        Ok("addr") => [DST, SRC, PROTO, DPORT, SPORT],
-        Ok("srcfirst") => [SRC, DST, PROTO, DPORT, SPORT],
-        Ok("svcdst") => [PROTO, DPORT, SPORT, DST, SRC],
-        _ => CUT_ORDER,
-    })
-}
+/// cutting in turn is quadratic in the number of pieces. Measured on the
+/// firewall workloads: 12 was fastest, and larger leaves saved few boxes.
+const LEAF: usize = 12;
+
+/// Above this many subtrahends the two halves of a split are computed in
+/// parallel; below it the work is too small to pay for a task.
+const PAR_SPLIT: usize = 256;
 
 /// Appends disjoint boxes covering `a` minus the union of `cands`. Every
 /// candidate must lie inside `a` (clip them first); they may overlap each
-/// other.
-pub(crate) fn subtract_many(a: Cube, mut cands: Vec<Cube>, out: &mut Vec<Cube>) {
+/// other. Boxes come out in a deterministic order whatever the threads do.
+pub(crate) fn subtract_many<T: Coord>(a: Cube<T>, mut cands: Vec<Cube<T>>, out: &mut Vec<Cube<T>>) {
     if cands.is_empty() {
         out.push(a);
         return;
@@ -150,7 +212,7 @@ pub(crate) fn subtract_many(a: Cube, mut cands: Vec<Cube>, out: &mut Vec<Cube>) 
     if cands.contains(&a) {
         return;
     }
-    if cands.len() <= leaf() {
+    if cands.len() <= LEAF {
         subtract_in_turn(a, &cands, out);
         return;
     }
@@ -159,15 +221,16 @@ pub(crate) fn subtract_many(a: Cube, mut cands: Vec<Cube>, out: &mut Vec<Cube>) 
         return;
     };
     let mut left = a;
-    left.hi[d] = v - 1;
+    left.hi[d] = v.dec();
     let mut right = a;
     right.lo[d] = v;
     let mut lc = Vec::with_capacity(cands.len() / 2 + 1);
     let mut rc = Vec::with_capacity(cands.len() / 2 + 1);
+    let n = cands.len();
     for c in cands {
         if c.lo[d] < v {
             let mut l = c;
-            l.hi[d] = l.hi[d].min(v - 1);
+            l.hi[d] = l.hi[d].min(v.dec());
             lc.push(l);
         }
         if c.hi[d] >= v {
@@ -176,19 +239,61 @@ pub(crate) fn subtract_many(a: Cube, mut cands: Vec<Cube>, out: &mut Vec<Cube>) 
             rc.push(r);
         }
     }
-    subtract_many(left, lc, out);
-    subtract_many(right, rc, out);
+    let start = out.len();
+    let mut right_out = Vec::new();
+    if n >= PAR_SPLIT {
+        rayon::join(
+            || subtract_many(left, lc, out),
+            || subtract_many(right, rc, &mut right_out),
+        );
+    } else {
+        subtract_many(left, lc, out);
+        subtract_many(right, rc, &mut right_out);
+    }
+    stitch(out, start, right_out, d, v);
 }
 
-fn subtract_in_turn(a: Cube, cands: &[Cube], out: &mut Vec<Cube>) {
-    let mut sorted;
-    let cands = if bigfirst() {
-        sorted = cands.to_vec();
-        sorted.sort_by(|x, y| y.log_volume().total_cmp(&x.log_volume()));
-        &sorted[..]
-    } else {
-        cands
-    };
+/// Appends the right half's pieces to the left half's (`out[start..]`),
+/// merging pairs that meet at the cut `v` of dimension `d` and agree in
+/// every other dimension: the cut was ours, not the set's, so it should not
+/// show in the result.
+fn stitch<T: Coord>(out: &mut Vec<Cube<T>>, start: usize, right: Vec<Cube<T>>, d: usize, v: T) {
+    let seam = v.dec();
+    let mut left_edge: Vec<usize> = (start..out.len())
+        .filter(|&i| out[i].hi[d] == seam)
+        .collect();
+    if left_edge.is_empty() {
+        out.extend(right);
+        return;
+    }
+    left_edge.sort_unstable_by(|&i, &j| cmp_except(&out[i], &out[j], d));
+    for c in right {
+        if c.lo[d] == v {
+            let found = left_edge.binary_search_by(|&i| cmp_except_only(&out[i], &c, d));
+            if let Ok(k) = found {
+                out[left_edge[k]].hi[d] = c.hi[d];
+                continue;
+            }
+        }
+        out.push(c);
+    }
+}
+
+/// Compares boxes by every dimension but `d`.
+fn cmp_except_only<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> Ordering {
+    for e in 0..DIMS {
+        if e == d {
+            continue;
+        }
+        let o = a.lo[e].cmp(&b.lo[e]).then(a.hi[e].cmp(&b.hi[e]));
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+fn subtract_in_turn<T: Coord>(a: Cube<T>, cands: &[Cube<T>], out: &mut Vec<Cube<T>>) {
     let mut frags = vec![a];
     let mut next = Vec::new();
     for b in cands {
@@ -212,7 +317,7 @@ fn subtract_in_turn(a: Cube, cands: &[Cube], out: &mut Vec<Cube>) {
 /// inside `a`, and the median of those edges as the cut: both halves are
 /// non-empty and each has fewer inner edges, so the recursion ends. `None`
 /// when no candidate has an inner edge, that is, when one equals `a`.
-fn choose_split(a: &Cube, cands: &mut [Cube]) -> Option<(usize, u128)> {
+fn choose_split<T: Coord>(a: &Cube<T>, cands: &mut [Cube<T>]) -> Option<(usize, T)> {
     let mut best: Option<(usize, usize)> = None;
     for d in 0..DIMS {
         let n = cands
@@ -224,13 +329,13 @@ fn choose_split(a: &Cube, cands: &mut [Cube]) -> Option<(usize, u128)> {
         }
     }
     let (d, _) = best?;
-    let mut edges: Vec<u128> = Vec::with_capacity(cands.len() * 2);
+    let mut edges: Vec<T> = Vec::with_capacity(cands.len() * 2);
     for c in cands.iter() {
         if c.lo[d] > a.lo[d] {
             edges.push(c.lo[d]);
         }
         if c.hi[d] < a.hi[d] {
-            edges.push(c.hi[d] + 1);
+            edges.push(c.hi[d].inc());
         }
     }
     let mid = edges.len() / 2;
@@ -238,9 +343,14 @@ fn choose_split(a: &Cube, cands: &mut [Cube]) -> Option<(usize, u128)> {
     Some((d, *v))
 }
 
+/// A total order on boxes, for deterministic output.
+pub(crate) fn cmp_all<T: Coord>(a: &Cube<T>, b: &Cube<T>) -> Ordering {
+    a.lo.cmp(&b.lo).then_with(|| a.hi.cmp(&b.hi))
+}
+
 /// Compares boxes by every dimension but `d`, then by `d`'s start: boxes
 /// that could merge along `d` become neighbours.
-fn cmp_except(a: &Cube, b: &Cube, d: usize) -> Ordering {
+fn cmp_except<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> Ordering {
     for e in 0..DIMS {
         if e == d {
             continue;
@@ -253,52 +363,110 @@ fn cmp_except(a: &Cube, b: &Cube, d: usize) -> Ordering {
     a.lo[d].cmp(&b.lo[d])
 }
 
-/// A total order on boxes, for deterministic output.
-pub(crate) fn cmp_all(a: &Cube, b: &Cube) -> Ordering {
-    a.lo.cmp(&b.lo).then_with(|| a.hi.cmp(&b.hi))
-}
-
-fn same_except(a: &Cube, b: &Cube, d: usize) -> bool {
+fn same_except<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> bool {
     (0..DIMS).all(|e| e == d || (a.lo[e] == b.lo[e] && a.hi[e] == b.hi[e]))
 }
 
 /// Merges disjoint boxes that differ in one dimension only and touch in it,
 /// until no such pair is left. This does not find the fewest boxes (that
 /// problem is NP-hard) but undoes the cuts that the operations make.
-pub(crate) fn coalesce(v: &mut Vec<Cube>) {
+///
+/// Boxes are grouped by a hash of their other dimensions rather than sorted
+/// by them: sorting 16-byte keys is several times faster than comparing
+/// boxes field by field, and this runs on lists of hundreds of thousands of
+/// boxes. A hash collision can only hide a merge, never make a wrong one,
+/// because merges compare the boxes themselves.
+pub(crate) fn coalesce<T: Coord>(v: &mut Vec<Cube<T>>) {
     if v.len() < 2 {
         return;
     }
-    // Bounded so a pathological input cannot loop for long; each round only
-    // ever shrinks the list, so stopping early is still correct.
-    for _ in 0..8 {
-        let before = v.len();
-        for d in 0..DIMS {
-            v.sort_unstable_by(|a, b| cmp_except(a, b, d));
-            let mut out: Vec<Cube> = Vec::with_capacity(v.len());
-            for c in v.drain(..) {
-                match out.last_mut() {
-                    Some(last)
-                        if same_except(last, &c, d)
-                            && last.hi[d].checked_add(1) == Some(c.lo[d]) =>
+    // `u32` indices keep the keys small; a list of 2^32 boxes would need
+    // 160 GiB of IPv4 boxes, so they cannot wrap.
+    let mut keys: Vec<(u64, T, u32)> = Vec::with_capacity(v.len());
+    let mut next: Vec<Cube<T>> = Vec::with_capacity(v.len());
+    // Dimensions are tried in turn until every other dimension has been
+    // tried since the last merge; the bound only guards against a
+    // pathological input looping for long (each pass only shrinks the list,
+    // so stopping early is still correct).
+    let mut quiet = 0;
+    let mut ever_merged = false;
+    let mut d = 0;
+    for _ in 0..8 * DIMS {
+        keys.clear();
+        keys.extend(
+            v.iter()
+                .enumerate()
+                .map(|(i, c)| (hash_except(c, d), c.lo[d], i as u32)),
+        );
+        keys.sort_unstable();
+        next.clear();
+        let mut merged = false;
+        let mut last_key = None;
+        for &(h, _, i) in &keys {
+            let c = v[i as usize];
+            if last_key == Some(h) {
+                if let Some(last) = next.last_mut() {
+                    if same_except(last, &c, d)
+                        && last.hi[d] < c.lo[d]
+                        && last.hi[d].inc() == c.lo[d]
                     {
                         last.hi[d] = c.hi[d];
+                        merged = true;
+                        continue;
                     }
-                    _ => out.push(c),
                 }
             }
-            *v = out;
+            last_key = Some(h);
+            next.push(c);
         }
-        if v.len() == before {
+        std::mem::swap(v, &mut next);
+        if merged {
+            quiet = 0;
+        } else {
+            quiet += 1;
+        }
+        // A merging dimension is left with nothing to merge, so once the
+        // others have been tried after it, no pair can be left; without any
+        // merge every dimension must be tried once.
+        if quiet == DIMS || (quiet == DIMS - 1 && ever_merged) {
             break;
         }
+        ever_merged |= merged;
+        d = (d + 1) % DIMS;
     }
+}
+
+/// A hash of every dimension but `d` (the multiply-rotate mix of rustc's
+/// FxHash: fast, and good enough to group equal keys). An interval of
+/// values below 2^32, which is every IPv4 one, is mixed as one word.
+fn hash_except<T: Coord>(c: &Cube<T>, d: usize) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h: u64 = 0;
+    let mut mix = |w: u64| h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    for e in 0..DIMS {
+        if e == d {
+            continue;
+        }
+        let (lo, hi) = (c.lo[e].to_u128(), c.hi[e].to_u128());
+        if hi >> 32 == 0 {
+            mix((lo << 32 | hi) as u64);
+        } else {
+            for w in [lo as u64, (lo >> 64) as u64, hi as u64, (hi >> 64) as u64] {
+                mix(w);
+            }
+        }
+    }
+    h
 }
 
 /// Calls `f(i, j)` for every overlapping pair `a[i]`, `b[j]`, by a sweep
 /// along the destination: only boxes whose destination ranges are open at
 /// the same time are compared.
-pub(crate) fn overlap_pairs(a: &[Cube], b: &[Cube], mut f: impl FnMut(usize, usize)) {
+pub(crate) fn overlap_pairs<T: Coord>(
+    a: &[Cube<T>],
+    b: &[Cube<T>],
+    mut f: impl FnMut(usize, usize),
+) {
     if a.is_empty() || b.is_empty() {
         return;
     }
@@ -313,7 +481,7 @@ pub(crate) fn overlap_pairs(a: &[Cube], b: &[Cube], mut f: impl FnMut(usize, usi
         return;
     }
     // Events: every box of both lists by destination start; `true` marks `b`.
-    let mut events: Vec<(u128, bool, usize)> = a
+    let mut events: Vec<(T, bool, usize)> = a
         .iter()
         .enumerate()
         .map(|(i, c)| (c.lo[DST], false, i))
@@ -348,7 +516,7 @@ pub(crate) fn overlap_pairs(a: &[Cube], b: &[Cube], mut f: impl FnMut(usize, usi
 /// For every box, the indices of the boxes of the same list that overlap it
 /// and come from an earlier group, by the same sweep. `group[i]` tells which
 /// group (rule) box `i` belongs to; boxes of one group never overlap.
-pub(crate) fn earlier_overlaps(cubes: &[Cube], group: &[usize]) -> Vec<Vec<usize>> {
+pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
     let mut out = vec![Vec::new(); cubes.len()];
     let mut order: Vec<usize> = (0..cubes.len()).collect();
     order.sort_unstable_by_key(|&i| (cubes[i].lo[DST], i));
@@ -376,7 +544,7 @@ pub(crate) fn earlier_overlaps(cubes: &[Cube], group: &[usize]) -> Vec<Vec<usize
 }
 
 /// `a` minus the union of `b`, as disjoint boxes (not coalesced).
-pub(crate) fn difference(a: &[Cube], b: &[Cube]) -> Vec<Cube> {
+pub(crate) fn difference<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Cube<T>> {
     if b.is_empty() {
         return a.to_vec();
     }
@@ -384,14 +552,14 @@ pub(crate) fn difference(a: &[Cube], b: &[Cube]) -> Vec<Cube> {
     overlap_pairs(a, b, |i, j| cands[i].push(j));
     let mut out = Vec::new();
     for (x, js) in a.iter().zip(cands) {
-        let clipped: Vec<Cube> = js.iter().map(|&j| b[j].clip(x)).collect();
+        let clipped: Vec<Cube<T>> = js.iter().map(|&j| b[j].clip(x)).collect();
         subtract_many(*x, clipped, &mut out);
     }
     out
 }
 
 /// Whether every box of `a` is covered by the union of `b`.
-pub(crate) fn is_subset(a: &[Cube], b: &[Cube]) -> bool {
+pub(crate) fn is_subset<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> bool {
     if a.is_empty() {
         return true;
     }
@@ -406,7 +574,7 @@ pub(crate) fn is_subset(a: &[Cube], b: &[Cube]) -> bool {
         if js.iter().any(|&j| b[j].covers(x)) {
             continue;
         }
-        let clipped: Vec<Cube> = js.iter().map(|&j| b[j].clip(x)).collect();
+        let clipped: Vec<Cube<T>> = js.iter().map(|&j| b[j].clip(x)).collect();
         scratch.clear();
         subtract_many(*x, clipped, &mut scratch);
         if !scratch.is_empty() {
@@ -416,24 +584,88 @@ pub(crate) fn is_subset(a: &[Cube], b: &[Cube]) -> bool {
     true
 }
 
+/// The union of two disjoint lists. Only the smaller operand is cut, so the
+/// result has at most its pieces on top of the larger operand's boxes.
+pub(crate) fn union<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Cube<T>> {
+    if a.is_empty() {
+        return b.to_vec();
+    }
+    if b.is_empty() {
+        return a.to_vec();
+    }
+    let (big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    let mut out = big.to_vec();
+    out.extend(difference(small, big));
+    coalesce(&mut out);
+    out
+}
+
+pub(crate) fn intersect<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Cube<T>> {
+    let mut out = Vec::new();
+    overlap_pairs(a, b, |i, j| out.push(a[i].clip(&b[j])));
+    coalesce(&mut out);
+    out
+}
+
 /// Disjoint boxes covering the union of arbitrary, possibly overlapping
 /// boxes. Larger boxes go first so that the many small boxes they contain
 /// vanish whole instead of cutting them.
-pub(crate) fn disjoint(mut cubes: Vec<Cube>) -> Vec<Cube> {
+pub(crate) fn disjoint<T: Coord>(cubes: Vec<Cube<T>>) -> Vec<Cube<T>> {
     if cubes.len() < 2 {
         return cubes;
     }
-    let mut keyed: Vec<(f64, Cube)> = cubes.drain(..).map(|c| (-c.log_volume(), c)).collect();
+    let mut keyed: Vec<(f64, Cube<T>)> = cubes.into_iter().map(|c| (-c.log_volume(), c)).collect();
     keyed.sort_by(|x, y| x.0.total_cmp(&y.0).then_with(|| cmp_all(&x.1, &y.1)));
     keyed.dedup_by(|x, y| x.1 == y.1);
-    let cubes: Vec<Cube> = keyed.into_iter().map(|(_, c)| c).collect();
+    let cubes: Vec<Cube<T>> = keyed.into_iter().map(|(_, c)| c).collect();
     let group: Vec<usize> = (0..cubes.len()).collect();
     let earlier = earlier_overlaps(&cubes, &group);
     let mut out = Vec::with_capacity(cubes.len());
     for (c, js) in cubes.iter().zip(earlier) {
-        let clipped: Vec<Cube> = js.iter().map(|&j| cubes[j].clip(c)).collect();
+        let clipped: Vec<Cube<T>> = js.iter().map(|&j| cubes[j].clip(c)).collect();
         subtract_many(*c, clipped, &mut out);
     }
     coalesce(&mut out);
+    out
+}
+
+/// First-match pieces of one family: for every rule, its boxes minus the
+/// boxes of earlier rules, coalesced.
+pub(crate) fn first_match<T: Coord>(rules: &[&[Cube<T>]]) -> Vec<Vec<Cube<T>>> {
+    use rayon::prelude::*;
+    let mut cubes = Vec::new();
+    let mut group = Vec::new();
+    for (r, set) in rules.iter().enumerate() {
+        cubes.extend_from_slice(set);
+        group.extend(std::iter::repeat_n(r, set.len()));
+    }
+    let earlier = earlier_overlaps(&cubes, &group);
+    let pieces: Vec<Vec<Cube<T>>> = cubes
+        .par_iter()
+        .zip(earlier.par_iter())
+        .with_min_len(64)
+        .map(|(c, js)| {
+            let clipped: Vec<Cube<T>> = js.iter().map(|&j| cubes[j].clip(c)).collect();
+            let mut o = Vec::new();
+            subtract_many(*c, clipped, &mut o);
+            o
+        })
+        .collect();
+    // Coalescing pays only where pieces can touch: the pieces of a box cut
+    // by a few boxes in turn do not (the cuts of one box never touch each
+    // other, and the D&C seams are stitched already), so only rules with
+    // several boxes or a split box are coalesced. Measured on the mixed
+    // firewall: the same boxes within 0.01%, in about a quarter less time.
+    let mut out = vec![Vec::new(); rules.len()];
+    let mut busy = vec![false; rules.len()];
+    for (k, p) in pieces.into_iter().enumerate() {
+        let r = group[k];
+        busy[r] |= !out[r].is_empty() || earlier[k].len() > LEAF;
+        out[r].extend(p);
+    }
+    out.par_iter_mut()
+        .zip(busy)
+        .filter(|(_, busy)| *busy)
+        .for_each(|(v, _)| coalesce(v));
     out
 }

@@ -1,7 +1,8 @@
 //! Human summaries of packets, boxes, sets and their services.
 
+use super::addr::addr_bits;
 use super::addr::{fmt_iv, normalize_ivs, Family, Iv};
-use super::cube::{cmp_all, Cube, DPORT, DST, PROTO, SPORT, SRC};
+use super::cube::{Coord, Cube, DIMS, DPORT, DST, PROTO, SPORT, SRC};
 use super::{proto, Packet, PacketBox, PacketSet};
 use std::fmt;
 
@@ -30,10 +31,10 @@ impl PacketSet {
     /// "tcp/80, tcp/443-445 delivered".
     pub fn services(&self) -> Services {
         let boxes: Vec<(Iv, Iv)> = self
-            .fams
+            .v4
             .iter()
-            .flatten()
             .map(|c| (c.iv(PROTO), c.iv(DPORT)))
+            .chain(self.v6.iter().map(|c| (c.iv(PROTO), c.iv(DPORT))))
             .collect();
         // Cut the protocol axis wherever a box starts or ends; between two
         // cuts every protocol has the same ports.
@@ -168,32 +169,22 @@ impl fmt::Display for Packet {
     }
 }
 
-fn cube_of(b: &PacketBox) -> (Family, Cube) {
-    let fam = b.family;
-    let bits = |a| super::addr::addr_bits(a).1;
-    let mut c = Cube::full(fam);
-    c.lo[SRC] = bits(b.src.0);
-    c.hi[SRC] = bits(b.src.1);
-    c.lo[DST] = bits(b.dst.0);
-    c.hi[DST] = bits(b.dst.1);
-    c.lo[PROTO] = u128::from(b.proto.0);
-    c.hi[PROTO] = u128::from(b.proto.1);
-    c.lo[SPORT] = u128::from(b.sport.0);
-    c.hi[SPORT] = u128::from(b.sport.1);
-    c.lo[DPORT] = u128::from(b.dport.0);
-    c.hi[DPORT] = u128::from(b.dport.1);
-    (fam, c)
+/// A box of either family as its five `u128` intervals, for printing.
+type Ivs = [Iv; DIMS];
+
+fn ivs_of<T: Coord>(c: &Cube<T>) -> Ivs {
+    [0, 1, 2, 3, 4].map(|d| c.iv(d))
 }
 
 /// Writes the addresses, the services of `group` (boxes that differ in
 /// protocol and destination port only) and the source ports.
-fn fmt_group(f: &mut fmt::Formatter<'_>, fam: Family, group: &[Cube]) -> fmt::Result {
+fn fmt_group(f: &mut fmt::Formatter<'_>, fam: Family, group: &[Ivs]) -> fmt::Result {
     let Some(c) = group.first() else {
         return Ok(());
     };
-    fmt_iv(f, fam, c.iv(SRC))?;
+    fmt_iv(f, fam, c[SRC])?;
     f.write_str(" -> ")?;
-    fmt_iv(f, fam, c.iv(DST))?;
+    fmt_iv(f, fam, c[DST])?;
     f.write_str(" ")?;
     for (i, g) in group.iter().enumerate() {
         if i > 0 {
@@ -201,21 +192,30 @@ fn fmt_group(f: &mut fmt::Formatter<'_>, fam: Family, group: &[Cube]) -> fmt::Re
         }
         fmt_service(
             f,
-            (to_u8(g.lo[PROTO]), to_u8(g.hi[PROTO])),
-            (to_u16(g.lo[DPORT]), to_u16(g.hi[DPORT])),
+            (to_u8(g[PROTO].lo), to_u8(g[PROTO].hi)),
+            (to_u16(g[DPORT].lo), to_u16(g[DPORT].hi)),
         )?;
     }
-    if c.iv(SPORT) != Iv::new(0, u128::from(u16::MAX)) {
+    if c[SPORT] != Iv::new(0, u128::from(u16::MAX)) {
         f.write_str(" sport ")?;
-        fmt_ports(f, (to_u16(c.lo[SPORT]), to_u16(c.hi[SPORT])))?;
+        fmt_ports(f, (to_u16(c[SPORT].lo), to_u16(c[SPORT].hi)))?;
     }
     Ok(())
 }
 
 impl fmt::Display for PacketBox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (fam, c) = cube_of(self);
-        fmt_group(f, fam, &[c])
+        let addrs = |(lo, hi): (std::net::IpAddr, std::net::IpAddr)| {
+            Iv::new(addr_bits(lo).1, addr_bits(hi).1)
+        };
+        let small = |(lo, hi): (u16, u16)| Iv::new(u128::from(lo), u128::from(hi));
+        let mut c = [Iv::new(0, 0); DIMS];
+        c[SRC] = addrs(self.src);
+        c[DST] = addrs(self.dst);
+        c[PROTO] = Iv::new(u128::from(self.proto.0), u128::from(self.proto.1));
+        c[SPORT] = small(self.sport);
+        c[DPORT] = small(self.dport);
+        fmt_group(f, self.family, &[c])
     }
 }
 
@@ -229,17 +229,20 @@ impl fmt::Display for PacketSet {
             return f.write_str("none");
         }
         // Display order: addresses, then source ports, then services.
-        let key = |c: &Cube| [SRC, DST, SPORT, PROTO, DPORT].map(|d| (c.lo[d], c.hi[d]));
-        let mut groups: Vec<(Family, Vec<Cube>)> = Vec::new();
-        for fam in Family::ALL {
-            let mut cubes = self.fams[fam.index()].clone();
-            cubes.sort_unstable_by(|a, b| key(a).cmp(&key(b)).then_with(|| cmp_all(a, b)));
-            for c in cubes {
+        let key = |c: &Ivs| [SRC, DST, SPORT, PROTO, DPORT].map(|d| c[d]);
+        let mut groups: Vec<(Family, Vec<Ivs>)> = Vec::new();
+        let families = [
+            (Family::V4, self.v4.iter().map(ivs_of).collect::<Vec<_>>()),
+            (Family::V6, self.v6.iter().map(ivs_of).collect()),
+        ];
+        for (fam, mut boxes) in families {
+            boxes.sort_unstable_by_key(key);
+            for c in boxes {
                 match groups.last_mut() {
                     Some((gf, g))
                         if *gf == fam
                             && g.first().is_some_and(|h| {
-                                [SRC, DST, SPORT].iter().all(|&d| h.iv(d) == c.iv(d))
+                                [SRC, DST, SPORT].iter().all(|&d| h[d] == c[d])
                             }) =>
                     {
                         g.push(c)

@@ -159,7 +159,7 @@ fn gen_set(boxes: &[GenBox]) -> PacketSet {
 }
 
 fn arb_boxes() -> impl Strategy<Value = Vec<GenBox>> {
-    prop::collection::vec(arb_box(), 0..5)
+    prop::collection::vec(arb_box(), 0..4)
 }
 
 fn arb_packet() -> impl Strategy<Value = Packet> {
@@ -381,7 +381,7 @@ proptest! {
     }
 
     #[test]
-    fn first_match_matches_the_model(rules in prop::collection::vec(arb_boxes(), 1..6)) {
+    fn first_match_matches_the_model(rules in prop::collection::vec(arb_boxes(), 1..5)) {
         let sets: Vec<PacketSet> = rules.iter().map(|r| gen_set(r)).collect();
         let models: Vec<Model> = rules.iter().map(|r| gen_model(r)).collect();
         let got = first_match(&sets);
@@ -399,6 +399,32 @@ proptest! {
         let matched = PacketSet::union_all(&sets);
         prop_assert!(rest.intersect(&matched).is_empty());
         prop_assert!(rest.union(&matched) == PacketSet::all());
+    }
+
+    #[test]
+    fn split_first_match_agrees_with_first_match(
+        a in arb_boxes(),
+        rules in prop::collection::vec(arb_boxes(), 0..6),
+    ) {
+        let s = gen_set(&a);
+        let sets: Vec<PacketSet> = rules.iter().map(|r| gen_set(r)).collect();
+        let (decided, rest) = s.split_first_match(&sets);
+        let full = first_match(&sets);
+        let mut expected_rest = s.clone();
+        let mut next = decided.iter().peekable();
+        for (i, region) in full.iter().enumerate() {
+            let expected = s.intersect(region);
+            expected_rest = expected_rest.difference(region);
+            if expected.is_empty() {
+                prop_assert!(next.peek().is_none_or(|(j, _)| *j != i));
+            } else {
+                let (j, got) = next.next().expect("a decided entry");
+                prop_assert_eq!(*j, i);
+                prop_assert_eq!(got, &expected);
+            }
+        }
+        prop_assert!(next.next().is_none());
+        prop_assert_eq!(rest, expected_rest);
     }
 
     #[test]
