@@ -349,6 +349,15 @@ impl<'m> Space<'m> {
         })
     }
 
+    /// The NLB's address as its targets see it: the model has none, so
+    /// netproof takes the first usable address (network + 4) of the NLB's
+    /// first subnet, as the oracle does (docs/forwarding.md).
+    pub fn nlb_addr(&self, nlb: crate::model::NlbId) -> Option<IpAddr> {
+        let n = self.model.nlbs.get(nlb.index())?;
+        let sub = n.subnets.first()?;
+        nth_addr(self.model.subnet(sub.value).prefix.value, 4)
+    }
+
     pub fn iface(&self, site: SiteId, addr: IpAddr) -> Option<Iface> {
         self.ifaces.get(&(site, addr)).copied()
     }

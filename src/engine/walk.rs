@@ -45,6 +45,9 @@ pub enum Mark {
     SrcNat(NatPoint, AddrExpr),
     /// A NAT point rewrote the destination; the reply's source is restored.
     DstNat(NatPoint, AddrExpr),
+    /// A NAT point rewrote the destination port; the reply's source port is
+    /// restored.
+    DportNat(NatPoint, super::view::PortExpr),
 }
 
 /// Where a translation happened; replies are translated back only at the
@@ -56,6 +59,8 @@ pub enum NatPoint {
     NatGateway(GatewayId),
     NatInstance(HostId),
     OnpremEdge(SiteId),
+    /// An interface endpoint and the NLB behind its endpoint service.
+    PrivateLink(crate::model::EndpointId),
 }
 
 #[derive(Clone, Debug)]
@@ -492,14 +497,7 @@ impl<'s, 'm> Walker<'s, 'm> {
     fn arrive(&self, site: SiteId, iface: Iface, b: Branch) -> Vec<Step> {
         let m = self.m();
         match iface {
-            Iface::Endpoint(e) => {
-                let ep = &m.endpoints[e.index()];
-                vec![Self::unsupported(
-                    b,
-                    "PrivateLink (interface endpoints)",
-                    ep.decl.span,
-                )]
-            }
+            Iface::Endpoint(e) => self.privatelink(e, b),
             Iface::Host(h) => {
                 let host = m.host(h);
                 // A reply to a flow this NAT instance masqueraded: restore the
@@ -556,6 +554,167 @@ impl<'s, 'm> Walker<'s, 'm> {
                 steps
             }
         }
+    }
+
+    /// A packet arriving at an interface endpoint: the endpoint's security
+    /// groups, then its endpoint service's NLB: the matching listener's
+    /// first target, with the destination, port and source rewritten (the
+    /// target sees the NLB's address), into the service VPC.
+    fn privatelink(&self, e: crate::model::EndpointId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let ep = &m.endpoints[e.index()];
+        let node = format!(
+            "vpc {} / endpoint {}",
+            self.site_name(ep.site),
+            ep.decl.name
+        );
+        let point = NatPoint::PrivateLink(e);
+        let iface = Iface::Endpoint(e);
+        let sgs: Vec<SgId> = ep.sgs.iter().map(|s| s.value).collect();
+        let (allowed, denied) = self.sg_inbound(&b, &sgs, iface);
+        let mut steps = Vec::new();
+        if !denied.is_empty() {
+            let span = ep.sgs.first().map_or(ep.decl.span, |s| s.span);
+            steps.push(Self::drop(
+                b.with(denied),
+                format!(
+                    "the security groups of endpoint `{}` do not admit the client",
+                    ep.decl.name
+                ),
+                span,
+                "add an `inbound` rule for the client and service to the endpoint's security group"
+                    .into(),
+            ));
+        }
+        let mut b = b.with(allowed).hop(
+            &node,
+            "endpoint security groups allow",
+            Some(ep.decl.name_span),
+        );
+        b.marks.push(Mark::Sg(iface));
+        let Some(svc) = ep.service.map(|s| &m.endpoint_services[s.index()]) else {
+            steps.push(Self::drop(
+                b,
+                "the endpoint has no endpoint service".into(),
+                ep.decl.span,
+                String::new(),
+            ));
+            return steps;
+        };
+        let Some(nlb_id) = svc.nlb else {
+            steps.push(Self::drop(
+                b,
+                format!("endpoint service `{}` has no NLB", svc.decl.name),
+                svc.decl.span,
+                String::new(),
+            ));
+            return steps;
+        };
+        let nlb = &m.nlbs[nlb_id.index()];
+        let Some(nlb_addr) = self.space.nlb_addr(nlb_id) else {
+            steps.push(Self::drop(
+                b,
+                format!("nlb `{}` is in no subnet", nlb.decl.name),
+                nlb.decl.span,
+                String::new(),
+            ));
+            return steps;
+        };
+        let mut rest = b.orig.clone();
+        for l in &nlb.listeners {
+            if rest.is_empty() {
+                break;
+            }
+            let (yes, no) = self.split_set(&b.with(rest.clone()), &service_match(&l.services));
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let Some(target) = l.targets.first() else {
+                steps.push(Self::drop(
+                    b.with(yes),
+                    format!("the listener of nlb `{}` has no target", nlb.decl.name),
+                    l.span,
+                    "add a target to the listener".into(),
+                ));
+                continue;
+            };
+            let host = m.host(target.value);
+            let mut nb = b.with(yes);
+            nb.marks.push(Mark::DstNat(point, nb.view.dst));
+            nb.marks.push(Mark::SrcNat(point, nb.view.src));
+            nb.view = nb
+                .view
+                .with_dst(AddrExpr::Const(host.addr.value))
+                .with_src(AddrExpr::Const(nlb_addr));
+            if let Some(port) = l.port {
+                nb.marks.push(Mark::DportNat(point, nb.view.dport));
+                nb.view = nb.view.with_dport(super::view::PortExpr::Const(port));
+            }
+            let nb = nb.hop(
+                &format!("vpc {} / nlb {}", self.site_name(nlb.site), nlb.decl.name),
+                format!(
+                    "listener: dst -> {} (`{}`), src -> {nlb_addr} (the NLB)",
+                    host.addr.value, host.decl.name
+                ),
+                Some(l.span),
+            );
+            steps.push(Step::Go(Loc::VpcRouter(nlb.site, None), nb));
+        }
+        if !rest.is_empty() {
+            steps.push(Self::drop(
+                b.with(rest),
+                format!("no listener of nlb `{}` accepts the service", nlb.decl.name),
+                nlb.decl.span,
+                "add a listener for this protocol and port".into(),
+            ));
+        }
+        steps
+    }
+
+    /// A reply addressed to an NLB that forwarded the request: the NLB and
+    /// the endpoint restore the addresses and port, and the reply leaves
+    /// from the endpoint's subnet towards the client.
+    fn privatelink_reply(&self, b: &Branch) -> Option<Vec<Step>> {
+        let m = self.m();
+        let (e, src_old) = self.session.iter().find_map(|mk| match mk {
+            Mark::SrcNat(NatPoint::PrivateLink(e), old) => Some((*e, *old)),
+            _ => None,
+        })?;
+        let dst_old = self.session.iter().find_map(|mk| match mk {
+            Mark::DstNat(NatPoint::PrivateLink(x), old) if *x == e => Some(*old),
+            _ => None,
+        })?;
+        let ep = &m.endpoints[e.index()];
+        let nlb = ep
+            .service
+            .and_then(|s| m.endpoint_services[s.index()].nlb)?;
+        let addr = self.space.nlb_addr(nlb)?;
+        let (yes, _) = self.dst_in(b, AddrRanges::from_addr(addr));
+        if yes.is_empty() {
+            return None;
+        }
+        let mut nb = b.with(yes);
+        nb.view = nb.view.with_dst(src_old).with_src(dst_old);
+        if let Some(port) = self.session.iter().find_map(|mk| match mk {
+            Mark::DportNat(NatPoint::PrivateLink(x), old) if *x == e => Some(*old),
+            _ => None,
+        }) {
+            nb.view.sport = port;
+        }
+        let nb = nb.hop(
+            &format!(
+                "vpc {} / endpoint {}",
+                self.site_name(ep.site),
+                ep.decl.name
+            ),
+            "reply translated back by the NLB and the endpoint",
+            Some(ep.decl.name_span),
+        );
+        Some(match ep.subnet {
+            Some(s) => vec![Step::Go(Loc::VpcRouter(ep.site, Some(s)), nb)],
+            None => vec![],
+        })
     }
 
     // ---------------------------------------------------------- VPC router
@@ -929,6 +1088,16 @@ impl<'s, 'm> Walker<'s, 'm> {
             rest = no;
             if !yes.is_empty() {
                 steps.push(Step::Go(Loc::Arrive(site, iface), b.with(yes)));
+            }
+        }
+        if !rest.is_empty() {
+            if let Some(mut reply) = self.privatelink_reply(&b.with(rest.clone())) {
+                let taken = reply.iter().fold(PacketSet::empty(), |acc, st| match st {
+                    Step::Go(_, x) => acc.union(&x.orig),
+                    Step::Leaf(l) => acc.union(&l.branch().orig),
+                });
+                steps.append(&mut reply);
+                rest = rest.difference(&taken);
             }
         }
         if !rest.is_empty() {
