@@ -53,6 +53,7 @@ rules! {
     NP106, "reserved-address", Error, "A host uses an address the platform reserves.";
     NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";
     NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";
+    NP903, "expectation-wrong-egress", Error, "An `expect egress` fails: internet-bound traffic leaves by another exit, or not at all.";
 }
 
 #[derive(Debug)]

@@ -11,8 +11,11 @@ use super::space::{service_flows, Iface, Space};
 use super::view::{AddrExpr, AddrField, HeaderPredicate, View};
 use super::walk::{Branch, Dest, Drop, Hop, Leaf, Loc, Walker};
 use crate::diagnostic::Diagnostic;
-use crate::model::{Expectation, SiteId};
-use crate::rules::{np901_expectation_unreachable as np901, np902_expectation_reachable as np902};
+use crate::model::{Entity, Expectation, SiteId};
+use crate::rules::{
+    np901_expectation_unreachable as np901, np902_expectation_reachable as np902,
+    np903_expectation_wrong_egress as np903,
+};
 use crate::syntax::ast::{ExpectKind, SiteKind};
 
 /// The outcome of one expectation: `holds` is `None` when the engine could
@@ -96,10 +99,7 @@ pub fn evaluate(space: &Space, e: &Expectation) -> Verdict {
     match e.kind {
         ExpectKind::Reach => reach(space, e),
         ExpectKind::NoReach => no_reach(space, e),
-        ExpectKind::Egress => Verdict {
-            holds: None,
-            diagnostic: None,
-        },
+        ExpectKind::Egress => egress(space, e),
     }
 }
 
@@ -427,4 +427,102 @@ pub fn explain(space: &Space, packets: &PacketSet) -> Vec<Part> {
         Part::Failed { set, .. } => !set.is_empty(),
     });
     parts
+}
+
+/// `expect egress SRC via NAME`: the internet-bound packets from SRC that
+/// reach the internet all pass NAME on the way (a connection, a gateway, a
+/// NAT instance, or a site's own internet exit). Packets that filters stop
+/// are not about the exit; but when none reaches the internet at all, the
+/// expectation fails rather than holding vacuously.
+fn egress(space: &Space, e: &Expectation) -> Verdict {
+    let Some(via) = e.via.as_ref().map(|v| v.value) else {
+        return Verdict {
+            holds: None,
+            diagnostic: None,
+        };
+    };
+    let src = space.addrs(&e.src);
+    let flows = service_flows(&e.services, &src, &space.internet);
+    let fwd = Walker {
+        space,
+        session: &[],
+        accept: None,
+    };
+    let mut unknown = false;
+    let mut delivered = false;
+    let mut wrong: Option<(PacketSet, Vec<Entity>, Vec<Hop>)> = None;
+    let mut first_drop: Option<(PacketSet, Drop, Vec<Hop>)> = None;
+    for (start, addrs) in starts(space, &src) {
+        let mut leaves = Vec::new();
+        fwd.walk(
+            Loc::Leave(start),
+            Branch::new(flows.with_src(&addrs)),
+            &mut leaves,
+        );
+        for leaf in leaves {
+            match leaf {
+                Leaf::Delivered { branch, .. } => {
+                    delivered = true;
+                    if wrong.is_none() && !branch.exits.contains(&via) {
+                        wrong = Some((branch.orig.clone(), branch.exits.clone(), branch.hops));
+                    }
+                }
+                Leaf::Dropped { drop, .. } if drop.unsupported => unknown = true,
+                Leaf::Dropped { drop, branch } => {
+                    if first_drop.is_none() {
+                        first_drop = Some((branch.orig.clone(), drop, branch.hops));
+                    }
+                }
+            }
+        }
+    }
+    let diag = |set: &PacketSet, exits: &[Entity], drop: Option<&Drop>, hops: &[Hop]| {
+        internet_witness(space, set)
+            .map(|p| np903::diagnostic(space.model, e, via, &p, exits, drop, hops))
+    };
+    if let Some((set, exits, hops)) = wrong {
+        return Verdict {
+            holds: Some(false),
+            diagnostic: diag(&set, &exits, None, &hops),
+        };
+    }
+    if !delivered && !unknown {
+        if let Some((set, drop, hops)) = first_drop {
+            return Verdict {
+                holds: Some(false),
+                diagnostic: diag(&set, &[], Some(&drop), &hops),
+            };
+        }
+    }
+    Verdict {
+        holds: if unknown { None } else { Some(true) },
+        diagnostic: None,
+    }
+}
+
+/// A packet bound for the internet that reads well: to a declared internet
+/// host if the set has one, else to a documentation address (RFC 5737),
+/// else whatever the set holds.
+fn internet_witness(space: &Space, set: &PacketSet) -> Option<Packet> {
+    let hosts = space
+        .model
+        .hosts
+        .iter()
+        .filter(|h| h.kind == crate::model::HostKind::InternetHost)
+        .fold(AddrRanges::empty(), |acc, h| {
+            acc.union(&AddrRanges::from_addr(h.addr.value))
+        });
+    let docs = [
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "192.0.2.0/24",
+        "2001:db8::/32",
+    ]
+    .iter()
+    .filter_map(|n| n.parse::<ipnet::IpNet>().ok());
+    let docs = AddrRanges::from_nets(docs);
+    [hosts, docs]
+        .iter()
+        .find_map(|d| readable_witness(&set.with_dst(d)))
+        .or_else(|| readable_witness(set))
 }

@@ -72,6 +72,9 @@ pub struct Branch {
     /// The packet entered the VPC through the SDDC's ENIs, so it counts as
     /// coming from a member of the VPC's default security group.
     pub via_eni: bool,
+    /// The exits the branch passed, in order: gateways, NAT instances,
+    /// connections, and sites whose own internet exit it left by.
+    pub exits: Vec<Entity>,
 }
 
 impl Branch {
@@ -82,6 +85,7 @@ impl Branch {
             hops: Vec::new(),
             marks: Vec::new(),
             via_eni: false,
+            exits: Vec::new(),
         }
     }
 
@@ -198,12 +202,42 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
             for step in self.step(loc, b) {
                 match step {
-                    Step::Go(next, b) => stack.push((next, b)),
+                    Step::Go(next, mut b) => {
+                        self.note_exit(loc, next, &mut b);
+                        stack.push((next, b));
+                    }
                     // Nodes may produce empty parts (nothing allowed, nothing
                     // denied); only leaves that stand for packets count.
                     Step::Leaf(leaf) if !leaf.branch().orig.is_empty() => out.push(leaf),
                     Step::Leaf(_) => {}
                 }
+            }
+        }
+    }
+
+    /// Records the exit a move from `loc` to `next` passes, for `expect
+    /// egress`: done here, once, rather than in every node.
+    fn note_exit(&self, loc: Loc, next: Loc, b: &mut Branch) {
+        let m = self.m();
+        let exit = match (loc, next) {
+            (_, Loc::IgwOut(g)) | (_, Loc::NatGateway(g)) => Some(Entity::Gateway(g)),
+            (_, Loc::NatInstance(h)) => Some(Entity::Host(h)),
+            (_, Loc::Edge(_, Some(Uplink::Connection(c))))
+            | (_, Loc::Cgw(_, Some(Uplink::Connection(c)))) => Some(Entity::Connection(c)),
+            (Loc::Cgw(s, _), Loc::Internet) | (Loc::Edge(s, _), Loc::Internet) => {
+                Some(Entity::Site(s))
+            }
+            (Loc::IgwOut(g), Loc::Internet) => Some(Entity::Site(m.gateways[g.index()].site)),
+            (Loc::Leave(Dest::Iface(Iface::Host(h))), Loc::Edge(_, None)) => m
+                .host(h)
+                .subnet
+                .and_then(|s| m.subnet(s).extended_by)
+                .map(Entity::Connection),
+            _ => None,
+        };
+        if let Some(e) = exit {
+            if b.exits.last() != Some(&e) {
+                b.exits.push(e);
             }
         }
     }

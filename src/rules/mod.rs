@@ -19,6 +19,7 @@ pub mod np104_duplicate_address;
 pub mod np106_reserved_address;
 pub mod np901_expectation_unreachable;
 pub mod np902_expectation_reachable;
+pub mod np903_expectation_wrong_egress;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::Model;
