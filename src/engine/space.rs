@@ -71,9 +71,9 @@ struct Caches {
     /// Per route table, each route's share of the destination space under
     /// longest-prefix match, in the order of the table's routes.
     route_parts: Vec<OnceLock<Vec<AddrRanges>>>,
-    /// Per security group: inbound, outbound, and inbound as seen by traffic
-    /// through the SDDC's ENIs.
-    security_groups: Vec<[OnceLock<PacketSet>; 3]>,
+    /// Per security group: inbound rules on addresses, outbound rules, and
+    /// the inbound rules that name groups (`sg NAME` sources).
+    security_groups: Vec<SgCache>,
     /// Per network ACL and direction (inbound first), each rule's headers.
     acl_rules: Vec<[OnceLock<Vec<PacketSet>>; 2]>,
 }
@@ -81,11 +81,26 @@ struct Caches {
 /// Which of a security group's rule sets to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SgSide {
+    /// Inbound rules, by source address only: an `sg NAME` source matches
+    /// the interface that sent the packet, not an address, so it is left
+    /// out here (see [`Space::sg_sender_rules`]).
     Inbound,
     Outbound,
-    /// Inbound, for packets that came through the SDDC's ENIs: an `sg
-    /// default` peer admits them whatever their address.
-    InboundViaEni,
+}
+
+/// An inbound rule with `sg NAME` sources: it admits its services from any
+/// address, for packets sent by an interface in one of `groups`.
+#[derive(Clone, Debug)]
+pub struct SenderRule {
+    pub groups: Vec<SgId>,
+    pub services: PacketSet,
+}
+
+#[derive(Default)]
+struct SgCache {
+    inbound: OnceLock<PacketSet>,
+    outbound: OnceLock<PacketSet>,
+    by_sender: OnceLock<Vec<SenderRule>>,
 }
 
 impl<'m> Space<'m> {
@@ -280,50 +295,67 @@ impl<'m> Space<'m> {
         })
     }
 
-    /// The headers a security group's rules admit on one side.
+    /// The headers a security group's rules admit on one side. Inbound,
+    /// `sg NAME` sources match nothing here: they name the sending
+    /// interface, which [`Space::sg_sender_rules`] covers.
     pub fn sg_rules(&self, sg: SgId, side: SgSide) -> PacketSet {
         let Some(cells) = self.caches.security_groups.get(sg.index()) else {
             return PacketSet::empty();
         };
-        let i = match side {
-            SgSide::Inbound => 0,
-            SgSide::Outbound => 1,
-            SgSide::InboundViaEni => 2,
+        let cell = match side {
+            SgSide::Inbound => &cells.inbound,
+            SgSide::Outbound => &cells.outbound,
         };
-        cells[i]
-            .get_or_init(|| {
-                let m = self.model;
-                let group = &m.security_groups[sg.index()];
-                let default = m.site(group.site).default_sg;
-                let rules = if side == SgSide::Outbound {
-                    &group.outbound
-                } else {
-                    &group.inbound
-                };
-                let parts: Vec<PacketSet> = rules
-                    .iter()
-                    .map(|r| {
-                        let names_default = r
-                            .peers
-                            .terms
-                            .iter()
-                            .any(|t| matches!(t.value, AddrTerm::Sg(g) if Some(g) == default));
-                        let peers = if side == SgSide::InboundViaEni && names_default {
-                            AddrRanges::all()
-                        } else {
-                            self.addrs(&r.peers)
-                        };
-                        let headers = if side == SgSide::Outbound {
-                            between(&AddrRanges::all(), &peers)
-                        } else {
-                            between(&peers, &AddrRanges::all())
-                        };
-                        headers.intersect(&service_match(&r.services))
+        cell.get_or_init(|| {
+            let group = &self.model.security_groups[sg.index()];
+            let rules = match side {
+                SgSide::Inbound => &group.inbound,
+                SgSide::Outbound => &group.outbound,
+            };
+            let parts: Vec<PacketSet> = rules
+                .iter()
+                .map(|r| {
+                    let headers = match side {
+                        SgSide::Outbound => between(&AddrRanges::all(), &self.addrs(&r.peers)),
+                        SgSide::Inbound => {
+                            between(&self.addrs_without_sg(&r.peers), &AddrRanges::all())
+                        }
+                    };
+                    headers.intersect(&service_match(&r.services))
+                })
+                .collect();
+            PacketSet::union_all(&parts)
+        })
+        .clone()
+    }
+
+    /// The inbound rules of a security group that name groups as sources:
+    /// each admits its services from an interface in one of those groups.
+    pub fn sg_sender_rules(&self, sg: SgId) -> &[SenderRule] {
+        let Some(cells) = self.caches.security_groups.get(sg.index()) else {
+            return &[];
+        };
+        cells.by_sender.get_or_init(|| {
+            self.model.security_groups[sg.index()]
+                .inbound
+                .iter()
+                .filter_map(|r| {
+                    let groups: Vec<SgId> = r
+                        .peers
+                        .terms
+                        .iter()
+                        .filter_map(|t| match t.value {
+                            AddrTerm::Sg(g) => Some(g),
+                            _ => None,
+                        })
+                        .collect();
+                    (!groups.is_empty()).then(|| SenderRule {
+                        groups,
+                        services: service_match(&r.services),
                     })
-                    .collect();
-                PacketSet::union_all(&parts)
-            })
-            .clone()
+                })
+                .collect()
+        })
     }
 
     /// The headers each rule of a network ACL matches, in number order.
@@ -358,6 +390,18 @@ impl<'m> Space<'m> {
             .get(sg.index())
             .cloned()
             .unwrap_or_else(AddrRanges::empty)
+    }
+
+    /// The addresses an expression names, leaving out `sg NAME` terms (a
+    /// security group's members, as a source, are matched by interface).
+    pub fn addrs_without_sg(&self, e: &AddrExpr) -> AddrRanges {
+        let mut out = AddrRanges::empty();
+        for t in &e.terms {
+            if !matches!(t.value, AddrTerm::Sg(_)) {
+                out = out.union(&self.term(t.value, 0));
+            }
+        }
+        out
     }
 
     /// The addresses an expression names.

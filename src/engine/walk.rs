@@ -58,15 +58,27 @@ pub enum NatPoint {
     OnpremEdge(SiteId),
 }
 
+/// The interface that sent a packet, for `sg NAME` sources: AWS matches a
+/// referenced group by the sending interface, not by the source address
+/// (docs/forwarding.md, "Oracle decisions").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    /// An instance, or a NAT instance after it masqueraded.
+    Host(HostId),
+    /// A member of this VPC's default group and of no other: an unnamed
+    /// interface of one of its subnets, or the ENIs of its connected SDDC.
+    Default(SiteId),
+}
+
 #[derive(Clone, Debug)]
 pub struct Branch {
     pub orig: PacketSet,
     pub view: View,
     pub hops: Vec<Hop>,
     pub marks: Vec<Mark>,
-    /// The packet entered the VPC through the SDDC's ENIs, so it counts as
-    /// coming from a member of the VPC's default security group.
-    pub via_eni: bool,
+    /// Who sent the packet, with the source address it sent from: the
+    /// identity lasts only while the source is not rewritten.
+    pub sender: Option<(Sender, AddrExpr)>,
 }
 
 impl Branch {
@@ -76,7 +88,7 @@ impl Branch {
             view: View::IDENTITY,
             hops: Vec::new(),
             marks: Vec::new(),
-            via_eni: false,
+            sender: None,
         }
     }
 
@@ -389,6 +401,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                 if let Some(i) = iface {
                     nb.marks.push(Mark::Sg(i));
                 }
+                let who = host.map_or(Sender::Default(site), Sender::Host);
+                nb.sender = Some((who, nb.view.src));
                 steps.push(Step::Go(Loc::VpcRouter(site, Some(subnet)), nb));
                 steps
             }
@@ -460,7 +474,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         if iface.is_some_and(|i| self.in_session(Mark::Sg(i))) {
             return (b.orig.clone(), PacketSet::empty());
         }
-        let allowed = self.sg_set(sgs, false, false);
+        let allowed = self.sg_set(sgs, false, &[]);
         self.split_set(b, &allowed)
     }
 
@@ -468,24 +482,48 @@ impl<'s, 'm> Walker<'s, 'm> {
         if self.in_session(Mark::Sg(iface)) {
             return (b.orig.clone(), PacketSet::empty());
         }
-        let allowed = self.sg_set(sgs, true, b.via_eni);
+        let allowed = self.sg_set(sgs, true, &self.sender_groups(b));
         self.split_set(b, &allowed)
     }
 
+    /// The security groups of the interface that sent the branch's packets,
+    /// while their source address is the one it sent from.
+    fn sender_groups(&self, b: &Branch) -> Vec<SgId> {
+        let m = self.m();
+        match b.sender {
+            Some((Sender::Host(h), src)) if src == b.view.src => {
+                m.host(h).sgs.iter().map(|s| s.value).collect()
+            }
+            Some((Sender::Default(vpc), src)) if src == b.view.src => {
+                m.site(vpc).default_sg.into_iter().collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The current headers a list of security groups admits. `inbound`
-    /// rules constrain the source, outbound ones the destination. When the
-    /// packet came through the SDDC's ENIs, an `sg default` peer admits any
-    /// source (the SDDC counts as a member of the default group).
-    fn sg_set(&self, sgs: &[SgId], inbound: bool, via_eni: bool) -> PacketSet {
-        let side = match (inbound, via_eni) {
-            (false, _) => SgSide::Outbound,
-            (true, false) => SgSide::Inbound,
-            (true, true) => SgSide::InboundViaEni,
+    /// rules constrain the source, outbound ones the destination. Inbound,
+    /// an `sg NAME` source admits any address when the sending interface
+    /// is in one of `sender` (its groups).
+    fn sg_set(&self, sgs: &[SgId], inbound: bool, sender: &[SgId]) -> PacketSet {
+        let side = if inbound {
+            SgSide::Inbound
+        } else {
+            SgSide::Outbound
         };
-        let parts: Vec<PacketSet> = sgs
+        let mut parts: Vec<PacketSet> = sgs
             .iter()
             .map(|&sg| self.space.sg_rules(sg, side))
             .collect();
+        if inbound && !sender.is_empty() {
+            for &sg in sgs {
+                for r in self.space.sg_sender_rules(sg) {
+                    if r.groups.iter().any(|g| sender.contains(g)) {
+                        parts.push(r.services.clone());
+                    }
+                }
+            }
+        }
         PacketSet::union_all(&parts)
     }
 
@@ -1308,7 +1346,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 b.hop(&node, "reply of an admitted flow", None),
             )];
         }
-        let allowed = self.sg_set(&[default], true, false);
+        let allowed = self.sg_set(&[default], true, &self.sender_groups(&b));
         let (yes, no) = self.split_set(&b, &allowed);
         let mut steps = Vec::new();
         if !no.is_empty() {
@@ -1877,7 +1915,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut nb = b.clone();
         if !self.in_session(Mark::Eni(sddc)) {
             if let Some(default) = m.site(cv.vpc).default_sg {
-                let allowed = self.sg_set(&[default], false, false);
+                let allowed = self.sg_set(&[default], false, &[]);
                 let (yes, no) = self.split_set(&b, &allowed);
                 if !no.is_empty() {
                     steps.push(Self::drop(b.with(no), "the connected VPC's default security group allows no such outbound traffic from the SDDC".into(), m.security_groups[default.index()].decl.span, "the default group's outbound rules govern traffic from the SDDC into the VPC".into()));
@@ -1886,7 +1924,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                 nb.marks.push(Mark::Eni(sddc));
             }
         }
-        nb.via_eni = true;
+        // The VPC sees the SDDC as a member of its default group.
+        nb.sender = Some((Sender::Default(cv.vpc), nb.view.src));
         steps.push(Step::Go(
             Loc::VpcRouter(cv.vpc, None),
             nb.hop(&node, "into the connected VPC", None),
