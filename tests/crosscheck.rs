@@ -201,3 +201,56 @@ vpc v 10.0.0.0/16 {
     assert_verdict(text, "10.0.1.99", "10.0.2.10", sim::TCP, 22, true);
     assert_verdict(text, "10.0.1.20", "10.0.2.10", sim::TCP, 22, false);
 }
+
+/// An `elastic-ip` statement associated with an instance is that
+/// instance's public address at the internet gateway: the engine only
+/// looked at the instance's own `public-ip`/`elastic-ip` clause.
+#[test]
+fn associated_elastic_ip_statements_are_one_to_one_nat() {
+    let text = "
+vpc v 10.0.0.0/16 {
+  internet-gateway igw
+  route-table rt main {
+    route 0.0.0.0/0 -> igw
+  }
+  subnet a 10.0.1.0/24
+  security-group web {
+    inbound tcp/443 from 0.0.0.0/0
+  }
+  instance w 10.0.1.10 in a sg [web]
+  elastic-ip eip 198.51.100.7 -> w
+  elastic-ip spare 198.51.100.8
+}
+internet {
+  host i 8.8.8.8
+}
+";
+    assert_verdict(text, "10.0.1.10", "8.8.8.8", sim::ICMP, 8, true);
+    assert_verdict(text, "8.8.8.8", "198.51.100.7", sim::TCP, 443, true);
+    // An unassociated Elastic IP belongs to the VPC, not to the internet:
+    // nobody answers it (the engine delivered it to an internet host).
+    assert_verdict(text, "8.8.8.8", "198.51.100.8", sim::TCP, 443, false);
+}
+
+/// The external address of an SDDC NAT rule is a public address of the
+/// SDDC even when no `public-ip` declares it: replies to a SNAT address
+/// come back to the compute gateway, and nothing else is answered there.
+/// The engine took such addresses for internet hosts.
+#[test]
+fn sddc_nat_addresses_belong_to_the_sddc() {
+    let text = "
+sddc d {
+  segment web 192.168.11.0/24
+  vm w 192.168.11.10 in web
+  nat snat out w -> 203.0.113.5
+  firewall cgw {
+    rule all allow from any to any applied-to internet
+  }
+}
+internet {
+  host i 8.8.8.8
+}
+";
+    assert_verdict(text, "192.168.11.10", "8.8.8.8", sim::TCP, 443, true);
+    assert_verdict(text, "8.8.8.8", "203.0.113.5", sim::TCP, 80, false);
+}

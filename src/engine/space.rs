@@ -5,9 +5,9 @@ use super::packet_set::{AddrRanges, PacketSet};
 use crate::model::{AclId, FirewallId, RouteTableId};
 use crate::model::{
     AddrExpr, AddrTerm, DefaultSnat, EndpointId, Entity, GatewayId, GatewayKind, HostId, HostKind,
-    Model, ServiceRange, ServiceSet, SgId, SiteId, SubnetId,
+    Model, PublicIpId, PublicIpKind, ServiceRange, ServiceSet, SgId, SiteId, SubnetId,
 };
-use crate::syntax::ast::SiteKind;
+use crate::syntax::ast::{NatKind, SiteKind};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -34,6 +34,9 @@ pub enum PublicOwner {
     Onprem(SiteId),
     /// A VM network gateway's external address.
     VnetGateway(GatewayId),
+    /// An Elastic IP associated with nothing: the VPC owns it, nobody
+    /// answers it.
+    UnassociatedEip(PublicIpId),
 }
 
 /// The private owner of an address inside a site.
@@ -51,6 +54,14 @@ pub struct Space<'m> {
     /// Every address no site owns: the `internet` keyword.
     pub internet: AddrRanges,
     pub public: HashMap<IpAddr, PublicOwner>,
+    /// The external sides of NAT rules (SDDC and on-prem), which may be
+    /// prefixes: public addresses of their site too. Exact owners in
+    /// `public` come first.
+    pub public_ranges: Vec<(AddrRanges, PublicOwner)>,
+    /// Each host's public address at its internet gateway: its `public-ip`
+    /// or `elastic-ip` clause, else an `elastic-ip` statement associated
+    /// with it (the clause wins, docs/forwarding.md "Oracle decisions").
+    instance_public: Vec<Option<IpAddr>>,
     ifaces: HashMap<(SiteId, IpAddr), Iface>,
     /// Addresses of the interfaces in each security group.
     sg_members: Vec<AddrRanges>,
@@ -140,12 +151,29 @@ impl<'m> Space<'m> {
                 .or_insert(Iface::Endpoint(EndpointId(i as u32)));
         }
         // Elastic IPs declared on their own and associated with an instance
-        // or NAT gateway route to that target.
-        for p in &model.public_ips {
+        // or NAT gateway route to that target; unassociated ones are still
+        // the VPC's, not the internet's.
+        let mut instance_public: Vec<Option<IpAddr>> = model
+            .hosts
+            .iter()
+            .map(|h| h.public.map(|p| p.addr))
+            .collect();
+        for (i, p) in model.public_ips.iter().enumerate() {
             let owner = match p.target.as_ref().map(|t| t.value) {
-                Some(Entity::Host(h)) => PublicOwner::Instance(h),
+                Some(Entity::Host(h)) => {
+                    let is_instance = model.hosts.get(h.index()).map(|x| x.kind);
+                    if p.kind == PublicIpKind::Elastic && is_instance == Some(HostKind::Instance) {
+                        if let Some(slot) = instance_public.get_mut(h.index()) {
+                            slot.get_or_insert(p.addr.value);
+                        }
+                    }
+                    PublicOwner::Instance(h)
+                }
                 Some(Entity::Gateway(g)) => PublicOwner::NatGateway(g),
                 _ if model.site(p.site).kind == SiteKind::Sddc => PublicOwner::Sddc(p.site),
+                None if p.kind == PublicIpKind::Elastic => {
+                    PublicOwner::UnassociatedEip(PublicIpId(i as u32))
+                }
                 _ => continue,
             };
             public.entry(p.addr.value).or_insert(owner);
@@ -178,20 +206,6 @@ impl<'m> Space<'m> {
                     }
                 }
                 _ => {}
-            }
-        }
-        for &n in model.sites.iter().flat_map(|s| &s.nat_rules) {
-            let rule = &model.nat_rules[n.index()];
-            let site = model.site(rule.site);
-            if site.kind != SiteKind::Onprem {
-                continue;
-            }
-            for a in rule.external.iter().flat_map(|e| &e.terms) {
-                if let AddrTerm::Net(net) = a.value {
-                    public
-                        .entry(net.addr())
-                        .or_insert(PublicOwner::Onprem(rule.site));
-                }
             }
         }
         for (i, g) in model.gateways.iter().enumerate() {
@@ -251,16 +265,48 @@ impl<'m> Space<'m> {
                 .collect(),
             acl_rules: (0..model.acls.len()).map(|_| Default::default()).collect(),
         };
-        Space {
+        let mut space = Space {
             model,
             owned,
             internet,
             public,
+            public_ranges: Vec::new(),
+            instance_public,
             ifaces,
             sg_members,
             default_snat,
             caches,
+        };
+        // The external side of a NAT rule (other than no-snat) is a public
+        // address of its site, which the internet hands to the SDDC's
+        // internet uplink or to the on-prem edge; it is not `internet`
+        // (docs/language-notes.md).
+        for &n in model.sites.iter().flat_map(|s| &s.nat_rules) {
+            let rule = &model.nat_rules[n.index()];
+            let owner = match model.site(rule.site).kind {
+                SiteKind::Onprem => PublicOwner::Onprem(rule.site),
+                SiteKind::Sddc => PublicOwner::Sddc(rule.site),
+                _ => continue,
+            };
+            let Some(ext) = rule
+                .external
+                .as_ref()
+                .filter(|_| rule.kind != NatKind::NoSnat)
+            else {
+                continue;
+            };
+            let addrs = space.addrs(ext);
+            if !addrs.is_empty() {
+                space.internet = space.internet.difference(&addrs);
+                space.public_ranges.push((addrs, owner));
+            }
         }
+        space
+    }
+
+    /// An instance's public address at its internet gateway.
+    pub fn public_of(&self, h: HostId) -> Option<IpAddr> {
+        self.instance_public.get(h.index()).copied().flatten()
     }
 
     /// The headers each rule of a firewall matches, in rule order.

@@ -1003,7 +1003,9 @@ impl<'s, 'm> Walker<'s, 'm> {
         let site = m.site(gw.site);
         for &h in &site.hosts {
             let host = m.host(h);
-            let Some(public) = host.public else { continue };
+            let Some(public) = self.space.public_of(h) else {
+                continue;
+            };
             let (yes, no) = self.src_in(
                 &b.with(rest.clone()),
                 AddrRanges::from_addr(host.addr.value),
@@ -1014,13 +1016,13 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
             let mut nb = b.with(yes);
             nb.marks.push(Mark::SrcNat(NatPoint::Igw(g), nb.view.src));
-            nb.view = nb.view.with_src(AddrExpr::Const(public.addr));
+            nb.view = nb.view.with_src(AddrExpr::Const(public));
             steps.push(Step::Go(
                 Loc::Internet,
                 nb.hop(
                     &node,
-                    format!("one-to-one NAT: src {} -> {}", host.addr.value, public.addr),
-                    Some(public.span),
+                    format!("one-to-one NAT: src {} -> {public}", host.addr.value),
+                    self.public_span(h),
                 ),
             ));
         }
@@ -1056,6 +1058,22 @@ impl<'s, 'm> Walker<'s, 'm> {
         steps
     }
 
+    /// Where an instance's public address is written: its clause, or the
+    /// `elastic-ip` statement associated with it.
+    fn public_span(&self, h: HostId) -> Option<Span> {
+        let m = self.m();
+        m.host(h).public.map(|p| p.span).or_else(|| {
+            m.public_ips
+                .iter()
+                .find(|p| {
+                    p.target
+                        .as_ref()
+                        .is_some_and(|t| t.value == Entity::Host(h))
+                })
+                .map(|p| p.decl.span)
+        })
+    }
+
     fn igw_in(&self, g: GatewayId, mut b: Branch) -> Vec<Step> {
         let m = self.m();
         let gw = &m.gateways[g.index()];
@@ -1075,8 +1093,10 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut rest = b.orig.clone();
         for &h in &m.site(gw.site).hosts {
             let host = m.host(h);
-            let Some(public) = host.public else { continue };
-            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(public.addr));
+            let Some(public) = self.space.public_of(h) else {
+                continue;
+            };
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(public));
             rest = no;
             if yes.is_empty() {
                 continue;
@@ -1084,12 +1104,13 @@ impl<'s, 'm> Walker<'s, 'm> {
             let mut nb = b.with(yes);
             nb.marks.push(Mark::DstNat(NatPoint::Igw(g), nb.view.dst));
             nb.view = nb.view.with_dst(AddrExpr::Const(host.addr.value));
+            nb.sender = None;
             steps.push(Step::Go(
                 Loc::VpcRouter(gw.site, None),
                 nb.hop(
                     &node,
-                    format!("one-to-one NAT: dst {} -> {}", public.addr, host.addr.value),
-                    Some(public.span),
+                    format!("one-to-one NAT: dst {public} -> {}", host.addr.value),
+                    self.public_span(h),
                 ),
             ));
         }
@@ -1228,20 +1249,24 @@ impl<'s, 'm> Walker<'s, 'm> {
         let m = self.m();
         let mut steps = Vec::new();
         let mut rest = b.orig.clone();
-        let mut owners: Vec<(&IpAddr, &PublicOwner)> = self.space.public.iter().collect();
-        owners.sort();
-        for (&addr, &owner) in owners {
+        let mut exact: Vec<(&IpAddr, &PublicOwner)> = self.space.public.iter().collect();
+        exact.sort();
+        let owners = exact
+            .into_iter()
+            .map(|(&a, &o)| (AddrRanges::from_addr(a), o))
+            .chain(self.space.public_ranges.iter().cloned());
+        for (addrs, owner) in owners {
             if rest.is_empty() {
                 break;
             }
-            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(addr));
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), addrs.clone());
             rest = no;
             if yes.is_empty() {
                 continue;
             }
             let nb = b.with(yes).hop(
                 "internet",
-                format!("{addr} belongs to {}", self.owner_name(owner)),
+                format!("{addrs} belongs to {}", self.owner_name(owner)),
                 None,
             );
             steps.push(match owner {
@@ -1281,6 +1306,18 @@ impl<'s, 'm> Walker<'s, 'm> {
                     "Hyper-V network virtualization gateways",
                     m.gateways[g.index()].decl.span,
                 ),
+                PublicOwner::UnassociatedEip(p) => {
+                    let eip = &m.public_ips[p.index()];
+                    Self::drop(
+                        nb,
+                        format!(
+                            "Elastic IP `{}` is not associated with an instance or NAT gateway",
+                            eip.decl.name
+                        ),
+                        eip.decl.span,
+                        "associate it: `elastic-ip NAME ADDRESS -> INSTANCE`".into(),
+                    )
+                }
             });
         }
         if !rest.is_empty() {
@@ -1322,6 +1359,9 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
             PublicOwner::Onprem(s) => format!("onprem `{}`", m.site(s).decl.name),
             PublicOwner::VnetGateway(g) => format!("gateway `{}`", m.gateways[g.index()].decl.name),
+            PublicOwner::UnassociatedEip(p) => {
+                format!("Elastic IP `{}`", m.public_ips[p.index()].decl.name)
+            }
         }
     }
 
