@@ -254,3 +254,27 @@ internet {
     assert_verdict(text, "192.168.11.10", "8.8.8.8", sim::TCP, 443, true);
     assert_verdict(text, "8.8.8.8", "203.0.113.5", sim::TCP, 80, false);
 }
+
+/// A host sends to a public address of its own site: the edge sends it to
+/// the internet through the egress SNAT, and the internet hands it back to
+/// the edge, which translates it (hairpin NAT). The engine sent only
+/// addresses no site owns to the internet and dropped the rest.
+#[test]
+fn onprem_hosts_reach_their_own_published_addresses() {
+    let text = "
+onprem o 172.20.0.0/16 {
+  segment lan 172.20.1.0/24
+  host a 172.20.1.10 in lan
+  host b 172.20.1.11 in lan
+  internet-egress snat 203.0.113.1
+  nat dnat pub 203.0.113.2 -> b
+}
+internet {
+  host i 8.8.8.8
+}
+";
+    assert_verdict(text, "172.20.1.10", "203.0.113.2", sim::TCP, 80, true);
+    // A private address of a site (here of its own, in no segment) is
+    // still not reached that way.
+    assert_verdict(text, "172.20.1.10", "172.20.200.5", sim::TCP, 80, false);
+}

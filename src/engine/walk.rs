@@ -2067,7 +2067,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 }
                 for t in translated {
                     if let Some(x) = self.edge_firewall(site, Uplink::Internet, t, &mut steps) {
-                        steps.extend(self.edge_route(site, x));
+                        steps.extend(self.edge_route(site, x, true));
                     }
                 }
                 return steps;
@@ -2079,7 +2079,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 None => return steps,
             }
         }
-        steps.extend(self.edge_route(site, b));
+        steps.extend(self.edge_route(site, b, from == Some(Uplink::Internet)));
         steps
     }
 
@@ -2141,7 +2141,9 @@ impl<'s, 'm> Walker<'s, 'm> {
         Some(nb)
     }
 
-    fn edge_route(&self, site: SiteId, b: Branch) -> Vec<Step> {
+    /// Route selection at an on-prem edge; `from_internet` when the packet
+    /// came in from the internet (it may not be sent back there).
+    fn edge_route(&self, site: SiteId, b: Branch, from_internet: bool) -> Vec<Step> {
         let m = self.m();
         let s = m.site(site);
         let node = format!("onprem {} / edge", s.decl.name);
@@ -2238,8 +2240,24 @@ impl<'s, 'm> Walker<'s, 'm> {
             return steps;
         }
         let lb = rest.with(left);
-        // The internet, through the egress SNAT.
-        let (inet, private) = self.dst_in(&lb, self.space.internet.clone());
+        if from_internet {
+            steps.push(Self::drop(
+                lb,
+                format!(
+                    "onprem `{}` has no route for the destination other than the internet it came from",
+                    s.decl.name
+                ),
+                s.header_span,
+                "translate it to an address of a segment, or of a network learned over a connection"
+                    .into(),
+            ));
+            return steps;
+        }
+        // Everything else leaves by the internet, through the egress SNAT:
+        // public addresses of other sites, and of this one (hairpin), are
+        // reached there. Private addresses of sites are not, so they stop
+        // here.
+        let (private, inet) = self.dst_in(&lb, self.space.owned.clone());
         if !private.is_empty() {
             steps.push(Self::drop(
                 lb.with(private),
