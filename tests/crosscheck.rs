@@ -278,3 +278,52 @@ internet {
     // still not reached that way.
     assert_verdict(text, "172.20.1.10", "172.20.200.5", sim::TCP, 80, false);
 }
+
+/// A segment extended by L2VPN has its gateway on-prem: the compute
+/// gateway does not deliver to it directly but routes to it like to any
+/// on-prem address (here over Direct Connect, through the gateway
+/// firewall, which then admits the reply). The engine delivered it on the
+/// segment, so the reply, which does cross Direct Connect, found no state.
+#[test]
+fn extended_segments_are_reached_through_the_onprem_edge() {
+    let design = |applied: &str| {
+        format!(
+            "
+sddc d {{
+  segment web 192.168.11.0/24
+  segment legacy 172.20.9.0/24
+  vm w 192.168.11.10 in web
+  vm old 172.20.9.10 in legacy
+  firewall cgw {{
+    rule out allow from web to any applied-to {applied}
+  }}
+}}
+onprem o 172.20.0.0/16 {{
+  segment lan 172.20.1.0/24
+}}
+direct-connect dx d <-> o {{
+  advertise o 172.20.0.0/16
+}}
+l2vpn ext d <-> o {{
+  extend legacy
+}}
+"
+        )
+    };
+    assert_verdict(
+        &design("direct-connect"),
+        "192.168.11.10",
+        "172.20.9.10",
+        sim::TCP,
+        80,
+        true,
+    );
+    assert_verdict(
+        &design("internet"),
+        "192.168.11.10",
+        "172.20.9.10",
+        sim::TCP,
+        80,
+        false,
+    );
+}

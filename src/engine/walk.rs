@@ -1428,12 +1428,24 @@ impl<'s, 'm> Walker<'s, 'm> {
             };
         }
         // Route selection.
-        let segs = AddrRanges::from_nets(site.subnets.iter().map(|&s| m.subnet(s).prefix.value));
-        let (local, out) = self.dst_in(&b, segs);
+        let (local, out) = self.dst_in(&b, self.attached_segments(sddc));
         if !local.is_empty() {
             steps.extend(self.to_segment(
                 sddc,
                 b.with(local).hop(&node, "destination on a segment", None),
+            ));
+        }
+        let mgmt = AddrRanges::from_nets(site.management.iter().map(|p| p.value));
+        let (to_mgmt, out) = self.dst_in(&b.with(out), mgmt);
+        if !to_mgmt.is_empty() {
+            steps.push(Self::drop(
+                b.with(to_mgmt),
+                format!(
+                    "the destination is in the management network of sddc `{}`, which is not modelled",
+                    site.decl.name
+                ),
+                site.management.first().map_or(site.header_span, |p| p.span),
+                "management appliances are reached through the management gateway".into(),
             ));
         }
         if out.is_empty() {
@@ -1769,15 +1781,23 @@ impl<'s, 'm> Walker<'s, 'm> {
         w.cgw_route_only(sddc, b)
     }
 
-    fn cgw_route_only(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
+    /// The segments attached to an SDDC's compute gateway: all but those
+    /// extended by L2VPN, whose gateway is on-prem (the SDDC reaches them
+    /// through the on-prem edge).
+    fn attached_segments(&self, sddc: SiteId) -> AddrRanges {
         let m = self.m();
-        let segs = AddrRanges::from_nets(
+        AddrRanges::from_nets(
             m.site(sddc)
                 .subnets
                 .iter()
+                .filter(|&&s| m.subnet(s).extended_by.is_none())
                 .map(|&s| m.subnet(s).prefix.value),
-        );
-        let (local, out) = self.dst_in(&b, segs);
+        )
+    }
+
+    fn cgw_route_only(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let (local, out) = self.dst_in(&b, self.attached_segments(sddc));
         let mut steps = self.to_segment(sddc, b.with(local));
         if !out.is_empty() {
             steps.push(Self::unsupported(
@@ -2198,8 +2218,16 @@ impl<'s, 'm> Walker<'s, 'm> {
                 continue;
             };
             if m.site(other).kind == SiteKind::Sddc {
-                for &sub in &m.site(other).subnets {
-                    routes.push((m.subnet(sub).prefix.value, i, c.decl.span));
+                // An SDDC advertises its routed segments and management
+                // prefixes; a segment extended by L2VPN is not routed there.
+                let o = m.site(other);
+                for &sub in &o.subnets {
+                    if m.subnet(sub).extended_by.is_none() {
+                        routes.push((m.subnet(sub).prefix.value, i, c.decl.span));
+                    }
+                }
+                for p in &o.management {
+                    routes.push((p.value, i, c.decl.span));
                 }
             }
             for a in c.advertise.iter().filter(|a| a.site == other) {
