@@ -327,3 +327,32 @@ l2vpn ext d <-> o {{
         false,
     );
 }
+
+/// Outbound NAT on the internet uplink tries `snat`, then `reflexive`, then
+/// `no-snat`, whatever the order of the rules; inbound, `dnat` before
+/// `reflexive`. The engine took the first rule written.
+#[test]
+fn sddc_nat_rules_apply_by_kind() {
+    let text = "
+sddc d {
+  segment web 192.168.11.0/24
+  vm w 192.168.11.10 in web
+  vm x 192.168.11.11 in web
+  nat no-snat keep web
+  nat snat out web -> 203.0.113.5
+  nat reflexive r x <-> 203.0.113.6
+  nat dnat d 203.0.113.6 -> w service tcp/80
+  firewall cgw {
+    rule out allow from web to any applied-to internet
+    rule in allow from any to w applied-to internet
+  }
+}
+internet {
+  host i 8.8.8.8
+}
+";
+    // SNAT beats the no-snat written before it: the reply comes back.
+    assert_verdict(text, "192.168.11.10", "8.8.8.8", sim::TCP, 443, true);
+    // DNAT beats the reflexive rule written before it: to `w`, allowed.
+    assert_verdict(text, "8.8.8.8", "203.0.113.6", sim::TCP, 80, true);
+}

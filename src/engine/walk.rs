@@ -1685,9 +1685,9 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut steps = Vec::new();
         let mut rest = b.orig.clone();
         let mut out: Option<(Branch, Option<View>)> = None;
-        for &n in &m.site(sddc).nat_rules {
+        for n in self.nat_rules_by_kind(sddc, &[NatKind::Dnat, NatKind::Reflexive]) {
             let rule = &m.nat_rules[n.index()];
-            if !matches!(rule.kind, NatKind::Dnat | NatKind::Reflexive) || rest.is_empty() {
+            if rest.is_empty() {
                 continue;
             }
             let ext = rule
@@ -1766,6 +1766,24 @@ impl<'s, 'm> Walker<'s, 'm> {
         }
     }
 
+    /// An SDDC's NAT rules of the given kinds, kind by kind in that order,
+    /// each kind in declaration order: outbound, `snat` beats `reflexive`
+    /// beats `no-snat`; inbound, `dnat` beats `reflexive`
+    /// (docs/forwarding.md, "NAT on the internet uplink").
+    fn nat_rules_by_kind(&self, sddc: SiteId, kinds: &[NatKind]) -> Vec<crate::model::NatRuleId> {
+        let m = self.m();
+        kinds
+            .iter()
+            .flat_map(|&k| {
+                m.site(sddc)
+                    .nat_rules
+                    .iter()
+                    .copied()
+                    .filter(move |n| m.nat_rules[n.index()].kind == k)
+            })
+            .collect()
+    }
+
     /// Route selection after an inbound firewall (used when one arrival is
     /// split between several DNAT rules).
     fn cgw_after_firewall(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
@@ -1832,7 +1850,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                 }
                 // Outbound SNAT: explicit rules, then the default SNAT.
                 let mut rest = b.orig.clone();
-                for &n in &site.nat_rules {
+                let order = [NatKind::Snat, NatKind::Reflexive, NatKind::NoSnat];
+                for n in self.nat_rules_by_kind(sddc, &order) {
                     let rule = &m.nat_rules[n.index()];
                     if rest.is_empty() {
                         break;
