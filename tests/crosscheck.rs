@@ -356,3 +356,24 @@ internet {
     // DNAT beats the reflexive rule written before it: to `w`, allowed.
     assert_verdict(text, "8.8.8.8", "203.0.113.6", sim::TCP, 80, true);
 }
+
+/// `firewall-match bypass` keeps the gateway firewall out of the whole
+/// flow, the reply included. The engine judged the reply, which the Default
+/// Uplink Rule dropped (the request had left no state in the firewall).
+#[test]
+fn bypass_covers_the_reply() {
+    let text = "
+sddc d {
+  segment web 192.168.11.0/24
+  vm w 192.168.11.10 in web
+  public-ip pip 203.0.113.1
+  nat snat out w -> pip firewall-match bypass
+  firewall cgw {
+  }
+}
+internet {
+  host i 8.8.8.8
+}
+";
+    assert_verdict(text, "192.168.11.10", "8.8.8.8", sim::TCP, 80, true);
+}

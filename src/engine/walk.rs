@@ -45,6 +45,9 @@ pub enum Mark {
     SrcNat(NatPoint, AddrExpr),
     /// A NAT point rewrote the destination; the reply's source is restored.
     DstNat(NatPoint, AddrExpr),
+    /// An SDDC's SNAT on the internet uplink used `firewall-match bypass`:
+    /// the firewall judges neither the request nor its reply.
+    SnatBypass(SiteId),
 }
 
 /// Where a translation happened; replies are translated back only at the
@@ -1666,10 +1669,10 @@ impl<'s, 'm> Walker<'s, 'm> {
         }) {
             let mut nb = b;
             nb.view = nb.view.with_dst(old);
-            let v = nb.view;
+            let v = (!self.in_session(Mark::SnatBypass(sddc))).then_some(nb.view);
             return (
                 Some(nb.hop(&node, "reply translated back (SNAT session)", None)),
-                Some(v),
+                v,
                 vec![],
             );
         }
@@ -1968,7 +1971,10 @@ impl<'s, 'm> Walker<'s, 'm> {
         let fw_view = match fm {
             FirewallMatch::Internal => Some(before),
             FirewallMatch::External => Some(nb.view),
-            FirewallMatch::Bypass => None,
+            FirewallMatch::Bypass => {
+                nb.marks.push(Mark::SnatBypass(sddc));
+                None
+            }
         };
         let node = format!("sddc {} / cgw (uplink internet)", self.site_name(sddc));
         let nb = nb.hop(&node, format!("{what}: src -> {to}"), span);
