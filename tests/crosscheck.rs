@@ -377,3 +377,79 @@ internet {
 ";
     assert_verdict(text, "192.168.11.10", "8.8.8.8", sim::TCP, 80, true);
 }
+
+/// The default SNAT translates IPv4 sources only ("Oracle decisions"):
+/// an IPv6 VM's packet leaves with its own address, and nothing on the
+/// internet routes the reply back to it. The engine rewrote the IPv6 source
+/// to the IPv4 placeholder, a header of mixed families, and "reached".
+#[test]
+fn default_snat_leaves_ipv6_alone() {
+    let text = "
+sddc d {
+  segment web 192.168.11.0/24
+  segment web6 2001:db8:d0::/64
+  vm w6 2001:db8:d0::10 in web6
+  firewall cgw {
+    rule out allow from any to any applied-to internet
+  }
+}
+internet {
+  host i6 2001:db8:ffff::8
+}
+";
+    assert_verdict(
+        text,
+        "2001:db8:d0::10",
+        "2001:db8:ffff::8",
+        sim::TCP,
+        443,
+        false,
+    );
+}
+
+/// NAT between two prefixes of equal length maps one to one: the second
+/// address of the public block reaches the second address of the private
+/// one. The engine sent every packet to the block's first address.
+#[test]
+fn prefix_nat_maps_one_to_one() {
+    let text = "
+sddc d {
+  segment web 192.168.11.0/24
+  vm a 192.168.11.10 in web
+  vm b 192.168.11.11 in web
+  nat reflexive blk 192.168.11.0/28 <-> 198.18.0.64/28
+  firewall cgw {
+    rule in allow from any to web applied-to internet
+    rule out allow from web to any applied-to internet
+  }
+}
+internet {
+  host i 8.8.8.8
+}
+";
+    assert_verdict(text, "8.8.8.8", "198.18.0.75", sim::TCP, 22, true);
+    assert_verdict(text, "192.168.11.11", "8.8.8.8", sim::TCP, 443, true);
+}
+
+/// `service S -> PORT` rewrites the destination port of TCP and UDP only
+/// ("Oracle decisions"): an ICMP echo keeps its type. The engine rewrote
+/// the ICMP type too, so the firewall's ICMP rule no longer matched.
+#[test]
+fn dnat_port_translation_is_for_tcp_and_udp() {
+    let text = "
+sddc d {
+  segment web 192.168.11.0/24
+  vm a 192.168.11.10 in web
+  public-ip pip 203.0.113.1
+  nat dnat in pip -> a service any -> 8080
+  firewall cgw {
+    rule web allow from any to a service [tcp/8080, ICMP] applied-to internet
+  }
+}
+internet {
+  host i 8.8.8.8
+}
+";
+    assert_verdict(text, "8.8.8.8", "203.0.113.1", sim::ICMP, 8, true);
+    assert_verdict(text, "8.8.8.8", "203.0.113.1", sim::TCP, 80, true);
+}

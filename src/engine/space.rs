@@ -8,6 +8,7 @@ use crate::model::{
     Model, PublicIpId, PublicIpKind, ServiceRange, ServiceSet, SgId, SiteId, SubnetId,
 };
 use crate::syntax::ast::{NatKind, SiteKind};
+use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -490,6 +491,35 @@ impl<'m> Space<'m> {
                 out
             }
             _ => AddrRanges::empty(),
+        }
+    }
+
+    /// The network a NAT rule's side stands for: its first item that has an
+    /// address (a literal, a host, a public IP, a subnet, a group's first
+    /// such member). Rules translate between these (docs/forwarding.md,
+    /// "Oracle decisions": one to one between prefixes of equal length,
+    /// otherwise to the address written).
+    pub fn nat_net(&self, e: &AddrExpr) -> Option<IpNet> {
+        e.terms.iter().find_map(|t| self.term_net(t.value, 0))
+    }
+
+    fn term_net(&self, t: AddrTerm, depth: usize) -> Option<IpNet> {
+        let m = self.model;
+        match t {
+            AddrTerm::Net(n) => Some(n),
+            AddrTerm::Range(lo, _) => Some(IpNet::from(lo)),
+            AddrTerm::Entity(Entity::Host(h)) => Some(m.host(h).addr.value.into()),
+            AddrTerm::Entity(Entity::PublicIp(p)) => {
+                Some(m.public_ips[p.index()].addr.value.into())
+            }
+            AddrTerm::Entity(Entity::Endpoint(e)) => Some(m.endpoints[e.index()].addr.value.into()),
+            AddrTerm::Entity(Entity::Subnet(s)) => Some(m.subnet(s).prefix.value),
+            AddrTerm::Entity(Entity::Group(g)) if depth < 32 => m.groups[g.index()]
+                .members
+                .terms
+                .iter()
+                .find_map(|t| self.term_net(t.value, depth + 1)),
+            _ => None,
         }
     }
 

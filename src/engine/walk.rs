@@ -9,8 +9,8 @@
 //! elements the forward packet passed admit the reply, and NAT points it
 //! passed restore the header they rewrote.
 
-use super::packet_set::{AddrRanges, PacketSet};
-use super::space::{service_match, Iface, PublicOwner, SgSide, Space};
+use super::packet_set::{AddrRanges, AddrShift, PacketSet};
+use super::space::{service_match, Iface, PublicOwner, SgSide, Space, TCP, UDP};
 use super::view::{AddrExpr, HeaderPredicate, View};
 use crate::model::{
     AclRule, Entity, FirewallKind, GatewayId, GatewayKind, HostId, HostKind, Model, RouteTarget,
@@ -1410,27 +1410,38 @@ impl<'s, 'm> Walker<'s, 'm> {
     }
 
     fn cgw(&self, sddc: SiteId, from: Option<Uplink>, b: Branch) -> Vec<Step> {
+        let mut steps = Vec::new();
+        match from {
+            // Arriving from the internet: NAT first, then the firewall, for
+            // each rule's share of the packets (each has its own view).
+            Some(Uplink::Internet) => {
+                let (translated, drops) = self.cgw_inbound_nat(sddc, b);
+                steps.extend(drops);
+                for (t, fw_view) in translated {
+                    if let Some(x) =
+                        self.cgw_firewall(sddc, Uplink::Internet, t, fw_view, &mut steps)
+                    {
+                        steps.extend(self.cgw_select(sddc, x));
+                    }
+                }
+            }
+            Some(up) => {
+                if let Some(x) = self.cgw_firewall(sddc, up, b.clone(), Some(b.view), &mut steps) {
+                    steps.extend(self.cgw_select(sddc, x));
+                }
+            }
+            None => steps.extend(self.cgw_select(sddc, b)),
+        }
+        steps
+    }
+
+    /// Route selection at the compute gateway, once the firewall (if the
+    /// packet came by an uplink) has admitted it.
+    fn cgw_select(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let site = m.site(sddc);
         let node = format!("sddc {} / cgw", site.decl.name);
         let mut steps = Vec::new();
-        let mut b = b;
-        // Arriving from the internet: NAT first, then the firewall.
-        if from == Some(Uplink::Internet) {
-            let (translated, fw_view, drops) = self.cgw_inbound_nat(sddc, b);
-            steps.extend(drops);
-            let Some(t) = translated else { return steps };
-            b = match self.cgw_firewall(sddc, Uplink::Internet, t, fw_view, &mut steps) {
-                Some(x) => x,
-                None => return steps,
-            };
-        } else if let Some(up) = from {
-            b = match self.cgw_firewall(sddc, up, b.clone(), Some(b.view), &mut steps) {
-                Some(x) => x,
-                None => return steps,
-            };
-        }
-        // Route selection.
         let (local, out) = self.dst_in(&b, self.attached_segments(sddc));
         if !local.is_empty() {
             steps.extend(self.to_segment(
@@ -1653,13 +1664,10 @@ impl<'s, 'm> Walker<'s, 'm> {
         }
     }
 
-    /// Inbound NAT on the internet uplink. Returns the translated branch, the
-    /// view the firewall sees (`None`: bypass), and drops.
-    fn cgw_inbound_nat(
-        &self,
-        sddc: SiteId,
-        b: Branch,
-    ) -> (Option<Branch>, Option<View>, Vec<Step>) {
+    /// Inbound NAT on the internet uplink: the translated branches, each
+    /// with the view the firewall sees (`None`: bypass), and the drops.
+    #[allow(clippy::type_complexity)]
+    fn cgw_inbound_nat(&self, sddc: SiteId, b: Branch) -> (Vec<(Branch, Option<View>)>, Vec<Step>) {
         let m = self.m();
         let node = format!("sddc {} / cgw (uplink internet)", self.site_name(sddc));
         // A reply to a flow SNATed outbound: restore the destination.
@@ -1671,8 +1679,10 @@ impl<'s, 'm> Walker<'s, 'm> {
             nb.view = nb.view.with_dst(old);
             let v = (!self.in_session(Mark::SnatBypass(sddc))).then_some(nb.view);
             return (
-                Some(nb.hop(&node, "reply translated back (SNAT session)", None)),
-                v,
+                vec![(
+                    nb.hop(&node, "reply translated back (SNAT session)", None),
+                    v,
+                )],
                 vec![],
             );
         }
@@ -1683,23 +1693,22 @@ impl<'s, 'm> Walker<'s, 'm> {
         {
             // A reply of an inbound flow coming back in: nothing to undo.
             let v = b.view;
-            return (Some(b), Some(v), vec![]);
+            return (vec![(b, Some(v))], vec![]);
         }
         let mut steps = Vec::new();
+        let mut out = Vec::new();
         let mut rest = b.orig.clone();
-        let mut out: Option<(Branch, Option<View>)> = None;
         for n in self.nat_rules_by_kind(sddc, &[NatKind::Dnat, NatKind::Reflexive]) {
             let rule = &m.nat_rules[n.index()];
             if rest.is_empty() {
-                continue;
+                break;
             }
-            let ext = rule
-                .external
-                .as_ref()
-                .map(|e| self.space.addrs(e))
-                .unwrap_or_else(AddrRanges::empty);
-            let int = self.space.addrs(&rule.internal);
-            let Some((int_addr, _)) = int.ranges().next() else {
+            let Some(ext) = rule.external.as_ref() else {
+                continue;
+            };
+            let (Some(from), Some(to)) =
+                (self.space.nat_net(ext), self.space.nat_net(&rule.internal))
+            else {
                 continue;
             };
             let svc = rule
@@ -1708,7 +1717,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 .map_or_else(PacketSet::all, service_match);
             let matchset = PacketSet::from_fields(
                 &AddrRanges::all(),
-                &ext,
+                &self.space.addrs(ext),
                 None,
                 (0, u16::MAX),
                 (0, u16::MAX),
@@ -1716,40 +1725,25 @@ impl<'s, 'm> Walker<'s, 'm> {
             .intersect(&svc);
             let (yes, no) = self.split_set(&b.with(rest.clone()), &matchset);
             rest = no;
-            if yes.is_empty() {
-                continue;
-            }
-            let mut nb = b.with(yes);
-            let before = nb.view;
-            nb.marks
-                .push(Mark::DstNat(NatPoint::CgwInternet(sddc), nb.view.dst));
-            nb.view = nb.view.with_dst(AddrExpr::Const(int_addr));
-            if let Some(p) = &rule.translated_port {
-                nb.view = nb.view.with_dport(super::view::PortExpr::Const(p.value));
-            }
-            let fw_view = match rule.firewall_match {
-                FirewallMatch::Internal => Some(nb.view),
-                FirewallMatch::External => Some(before),
-                FirewallMatch::Bypass => None,
-            };
-            let nb = nb.hop(
-                &node,
-                format!("DNAT `{}`: dst -> {int_addr}", rule.decl.name),
-                Some(rule.decl.span),
-            );
-            match &mut out {
-                None => out = Some((nb, fw_view)),
-                Some(_) => {
-                    // Several DNAT rules: walk the others separately so each
-                    // keeps its own firewall view.
-                    let mut sub = Vec::new();
-                    if let Some(t) =
-                        self.cgw_firewall(sddc, Uplink::Internet, nb, fw_view, &mut sub)
-                    {
-                        sub.extend(self.cgw_after_firewall(sddc, t));
-                    }
-                    steps.extend(sub);
-                }
+            for part in
+                self.port_translated(&b.with(yes), rule.translated_port.as_ref().map(|p| p.value))
+            {
+                let mut nb = part;
+                let before = nb.view;
+                nb.marks
+                    .push(Mark::DstNat(NatPoint::CgwInternet(sddc), nb.view.dst));
+                nb.view = nb.view.with_dst(nat_translate(before.dst, from, to));
+                let fw_view = match rule.firewall_match {
+                    FirewallMatch::Internal => Some(nb.view),
+                    FirewallMatch::External => Some(before),
+                    FirewallMatch::Bypass => None,
+                };
+                let nb = nb.hop(
+                    &node,
+                    format!("DNAT `{}`: dst -> {}", rule.decl.name, nat_words(from, to)),
+                    Some(rule.decl.span),
+                );
+                out.push((nb, fw_view));
             }
         }
         if !rest.is_empty() {
@@ -1763,10 +1757,34 @@ impl<'s, 'm> Walker<'s, 'm> {
                 "add `nat dnat` from the public IP to the VM, for this service".into(),
             ));
         }
-        match out {
-            Some((nb, v)) => (Some(nb), v, steps),
-            None => (None, None, steps),
+        (out, steps)
+    }
+
+    /// Splits a branch for a NAT rule's `-> PORT`: TCP and UDP packets get
+    /// the new destination port, other protocols keep theirs (ICMP has no
+    /// port; docs/forwarding.md, "Oracle decisions").
+    fn port_translated(&self, b: &Branch, port: Option<u16>) -> Vec<Branch> {
+        let Some(port) = port else {
+            return vec![b.clone()];
+        };
+        let mut parts = Vec::new();
+        let mut rest = b.orig.clone();
+        for proto in [TCP, UDP] {
+            let (yes, no) = self.split(
+                &b.with(rest.clone()),
+                &HeaderPredicate {
+                    proto: Some((proto, proto)),
+                    ..Default::default()
+                },
+            );
+            rest = no;
+            let mut nb = b.with(yes);
+            nb.view = nb.view.with_dport(super::view::PortExpr::Const(port));
+            parts.push(nb);
         }
+        parts.push(b.with(rest));
+        parts.retain(|p| !p.orig.is_empty());
+        parts
     }
 
     /// An SDDC's NAT rules of the given kinds, kind by kind in that order,
@@ -1787,21 +1805,6 @@ impl<'s, 'm> Walker<'s, 'm> {
             .collect()
     }
 
-    /// Route selection after an inbound firewall (used when one arrival is
-    /// split between several DNAT rules).
-    fn cgw_after_firewall(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
-        // Re-enter the gateway as if from a segment-side decision point: the
-        // firewall has already admitted the branch.
-        let mut b = b;
-        b.marks.push(Mark::Firewall(sddc));
-        let w = Walker {
-            space: self.space,
-            session: self.session,
-            accept: self.accept,
-        };
-        w.cgw_route_only(sddc, b)
-    }
-
     /// The segments attached to an SDDC's compute gateway: all but those
     /// extended by L2VPN, whose gateway is on-prem (the SDDC reaches them
     /// through the on-prem edge).
@@ -1814,20 +1817,6 @@ impl<'s, 'm> Walker<'s, 'm> {
                 .filter(|&&s| m.subnet(s).extended_by.is_none())
                 .map(|&s| m.subnet(s).prefix.value),
         )
-    }
-
-    fn cgw_route_only(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
-        let m = self.m();
-        let (local, out) = self.dst_in(&b, self.attached_segments(sddc));
-        let mut steps = self.to_segment(sddc, b.with(local));
-        if !out.is_empty() {
-            steps.push(Self::unsupported(
-                b.with(out),
-                "routing a translated packet out again",
-                m.site(sddc).header_span,
-            ));
-        }
-        steps
     }
 
     /// Leaving the compute gateway by an uplink: firewall, NAT on the
@@ -1886,46 +1875,54 @@ impl<'s, 'm> Walker<'s, 'm> {
                             if yes.is_empty() {
                                 continue;
                             }
-                            let ext = rule
-                                .external
-                                .as_ref()
-                                .map(|e| self.space.addrs(e))
-                                .unwrap_or_else(AddrRanges::empty);
-                            let Some((to, _)) = ext.ranges().next() else {
+                            let nets = rule.external.as_ref().and_then(|e| {
+                                Some((self.space.nat_net(&rule.internal)?, self.space.nat_net(e)?))
+                            });
+                            let Some((from, to)) = nets else {
                                 continue;
                             };
+                            let nb = b.with(yes);
+                            let src = nat_translate(nb.view.src, from, to);
                             steps.extend(self.snat_out(
                                 sddc,
-                                b.with(yes),
-                                to,
+                                nb,
+                                src,
                                 rule.firewall_match,
-                                format!("SNAT `{}`", rule.decl.name),
+                                format!(
+                                    "SNAT `{}`: src -> {}",
+                                    rule.decl.name,
+                                    nat_words(from, to)
+                                ),
                                 Some(rule.decl.span),
                             ));
                         }
                         NatKind::Dnat => {}
                     }
                 }
-                if !rest.is_empty() {
-                    match self.space.default_snat.get(&sddc) {
-                        Some(&to) => steps.extend(self.snat_out(
-                            sddc,
-                            b.with(rest),
-                            to,
-                            FirewallMatch::Internal,
-                            "default SNAT".into(),
-                            None,
-                        )),
-                        None => {
-                            if let Some(x) =
-                                self.cgw_firewall(sddc, up, b.with(rest), Some(b.view), &mut steps)
-                            {
-                                steps.push(Step::Go(
-                                    Loc::Internet,
-                                    x.hop(&node, "no SNAT (default SNAT off)", None),
-                                ));
-                            }
-                        }
+                // The default SNAT translates sources of its own family
+                // (IPv4 for the implicit one); the rest leaves untranslated.
+                let mut rest = b.with(rest);
+                if let Some(&to) = self.space.default_snat.get(&sddc) {
+                    let fam = AddrRanges::all_of(super::packet_set::Family::of(to));
+                    let (same, other) = self.src_in(&rest, fam);
+                    steps.extend(self.snat_out(
+                        sddc,
+                        b.with(same),
+                        AddrExpr::Const(to),
+                        FirewallMatch::Internal,
+                        format!("default SNAT: src -> {to}"),
+                        None,
+                    ));
+                    rest = b.with(other);
+                }
+                if !rest.orig.is_empty() {
+                    if let Some(x) =
+                        self.cgw_firewall(sddc, up, rest.clone(), Some(rest.view), &mut steps)
+                    {
+                        steps.push(Step::Go(
+                            Loc::Internet,
+                            x.hop(&node, "no SNAT: the source leaves untranslated", None),
+                        ));
                     }
                 }
             }
@@ -1953,21 +1950,26 @@ impl<'s, 'm> Walker<'s, 'm> {
         steps
     }
 
+    /// SNAT on the internet uplink: the source becomes `src`, then the
+    /// firewall (per `firewall-match`) and the internet.
     fn snat_out(
         &self,
         sddc: SiteId,
         b: Branch,
-        to: IpAddr,
+        src: AddrExpr,
         fm: FirewallMatch,
         what: String,
         span: Option<Span>,
     ) -> Vec<Step> {
         let mut steps = Vec::new();
+        if b.orig.is_empty() {
+            return steps;
+        }
         let before = b.view;
         let mut nb = b;
         nb.marks
             .push(Mark::SrcNat(NatPoint::CgwInternet(sddc), nb.view.src));
-        nb.view = nb.view.with_src(AddrExpr::Const(to));
+        nb.view = nb.view.with_src(src);
         let fw_view = match fm {
             FirewallMatch::Internal => Some(before),
             FirewallMatch::External => Some(nb.view),
@@ -1977,7 +1979,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
         };
         let node = format!("sddc {} / cgw (uplink internet)", self.site_name(sddc));
-        let nb = nb.hop(&node, format!("{what}: src -> {to}"), span);
+        let nb = nb.hop(&node, what, span);
         if let Some(x) = self.cgw_firewall(sddc, Uplink::Internet, nb, fw_view, &mut steps) {
             steps.push(Step::Go(Loc::Internet, x));
         }
@@ -2063,15 +2065,15 @@ impl<'s, 'm> Walker<'s, 'm> {
                     if rule.kind != NatKind::Dnat {
                         continue;
                     }
-                    let ext = rule
-                        .external
-                        .as_ref()
-                        .map(|e| self.space.addrs(e))
-                        .unwrap_or_else(AddrRanges::empty);
-                    let Some((int_addr, _)) = self.space.addrs(&rule.internal).ranges().next()
+                    let Some(ext) = rule.external.as_ref() else {
+                        continue;
+                    };
+                    let (Some(from), Some(to)) =
+                        (self.space.nat_net(ext), self.space.nat_net(&rule.internal))
                     else {
                         continue;
                     };
+                    let ext = self.space.addrs(ext);
                     let svc = rule
                         .services
                         .as_ref()
@@ -2092,10 +2094,10 @@ impl<'s, 'm> Walker<'s, 'm> {
                     let mut nb = b.with(yes);
                     nb.marks
                         .push(Mark::DstNat(NatPoint::OnpremEdge(site), nb.view.dst));
-                    nb.view = nb.view.with_dst(AddrExpr::Const(int_addr));
+                    nb.view = nb.view.with_dst(nat_translate(nb.view.dst, from, to));
                     translated.push(nb.hop(
                         &node,
-                        format!("DNAT `{}`: dst -> {int_addr}", rule.decl.name),
+                        format!("DNAT `{}`: dst -> {}", rule.decl.name, nat_words(from, to)),
                         Some(rule.decl.span),
                     ));
                 }
@@ -2420,6 +2422,47 @@ impl<'s, 'm> Walker<'s, 'm> {
 pub enum Step {
     Go(Loc, Branch),
     Leaf(Leaf),
+}
+
+/// The expression a NAT rule from `from` to `to` gives an address field
+/// that is `cur`: between prefixes of equal length the translation is one
+/// to one (each address keeps its offset in the block), otherwise every
+/// address becomes `to`'s address as written (docs/forwarding.md, "Oracle
+/// decisions").
+fn nat_translate(cur: AddrExpr, from: ipnet::IpNet, to: ipnet::IpNet) -> AddrExpr {
+    let single = from.prefix_len() == from.max_prefix_len();
+    let shift = (from.prefix_len() == to.prefix_len() && !single)
+        .then(|| AddrShift::between_nets(from, to))
+        .flatten();
+    let Some(s) = shift else {
+        return AddrExpr::Const(to.addr());
+    };
+    match cur {
+        AddrExpr::Const(a) => AddrExpr::Const(s.apply(a)),
+        AddrExpr::Orig(f, None) => AddrExpr::Orig(f, Some(s)),
+        // Translated twice: the composition, on the part of the first
+        // shift's image that the second translates.
+        AddrExpr::Orig(f, Some(s0)) => {
+            let (lo, hi) = s0.target_block();
+            let (flo, fhi) = s.source_block();
+            let (lo, hi) = (lo.max(flo), hi.min(fhi));
+            let back = s0.inverse();
+            match AddrShift::new(back.apply(lo), back.apply(hi), s.apply(lo)) {
+                Some(c) if lo <= hi => AddrExpr::Orig(f, Some(c)),
+                _ => AddrExpr::Orig(f, Some(s0)),
+            }
+        }
+    }
+}
+
+/// How a hop shows a NAT rule's translation: the address written, or the
+/// block mapping of a one-to-one prefix NAT.
+fn nat_words(from: ipnet::IpNet, to: ipnet::IpNet) -> String {
+    if from.prefix_len() == to.prefix_len() && from.prefix_len() < from.max_prefix_len() {
+        format!("{to} (one to one from {from})")
+    } else {
+        to.addr().to_string()
+    }
 }
 
 /// Where an address starts: its interface, a virtual host of the subnet
