@@ -453,3 +453,30 @@ internet {
     assert_verdict(text, "8.8.8.8", "203.0.113.1", sim::ICMP, 8, true);
     assert_verdict(text, "8.8.8.8", "203.0.113.1", sim::TCP, 80, true);
 }
+
+/// Between equal prefixes the compute gateway prefers a route-based VPN
+/// over Direct Connect ("Oracle decisions"); the engine took the
+/// connection declared first.
+#[test]
+fn route_based_vpn_beats_direct_connect() {
+    let text = "
+sddc d {
+  segment web 192.168.11.0/24
+  vm a 192.168.11.10 in web
+  firewall cgw {
+    rule v allow from any to any applied-to vpn
+  }
+}
+onprem o 172.20.0.0/16 {
+  segment lan 172.20.1.0/24
+  host h 172.20.1.10 in lan
+}
+direct-connect dx d <-> o {
+  advertise o 172.20.0.0/16
+}
+vpn vpn0 d <-> o route-based {
+  advertise o 172.20.0.0/16
+}
+";
+    assert_verdict(text, "192.168.11.10", "172.20.1.10", sim::TCP, 22, true);
+}

@@ -1467,10 +1467,14 @@ impl<'s, 'm> Walker<'s, 'm> {
         }
         let ob = b.with(out);
         // Candidate routes: connected VPC, learned prefixes, internet default.
+        // Between equal prefixes the lowest rank wins: the connected VPC,
+        // then route-based VPN, then Direct Connect, then the internet
+        // default (docs/forwarding.md, "Oracle decisions"); within a rank,
+        // the connection declared first.
         let mut routes: Vec<(ipnet::IpNet, Uplink, u8, Span)> = Vec::new();
         if let Some(cv) = site.connected_vpc {
             for p in &m.site(cv.vpc).prefixes {
-                routes.push((p.value, Uplink::Vpc, 1, cv.span));
+                routes.push((p.value, Uplink::Vpc, 0, cv.span));
             }
         }
         for (i, c) in m.connections.iter().enumerate() {
@@ -1480,19 +1484,19 @@ impl<'s, 'm> Walker<'s, 'm> {
                 continue;
             }
             let up = Uplink::Connection(crate::model::ConnectionId(i as u32));
+            let rank = if c.kind == ConnKind::Vpn { 1 } else { 2 };
             for a in c.advertise.iter().filter(|a| a.site != sddc) {
                 for p in &a.prefixes {
-                    routes.push((p.value, up, 1, a.span));
+                    routes.push((p.value, up, rank, a.span));
                 }
             }
         }
         for d in ["0.0.0.0/0", "::/0"] {
             if let Ok(net) = d.parse() {
-                routes.push((net, Uplink::Internet, 0, site.header_span));
+                routes.push((net, Uplink::Internet, 3, site.header_span));
             }
         }
-        // Equal prefixes: a learned route beats the internet default.
-        routes.sort_by_key(|r| (r.0, std::cmp::Reverse(r.2)));
+        routes.sort_by_key(|r| (r.0, r.2));
         routes.dedup_by_key(|r| r.0);
         let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
         let parts = AddrRanges::lpm_partition(&prefixes);
