@@ -480,3 +480,22 @@ vpn vpn0 d <-> o route-based {
 ";
     assert_verdict(text, "192.168.11.10", "172.20.1.10", sim::TCP, 22, true);
 }
+
+/// A route that sends a subnet's traffic to an instance delivers the
+/// packets addressed to the instance itself; only the others are forwarded
+/// (and masqueraded). The engine masqueraded them too, and looped.
+#[test]
+fn nat_instances_receive_their_own_packets() {
+    let text = "
+vpc v 10.0.0.0/16 {
+  route-table rt main {
+    route 10.0.2.0/24 -> nat
+  }
+  subnet a 10.0.1.0/24
+  subnet b 10.0.2.0/24
+  instance nat 10.0.2.10 in b source-dest-check off
+  instance c 10.0.1.10 in a
+}
+";
+    assert_verdict(text, "10.0.1.10", "10.0.2.10", sim::TCP, 22, true);
+}

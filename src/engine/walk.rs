@@ -747,12 +747,30 @@ impl<'s, 'm> Walker<'s, 'm> {
                         "route to an instance of this VPC".into(),
                     )];
                 }
+                // Packets for the instance's own address are simply
+                // delivered to it: it forwards (and masquerades) only
+                // packets addressed to others.
+                let (own, b) = {
+                    let (yes, no) = self.dst_in(&b, AddrRanges::from_addr(host.addr.value));
+                    (b.with(yes), b.with(no))
+                };
+                let mut steps = Vec::new();
+                if !own.orig.is_empty() {
+                    let (pass, drops) = self.cross_acls(Some(from), host.subnet, &own);
+                    steps.extend(drops);
+                    steps.push(Step::Go(Loc::Arrive(vpc, Iface::Host(h)), pass));
+                }
+                if b.orig.is_empty() {
+                    return steps;
+                }
                 if host.source_dest_check {
-                    return vec![Self::drop(b, format!("instance `{}` has its source/destination check on, so it drops packets not addressed to it", host.decl.name), host.decl.span, "add `source-dest-check off` to the NAT instance".into())];
+                    steps.push(Self::drop(b, format!("instance `{}` has its source/destination check on, so it drops packets not addressed to it", host.decl.name), host.decl.span, "add `source-dest-check off` to the NAT instance".into()));
+                    return steps;
                 }
                 // The packet is delivered to the NAT instance's interface:
                 // subnet ACLs and its inbound security groups apply.
-                let (b, mut steps) = self.cross_acls(Some(from), host.subnet, &b);
+                let (b, drops) = self.cross_acls(Some(from), host.subnet, &b);
+                steps.extend(drops);
                 let sgs: Vec<SgId> = host.sgs.iter().map(|s| s.value).collect();
                 let (allowed, denied) = self.sg_inbound(&b, &sgs, Iface::Host(h));
                 if !denied.is_empty() {
