@@ -499,3 +499,35 @@ vpc v 10.0.0.0/16 {
 ";
     assert_verdict(text, "10.0.1.10", "10.0.2.10", sim::TCP, 22, true);
 }
+
+/// The reply to a NAT gateway's Elastic IP enters the NAT gateway's subnet
+/// from the internet gateway, and that subnet's network ACL judges it
+/// inbound ("Oracle decisions"); here it allows no ephemeral ports. The
+/// engine skipped that ACL.
+#[test]
+fn nat_gateway_replies_pass_its_subnet_acl() {
+    let text = "
+vpc v 10.0.0.0/16 {
+  internet-gateway igw
+  nat-gateway ngw in pub elastic-ip 198.51.100.9
+  route-table public {
+    route 0.0.0.0/0 -> igw
+  }
+  route-table private {
+    route 0.0.0.0/0 -> ngw
+  }
+  network-acl strict {
+    inbound 100 allow tcp/443 from 10.0.0.0/16
+    outbound 100 allow tcp/443 to 0.0.0.0/0
+    outbound 110 allow tcp/1024-65535 to 10.0.0.0/16
+  }
+  subnet pub 10.0.1.0/24 route-table public acl strict
+  subnet app 10.0.2.0/24 route-table private
+  instance a 10.0.2.10 in app
+}
+internet {
+  host i 8.8.8.8
+}
+";
+    assert_verdict(text, "10.0.2.10", "8.8.8.8", sim::TCP, 443, false);
+}

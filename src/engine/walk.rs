@@ -1161,13 +1161,18 @@ impl<'s, 'm> Walker<'s, 'm> {
                 {
                     let (yes, no) = self.dst_in(&b, AddrRanges::from_addr(a.value));
                     let mut steps = Vec::new();
-                    if !yes.is_empty() {
-                        let mut nb = b.with(yes);
+                    let sub = match &g.kind {
+                        GatewayKind::NatGateway { subnet, .. } => *subnet,
+                        _ => None,
+                    };
+                    // The reply enters the NAT gateway's subnet from the
+                    // internet gateway: that subnet's ACL judges it inbound
+                    // ("Oracle decisions").
+                    let (pass, drops) = self.cross_acls(None, sub, &b.with(yes));
+                    steps.extend(drops);
+                    if !pass.orig.is_empty() {
+                        let mut nb = pass;
                         nb.view = nb.view.with_dst(old);
-                        let sub = match &g.kind {
-                            GatewayKind::NatGateway { subnet, .. } => *subnet,
-                            _ => None,
-                        };
                         steps.push(Step::Go(
                             Loc::VpcRouter(vpc, sub),
                             nb.hop(
