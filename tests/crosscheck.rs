@@ -531,3 +531,83 @@ internet {
 ";
     assert_verdict(text, "10.0.2.10", "8.8.8.8", sim::TCP, 443, false);
 }
+
+const PRIVATE_NAT_GATEWAY: &str = "
+vpc v0 10.0.0.0/16 {
+  nat-gateway ngw in a private
+  route-table rt main {
+    route 10.1.0.0/16 -> pv
+  }
+  route-table priv {
+    route 10.1.0.0/16 -> ngw
+  }
+  subnet a 10.0.1.0/24
+  subnet b 10.0.2.0/24 route-table priv
+  instance app 10.0.2.10 in b
+}
+vpc v1 10.1.0.0/16 {
+  route-table rt main {
+    route 10.0.0.0/16 -> pv
+  }
+  subnet c 10.1.1.0/24
+  security-group web {
+    inbound any from 10.0.0.0/16
+  }
+  instance db 10.1.1.10 in c sg [web]
+  nlb lb internal in [c] {
+    listener tcp/80 -> [db]
+  }
+}
+peering pv v0 <-> v1
+";
+
+/// A private NAT gateway masquerades to its own address (network + 4 of
+/// its subnet), and the replies to that address come back through it. The
+/// engine had no owner for that address and dropped the replies.
+#[test]
+fn private_nat_gateways_translate_replies_back() {
+    assert_verdict(
+        PRIVATE_NAT_GATEWAY,
+        "10.0.2.10",
+        "10.1.1.10",
+        sim::TCP,
+        5432,
+        true,
+    );
+}
+
+/// A private NAT gateway's and an NLB's address belong to the device, which
+/// only answers: nothing starts a flow from them (docs/forwarding.md,
+/// "Where packets start and end"). Both sides had let an unnamed interface
+/// send from them, and then disagreed about where its replies went. An NLB
+/// reached at its own address is not modelled by the engine: `unknown`.
+#[test]
+fn device_addresses_do_not_send() {
+    assert_verdict(
+        PRIVATE_NAT_GATEWAY,
+        "10.0.1.4",
+        "10.1.1.10",
+        sim::TCP,
+        5432,
+        false,
+    );
+    assert_verdict(
+        PRIVATE_NAT_GATEWAY,
+        "10.1.1.4",
+        "10.0.2.10",
+        sim::TCP,
+        22,
+        false,
+    );
+    let d = design(PRIVATE_NAT_GATEWAY);
+    let space = Space::new(&d.model);
+    let p = EPacket {
+        src: "10.1.1.10".parse().expect("src"),
+        dst: "10.1.1.4".parse().expect("dst"),
+        proto: sim::TCP,
+        sport: 40000,
+        dport: 80,
+    };
+    let engine = reachability(&space, &PacketSet::from_packet(&p));
+    assert!(engine.unknown.contains(&p), "an NLB's address is `unknown`");
+}

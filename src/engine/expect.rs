@@ -40,6 +40,9 @@ fn starts(space: &Space, src: &AddrRanges) -> Vec<(Dest, AddrRanges)> {
         if site.kind == SiteKind::Internet {
             continue;
         }
+        // A private NAT gateway's or an NLB's address starts nothing: the
+        // device only answers (docs/forwarding.md, "Where packets start").
+        rest = rest.difference(&space.device_addrs);
         for &sub in &site.subnets {
             let part = rest.intersect(&AddrRanges::from_net(m.subnet(sub).prefix.value));
             if !part.is_empty() {

@@ -47,6 +47,16 @@ pub enum Iface {
     Endpoint(EndpointId),
 }
 
+/// A device with an address of its own in a VPC subnet, network + 4 of it
+/// (docs/forwarding.md, "Oracle decisions"). It receives, but never sends
+/// a flow of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Device {
+    /// A private NAT gateway, in its subnet.
+    NatGateway(GatewayId, SubnetId),
+    Nlb(crate::model::NlbId),
+}
+
 /// Precomputed address ownership and address-expression sets.
 pub struct Space<'m> {
     pub model: &'m Model,
@@ -64,6 +74,11 @@ pub struct Space<'m> {
     /// with it (the clause wins, docs/forwarding.md "Oracle decisions").
     instance_public: Vec<Option<IpAddr>>,
     ifaces: HashMap<(SiteId, IpAddr), Iface>,
+    /// Devices with an address in a VPC subnet, per VPC: a declared host at
+    /// the same address takes precedence, so none is listed there.
+    devices: HashMap<SiteId, Vec<(IpAddr, Device)>>,
+    /// The addresses of `devices`: they do not start flows.
+    pub device_addrs: AddrRanges,
     /// Addresses of the interfaces in each security group.
     sg_members: Vec<AddrRanges>,
     /// The SDDC's default SNAT address; implicit ones get a placeholder from
@@ -266,6 +281,33 @@ impl<'m> Space<'m> {
                 .collect(),
             acl_rules: (0..model.acls.len()).map(|_| Default::default()).collect(),
         };
+        let mut devices: HashMap<SiteId, Vec<(IpAddr, Device)>> = HashMap::new();
+        let mut device_addrs = AddrRanges::empty();
+        let nat_gateways = model
+            .gateways
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| match g.kind {
+                GatewayKind::NatGateway {
+                    subnet: Some(sub),
+                    elastic_ip: None,
+                } => Some((g.site, sub, Device::NatGateway(GatewayId(i as u32), sub))),
+                _ => None,
+            });
+        let nlbs = model.nlbs.iter().enumerate().filter_map(|(i, n)| {
+            let sub = n.subnets.first()?.value;
+            Some((n.site, sub, Device::Nlb(crate::model::NlbId(i as u32))))
+        });
+        for (site, sub, device) in nat_gateways.chain(nlbs) {
+            let Some(addr) = nth_addr(model.subnet(sub).prefix.value, 4) else {
+                continue;
+            };
+            if ifaces.contains_key(&(site, addr)) {
+                continue;
+            }
+            devices.entry(site).or_default().push((addr, device));
+            device_addrs = device_addrs.union(&AddrRanges::from_addr(addr));
+        }
         let mut space = Space {
             model,
             owned,
@@ -274,6 +316,8 @@ impl<'m> Space<'m> {
             public_ranges: Vec::new(),
             instance_public,
             ifaces,
+            devices,
+            device_addrs,
             sg_members,
             default_snat,
             caches,
@@ -303,6 +347,11 @@ impl<'m> Space<'m> {
             }
         }
         space
+    }
+
+    /// The devices with an address of their own in a VPC's subnets.
+    pub fn devices(&self, vpc: SiteId) -> Vec<(IpAddr, Device)> {
+        self.devices.get(&vpc).cloned().unwrap_or_default()
     }
 
     /// An instance's public address at its internet gateway.

@@ -10,7 +10,7 @@
 //! passed restore the header they rewrote.
 
 use super::packet_set::{AddrRanges, AddrShift, PacketSet};
-use super::space::{service_match, Iface, PublicOwner, SgSide, Space, TCP, UDP};
+use super::space::{service_match, Device, Iface, PublicOwner, SgSide, Space, TCP, UDP};
 use super::view::{AddrExpr, HeaderPredicate, View};
 use crate::model::{
     AclRule, Entity, FirewallKind, GatewayId, GatewayKind, HostId, HostKind, Model, RouteTarget,
@@ -988,6 +988,57 @@ impl<'s, 'm> Walker<'s, 'm> {
             rest = no;
             if !yes.is_empty() {
                 steps.push(Step::Go(Loc::Arrive(site, iface), b.with(yes)));
+            }
+        }
+        // Devices that have an address of their own in a subnet (network +
+        // 4, "Oracle decisions"): a private NAT gateway answers the replies
+        // of the flows it masqueraded; an NLB is not modelled yet.
+        for (addr, device) in self.space.devices(site) {
+            if rest.is_empty() {
+                break;
+            }
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(addr));
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let nb = b.with(yes);
+            match device {
+                Device::Nlb(n) => steps.push(Self::unsupported(
+                    nb,
+                    "a network load balancer reached at its own address",
+                    m.nlbs[n.index()].decl.span,
+                )),
+                Device::NatGateway(g, sub) => {
+                    let gw = &m.gateways[g.index()];
+                    match self.session.iter().find_map(|mk| match mk {
+                        Mark::SrcNat(NatPoint::NatGateway(x), old) if *x == g => Some(*old),
+                        _ => None,
+                    }) {
+                        Some(old) => {
+                            let mut nb = nb;
+                            nb.view = nb.view.with_dst(old);
+                            steps.push(Step::Go(
+                                Loc::VpcRouter(site, Some(sub)),
+                                nb.hop(
+                                    &gw.decl.name,
+                                    "reply translated back by the NAT gateway",
+                                    Some(gw.decl.span),
+                                ),
+                            ));
+                        }
+                        None => steps.push(Self::drop(
+                            nb,
+                            format!(
+                                "NAT gateway `{}` admits no unsolicited inbound traffic",
+                                gw.decl.name
+                            ),
+                            gw.decl.span,
+                            "a NAT gateway is for outbound flows; publish services another way"
+                                .into(),
+                        )),
+                    }
+                }
             }
         }
         if !rest.is_empty() {
