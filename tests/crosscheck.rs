@@ -611,3 +611,41 @@ fn device_addresses_do_not_send() {
     let engine = reachability(&space, &PacketSet::from_packet(&p));
     assert!(engine.unknown.contains(&p), "an NLB's address is `unknown`");
 }
+
+/// A route written to `sddc` hands other prefixes to the connected SDDC,
+/// whose compute gateway routes them on (here to the internet); with two
+/// SDDCs on one connected VPC, each gets its own segments. The engine
+/// dropped the first; the oracle sent the second to the first SDDC
+/// (docs/forwarding.md now says which SDDC a `sddc` route leads to).
+#[test]
+fn sddc_routes_lead_to_the_sddc_that_owns_the_destination() {
+    let text = "
+vpc v 10.0.0.0/16 {
+  route-table rt main {
+    route 8.8.8.0/24 -> sddc
+  }
+  subnet a 10.0.1.0/24
+  instance c 10.0.1.10 in a
+}
+sddc d0 {
+  segment g 192.168.11.0/24
+  connected-vpc v
+  firewall cgw {
+    rule all allow from any to any
+  }
+}
+sddc d1 {
+  segment g 192.168.21.0/24
+  vm x 192.168.21.10 in g
+  connected-vpc v
+  firewall cgw {
+    rule all allow from any to any
+  }
+}
+internet {
+  host i 8.8.8.8
+}
+";
+    assert_verdict(text, "10.0.1.10", "8.8.8.8", sim::TCP, 53, true);
+    assert_verdict(text, "10.0.1.10", "192.168.21.10", sim::TCP, 22, true);
+}

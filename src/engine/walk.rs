@@ -789,13 +789,18 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
             RouteTarget::Sddc => {
                 // Several SDDCs may share a connected VPC: each gets the
-                // packets for its own segments and management prefixes.
+                // packets for its own segments and management prefixes, and
+                // the first gets the rest, which its compute gateway routes
+                // on (docs/forwarding.md, VPC router targets).
                 let mut steps = Vec::new();
                 let mut rest = b.orig.clone();
+                let mut first = None;
                 for (i, s) in m.sites.iter().enumerate() {
                     if s.connected_vpc.is_none_or(|c| c.vpc != vpc) {
                         continue;
                     }
+                    let id = SiteId(i as u32);
+                    first.get_or_insert(id);
                     let nets = s
                         .subnets
                         .iter()
@@ -803,14 +808,17 @@ impl<'s, 'm> Walker<'s, 'm> {
                         .chain(s.management.iter().map(|p| p.value));
                     let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_nets(nets));
                     rest = no;
-                    steps.push(Step::Go(Loc::EniToSddc(SiteId(i as u32)), b.with(yes)));
+                    steps.push(Step::Go(Loc::EniToSddc(id), b.with(yes)));
                 }
-                if !rest.is_empty() {
+                if let Some(id) = first {
+                    steps.push(Step::Go(Loc::EniToSddc(id), b.with(rest)));
+                } else if !rest.is_empty() {
                     steps.push(Self::drop(
                         b.with(rest),
-                        "no SDDC connected to this VPC has the destination".into(),
+                        "no SDDC is connected to this VPC".into(),
                         span,
-                        "route SDDC prefixes to `sddc` only when the SDDC declares `connected-vpc` to this VPC".into(),
+                        "route to `sddc` only when an SDDC declares `connected-vpc` to this VPC"
+                            .into(),
                     ));
                 }
                 steps
