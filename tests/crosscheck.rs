@@ -649,3 +649,45 @@ internet {
     assert_verdict(text, "10.0.1.10", "8.8.8.8", sim::TCP, 53, true);
     assert_verdict(text, "10.0.1.10", "192.168.21.10", sim::TCP, 22, true);
 }
+
+/// NAT is undone, and a stateful filter admits a reply, only when the reply
+/// is the exact reverse of the header seen there ("Oracle decisions",
+/// sessions). An instance with an Elastic IP in a subnet whose default
+/// route goes to a NAT gateway is reached through the internet gateway, but
+/// its reply leaves through the NAT gateway, which masquerades it: the
+/// client hears from the NAT gateway's address, and the flow fails. The
+/// engine undid the internet gateway's NAT for any reply of the flow that
+/// passed it, whatever its source, and "reached".
+#[test]
+fn replies_are_translated_back_only_when_they_match() {
+    let design = |subnet: &str| {
+        format!(
+            "
+vpc v 10.0.0.0/16 {{
+  internet-gateway igw
+  nat-gateway ngw in pub elastic-ip 198.51.100.2
+  route-table public {{
+    route 0.0.0.0/0 -> igw
+  }}
+  route-table private main {{
+    route 0.0.0.0/0 -> ngw
+  }}
+  subnet pub 10.0.1.0/24 route-table public
+  subnet app 10.0.2.0/24
+  security-group web {{
+    inbound tcp/80 from 0.0.0.0/0
+  }}
+  instance w {subnet} sg [web] elastic-ip 198.51.100.1
+}}
+internet {{
+  host i 8.8.8.8
+}}
+"
+        )
+    };
+    let private = design("10.0.2.10 in app");
+    assert_verdict(&private, "8.8.8.8", "198.51.100.1", sim::TCP, 80, false);
+    // From the public subnet the reply leaves by the internet gateway.
+    let public = design("10.0.1.10 in pub");
+    assert_verdict(&public, "8.8.8.8", "198.51.100.1", sim::TCP, 80, true);
+}

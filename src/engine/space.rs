@@ -349,6 +349,25 @@ impl<'m> Space<'m> {
         space
     }
 
+    /// The public addresses of a VPC: its instances' public addresses, its
+    /// NAT gateways' Elastic IPs and its unassociated Elastic IPs. As a
+    /// source they are already public; the internet gateway passes them.
+    pub fn vpc_public_addrs(&self, vpc: SiteId) -> AddrRanges {
+        let mut out = AddrRanges::empty();
+        for (&a, &o) in &self.public {
+            let site = match o {
+                PublicOwner::Instance(h) => self.model.host(h).site,
+                PublicOwner::NatGateway(g) => self.model.gateways[g.index()].site,
+                PublicOwner::UnassociatedEip(p) => self.model.public_ips[p.index()].site,
+                _ => continue,
+            };
+            if site == vpc {
+                out = out.union(&AddrRanges::from_addr(a));
+            }
+        }
+        out
+    }
+
     /// The devices with an address of their own in a VPC's subnets.
     pub fn devices(&self, vpc: SiteId) -> Vec<(IpAddr, Device)> {
         self.devices.get(&vpc).cloned().unwrap_or_default()

@@ -11,7 +11,7 @@
 
 use super::packet_set::{AddrRanges, AddrShift, PacketSet};
 use super::space::{service_match, Device, Iface, PublicOwner, SgSide, Space, TCP, UDP};
-use super::view::{AddrExpr, HeaderPredicate, View};
+use super::view::{AddrExpr, HeaderPredicate, PortExpr, PortField, View};
 use crate::model::{
     AclRule, Entity, FirewallKind, GatewayId, GatewayKind, HostId, HostKind, Model, RouteTarget,
     SgId, SiteId, SubnetId, SubnetKind, Uplink,
@@ -31,23 +31,39 @@ pub struct Hop {
     pub span: Option<Span>,
 }
 
-/// A stateful element or NAT point a forward packet passed.
+/// A stateful element or NAT point a forward packet passed, with the header
+/// it saw there (as a view of the original packet). A reply is admitted by
+/// a filter, or translated back by a NAT point, exactly when its header is
+/// the reverse of such a header (docs/forwarding.md, "Oracle decisions":
+/// sessions and verdicts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mark {
-    /// The security groups of an interface judged the flow.
+    /// A stateful filter admitted the flow with this header.
+    Filter(Filter, View),
+    /// A NAT point translated the flow.
+    Nat(Nat),
+}
+
+/// A stateful filter, as its state table is shared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// The security groups of an interface.
     Sg(Iface),
-    /// A gateway firewall judged the flow on an uplink.
+    /// A site's gateway firewall: one state table for all its uplinks.
     Firewall(SiteId),
-    /// The SDDC's ENIs (the connected VPC's default group) judged the flow.
+    /// The SDDC's ENIs (the connected VPC's default group).
     Eni(SiteId),
-    /// A NAT point rewrote the source; the reply's destination is restored
-    /// to the expression it had before.
-    SrcNat(NatPoint, AddrExpr),
-    /// A NAT point rewrote the destination; the reply's source is restored.
-    DstNat(NatPoint, AddrExpr),
-    /// An SDDC's SNAT on the internet uplink used `firewall-match bypass`:
-    /// the firewall judges neither the request nor its reply.
-    SnatBypass(SiteId),
+}
+
+/// A translation: the header before and after it, and, for an NSX rule,
+/// whether the flow bypasses the gateway firewall (`firewall-match bypass`
+/// holds for the reply too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Nat {
+    pub point: NatPoint,
+    pub before: View,
+    pub after: View,
+    pub firewall_match: FirewallMatch,
 }
 
 /// Where a translation happened; replies are translated back only at the
@@ -100,6 +116,18 @@ impl Branch {
             orig,
             ..self.clone()
         }
+    }
+
+    /// A translation at `point`: the view becomes `after`, and the flow
+    /// remembers both sides for its reply.
+    fn translate(&mut self, point: NatPoint, after: View, firewall_match: FirewallMatch) {
+        self.marks.push(Mark::Nat(Nat {
+            point,
+            before: self.view,
+            after,
+            firewall_match,
+        }));
+        self.view = after;
     }
 
     fn hop(mut self, node: &str, decision: impl Into<String>, span: Option<Span>) -> Branch {
@@ -316,8 +344,47 @@ impl<'s, 'm> Walker<'s, 'm> {
         steps
     }
 
-    fn in_session(&self, mark: Mark) -> bool {
-        self.session.contains(&mark)
+    /// The packets of `b` that a stateful filter admits as replies: those
+    /// whose header, as one of `views` (a header and, across NAT, its other
+    /// side), is the reverse of a header the filter admitted forward.
+    fn admitted(&self, f: Filter, b: &Branch, views: &[View]) -> (PacketSet, PacketSet) {
+        let mut yes = PacketSet::empty();
+        for mk in self.session {
+            if let Mark::Filter(g, seen) = mk {
+                if *g == f {
+                    for v in views {
+                        yes = yes.union(&same_header(v, &seen.swapped()));
+                    }
+                }
+            }
+        }
+        let yes = b.orig.intersect(&yes);
+        let no = b.orig.difference(&yes);
+        (yes, no)
+    }
+
+    /// Undoes the translations made at `point` for the packets of `b` that
+    /// are their exact reverse: each such share gets the reverse of the
+    /// header before translation. Returns those shares, with the
+    /// translation each undid, and the rest.
+    fn undo(&self, point: NatPoint, b: &Branch) -> (Vec<(Branch, Nat)>, Branch) {
+        let mut out = Vec::new();
+        let mut rest = b.orig.clone();
+        for mk in self.session {
+            let Mark::Nat(n) = mk else { continue };
+            if n.point != point || rest.is_empty() {
+                continue;
+            }
+            let yes = rest.intersect(&same_header(&b.view, &n.after.swapped()));
+            if yes.is_empty() {
+                continue;
+            }
+            rest = rest.difference(&yes);
+            let mut nb = b.with(yes);
+            nb.view = n.before.swapped();
+            out.push((nb, *n));
+        }
+        (out, b.with(rest))
     }
 
     fn site_name(&self, s: SiteId) -> &str {
@@ -402,7 +469,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                     .with(allowed)
                     .hop(&name, "outbound security groups allow", None);
                 if let Some(i) = iface {
-                    nb.marks.push(Mark::Sg(i));
+                    nb.marks.push(Mark::Filter(Filter::Sg(i), nb.view));
                 }
                 let who = host.map_or(Sender::Default(site), Sender::Host);
                 nb.sender = Some((who, nb.view.src));
@@ -474,19 +541,20 @@ impl<'s, 'm> Walker<'s, 'm> {
         sgs: &[SgId],
         iface: Option<Iface>,
     ) -> (PacketSet, PacketSet) {
-        if iface.is_some_and(|i| self.in_session(Mark::Sg(i))) {
-            return (b.orig.clone(), PacketSet::empty());
-        }
+        let (replies, rest) = match iface {
+            Some(i) => self.admitted(Filter::Sg(i), b, &[b.view]),
+            None => (PacketSet::empty(), b.orig.clone()),
+        };
         let allowed = self.sg_set(sgs, false, &[]);
-        self.split_set(b, &allowed)
+        let (yes, no) = self.split_set(&b.with(rest), &allowed);
+        (replies.union(&yes), no)
     }
 
     fn sg_inbound(&self, b: &Branch, sgs: &[SgId], iface: Iface) -> (PacketSet, PacketSet) {
-        if self.in_session(Mark::Sg(iface)) {
-            return (b.orig.clone(), PacketSet::empty());
-        }
+        let (replies, rest) = self.admitted(Filter::Sg(iface), b, &[b.view]);
         let allowed = self.sg_set(sgs, true, &self.sender_groups(b));
-        self.split_set(b, &allowed)
+        let (yes, no) = self.split_set(&b.with(rest), &allowed);
+        (replies.union(&yes), no)
     }
 
     /// The security groups of the interface that sent the branch's packets,
@@ -543,33 +611,30 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
             Iface::Host(h) => {
                 let host = m.host(h);
-                // A reply to a flow this NAT instance masqueraded: restore the
-                // destination and forward it from the instance's subnet.
-                if let Some(old) = self.session.iter().find_map(|mk| match mk {
-                    Mark::SrcNat(NatPoint::NatInstance(x), old) if *x == h => Some(*old),
-                    _ => None,
-                }) {
-                    let mut nb = b;
-                    nb.view = nb.view.with_dst(old);
+                let mut steps = Vec::new();
+                // The replies of flows this NAT instance masqueraded (their
+                // exact reverse) are translated back and forwarded from the
+                // instance's subnet; the state of its groups admits them.
+                let (undone, b) = self.undo(NatPoint::NatInstance(h), &b);
+                for (nb, _) in undone {
                     let nb = nb.hop(
                         &host.decl.name,
                         "reply translated back by the NAT instance",
                         Some(host.decl.name_span),
                     );
-                    return match host.subnet {
-                        Some(s) => vec![Step::Go(Loc::VpcRouter(host.site, Some(s)), nb)],
-                        None => vec![],
-                    };
+                    if let Some(s) = host.subnet {
+                        steps.push(Step::Go(Loc::VpcRouter(host.site, Some(s)), nb));
+                    }
                 }
                 if host.kind != HostKind::Instance {
-                    return vec![Step::Leaf(Leaf::Delivered {
+                    steps.push(Step::Leaf(Leaf::Delivered {
                         to: Dest::Iface(iface),
                         branch: b.hop(&host.decl.name, "delivered", Some(host.decl.name_span)),
-                    })];
+                    }));
+                    return steps;
                 }
                 let sgs: Vec<SgId> = host.sgs.iter().map(|s| s.value).collect();
                 let (allowed, denied) = self.sg_inbound(&b, &sgs, iface);
-                let mut steps = Vec::new();
                 if !denied.is_empty() {
                     let span = host.sgs.first().map_or(host.decl.span, |s| s.span);
                     let names: Vec<String> = sgs
@@ -588,7 +653,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                     "inbound security groups allow; delivered",
                     Some(host.decl.name_span),
                 );
-                nb.marks.push(Mark::Sg(iface));
+                nb.marks.push(Mark::Filter(Filter::Sg(iface), nb.view));
                 let _ = site;
                 steps.push(Step::Leaf(Leaf::Delivered {
                     to: Dest::Iface(iface),
@@ -784,7 +849,10 @@ impl<'s, 'm> Walker<'s, 'm> {
                         "allow the private subnets in the NAT instance's inbound rules".into(),
                     ));
                 }
-                steps.push(Step::Go(Loc::NatInstance(h), b.with(allowed)));
+                let mut nb = b.with(allowed);
+                nb.marks
+                    .push(Mark::Filter(Filter::Sg(Iface::Host(h)), nb.view));
+                steps.push(Step::Go(Loc::NatInstance(h), nb));
                 steps
             }
             RouteTarget::Sddc => {
@@ -1019,33 +1087,26 @@ impl<'s, 'm> Walker<'s, 'm> {
                 )),
                 Device::NatGateway(g, sub) => {
                     let gw = &m.gateways[g.index()];
-                    match self.session.iter().find_map(|mk| match mk {
-                        Mark::SrcNat(NatPoint::NatGateway(x), old) if *x == g => Some(*old),
-                        _ => None,
-                    }) {
-                        Some(old) => {
-                            let mut nb = nb;
-                            nb.view = nb.view.with_dst(old);
-                            steps.push(Step::Go(
-                                Loc::VpcRouter(site, Some(sub)),
-                                nb.hop(
-                                    &gw.decl.name,
-                                    "reply translated back by the NAT gateway",
-                                    Some(gw.decl.span),
-                                ),
-                            ));
-                        }
-                        None => steps.push(Self::drop(
-                            nb,
-                            format!(
-                                "NAT gateway `{}` admits no unsolicited inbound traffic",
-                                gw.decl.name
+                    let (undone, unsolicited) = self.undo(NatPoint::NatGateway(g), &nb);
+                    for (nb, _) in undone {
+                        steps.push(Step::Go(
+                            Loc::VpcRouter(site, Some(sub)),
+                            nb.hop(
+                                &gw.decl.name,
+                                "reply translated back by the NAT gateway",
+                                Some(gw.decl.span),
                             ),
-                            gw.decl.span,
-                            "a NAT gateway is for outbound flows; publish services another way"
-                                .into(),
-                        )),
+                        ));
                     }
+                    steps.push(Self::drop(
+                        unsolicited,
+                        format!(
+                            "NAT gateway `{}` admits no unsolicited inbound traffic",
+                            gw.decl.name
+                        ),
+                        gw.decl.span,
+                        "a NAT gateway is for outbound flows; publish services another way".into(),
+                    ));
                 }
             }
         }
@@ -1063,22 +1124,19 @@ impl<'s, 'm> Walker<'s, 'm> {
 
     // ----------------------------------------------------- AWS gateways
 
-    fn igw_out(&self, g: GatewayId, mut b: Branch) -> Vec<Step> {
+    fn igw_out(&self, g: GatewayId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let gw = &m.gateways[g.index()];
         let node = format!("vpc {} / {}", self.site_name(gw.site), gw.decl.name);
-        // A reply to a flow this gateway translated inbound is restored.
-        if let Some(old) = self.session.iter().find_map(|mk| match mk {
-            Mark::DstNat(NatPoint::Igw(x), old) if *x == g => Some(*old),
-            _ => None,
-        }) {
-            b.view = b.view.with_src(old);
-            return vec![Step::Go(
-                Loc::Internet,
-                b.hop(&node, "reply translated back by the internet gateway", None),
-            )];
-        }
         let mut steps = Vec::new();
+        // The replies of flows this gateway translated inbound.
+        let (undone, b) = self.undo(NatPoint::Igw(g), &b);
+        for (nb, _) in undone {
+            steps.push(Step::Go(
+                Loc::Internet,
+                nb.hop(&node, "reply translated back by the internet gateway", None),
+            ));
+        }
         let mut rest = b.orig.clone();
         let site = m.site(gw.site);
         for &h in &site.hosts {
@@ -1095,8 +1153,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                 continue;
             }
             let mut nb = b.with(yes);
-            nb.marks.push(Mark::SrcNat(NatPoint::Igw(g), nb.view.src));
-            nb.view = nb.view.with_src(AddrExpr::Const(public));
+            let after = nb.view.with_src(AddrExpr::Const(public));
+            nb.translate(NatPoint::Igw(g), after, FirewallMatch::Internal);
             steps.push(Step::Go(
                 Loc::Internet,
                 nb.hop(
@@ -1106,24 +1164,11 @@ impl<'s, 'm> Walker<'s, 'm> {
                 ),
             ));
         }
-        // NAT gateways' Elastic IPs are already public.
-        let eips: Vec<IpAddr> = m
-            .gateways
-            .iter()
-            .filter(|x| x.site == gw.site)
-            .filter_map(|x| match &x.kind {
-                GatewayKind::NatGateway {
-                    elastic_ip: Some(a),
-                    ..
-                } => Some(a.value),
-                _ => None,
-            })
-            .collect();
-        if !eips.is_empty() && !rest.is_empty() {
-            let set = eips.iter().fold(AddrRanges::empty(), |acc, &a| {
-                acc.union(&AddrRanges::from_addr(a))
-            });
-            let (yes, no) = self.src_in(&b.with(rest.clone()), set);
+        // A source that is already a public address of this VPC (a NAT
+        // gateway's Elastic IP) passes untranslated.
+        let public = self.space.vpc_public_addrs(gw.site);
+        if !public.is_empty() && !rest.is_empty() {
+            let (yes, no) = self.src_in(&b.with(rest.clone()), public);
             rest = no;
             if !yes.is_empty() {
                 steps.push(Step::Go(
@@ -1154,22 +1199,20 @@ impl<'s, 'm> Walker<'s, 'm> {
         })
     }
 
-    fn igw_in(&self, g: GatewayId, mut b: Branch) -> Vec<Step> {
+    fn igw_in(&self, g: GatewayId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let gw = &m.gateways[g.index()];
         let node = format!("vpc {} / {}", self.site_name(gw.site), gw.decl.name);
-        // Replies to flows translated outbound by this gateway.
-        if let Some(old) = self.session.iter().find_map(|mk| match mk {
-            Mark::SrcNat(NatPoint::Igw(x), old) if *x == g => Some(*old),
-            _ => None,
-        }) {
-            b.view = b.view.with_dst(old);
-            return vec![Step::Go(
-                Loc::VpcRouter(gw.site, None),
-                b.hop(&node, "reply translated back by the internet gateway", None),
-            )];
-        }
         let mut steps = Vec::new();
+        // The replies of flows this gateway translated outbound.
+        let (undone, b) = self.undo(NatPoint::Igw(g), &b);
+        for (mut nb, _) in undone {
+            nb.sender = None;
+            steps.push(Step::Go(
+                Loc::VpcRouter(gw.site, None),
+                nb.hop(&node, "reply translated back by the internet gateway", None),
+            ));
+        }
         let mut rest = b.orig.clone();
         for &h in &m.site(gw.site).hosts {
             let host = m.host(h);
@@ -1182,8 +1225,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                 continue;
             }
             let mut nb = b.with(yes);
-            nb.marks.push(Mark::DstNat(NatPoint::Igw(g), nb.view.dst));
-            nb.view = nb.view.with_dst(AddrExpr::Const(host.addr.value));
+            let after = nb.view.with_dst(AddrExpr::Const(host.addr.value));
+            nb.translate(NatPoint::Igw(g), after, FirewallMatch::Internal);
             nb.sender = None;
             steps.push(Step::Go(
                 Loc::VpcRouter(gw.site, None),
@@ -1202,56 +1245,43 @@ impl<'s, 'm> Walker<'s, 'm> {
 
     /// Inbound packets for a NAT gateway's Elastic IP: replies of its
     /// sessions are translated back; anything else is unsolicited.
-    fn nat_gateway_reply_or_drop(&self, vpc: SiteId, mut b: Branch) -> Vec<Step> {
+    fn nat_gateway_reply_or_drop(&self, vpc: SiteId, b: Branch) -> Vec<Step> {
         let m = self.m();
+        let mut steps = Vec::new();
+        let mut b = b;
         for (i, g) in m.gateways.iter().enumerate() {
-            if g.site != vpc {
+            let GatewayKind::NatGateway {
+                subnet,
+                elastic_ip: Some(_),
+            } = &g.kind
+            else {
+                continue;
+            };
+            if g.site != vpc || b.orig.is_empty() {
                 continue;
             }
-            let id = GatewayId(i as u32);
-            if let Some(old) = self.session.iter().find_map(|mk| match mk {
-                Mark::SrcNat(NatPoint::NatGateway(x), old) if *x == id => Some(*old),
-                _ => None,
-            }) {
-                if let GatewayKind::NatGateway {
-                    elastic_ip: Some(a),
-                    ..
-                } = &g.kind
-                {
-                    let (yes, no) = self.dst_in(&b, AddrRanges::from_addr(a.value));
-                    let mut steps = Vec::new();
-                    let sub = match &g.kind {
-                        GatewayKind::NatGateway { subnet, .. } => *subnet,
-                        _ => None,
-                    };
-                    // The reply enters the NAT gateway's subnet from the
-                    // internet gateway: that subnet's ACL judges it inbound
-                    // ("Oracle decisions").
-                    let (pass, drops) = self.cross_acls(None, sub, &b.with(yes));
-                    steps.extend(drops);
-                    if !pass.orig.is_empty() {
-                        let mut nb = pass;
-                        nb.view = nb.view.with_dst(old);
-                        steps.push(Step::Go(
-                            Loc::VpcRouter(vpc, sub),
-                            nb.hop(
-                                &g.decl.name,
-                                "reply translated back by the NAT gateway",
-                                None,
-                            ),
-                        ));
-                    }
-                    b = b.with(no);
-                    if b.orig.is_empty() {
-                        return steps;
-                    }
-                    let mut rest = self.nat_gateway_reply_or_drop_plain(vpc, b);
-                    steps.append(&mut rest);
-                    return steps;
-                }
+            let (undone, rest) = self.undo(NatPoint::NatGateway(GatewayId(i as u32)), &b);
+            for (nb, _) in undone {
+                // The reply enters the NAT gateway's subnet from the
+                // internet gateway: that subnet's ACL judges it inbound, as
+                // it arrives ("Oracle decisions").
+                let (pass, drops) = self.cross_acls(None, *subnet, &b.with(nb.orig.clone()));
+                steps.extend(drops);
+                steps.push(Step::Go(
+                    Loc::VpcRouter(vpc, *subnet),
+                    nb.with(pass.orig).hop(
+                        &g.decl.name,
+                        "reply translated back by the NAT gateway",
+                        None,
+                    ),
+                ));
             }
+            b = rest;
         }
-        self.nat_gateway_reply_or_drop_plain(vpc, b)
+        if !b.orig.is_empty() {
+            steps.extend(self.nat_gateway_reply_or_drop_plain(vpc, b));
+        }
+        steps
     }
 
     fn nat_gateway_reply_or_drop_plain(&self, vpc: SiteId, b: Branch) -> Vec<Step> {
@@ -1295,9 +1325,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                 )]
             }
         };
-        b.marks
-            .push(Mark::SrcNat(NatPoint::NatGateway(g), b.view.src));
-        b.view = b.view.with_src(AddrExpr::Const(to));
+        let after = b.view.with_src(AddrExpr::Const(to));
+        b.translate(NatPoint::NatGateway(g), after, FirewallMatch::Internal);
         let b = b.hop(
             &gw.decl.name,
             format!("masquerade: src -> {to}"),
@@ -1309,9 +1338,8 @@ impl<'s, 'm> Walker<'s, 'm> {
     fn nat_instance(&self, h: HostId, mut b: Branch) -> Vec<Step> {
         let m = self.m();
         let host = m.host(h);
-        b.marks
-            .push(Mark::SrcNat(NatPoint::NatInstance(h), b.view.src));
-        b.view = b.view.with_src(AddrExpr::Const(host.addr.value));
+        let after = b.view.with_src(AddrExpr::Const(host.addr.value));
+        b.translate(NatPoint::NatInstance(h), after, FirewallMatch::Internal);
         let b = b.hop(
             &host.decl.name,
             format!("NAT instance masquerades: src -> {}", host.addr.value),
@@ -1465,15 +1493,17 @@ impl<'s, 'm> Walker<'s, 'm> {
             self.site_name(sddc),
             self.site_name(cv.vpc)
         );
-        if self.in_session(Mark::Eni(sddc)) {
-            return vec![Step::Go(
+        let mut steps = Vec::new();
+        let (replies, rest) = self.admitted(Filter::Eni(sddc), &b, &[b.view]);
+        if !replies.is_empty() {
+            steps.push(Step::Go(
                 Loc::Cgw(sddc, Some(Uplink::Vpc)),
-                b.hop(&node, "reply of an admitted flow", None),
-            )];
+                b.with(replies)
+                    .hop(&node, "reply of an admitted flow", None),
+            ));
         }
         let allowed = self.sg_set(&[default], true, &self.sender_groups(&b));
-        let (yes, no) = self.split_set(&b, &allowed);
-        let mut steps = Vec::new();
+        let (yes, no) = self.split_set(&b.with(rest), &allowed);
         if !no.is_empty() {
             let sg = &m.security_groups[default.index()];
             steps.push(Self::drop(
@@ -1486,7 +1516,8 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut nb = b
             .with(yes)
             .hop(&node, "default security group (inbound) admits", None);
-        nb.marks.push(Mark::Eni(sddc));
+        nb.marks.push(Mark::Filter(Filter::Eni(sddc), nb.view));
+        nb.sender = None;
         steps.push(Step::Go(Loc::Cgw(sddc, Some(Uplink::Vpc)), nb));
         steps
     }
@@ -1499,16 +1530,17 @@ impl<'s, 'm> Walker<'s, 'm> {
             Some(Uplink::Internet) => {
                 let (translated, drops) = self.cgw_inbound_nat(sddc, b);
                 steps.extend(drops);
-                for (t, fw_view) in translated {
+                for (t, seen, other) in translated {
                     if let Some(x) =
-                        self.cgw_firewall(sddc, Uplink::Internet, t, fw_view, &mut steps)
+                        self.cgw_firewall(sddc, Uplink::Internet, t, seen, other, &mut steps)
                     {
                         steps.extend(self.cgw_select(sddc, x));
                     }
                 }
             }
             Some(up) => {
-                if let Some(x) = self.cgw_firewall(sddc, up, b.clone(), Some(b.view), &mut steps) {
+                let v = Some(b.view);
+                if let Some(x) = self.cgw_firewall(sddc, up, b, v, None, &mut steps) {
                     steps.extend(self.cgw_select(sddc, x));
                 }
             }
@@ -1669,15 +1701,13 @@ impl<'s, 'm> Walker<'s, 'm> {
         up: Uplink,
         b: Branch,
         fw_view: Option<View>,
+        other: Option<View>,
         steps: &mut Vec<Step>,
     ) -> Option<Branch> {
         let m = self.m();
         let Some(fw_view) = fw_view else {
             return Some(b);
         };
-        if self.in_session(Mark::Firewall(sddc)) {
-            return Some(b);
-        }
         let Some(&fw) = m
             .site(sddc)
             .firewalls
@@ -1693,7 +1723,9 @@ impl<'s, 'm> Walker<'s, 'm> {
             view: fw_view,
             ..b.clone()
         };
-        let mut rest = b.orig.clone();
+        // Replies of flows the firewall admitted pass, on any uplink.
+        let views: Vec<View> = std::iter::once(fw_view).chain(other).collect();
+        let (replies, mut rest) = self.admitted(Filter::Firewall(sddc), &b, &views);
         let mut allowed = PacketSet::empty();
         for (r, set) in fw.rules.iter().zip(sets) {
             if rest.is_empty() {
@@ -1725,15 +1757,23 @@ impl<'s, 'm> Walker<'s, 'm> {
                 format!("add a rule to `firewall cgw` allowing it, `applied-to {}`", self.uplink_keyword(up)),
             ));
         }
+        let what = if allowed.is_empty() {
+            "a reply it admits by state"
+        } else {
+            "allowed"
+        };
+        let allowed = allowed.union(&replies);
         if allowed.is_empty() {
             return None;
         }
         let mut nb = b.with(allowed).hop(
             &format!("sddc {} / cgw firewall", self.site_name(sddc)),
-            format!("allowed on uplink {}", self.uplink_name(up)),
+            format!("{what} on uplink {}", self.uplink_name(up)),
             None,
         );
-        nb.marks.push(Mark::Firewall(sddc));
+        for v in views {
+            nb.marks.push(Mark::Filter(Filter::Firewall(sddc), v));
+        }
         Some(nb)
     }
 
@@ -1751,38 +1791,25 @@ impl<'s, 'm> Walker<'s, 'm> {
     }
 
     /// Inbound NAT on the internet uplink: the translated branches, each
-    /// with the view the firewall sees (`None`: bypass), and the drops.
-    #[allow(clippy::type_complexity)]
-    fn cgw_inbound_nat(&self, sddc: SiteId, b: Branch) -> (Vec<(Branch, Option<View>)>, Vec<Step>) {
+    /// with the header the firewall judges (`None`: bypass) and the other
+    /// side of the NAT, and the drops. Replies of the flows this uplink
+    /// translated outbound are translated back first; anything else goes
+    /// through the DNAT and reflexive rules.
+    fn cgw_inbound_nat(&self, sddc: SiteId, b: Branch) -> (Vec<Judged>, Vec<Step>) {
         let m = self.m();
         let node = format!("sddc {} / cgw (uplink internet)", self.site_name(sddc));
-        // A reply to a flow SNATed outbound: restore the destination.
-        if let Some(old) = self.session.iter().find_map(|mk| match mk {
-            Mark::SrcNat(NatPoint::CgwInternet(s), old) if *s == sddc => Some(*old),
-            _ => None,
-        }) {
-            let mut nb = b;
-            nb.view = nb.view.with_dst(old);
-            let v = (!self.in_session(Mark::SnatBypass(sddc))).then_some(nb.view);
-            return (
-                vec![(
-                    nb.hop(&node, "reply translated back (SNAT session)", None),
-                    v,
-                )],
-                vec![],
-            );
-        }
-        if self
-            .session
-            .iter()
-            .any(|mk| matches!(mk, Mark::DstNat(NatPoint::CgwInternet(s), _) if *s == sddc))
-        {
-            // A reply of an inbound flow coming back in: nothing to undo.
-            let v = b.view;
-            return (vec![(b, Some(v))], vec![]);
-        }
         let mut steps = Vec::new();
         let mut out = Vec::new();
+        let (undone, b) = self.undo(NatPoint::CgwInternet(sddc), &b);
+        for (nb, n) in undone {
+            // Inbound, the private side is after the (un)translation.
+            let (seen, other) = fw_sides(n.firewall_match, nb.view, b.view);
+            out.push((
+                nb.hop(&node, "reply translated back (NAT session)", None),
+                seen,
+                other,
+            ));
+        }
         let mut rest = b.orig.clone();
         for n in self.nat_rules_by_kind(sddc, &[NatKind::Dnat, NatKind::Reflexive]) {
             let rule = &m.nat_rules[n.index()];
@@ -1814,22 +1841,20 @@ impl<'s, 'm> Walker<'s, 'm> {
             for part in
                 self.port_translated(&b.with(yes), rule.translated_port.as_ref().map(|p| p.value))
             {
+                // The share's view has the rule's port already; the
+                // translation goes from the header as it arrived.
                 let mut nb = part;
-                let before = nb.view;
-                nb.marks
-                    .push(Mark::DstNat(NatPoint::CgwInternet(sddc), nb.view.dst));
-                nb.view = nb.view.with_dst(nat_translate(before.dst, from, to));
-                let fw_view = match rule.firewall_match {
-                    FirewallMatch::Internal => Some(nb.view),
-                    FirewallMatch::External => Some(before),
-                    FirewallMatch::Bypass => None,
-                };
+                let before = b.view;
+                let after = nb.view.with_dst(nat_translate(before.dst, from, to));
+                nb.view = before;
+                nb.translate(NatPoint::CgwInternet(sddc), after, rule.firewall_match);
+                let (seen, other) = fw_sides(rule.firewall_match, after, before);
                 let nb = nb.hop(
                     &node,
                     format!("DNAT `{}`: dst -> {}", rule.decl.name, nat_words(from, to)),
                     Some(rule.decl.span),
                 );
-                out.push((nb, fw_view));
+                out.push((nb, seen, other));
             }
         }
         if !rest.is_empty() {
@@ -1914,17 +1939,18 @@ impl<'s, 'm> Walker<'s, 'm> {
         match up {
             Uplink::Internet => {
                 let node = format!("sddc {} / cgw (uplink internet)", site.decl.name);
-                // A reply of an inbound DNAT flow: restore the source.
-                if let Some(old) = self.session.iter().find_map(|mk| match mk {
-                    Mark::DstNat(NatPoint::CgwInternet(s), old) if *s == sddc => Some(*old),
-                    _ => None,
-                }) {
-                    let mut nb = b;
-                    nb.view = nb.view.with_src(old);
-                    return vec![Step::Go(
-                        Loc::Internet,
-                        nb.hop(&node, "reply translated back (DNAT session)", None),
-                    )];
+                // The replies of flows this uplink translated inbound.
+                let (undone, b) = self.undo(NatPoint::CgwInternet(sddc), &b);
+                for (nb, n) in undone {
+                    // Outbound, the private side is before the translation.
+                    let (seen, other) = fw_sides(n.firewall_match, b.view, nb.view);
+                    let nb = nb.hop(&node, "reply translated back (NAT session)", None);
+                    if let Some(x) = self.cgw_firewall(sddc, up, nb, seen, other, &mut steps) {
+                        steps.push(Step::Go(Loc::Internet, x));
+                    }
+                }
+                if b.orig.is_empty() {
+                    return steps;
                 }
                 // Outbound SNAT: explicit rules, then the default SNAT.
                 let mut rest = b.orig.clone();
@@ -1945,13 +1971,10 @@ impl<'s, 'm> Walker<'s, 'm> {
                                     format!("no-snat `{}`", rule.decl.name),
                                     Some(rule.decl.span),
                                 );
-                                if let Some(x) = self.cgw_firewall(
-                                    sddc,
-                                    up,
-                                    nb.clone(),
-                                    Some(nb.view),
-                                    &mut steps,
-                                ) {
+                                let v = Some(nb.view);
+                                if let Some(x) =
+                                    self.cgw_firewall(sddc, up, nb, v, None, &mut steps)
+                                {
                                     steps.push(Step::Go(Loc::Internet, x));
                                 }
                             }
@@ -2003,7 +2026,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 }
                 if !rest.orig.is_empty() {
                     if let Some(x) =
-                        self.cgw_firewall(sddc, up, rest.clone(), Some(rest.view), &mut steps)
+                        self.cgw_firewall(sddc, up, rest.clone(), Some(rest.view), None, &mut steps)
                     {
                         steps.push(Step::Go(
                             Loc::Internet,
@@ -2013,12 +2036,16 @@ impl<'s, 'm> Walker<'s, 'm> {
                 }
             }
             Uplink::Vpc => {
-                if let Some(x) = self.cgw_firewall(sddc, up, b.clone(), Some(b.view), &mut steps) {
+                if let Some(x) =
+                    self.cgw_firewall(sddc, up, b.clone(), Some(b.view), None, &mut steps)
+                {
                     steps.extend(self.eni_to_vpc(sddc, x));
                 }
             }
             Uplink::Connection(c) => {
-                if let Some(x) = self.cgw_firewall(sddc, up, b.clone(), Some(b.view), &mut steps) {
+                if let Some(x) =
+                    self.cgw_firewall(sddc, up, b.clone(), Some(b.view), None, &mut steps)
+                {
                     let conn = &m.connections[c.index()];
                     match conn.ends.iter().map(|e| e.value).find(|&e| e != sddc) {
                         Some(other) => steps.extend(self.enter_site(other, up, x)),
@@ -2052,21 +2079,14 @@ impl<'s, 'm> Walker<'s, 'm> {
             return steps;
         }
         let before = b.view;
+        let after = before.with_src(src);
         let mut nb = b;
-        nb.marks
-            .push(Mark::SrcNat(NatPoint::CgwInternet(sddc), nb.view.src));
-        nb.view = nb.view.with_src(src);
-        let fw_view = match fm {
-            FirewallMatch::Internal => Some(before),
-            FirewallMatch::External => Some(nb.view),
-            FirewallMatch::Bypass => {
-                nb.marks.push(Mark::SnatBypass(sddc));
-                None
-            }
-        };
+        nb.translate(NatPoint::CgwInternet(sddc), after, fm);
+        // Outbound, the private side is before the translation.
+        let (seen, other) = fw_sides(fm, before, after);
         let node = format!("sddc {} / cgw (uplink internet)", self.site_name(sddc));
         let nb = nb.hop(&node, what, span);
-        if let Some(x) = self.cgw_firewall(sddc, Uplink::Internet, nb, fw_view, &mut steps) {
+        if let Some(x) = self.cgw_firewall(sddc, Uplink::Internet, nb, seen, other, &mut steps) {
             steps.push(Step::Go(Loc::Internet, x));
         }
         steps
@@ -2086,16 +2106,16 @@ impl<'s, 'm> Walker<'s, 'm> {
         );
         let mut steps = Vec::new();
         let mut nb = b.clone();
-        if !self.in_session(Mark::Eni(sddc)) {
-            if let Some(default) = m.site(cv.vpc).default_sg {
-                let allowed = self.sg_set(&[default], false, &[]);
-                let (yes, no) = self.split_set(&b, &allowed);
-                if !no.is_empty() {
-                    steps.push(Self::drop(b.with(no), "the connected VPC's default security group allows no such outbound traffic from the SDDC".into(), m.security_groups[default.index()].decl.span, "the default group's outbound rules govern traffic from the SDDC into the VPC".into()));
-                }
-                nb = b.with(yes);
-                nb.marks.push(Mark::Eni(sddc));
+        if let Some(default) = m.site(cv.vpc).default_sg {
+            let (replies, rest) = self.admitted(Filter::Eni(sddc), &b, &[b.view]);
+            let allowed = self.sg_set(&[default], false, &[]);
+            let (yes, no) = self.split_set(&b.with(rest), &allowed);
+            if !no.is_empty() {
+                steps.push(Self::drop(b.with(no), "the connected VPC's default security group allows no such outbound traffic from the SDDC".into(), m.security_groups[default.index()].decl.span, "the default group's outbound rules govern traffic from the SDDC into the VPC".into()));
             }
+            nb = b.with(yes);
+            nb.marks.push(Mark::Filter(Filter::Eni(sddc), nb.view));
+            nb.orig = nb.orig.union(&replies);
         }
         // The VPC sees the SDDC as a member of its default group.
         nb.sender = Some((Sender::Default(cv.vpc), nb.view.src));
@@ -2130,22 +2150,18 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut steps = Vec::new();
         let mut b = b;
         if from == Some(Uplink::Internet) {
-            // Replies to the egress SNAT.
-            if let Some(old) = self.session.iter().find_map(|mk| match mk {
-                Mark::SrcNat(NatPoint::OnpremEdge(x), old) if *x == site => Some(*old),
-                _ => None,
-            }) {
-                b.view = b.view.with_dst(old);
-                b = b.hop(&node, "reply translated back (egress SNAT)", None);
-            } else if self
-                .session
-                .iter()
-                .any(|mk| matches!(mk, Mark::DstNat(NatPoint::OnpremEdge(x), _) if *x == site))
+            // Each share translated here, with the header on the other side
+            // of the translation (the firewall's state covers both sides).
+            let mut translated: Vec<(Branch, View)> = Vec::new();
+            // The replies of flows the egress SNAT translated.
+            let (undone, rest_b) = self.undo(NatPoint::OnpremEdge(site), &b);
+            for (nb, _) in undone {
+                let hop = nb.hop(&node, "reply translated back (egress SNAT)", None);
+                translated.push((hop, b.view));
+            }
+            let b = rest_b;
             {
-                // Reply of a published flow: nothing to undo on the way in.
-            } else {
                 let mut rest = b.orig.clone();
-                let mut translated = Vec::new();
                 for &n in &s.nat_rules {
                     let rule = &m.nat_rules[n.index()];
                     if rule.kind != NatKind::Dnat {
@@ -2178,14 +2194,15 @@ impl<'s, 'm> Walker<'s, 'm> {
                         continue;
                     }
                     let mut nb = b.with(yes);
-                    nb.marks
-                        .push(Mark::DstNat(NatPoint::OnpremEdge(site), nb.view.dst));
-                    nb.view = nb.view.with_dst(nat_translate(nb.view.dst, from, to));
-                    translated.push(nb.hop(
+                    let before = nb.view;
+                    let after = before.with_dst(nat_translate(before.dst, from, to));
+                    nb.translate(NatPoint::OnpremEdge(site), after, FirewallMatch::Internal);
+                    let hop = nb.hop(
                         &node,
                         format!("DNAT `{}`: dst -> {}", rule.decl.name, nat_words(from, to)),
                         Some(rule.decl.span),
-                    ));
+                    );
+                    translated.push((hop, before));
                 }
                 if !rest.is_empty() {
                     steps.push(Self::drop(
@@ -2198,8 +2215,9 @@ impl<'s, 'm> Walker<'s, 'm> {
                         "publish the service with `nat dnat` on the on-prem edge".into(),
                     ));
                 }
-                for t in translated {
-                    if let Some(x) = self.edge_firewall(site, Uplink::Internet, t, &mut steps) {
+                for (t, other) in translated {
+                    let fw = self.edge_firewall(site, Uplink::Internet, t, Some(other), &mut steps);
+                    if let Some(x) = fw {
                         steps.extend(self.edge_route(site, x, true));
                     }
                 }
@@ -2207,20 +2225,24 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
         }
         if let Some(up) = from {
-            match self.edge_firewall(site, up, b, &mut steps) {
+            match self.edge_firewall(site, up, b, None, &mut steps) {
                 Some(x) => b = x,
                 None => return steps,
             }
         }
-        steps.extend(self.edge_route(site, b, from == Some(Uplink::Internet)));
+        steps.extend(self.edge_route(site, b, false));
         steps
     }
 
+    /// The on-prem edge firewall judges the branch's header (the private
+    /// side of the edge's own NAT); `other` is the header on the other side
+    /// of that NAT, which the state covers too.
     fn edge_firewall(
         &self,
         site: SiteId,
         up: Uplink,
         b: Branch,
+        other: Option<View>,
         steps: &mut Vec<Step>,
     ) -> Option<Branch> {
         let m = self.m();
@@ -2228,12 +2250,10 @@ impl<'s, 'm> Walker<'s, 'm> {
         let Some(&fw) = s.firewalls.first() else {
             return Some(b);
         };
-        if self.in_session(Mark::Firewall(site)) {
-            return Some(b);
-        }
         let sets = self.space.firewall_rule_sets(fw);
         let fw = &m.firewalls[fw.index()];
-        let mut rest = b.orig.clone();
+        let views: Vec<View> = std::iter::once(b.view).chain(other).collect();
+        let (replies, mut rest) = self.admitted(Filter::Firewall(site), &b, &views);
         let mut allowed = PacketSet::empty();
         for (r, set) in fw.rules.iter().zip(sets) {
             if rest.is_empty() {
@@ -2266,11 +2286,14 @@ impl<'s, 'm> Walker<'s, 'm> {
                 "add a rule allowing it".into(),
             ));
         }
+        let allowed = allowed.union(&replies);
         if allowed.is_empty() {
             return None;
         }
         let mut nb = b.with(allowed);
-        nb.marks.push(Mark::Firewall(site));
+        for v in views {
+            nb.marks.push(Mark::Filter(Filter::Firewall(site), v));
+        }
         Some(nb)
     }
 
@@ -2371,7 +2394,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 ),
                 Some(*span),
             );
-            if let Some(x) = self.edge_firewall(site, up, nb, &mut steps) {
+            if let Some(x) = self.edge_firewall(site, up, nb, None, &mut steps) {
                 if let Some(other) = conn.ends.iter().map(|e| e.value).find(|&e| e != site) {
                     steps.extend(self.enter_site(other, up, x));
                 }
@@ -2411,25 +2434,29 @@ impl<'s, 'm> Walker<'s, 'm> {
         if inet.is_empty() {
             return steps;
         }
-        let ib = lb.with(inet);
-        if let Some(old) = self.session.iter().find_map(|mk| match mk {
-            Mark::DstNat(NatPoint::OnpremEdge(x), old) if *x == site => Some(*old),
-            _ => None,
-        }) {
-            let mut nb = ib;
-            nb.view = nb.view.with_src(old);
-            steps.push(Step::Go(
-                Loc::Internet,
-                nb.hop(&node, "reply translated back (DNAT session)", None),
-            ));
+        // The replies of flows the edge published (DNAT) are translated
+        // back; the firewall judges their private side, before that.
+        let (undone, ib) = self.undo(NatPoint::OnpremEdge(site), &lb.with(inet));
+        for (nb, _) in undone {
+            let private = ib.with(nb.orig.clone());
+            let fw = self.edge_firewall(site, Uplink::Internet, private, Some(nb.view), &mut steps);
+            if let Some(x) = fw {
+                steps.push(Step::Go(
+                    Loc::Internet,
+                    nb.with(x.orig)
+                        .hop(&node, "reply translated back (DNAT session)", None),
+                ));
+            }
+        }
+        if ib.orig.is_empty() {
             return steps;
         }
         match &s.internet_egress {
             Some(e) => {
-                if let Some(mut x) = self.edge_firewall(site, Uplink::Internet, ib, &mut steps) {
-                    x.marks
-                        .push(Mark::SrcNat(NatPoint::OnpremEdge(site), x.view.src));
-                    x.view = x.view.with_src(AddrExpr::Const(e.value));
+                let after = ib.view.with_src(AddrExpr::Const(e.value));
+                let fw = self.edge_firewall(site, Uplink::Internet, ib, Some(after), &mut steps);
+                if let Some(mut x) = fw {
+                    x.translate(NatPoint::OnpremEdge(site), after, FirewallMatch::Internal);
                     steps.push(Step::Go(
                         Loc::Internet,
                         x.hop(
@@ -2538,6 +2565,66 @@ fn nat_translate(cur: AddrExpr, from: ipnet::IpNet, to: ipnet::IpNet) -> AddrExp
                 _ => AddrExpr::Orig(f, Some(s0)),
             }
         }
+    }
+}
+
+/// The original packets for which two views give the same header. Where
+/// the two take a field from different original fields (or through
+/// different shifts) the engine counts the headers as different: that is
+/// exact unless an original packet repeats a value across fields (a packet
+/// sent to its own address), which no stateful path produces.
+pub fn same_header(a: &View, b: &View) -> PacketSet {
+    let mut set = PacketSet::all();
+    for (x, y) in [(a.src, b.src), (a.dst, b.dst)] {
+        if x == y {
+            continue;
+        }
+        match (x, y) {
+            (AddrExpr::Const(p), AddrExpr::Const(q)) if p == q => {}
+            (AddrExpr::Const(c), e @ AddrExpr::Orig(..))
+            | (e @ AddrExpr::Orig(..), AddrExpr::Const(c)) => {
+                let probe = View {
+                    src: e,
+                    ..View::IDENTITY
+                };
+                set = set.intersect(&probe.preimage(&HeaderPredicate {
+                    src: Some(AddrRanges::from_addr(c)),
+                    ..Default::default()
+                }));
+            }
+            _ => return PacketSet::empty(),
+        }
+    }
+    for (x, y) in [(a.sport, b.sport), (a.dport, b.dport)] {
+        if x == y {
+            continue;
+        }
+        match (x, y) {
+            (PortExpr::Const(p), PortExpr::Const(q)) if p == q => {}
+            (PortExpr::Const(c), PortExpr::Orig(f)) | (PortExpr::Orig(f), PortExpr::Const(c)) => {
+                set = match f {
+                    PortField::Sport => set.with_sport(c, c),
+                    PortField::Dport => set.with_dport(c, c),
+                };
+            }
+            _ => return PacketSet::empty(),
+        }
+    }
+    set
+}
+
+/// A branch the gateway firewall is to judge: the header it judges (`None`:
+/// `firewall-match bypass`) and the header on the other side of NAT.
+type Judged = (Branch, Option<View>, Option<View>);
+
+/// What a gateway firewall sees of a flow NAT translated, per the rule's
+/// `firewall-match`: the header it judges and the other side, which its
+/// state covers too. `internal` judges the private side.
+fn fw_sides(fm: FirewallMatch, private: View, public: View) -> (Option<View>, Option<View>) {
+    match fm {
+        FirewallMatch::Internal => (Some(private), Some(public)),
+        FirewallMatch::External => (Some(public), Some(private)),
+        FirewallMatch::Bypass => (None, None),
     }
 }
 
