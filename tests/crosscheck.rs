@@ -691,3 +691,32 @@ internet {{
     let public = design("10.0.1.10 in pub");
     assert_verdict(&public, "8.8.8.8", "198.51.100.1", sim::TCP, 80, true);
 }
+
+/// A policy-based VPN carries the packets its selectors hold, before any
+/// route, at the compute gateway and at the on-prem edge alike
+/// (docs/forwarding.md). The engine did not model policy-based VPNs: it
+/// sent these packets to the internet.
+#[test]
+fn policy_based_vpns_carry_what_their_selectors_hold() {
+    let text = "
+sddc d {
+  segment web 192.168.11.0/24
+  vm a 192.168.11.10 in web
+  firewall cgw {
+    rule p allow from web to 172.20.0.0/16 applied-to pvpn
+  }
+}
+onprem o 172.20.0.0/16 {
+  segment lan 172.20.1.0/24
+  host h 172.20.1.10 in lan
+}
+vpn pvpn d <-> o policy-based {
+  local 192.168.11.0/24
+  remote 172.20.1.0/24
+}
+";
+    assert_verdict(text, "192.168.11.10", "172.20.1.10", sim::TCP, 22, true);
+    // The other way the rule does not allow it: the firewall judges the
+    // packet arriving by the VPN.
+    assert_verdict(text, "172.20.1.10", "192.168.11.10", sim::TCP, 22, false);
+}

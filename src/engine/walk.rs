@@ -13,11 +13,11 @@ use super::packet_set::{AddrRanges, AddrShift, PacketSet};
 use super::space::{service_match, Device, Iface, PublicOwner, SgSide, Space, TCP, UDP};
 use super::view::{AddrExpr, HeaderPredicate, PortExpr, PortField, View};
 use crate::model::{
-    AclRule, Entity, FirewallKind, GatewayId, GatewayKind, HostId, HostKind, Model, RouteTarget,
-    SgId, SiteId, SubnetId, SubnetKind, Uplink,
+    AclRule, ConnectionId, Entity, FirewallKind, GatewayId, GatewayKind, HostId, HostKind, Model,
+    RouteTarget, SgId, SiteId, SubnetId, SubnetKind, Uplink,
 };
 use crate::span::Span;
-use crate::syntax::ast::{AclAction, Action, ConnKind, FirewallMatch, NatKind, SiteKind};
+use crate::syntax::ast::{AclAction, Action, ConnKind, FirewallMatch, NatKind, SiteKind, VpnMode};
 use std::net::IpAddr;
 
 /// How many nodes a packet may visit before it is dropped as a loop.
@@ -1576,10 +1576,28 @@ impl<'s, 'm> Walker<'s, 'm> {
                 "management appliances are reached through the management gateway".into(),
             ));
         }
-        if out.is_empty() {
+        // A policy-based VPN whose selectors hold the packet comes before
+        // any route.
+        let mut ob = b.with(out);
+        for (c, sel) in self.policy_vpns(sddc) {
+            let (yes, no) = self.split(&ob, &sel);
+            ob = ob.with(no);
+            if !yes.is_empty() {
+                let conn = &m.connections[c.index()];
+                let nb = ob.with(yes).hop(
+                    &node,
+                    format!(
+                        "the selectors of policy-based vpn `{}` hold it",
+                        conn.decl.name
+                    ),
+                    Some(conn.decl.span),
+                );
+                steps.extend(self.cgw_out(sddc, Uplink::Connection(c), nb));
+            }
+        }
+        if ob.orig.is_empty() {
             return steps;
         }
-        let ob = b.with(out);
         // Candidate routes: connected VPC, learned prefixes, internet default.
         // Between equal prefixes the lowest rank wins: the connected VPC,
         // then route-based VPN, then Direct Connect, then the internet
@@ -1914,6 +1932,43 @@ impl<'s, 'm> Walker<'s, 'm> {
                     .filter(move |n| m.nat_rules[n.index()].kind == k)
             })
             .collect()
+    }
+
+    /// The policy-based VPNs of a site, in declaration order, each with the
+    /// headers its selectors hold from this site: `local` is the first
+    /// end's side, `remote` the second's ("Oracle decisions").
+    fn policy_vpns(&self, site: SiteId) -> Vec<(ConnectionId, HeaderPredicate)> {
+        let m = self.m();
+        let mut out = Vec::new();
+        for (i, c) in m.connections.iter().enumerate() {
+            if c.kind != ConnKind::Vpn || c.vpn_mode != Some(VpnMode::PolicyBased) {
+                continue;
+            }
+            let (Some(first), Some(second), Some(local), Some(remote)) = (
+                c.ends.first(),
+                c.ends.get(1),
+                c.local.as_ref(),
+                c.remote.as_ref(),
+            ) else {
+                continue;
+            };
+            let (mine, theirs) = if first.value == site {
+                (local, remote)
+            } else if second.value == site {
+                (remote, local)
+            } else {
+                continue;
+            };
+            out.push((
+                ConnectionId(i as u32),
+                HeaderPredicate {
+                    src: Some(self.space.addrs(mine)),
+                    dst: Some(self.space.addrs(theirs)),
+                    ..Default::default()
+                },
+            ));
+        }
+        out
     }
 
     /// The segments attached to an SDDC's compute gateway: all but those
@@ -2336,6 +2391,29 @@ impl<'s, 'm> Walker<'s, 'm> {
                             Some(c.decl.span),
                         ),
                     ));
+                }
+            }
+        }
+        // A policy-based VPN whose selectors hold the packet.
+        for (c, sel) in self.policy_vpns(site) {
+            let (yes, no) = self.split(&rest, &sel);
+            rest = rest.with(no);
+            if yes.is_empty() {
+                continue;
+            }
+            let up = Uplink::Connection(c);
+            let conn = &m.connections[c.index()];
+            let nb = rest.with(yes).hop(
+                &node,
+                format!(
+                    "the selectors of policy-based vpn `{}` hold it",
+                    conn.decl.name
+                ),
+                Some(conn.decl.span),
+            );
+            if let Some(x) = self.edge_firewall(site, up, nb, None, &mut steps) {
+                if let Some(other) = conn.ends.iter().map(|e| e.value).find(|&e| e != site) {
+                    steps.extend(self.enter_site(other, up, x));
                 }
             }
         }
