@@ -8,8 +8,8 @@
 
 use super::packet_set::{AddrRanges, Packet, PacketSet};
 use super::space::{service_flows, Iface, Space};
-use super::view::{AddrExpr, AddrField, HeaderPredicate, View};
-use super::walk::{Branch, Dest, Drop, Hop, Leaf, Loc, Walker};
+use super::view::{AddrExpr, View};
+use super::walk::{same_header, Branch, Dest, Drop, Hop, Leaf, Loc, Walker};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Entity, Expectation, SiteId};
 use crate::rules::{
@@ -53,6 +53,9 @@ fn starts(space: &Space, src: &AddrRanges) -> Vec<(Dest, AddrRanges)> {
         if site.kind == SiteKind::Internet {
             continue;
         }
+        // A private NAT gateway's or an NLB's address starts nothing: the
+        // device only answers (docs/forwarding.md, "Where packets start").
+        rest = rest.difference(&space.device_addrs);
         for &sub in &site.subnets {
             let part = rest.intersect(&AddrRanges::from_net(m.subnet(sub).prefix.value));
             if !part.is_empty() {
@@ -66,24 +69,6 @@ fn starts(space: &Space, src: &AddrRanges) -> Vec<(Dest, AddrRanges)> {
         out.push((Dest::Internet, inet));
     }
     out
-}
-
-/// The original packets whose reply header (`view`) comes back with the
-/// addresses swapped exactly: from the address the source sent to, to the
-/// source's own address.
-fn reply_addresses_right(view: &View) -> Option<HeaderPredicate> {
-    let mut pred = HeaderPredicate::default();
-    match view.src {
-        AddrExpr::Orig(AddrField::Dst, None) => {}
-        AddrExpr::Const(c) => pred.dst = Some(AddrRanges::from_addr(c)),
-        _ => return None,
-    }
-    match view.dst {
-        AddrExpr::Orig(AddrField::Src, None) => {}
-        AddrExpr::Const(c) => pred.src = Some(AddrRanges::from_addr(c)),
-        _ => return None,
-    }
-    Some(pred)
 }
 
 /// Why a set of packets failed, with the path that shows it.
@@ -284,9 +269,15 @@ fn reply(
             }),
             Leaf::Delivered { to: back, branch } => {
                 let right_place = back == start;
-                let ok = match (right_place, reply_addresses_right(&branch.view)) {
-                    (true, Some(pred)) => branch.orig.intersect(&branch.view_free_preimage(&pred)),
-                    _ => PacketSet::empty(),
+                // The flow reaches when the reply is the exact reverse of
+                // the request: from the address (and port) the source sent
+                // to, to its own.
+                let ok = if right_place {
+                    branch
+                        .orig
+                        .intersect(&same_header(&branch.view, &View::IDENTITY.swapped()))
+                } else {
+                    PacketSet::empty()
                 };
                 let wrong = branch.orig.difference(&ok);
                 let elsewhere = (!right_place).then(|| describe(space, back));
@@ -329,14 +320,6 @@ fn describe(space: &Space, d: Dest) -> String {
         }
         Dest::Virtual(_, s) => format!("an address of `{}`", m.subnet(s).decl.name),
         Dest::Internet => "an internet host".into(),
-    }
-}
-
-impl Branch {
-    /// The original packets satisfying a predicate stated directly on the
-    /// original fields (not through the branch's view).
-    fn view_free_preimage(&self, pred: &HeaderPredicate) -> PacketSet {
-        View::IDENTITY.preimage(pred)
     }
 }
 

@@ -5,9 +5,10 @@ use super::packet_set::{AddrRanges, PacketSet};
 use crate::model::{AclId, FirewallId, RouteTableId};
 use crate::model::{
     AddrExpr, AddrTerm, DefaultSnat, EndpointId, Entity, GatewayId, GatewayKind, HostId, HostKind,
-    Model, ServiceRange, ServiceSet, SgId, SiteId, SubnetId,
+    Model, PublicIpId, PublicIpKind, ServiceRange, ServiceSet, SgId, SiteId, SubnetId,
 };
-use crate::syntax::ast::SiteKind;
+use crate::syntax::ast::{NatKind, SiteKind};
+use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -34,6 +35,9 @@ pub enum PublicOwner {
     Onprem(SiteId),
     /// A VM network gateway's external address.
     VnetGateway(GatewayId),
+    /// An Elastic IP associated with nothing: the VPC owns it, nobody
+    /// answers it.
+    UnassociatedEip(PublicIpId),
 }
 
 /// The private owner of an address inside a site.
@@ -41,6 +45,17 @@ pub enum PublicOwner {
 pub enum Iface {
     Host(HostId),
     Endpoint(EndpointId),
+}
+
+/// A device with an address of its own in a VPC subnet: network + 4 for a
+/// private NAT gateway, the last usable address for an NLB, so the two
+/// never collide (docs/forwarding.md, "Oracle decisions"). It receives, but never sends
+/// a flow of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Device {
+    /// A private NAT gateway, in its subnet.
+    NatGateway(GatewayId, SubnetId),
+    Nlb(crate::model::NlbId),
 }
 
 /// Precomputed address ownership and address-expression sets.
@@ -51,7 +66,20 @@ pub struct Space<'m> {
     /// Every address no site owns: the `internet` keyword.
     pub internet: AddrRanges,
     pub public: HashMap<IpAddr, PublicOwner>,
+    /// The external sides of NAT rules (SDDC and on-prem), which may be
+    /// prefixes: public addresses of their site too. Exact owners in
+    /// `public` come first.
+    pub public_ranges: Vec<(AddrRanges, PublicOwner)>,
+    /// Each host's public address at its internet gateway: its `public-ip`
+    /// or `elastic-ip` clause, else an `elastic-ip` statement associated
+    /// with it (the clause wins, docs/forwarding.md "Oracle decisions").
+    instance_public: Vec<Option<IpAddr>>,
     ifaces: HashMap<(SiteId, IpAddr), Iface>,
+    /// Devices with an address in a VPC subnet, per VPC: a declared host at
+    /// the same address takes precedence, so none is listed there.
+    devices: HashMap<SiteId, Vec<(IpAddr, Device)>>,
+    /// The addresses of `devices`: they do not start flows.
+    pub device_addrs: AddrRanges,
     /// Addresses of the interfaces in each security group.
     sg_members: Vec<AddrRanges>,
     /// The SDDC's default SNAT address; implicit ones get a placeholder from
@@ -71,9 +99,9 @@ struct Caches {
     /// Per route table, each route's share of the destination space under
     /// longest-prefix match, in the order of the table's routes.
     route_parts: Vec<OnceLock<Vec<AddrRanges>>>,
-    /// Per security group: inbound, outbound, and inbound as seen by traffic
-    /// through the SDDC's ENIs.
-    security_groups: Vec<[OnceLock<PacketSet>; 3]>,
+    /// Per security group: inbound rules on addresses, outbound rules, and
+    /// the inbound rules that name groups (`sg NAME` sources).
+    security_groups: Vec<SgCache>,
     /// Per network ACL and direction (inbound first), each rule's headers.
     acl_rules: Vec<[OnceLock<Vec<PacketSet>>; 2]>,
 }
@@ -81,11 +109,26 @@ struct Caches {
 /// Which of a security group's rule sets to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SgSide {
+    /// Inbound rules, by source address only: an `sg NAME` source matches
+    /// the interface that sent the packet, not an address, so it is left
+    /// out here (see [`Space::sg_sender_rules`]).
     Inbound,
     Outbound,
-    /// Inbound, for packets that came through the SDDC's ENIs: an `sg
-    /// default` peer admits them whatever their address.
-    InboundViaEni,
+}
+
+/// An inbound rule with `sg NAME` sources: it admits its services from any
+/// address, for packets sent by an interface in one of `groups`.
+#[derive(Clone, Debug)]
+pub struct SenderRule {
+    pub groups: Vec<SgId>,
+    pub services: PacketSet,
+}
+
+#[derive(Default)]
+struct SgCache {
+    inbound: OnceLock<PacketSet>,
+    outbound: OnceLock<PacketSet>,
+    by_sender: OnceLock<Vec<SenderRule>>,
 }
 
 impl<'m> Space<'m> {
@@ -125,12 +168,29 @@ impl<'m> Space<'m> {
                 .or_insert(Iface::Endpoint(EndpointId(i as u32)));
         }
         // Elastic IPs declared on their own and associated with an instance
-        // or NAT gateway route to that target.
-        for p in &model.public_ips {
+        // or NAT gateway route to that target; unassociated ones are still
+        // the VPC's, not the internet's.
+        let mut instance_public: Vec<Option<IpAddr>> = model
+            .hosts
+            .iter()
+            .map(|h| h.public.map(|p| p.addr))
+            .collect();
+        for (i, p) in model.public_ips.iter().enumerate() {
             let owner = match p.target.as_ref().map(|t| t.value) {
-                Some(Entity::Host(h)) => PublicOwner::Instance(h),
+                Some(Entity::Host(h)) => {
+                    let is_instance = model.hosts.get(h.index()).map(|x| x.kind);
+                    if p.kind == PublicIpKind::Elastic && is_instance == Some(HostKind::Instance) {
+                        if let Some(slot) = instance_public.get_mut(h.index()) {
+                            slot.get_or_insert(p.addr.value);
+                        }
+                    }
+                    PublicOwner::Instance(h)
+                }
                 Some(Entity::Gateway(g)) => PublicOwner::NatGateway(g),
                 _ if model.site(p.site).kind == SiteKind::Sddc => PublicOwner::Sddc(p.site),
+                None if p.kind == PublicIpKind::Elastic => {
+                    PublicOwner::UnassociatedEip(PublicIpId(i as u32))
+                }
                 _ => continue,
             };
             public.entry(p.addr.value).or_insert(owner);
@@ -163,20 +223,6 @@ impl<'m> Space<'m> {
                     }
                 }
                 _ => {}
-            }
-        }
-        for &n in model.sites.iter().flat_map(|s| &s.nat_rules) {
-            let rule = &model.nat_rules[n.index()];
-            let site = model.site(rule.site);
-            if site.kind != SiteKind::Onprem {
-                continue;
-            }
-            for a in rule.external.iter().flat_map(|e| &e.terms) {
-                if let AddrTerm::Net(net) = a.value {
-                    public
-                        .entry(net.addr())
-                        .or_insert(PublicOwner::Onprem(rule.site));
-                }
             }
         }
         for (i, g) in model.gateways.iter().enumerate() {
@@ -236,16 +282,106 @@ impl<'m> Space<'m> {
                 .collect(),
             acl_rules: (0..model.acls.len()).map(|_| Default::default()).collect(),
         };
-        Space {
+        let mut devices: HashMap<SiteId, Vec<(IpAddr, Device)>> = HashMap::new();
+        let mut device_addrs = AddrRanges::empty();
+        let nat_gateways = model
+            .gateways
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| match g.kind {
+                GatewayKind::NatGateway {
+                    subnet: Some(sub),
+                    elastic_ip: None,
+                } => Some((g.site, sub, Device::NatGateway(GatewayId(i as u32), sub))),
+                _ => None,
+            });
+        let nlbs = model.nlbs.iter().enumerate().filter_map(|(i, n)| {
+            let sub = n.subnets.first()?.value;
+            Some((n.site, sub, Device::Nlb(crate::model::NlbId(i as u32))))
+        });
+        for (site, sub, device) in nat_gateways.chain(nlbs) {
+            let net = model.subnet(sub).prefix.value;
+            let addr = match device {
+                Device::Nlb(_) => last_usable(net),
+                Device::NatGateway(..) => nth_addr(net, 4),
+            };
+            let Some(addr) = addr else {
+                continue;
+            };
+            if ifaces.contains_key(&(site, addr)) {
+                continue;
+            }
+            devices.entry(site).or_default().push((addr, device));
+            device_addrs = device_addrs.union(&AddrRanges::from_addr(addr));
+        }
+        let mut space = Space {
             model,
             owned,
             internet,
             public,
+            public_ranges: Vec::new(),
+            instance_public,
             ifaces,
+            devices,
+            device_addrs,
             sg_members,
             default_snat,
             caches,
+        };
+        // The external side of a NAT rule (other than no-snat) is a public
+        // address of its site, which the internet hands to the SDDC's
+        // internet uplink or to the on-prem edge; it is not `internet`
+        // (docs/language-notes.md).
+        for &n in model.sites.iter().flat_map(|s| &s.nat_rules) {
+            let rule = &model.nat_rules[n.index()];
+            let owner = match model.site(rule.site).kind {
+                SiteKind::Onprem => PublicOwner::Onprem(rule.site),
+                SiteKind::Sddc => PublicOwner::Sddc(rule.site),
+                _ => continue,
+            };
+            let Some(ext) = rule
+                .external
+                .as_ref()
+                .filter(|_| rule.kind != NatKind::NoSnat)
+            else {
+                continue;
+            };
+            let addrs = space.addrs(ext);
+            if !addrs.is_empty() {
+                space.internet = space.internet.difference(&addrs);
+                space.public_ranges.push((addrs, owner));
+            }
         }
+        space
+    }
+
+    /// The public addresses of a VPC: its instances' public addresses, its
+    /// NAT gateways' Elastic IPs and its unassociated Elastic IPs. As a
+    /// source they are already public; the internet gateway passes them.
+    pub fn vpc_public_addrs(&self, vpc: SiteId) -> AddrRanges {
+        let mut out = AddrRanges::empty();
+        for (&a, &o) in &self.public {
+            let site = match o {
+                PublicOwner::Instance(h) => self.model.host(h).site,
+                PublicOwner::NatGateway(g) => self.model.gateways[g.index()].site,
+                PublicOwner::UnassociatedEip(p) => self.model.public_ips[p.index()].site,
+                _ => continue,
+            };
+            if site == vpc {
+                out = out.union(&AddrRanges::from_addr(a));
+            }
+        }
+        out
+    }
+
+    /// The devices with an address of their own in a VPC's subnets.
+    pub fn devices(&self, vpc: SiteId) -> Vec<(IpAddr, Device)> {
+        self.devices.get(&vpc).cloned().unwrap_or_default()
+    }
+
+    /// An instance's public address at its internet gateway.
+    pub fn public_of(&self, h: HostId) -> Option<IpAddr> {
+        self.instance_public.get(h.index()).copied().flatten()
     }
 
     /// The headers each rule of a firewall matches, in rule order.
@@ -280,50 +416,67 @@ impl<'m> Space<'m> {
         })
     }
 
-    /// The headers a security group's rules admit on one side.
+    /// The headers a security group's rules admit on one side. Inbound,
+    /// `sg NAME` sources match nothing here: they name the sending
+    /// interface, which [`Space::sg_sender_rules`] covers.
     pub fn sg_rules(&self, sg: SgId, side: SgSide) -> PacketSet {
         let Some(cells) = self.caches.security_groups.get(sg.index()) else {
             return PacketSet::empty();
         };
-        let i = match side {
-            SgSide::Inbound => 0,
-            SgSide::Outbound => 1,
-            SgSide::InboundViaEni => 2,
+        let cell = match side {
+            SgSide::Inbound => &cells.inbound,
+            SgSide::Outbound => &cells.outbound,
         };
-        cells[i]
-            .get_or_init(|| {
-                let m = self.model;
-                let group = &m.security_groups[sg.index()];
-                let default = m.site(group.site).default_sg;
-                let rules = if side == SgSide::Outbound {
-                    &group.outbound
-                } else {
-                    &group.inbound
-                };
-                let parts: Vec<PacketSet> = rules
-                    .iter()
-                    .map(|r| {
-                        let names_default = r
-                            .peers
-                            .terms
-                            .iter()
-                            .any(|t| matches!(t.value, AddrTerm::Sg(g) if Some(g) == default));
-                        let peers = if side == SgSide::InboundViaEni && names_default {
-                            AddrRanges::all()
-                        } else {
-                            self.addrs(&r.peers)
-                        };
-                        let headers = if side == SgSide::Outbound {
-                            between(&AddrRanges::all(), &peers)
-                        } else {
-                            between(&peers, &AddrRanges::all())
-                        };
-                        headers.intersect(&service_match(&r.services))
+        cell.get_or_init(|| {
+            let group = &self.model.security_groups[sg.index()];
+            let rules = match side {
+                SgSide::Inbound => &group.inbound,
+                SgSide::Outbound => &group.outbound,
+            };
+            let parts: Vec<PacketSet> = rules
+                .iter()
+                .map(|r| {
+                    let headers = match side {
+                        SgSide::Outbound => between(&AddrRanges::all(), &self.addrs(&r.peers)),
+                        SgSide::Inbound => {
+                            between(&self.addrs_without_sg(&r.peers), &AddrRanges::all())
+                        }
+                    };
+                    headers.intersect(&service_match(&r.services))
+                })
+                .collect();
+            PacketSet::union_all(&parts)
+        })
+        .clone()
+    }
+
+    /// The inbound rules of a security group that name groups as sources:
+    /// each admits its services from an interface in one of those groups.
+    pub fn sg_sender_rules(&self, sg: SgId) -> &[SenderRule] {
+        let Some(cells) = self.caches.security_groups.get(sg.index()) else {
+            return &[];
+        };
+        cells.by_sender.get_or_init(|| {
+            self.model.security_groups[sg.index()]
+                .inbound
+                .iter()
+                .filter_map(|r| {
+                    let groups: Vec<SgId> = r
+                        .peers
+                        .terms
+                        .iter()
+                        .filter_map(|t| match t.value {
+                            AddrTerm::Sg(g) => Some(g),
+                            _ => None,
+                        })
+                        .collect();
+                    (!groups.is_empty()).then(|| SenderRule {
+                        groups,
+                        services: service_match(&r.services),
                     })
-                    .collect();
-                PacketSet::union_all(&parts)
-            })
-            .clone()
+                })
+                .collect()
+        })
     }
 
     /// The headers each rule of a network ACL matches, in number order.
@@ -350,12 +503,12 @@ impl<'m> Space<'m> {
     }
 
     /// The NLB's address as its targets see it: the model has none, so
-    /// netproof takes the first usable address (network + 4) of the NLB's
-    /// first subnet, as the oracle does (docs/forwarding.md).
+    /// netproof takes the last usable address of the NLB's first subnet
+    /// (docs/forwarding.md, "Oracle decisions").
     pub fn nlb_addr(&self, nlb: crate::model::NlbId) -> Option<IpAddr> {
         let n = self.model.nlbs.get(nlb.index())?;
         let sub = n.subnets.first()?;
-        nth_addr(self.model.subnet(sub.value).prefix.value, 4)
+        last_usable(self.model.subnet(sub.value).prefix.value)
     }
 
     pub fn iface(&self, site: SiteId, addr: IpAddr) -> Option<Iface> {
@@ -367,6 +520,18 @@ impl<'m> Space<'m> {
             .get(sg.index())
             .cloned()
             .unwrap_or_else(AddrRanges::empty)
+    }
+
+    /// The addresses an expression names, leaving out `sg NAME` terms (a
+    /// security group's members, as a source, are matched by interface).
+    pub fn addrs_without_sg(&self, e: &AddrExpr) -> AddrRanges {
+        let mut out = AddrRanges::empty();
+        for t in &e.terms {
+            if !matches!(t.value, AddrTerm::Sg(_)) {
+                out = out.union(&self.term(t.value, 0));
+            }
+        }
+        out
     }
 
     /// The addresses an expression names.
@@ -409,6 +574,35 @@ impl<'m> Space<'m> {
                 out
             }
             _ => AddrRanges::empty(),
+        }
+    }
+
+    /// The network a NAT rule's side stands for: its first item that has an
+    /// address (a literal, a host, a public IP, a subnet, a group's first
+    /// such member). Rules translate between these (docs/forwarding.md,
+    /// "Oracle decisions": one to one between prefixes of equal length,
+    /// otherwise to the address written).
+    pub fn nat_net(&self, e: &AddrExpr) -> Option<IpNet> {
+        e.terms.iter().find_map(|t| self.term_net(t.value, 0))
+    }
+
+    fn term_net(&self, t: AddrTerm, depth: usize) -> Option<IpNet> {
+        let m = self.model;
+        match t {
+            AddrTerm::Net(n) => Some(n),
+            AddrTerm::Range(lo, _) => Some(IpNet::from(lo)),
+            AddrTerm::Entity(Entity::Host(h)) => Some(m.host(h).addr.value.into()),
+            AddrTerm::Entity(Entity::PublicIp(p)) => {
+                Some(m.public_ips[p.index()].addr.value.into())
+            }
+            AddrTerm::Entity(Entity::Endpoint(e)) => Some(m.endpoints[e.index()].addr.value.into()),
+            AddrTerm::Entity(Entity::Subnet(s)) => Some(m.subnet(s).prefix.value),
+            AddrTerm::Entity(Entity::Group(g)) if depth < 32 => m.groups[g.index()]
+                .members
+                .terms
+                .iter()
+                .find_map(|t| self.term_net(t.value, depth + 1)),
+            _ => None,
         }
     }
 
@@ -525,4 +719,14 @@ pub fn nth_addr(net: ipnet::IpNet, n: u128) -> Option<IpAddr> {
 /// Every packet from `src` to `dst`, any protocol and ports.
 pub fn between(src: &AddrRanges, dst: &AddrRanges) -> PacketSet {
     PacketSet::from_fields(src, dst, None, (0, u16::MAX), (0, u16::MAX))
+}
+
+/// The last address AWS lets an interface use in a subnet: the one before
+/// the last, which AWS reserves.
+pub fn last_usable(net: ipnet::IpNet) -> Option<IpAddr> {
+    let addr = match net.broadcast() {
+        IpAddr::V4(a) => IpAddr::V4(u32::from(a).checked_sub(1)?.into()),
+        IpAddr::V6(a) => IpAddr::V6(u128::from(a).checked_sub(1)?.into()),
+    };
+    (net.contains(&addr) && addr != net.network()).then_some(addr)
 }

@@ -9,15 +9,15 @@
 //! elements the forward packet passed admit the reply, and NAT points it
 //! passed restore the header they rewrote.
 
-use super::packet_set::{AddrRanges, PacketSet};
-use super::space::{service_match, Iface, PublicOwner, SgSide, Space};
-use super::view::{AddrExpr, HeaderPredicate, View};
+use super::packet_set::{AddrRanges, AddrShift, PacketSet};
+use super::space::{service_match, Device, Iface, PublicOwner, SgSide, Space, TCP, UDP};
+use super::view::{AddrExpr, HeaderPredicate, PortExpr, PortField, View};
 use crate::model::{
-    AclRule, Entity, FirewallKind, GatewayId, GatewayKind, HostId, HostKind, Model, RouteTarget,
-    SgId, SiteId, SubnetId, SubnetKind, Uplink,
+    AclRule, ConnectionId, Entity, FirewallKind, GatewayId, GatewayKind, HostId, HostKind, Model,
+    RouteTarget, SgId, SiteId, SubnetId, SubnetKind, Uplink,
 };
 use crate::span::Span;
-use crate::syntax::ast::{AclAction, Action, ConnKind, FirewallMatch, NatKind, SiteKind};
+use crate::syntax::ast::{AclAction, Action, ConnKind, FirewallMatch, NatKind, SiteKind, VpnMode};
 use std::net::IpAddr;
 
 /// How many nodes a packet may visit before it is dropped as a loop.
@@ -31,23 +31,39 @@ pub struct Hop {
     pub span: Option<Span>,
 }
 
-/// A stateful element or NAT point a forward packet passed.
+/// A stateful element or NAT point a forward packet passed, with the header
+/// it saw there (as a view of the original packet). A reply is admitted by
+/// a filter, or translated back by a NAT point, exactly when its header is
+/// the reverse of such a header (docs/forwarding.md, "Oracle decisions":
+/// sessions and verdicts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mark {
-    /// The security groups of an interface judged the flow.
+    /// A stateful filter admitted the flow with this header.
+    Filter(Filter, View),
+    /// A NAT point translated the flow.
+    Nat(Nat),
+}
+
+/// A stateful filter, as its state table is shared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// The security groups of an interface.
     Sg(Iface),
-    /// A gateway firewall judged the flow on an uplink.
+    /// A site's gateway firewall: one state table for all its uplinks.
     Firewall(SiteId),
-    /// The SDDC's ENIs (the connected VPC's default group) judged the flow.
+    /// The SDDC's ENIs (the connected VPC's default group).
     Eni(SiteId),
-    /// A NAT point rewrote the source; the reply's destination is restored
-    /// to the expression it had before.
-    SrcNat(NatPoint, AddrExpr),
-    /// A NAT point rewrote the destination; the reply's source is restored.
-    DstNat(NatPoint, AddrExpr),
-    /// A NAT point rewrote the destination port; the reply's source port is
-    /// restored.
-    DportNat(NatPoint, super::view::PortExpr),
+}
+
+/// A translation: the header before and after it, and, for an NSX rule,
+/// whether the flow bypasses the gateway firewall (`firewall-match bypass`
+/// holds for the reply too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Nat {
+    pub point: NatPoint,
+    pub before: View,
+    pub after: View,
+    pub firewall_match: FirewallMatch,
 }
 
 /// Where a translation happened; replies are translated back only at the
@@ -63,15 +79,27 @@ pub enum NatPoint {
     PrivateLink(crate::model::EndpointId),
 }
 
+/// The interface that sent a packet, for `sg NAME` sources: AWS matches a
+/// referenced group by the sending interface, not by the source address
+/// (docs/forwarding.md, "Oracle decisions").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    /// An instance, or a NAT instance after it masqueraded.
+    Host(HostId),
+    /// A member of this VPC's default group and of no other: an unnamed
+    /// interface of one of its subnets, or the ENIs of its connected SDDC.
+    Default(SiteId),
+}
+
 #[derive(Clone, Debug)]
 pub struct Branch {
     pub orig: PacketSet,
     pub view: View,
     pub hops: Vec<Hop>,
     pub marks: Vec<Mark>,
-    /// The packet entered the VPC through the SDDC's ENIs, so it counts as
-    /// coming from a member of the VPC's default security group.
-    pub via_eni: bool,
+    /// Who sent the packet, with the source address it sent from: the
+    /// identity lasts only while the source is not rewritten.
+    pub sender: Option<(Sender, AddrExpr)>,
     /// The exits the branch passed, in order: gateways, NAT instances,
     /// connections, and sites whose own internet exit it left by.
     pub exits: Vec<Entity>,
@@ -84,7 +112,7 @@ impl Branch {
             view: View::IDENTITY,
             hops: Vec::new(),
             marks: Vec::new(),
-            via_eni: false,
+            sender: None,
             exits: Vec::new(),
         }
     }
@@ -94,6 +122,18 @@ impl Branch {
             orig,
             ..self.clone()
         }
+    }
+
+    /// A translation at `point`: the view becomes `after`, and the flow
+    /// remembers both sides for its reply.
+    fn translate(&mut self, point: NatPoint, after: View, firewall_match: FirewallMatch) {
+        self.marks.push(Mark::Nat(Nat {
+            point,
+            before: self.view,
+            after,
+            firewall_match,
+        }));
+        self.view = after;
     }
 
     fn hop(mut self, node: &str, decision: impl Into<String>, span: Option<Span>) -> Branch {
@@ -340,8 +380,47 @@ impl<'s, 'm> Walker<'s, 'm> {
         steps
     }
 
-    fn in_session(&self, mark: Mark) -> bool {
-        self.session.contains(&mark)
+    /// The packets of `b` that a stateful filter admits as replies: those
+    /// whose header, as one of `views` (a header and, across NAT, its other
+    /// side), is the reverse of a header the filter admitted forward.
+    fn admitted(&self, f: Filter, b: &Branch, views: &[View]) -> (PacketSet, PacketSet) {
+        let mut yes = PacketSet::empty();
+        for mk in self.session {
+            if let Mark::Filter(g, seen) = mk {
+                if *g == f {
+                    for v in views {
+                        yes = yes.union(&same_header(v, &seen.swapped()));
+                    }
+                }
+            }
+        }
+        let yes = b.orig.intersect(&yes);
+        let no = b.orig.difference(&yes);
+        (yes, no)
+    }
+
+    /// Undoes the translations made at `point` for the packets of `b` that
+    /// are their exact reverse: each such share gets the reverse of the
+    /// header before translation. Returns those shares, with the
+    /// translation each undid, and the rest.
+    fn undo(&self, point: NatPoint, b: &Branch) -> (Vec<(Branch, Nat)>, Branch) {
+        let mut out = Vec::new();
+        let mut rest = b.orig.clone();
+        for mk in self.session {
+            let Mark::Nat(n) = mk else { continue };
+            if n.point != point || rest.is_empty() {
+                continue;
+            }
+            let yes = rest.intersect(&same_header(&b.view, &n.after.swapped()));
+            if yes.is_empty() {
+                continue;
+            }
+            rest = rest.difference(&yes);
+            let mut nb = b.with(yes);
+            nb.view = n.before.swapped();
+            out.push((nb, *n));
+        }
+        (out, b.with(rest))
     }
 
     fn site_name(&self, s: SiteId) -> &str {
@@ -426,8 +505,10 @@ impl<'s, 'm> Walker<'s, 'm> {
                     .with(allowed)
                     .hop(&name, "outbound security groups allow", None);
                 if let Some(i) = iface {
-                    nb.marks.push(Mark::Sg(i));
+                    nb.marks.push(Mark::Filter(Filter::Sg(i), nb.view));
                 }
+                let who = host.map_or(Sender::Default(site), Sender::Host);
+                nb.sender = Some((who, nb.view.src));
                 steps.push(Step::Go(Loc::VpcRouter(site, Some(subnet)), nb));
                 steps
             }
@@ -496,35 +577,60 @@ impl<'s, 'm> Walker<'s, 'm> {
         sgs: &[SgId],
         iface: Option<Iface>,
     ) -> (PacketSet, PacketSet) {
-        if iface.is_some_and(|i| self.in_session(Mark::Sg(i))) {
-            return (b.orig.clone(), PacketSet::empty());
-        }
-        let allowed = self.sg_set(sgs, false, false);
-        self.split_set(b, &allowed)
+        let (replies, rest) = match iface {
+            Some(i) => self.admitted(Filter::Sg(i), b, &[b.view]),
+            None => (PacketSet::empty(), b.orig.clone()),
+        };
+        let allowed = self.sg_set(sgs, false, &[]);
+        let (yes, no) = self.split_set(&b.with(rest), &allowed);
+        (replies.union(&yes), no)
     }
 
     fn sg_inbound(&self, b: &Branch, sgs: &[SgId], iface: Iface) -> (PacketSet, PacketSet) {
-        if self.in_session(Mark::Sg(iface)) {
-            return (b.orig.clone(), PacketSet::empty());
+        let (replies, rest) = self.admitted(Filter::Sg(iface), b, &[b.view]);
+        let allowed = self.sg_set(sgs, true, &self.sender_groups(b));
+        let (yes, no) = self.split_set(&b.with(rest), &allowed);
+        (replies.union(&yes), no)
+    }
+
+    /// The security groups of the interface that sent the branch's packets,
+    /// while their source address is the one it sent from.
+    fn sender_groups(&self, b: &Branch) -> Vec<SgId> {
+        let m = self.m();
+        match b.sender {
+            Some((Sender::Host(h), src)) if src == b.view.src => {
+                m.host(h).sgs.iter().map(|s| s.value).collect()
+            }
+            Some((Sender::Default(vpc), src)) if src == b.view.src => {
+                m.site(vpc).default_sg.into_iter().collect()
+            }
+            _ => Vec::new(),
         }
-        let allowed = self.sg_set(sgs, true, b.via_eni);
-        self.split_set(b, &allowed)
     }
 
     /// The current headers a list of security groups admits. `inbound`
-    /// rules constrain the source, outbound ones the destination. When the
-    /// packet came through the SDDC's ENIs, an `sg default` peer admits any
-    /// source (the SDDC counts as a member of the default group).
-    fn sg_set(&self, sgs: &[SgId], inbound: bool, via_eni: bool) -> PacketSet {
-        let side = match (inbound, via_eni) {
-            (false, _) => SgSide::Outbound,
-            (true, false) => SgSide::Inbound,
-            (true, true) => SgSide::InboundViaEni,
+    /// rules constrain the source, outbound ones the destination. Inbound,
+    /// an `sg NAME` source admits any address when the sending interface
+    /// is in one of `sender` (its groups).
+    fn sg_set(&self, sgs: &[SgId], inbound: bool, sender: &[SgId]) -> PacketSet {
+        let side = if inbound {
+            SgSide::Inbound
+        } else {
+            SgSide::Outbound
         };
-        let parts: Vec<PacketSet> = sgs
+        let mut parts: Vec<PacketSet> = sgs
             .iter()
             .map(|&sg| self.space.sg_rules(sg, side))
             .collect();
+        if inbound && !sender.is_empty() {
+            for &sg in sgs {
+                for r in self.space.sg_sender_rules(sg) {
+                    if r.groups.iter().any(|g| sender.contains(g)) {
+                        parts.push(r.services.clone());
+                    }
+                }
+            }
+        }
         PacketSet::union_all(&parts)
     }
 
@@ -534,33 +640,30 @@ impl<'s, 'm> Walker<'s, 'm> {
             Iface::Endpoint(e) => self.privatelink(e, b),
             Iface::Host(h) => {
                 let host = m.host(h);
-                // A reply to a flow this NAT instance masqueraded: restore the
-                // destination and forward it from the instance's subnet.
-                if let Some(old) = self.session.iter().find_map(|mk| match mk {
-                    Mark::SrcNat(NatPoint::NatInstance(x), old) if *x == h => Some(*old),
-                    _ => None,
-                }) {
-                    let mut nb = b;
-                    nb.view = nb.view.with_dst(old);
+                let mut steps = Vec::new();
+                // The replies of flows this NAT instance masqueraded (their
+                // exact reverse) are translated back and forwarded from the
+                // instance's subnet; the state of its groups admits them.
+                let (undone, b) = self.undo(NatPoint::NatInstance(h), &b);
+                for (nb, _) in undone {
                     let nb = nb.hop(
                         &host.decl.name,
                         "reply translated back by the NAT instance",
                         Some(host.decl.name_span),
                     );
-                    return match host.subnet {
-                        Some(s) => vec![Step::Go(Loc::VpcRouter(host.site, Some(s)), nb)],
-                        None => vec![],
-                    };
+                    if let Some(s) = host.subnet {
+                        steps.push(Step::Go(Loc::VpcRouter(host.site, Some(s)), nb));
+                    }
                 }
                 if host.kind != HostKind::Instance {
-                    return vec![Step::Leaf(Leaf::Delivered {
+                    steps.push(Step::Leaf(Leaf::Delivered {
                         to: Dest::Iface(iface),
                         branch: b.hop(&host.decl.name, "delivered", Some(host.decl.name_span)),
-                    })];
+                    }));
+                    return steps;
                 }
                 let sgs: Vec<SgId> = host.sgs.iter().map(|s| s.value).collect();
                 let (allowed, denied) = self.sg_inbound(&b, &sgs, iface);
-                let mut steps = Vec::new();
                 if !denied.is_empty() {
                     let span = host.sgs.first().map_or(host.decl.span, |s| s.span);
                     let names: Vec<String> = sgs
@@ -579,7 +682,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                     "inbound security groups allow; delivered",
                     Some(host.decl.name_span),
                 );
-                nb.marks.push(Mark::Sg(iface));
+                nb.marks.push(Mark::Filter(Filter::Sg(iface), nb.view));
                 let _ = site;
                 steps.push(Step::Leaf(Leaf::Delivered {
                     to: Dest::Iface(iface),
@@ -625,7 +728,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             "endpoint security groups allow",
             Some(ep.decl.name_span),
         );
-        b.marks.push(Mark::Sg(iface));
+        b.marks.push(Mark::Filter(Filter::Sg(iface), b.view));
         let Some(svc) = ep.service.map(|s| &m.endpoint_services[s.index()]) else {
             steps.push(Self::drop(
                 b,
@@ -675,16 +778,14 @@ impl<'s, 'm> Walker<'s, 'm> {
             };
             let host = m.host(target.value);
             let mut nb = b.with(yes);
-            nb.marks.push(Mark::DstNat(point, nb.view.dst));
-            nb.marks.push(Mark::SrcNat(point, nb.view.src));
-            nb.view = nb
+            let mut after = nb
                 .view
                 .with_dst(AddrExpr::Const(host.addr.value))
                 .with_src(AddrExpr::Const(nlb_addr));
             if let Some(port) = l.port {
-                nb.marks.push(Mark::DportNat(point, nb.view.dport));
-                nb.view = nb.view.with_dport(super::view::PortExpr::Const(port));
+                after = after.with_dport(super::view::PortExpr::Const(port));
             }
+            nb.translate(point, after, FirewallMatch::Internal);
             let nb = nb.hop(
                 &format!("vpc {} / nlb {}", self.site_name(nlb.site), nlb.decl.name),
                 format!(
@@ -707,48 +808,43 @@ impl<'s, 'm> Walker<'s, 'm> {
     }
 
     /// A reply addressed to an NLB that forwarded the request: the NLB and
-    /// the endpoint restore the addresses and port, and the reply leaves
-    /// from the endpoint's subnet towards the client.
+    /// the endpoint restore the addresses and port (for the exact reverse of
+    /// the translated request only), and the reply leaves from the
+    /// endpoint's subnet towards the client.
     fn privatelink_reply(&self, b: &Branch) -> Option<Vec<Step>> {
         let m = self.m();
-        let (e, src_old) = self.session.iter().find_map(|mk| match mk {
-            Mark::SrcNat(NatPoint::PrivateLink(e), old) => Some((*e, *old)),
-            _ => None,
-        })?;
-        let dst_old = self.session.iter().find_map(|mk| match mk {
-            Mark::DstNat(NatPoint::PrivateLink(x), old) if *x == e => Some(*old),
-            _ => None,
-        })?;
-        let ep = &m.endpoints[e.index()];
-        let nlb = ep
-            .service
-            .and_then(|s| m.endpoint_services[s.index()].nlb)?;
-        let addr = self.space.nlb_addr(nlb)?;
-        let (yes, _) = self.dst_in(b, AddrRanges::from_addr(addr));
-        if yes.is_empty() {
-            return None;
+        let mut steps = Vec::new();
+        let mut points: Vec<crate::model::EndpointId> = self
+            .session
+            .iter()
+            .filter_map(|mk| match mk {
+                Mark::Nat(n) => match n.point {
+                    NatPoint::PrivateLink(e) => Some(e),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        points.dedup();
+        for e in points {
+            let ep = &m.endpoints[e.index()];
+            let (undone, _) = self.undo(NatPoint::PrivateLink(e), b);
+            for (nb, _) in undone {
+                let nb = nb.hop(
+                    &format!(
+                        "vpc {} / endpoint {}",
+                        self.site_name(ep.site),
+                        ep.decl.name
+                    ),
+                    "reply translated back by the NLB and the endpoint",
+                    Some(ep.decl.name_span),
+                );
+                if let Some(s) = ep.subnet {
+                    steps.push(Step::Go(Loc::VpcRouter(ep.site, Some(s)), nb));
+                }
+            }
         }
-        let mut nb = b.with(yes);
-        nb.view = nb.view.with_dst(src_old).with_src(dst_old);
-        if let Some(port) = self.session.iter().find_map(|mk| match mk {
-            Mark::DportNat(NatPoint::PrivateLink(x), old) if *x == e => Some(*old),
-            _ => None,
-        }) {
-            nb.view.sport = port;
-        }
-        let nb = nb.hop(
-            &format!(
-                "vpc {} / endpoint {}",
-                self.site_name(ep.site),
-                ep.decl.name
-            ),
-            "reply translated back by the NLB and the endpoint",
-            Some(ep.decl.name_span),
-        );
-        Some(match ep.subnet {
-            Some(s) => vec![Step::Go(Loc::VpcRouter(ep.site, Some(s)), nb)],
-            None => vec![],
-        })
+        (!steps.is_empty()).then_some(steps)
     }
 
     // ---------------------------------------------------------- VPC router
@@ -899,12 +995,30 @@ impl<'s, 'm> Walker<'s, 'm> {
                         "route to an instance of this VPC".into(),
                     )];
                 }
+                // Packets for the instance's own address are simply
+                // delivered to it: it forwards (and masquerades) only
+                // packets addressed to others.
+                let (own, b) = {
+                    let (yes, no) = self.dst_in(&b, AddrRanges::from_addr(host.addr.value));
+                    (b.with(yes), b.with(no))
+                };
+                let mut steps = Vec::new();
+                if !own.orig.is_empty() {
+                    let (pass, drops) = self.cross_acls(Some(from), host.subnet, &own);
+                    steps.extend(drops);
+                    steps.push(Step::Go(Loc::Arrive(vpc, Iface::Host(h)), pass));
+                }
+                if b.orig.is_empty() {
+                    return steps;
+                }
                 if host.source_dest_check {
-                    return vec![Self::drop(b, format!("instance `{}` has its source/destination check on, so it drops packets not addressed to it", host.decl.name), host.decl.span, "add `source-dest-check off` to the NAT instance".into())];
+                    steps.push(Self::drop(b, format!("instance `{}` has its source/destination check on, so it drops packets not addressed to it", host.decl.name), host.decl.span, "add `source-dest-check off` to the NAT instance".into()));
+                    return steps;
                 }
                 // The packet is delivered to the NAT instance's interface:
                 // subnet ACLs and its inbound security groups apply.
-                let (b, mut steps) = self.cross_acls(Some(from), host.subnet, &b);
+                let (b, drops) = self.cross_acls(Some(from), host.subnet, &b);
+                steps.extend(drops);
                 let sgs: Vec<SgId> = host.sgs.iter().map(|s| s.value).collect();
                 let (allowed, denied) = self.sg_inbound(&b, &sgs, Iface::Host(h));
                 if !denied.is_empty() {
@@ -918,18 +1032,26 @@ impl<'s, 'm> Walker<'s, 'm> {
                         "allow the private subnets in the NAT instance's inbound rules".into(),
                     ));
                 }
-                steps.push(Step::Go(Loc::NatInstance(h), b.with(allowed)));
+                let mut nb = b.with(allowed);
+                nb.marks
+                    .push(Mark::Filter(Filter::Sg(Iface::Host(h)), nb.view));
+                steps.push(Step::Go(Loc::NatInstance(h), nb));
                 steps
             }
             RouteTarget::Sddc => {
                 // Several SDDCs may share a connected VPC: each gets the
-                // packets for its own segments and management prefixes.
+                // packets for its own segments and management prefixes, and
+                // the first gets the rest, which its compute gateway routes
+                // on (docs/forwarding.md, VPC router targets).
                 let mut steps = Vec::new();
                 let mut rest = b.orig.clone();
+                let mut first = None;
                 for (i, s) in m.sites.iter().enumerate() {
                     if s.connected_vpc.is_none_or(|c| c.vpc != vpc) {
                         continue;
                     }
+                    let id = SiteId(i as u32);
+                    first.get_or_insert(id);
                     let nets = s
                         .subnets
                         .iter()
@@ -937,14 +1059,17 @@ impl<'s, 'm> Walker<'s, 'm> {
                         .chain(s.management.iter().map(|p| p.value));
                     let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_nets(nets));
                     rest = no;
-                    steps.push(Step::Go(Loc::EniToSddc(SiteId(i as u32)), b.with(yes)));
+                    steps.push(Step::Go(Loc::EniToSddc(id), b.with(yes)));
                 }
-                if !rest.is_empty() {
+                if let Some(id) = first {
+                    steps.push(Step::Go(Loc::EniToSddc(id), b.with(rest)));
+                } else if !rest.is_empty() {
                     steps.push(Self::drop(
                         b.with(rest),
-                        "no SDDC connected to this VPC has the destination".into(),
+                        "no SDDC is connected to this VPC".into(),
                         span,
-                        "route SDDC prefixes to `sddc` only when the SDDC declares `connected-vpc` to this VPC".into(),
+                        "route to `sddc` only when an SDDC declares `connected-vpc` to this VPC"
+                            .into(),
                     ));
                 }
                 steps
@@ -1124,6 +1249,50 @@ impl<'s, 'm> Walker<'s, 'm> {
                 steps.push(Step::Go(Loc::Arrive(site, iface), b.with(yes)));
             }
         }
+        // Devices that have an address of their own in a subnet (network +
+        // 4, "Oracle decisions"): a private NAT gateway answers the replies
+        // of the flows it masqueraded; an NLB is not modelled yet.
+        for (addr, device) in self.space.devices(site) {
+            if rest.is_empty() {
+                break;
+            }
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(addr));
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let nb = b.with(yes);
+            match device {
+                Device::Nlb(n) => steps.push(Self::unsupported(
+                    nb,
+                    "a network load balancer reached at its own address",
+                    m.nlbs[n.index()].decl.span,
+                )),
+                Device::NatGateway(g, sub) => {
+                    let gw = &m.gateways[g.index()];
+                    let (undone, unsolicited) = self.undo(NatPoint::NatGateway(g), &nb);
+                    for (nb, _) in undone {
+                        steps.push(Step::Go(
+                            Loc::VpcRouter(site, Some(sub)),
+                            nb.hop(
+                                &gw.decl.name,
+                                "reply translated back by the NAT gateway",
+                                Some(gw.decl.span),
+                            ),
+                        ));
+                    }
+                    steps.push(Self::drop(
+                        unsolicited,
+                        format!(
+                            "NAT gateway `{}` admits no unsolicited inbound traffic",
+                            gw.decl.name
+                        ),
+                        gw.decl.span,
+                        "a NAT gateway is for outbound flows; publish services another way".into(),
+                    ));
+                }
+            }
+        }
         if !rest.is_empty() {
             if let Some(mut reply) = self.privatelink_reply(&b.with(rest.clone())) {
                 let taken = reply.iter().fold(PacketSet::empty(), |acc, st| match st {
@@ -1148,27 +1317,26 @@ impl<'s, 'm> Walker<'s, 'm> {
 
     // ----------------------------------------------------- AWS gateways
 
-    fn igw_out(&self, g: GatewayId, mut b: Branch) -> Vec<Step> {
+    fn igw_out(&self, g: GatewayId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let gw = &m.gateways[g.index()];
         let node = format!("vpc {} / {}", self.site_name(gw.site), gw.decl.name);
-        // A reply to a flow this gateway translated inbound is restored.
-        if let Some(old) = self.session.iter().find_map(|mk| match mk {
-            Mark::DstNat(NatPoint::Igw(x), old) if *x == g => Some(*old),
-            _ => None,
-        }) {
-            b.view = b.view.with_src(old);
-            return vec![Step::Go(
-                Loc::Internet,
-                b.hop(&node, "reply translated back by the internet gateway", None),
-            )];
-        }
         let mut steps = Vec::new();
+        // The replies of flows this gateway translated inbound.
+        let (undone, b) = self.undo(NatPoint::Igw(g), &b);
+        for (nb, _) in undone {
+            steps.push(Step::Go(
+                Loc::Internet,
+                nb.hop(&node, "reply translated back by the internet gateway", None),
+            ));
+        }
         let mut rest = b.orig.clone();
         let site = m.site(gw.site);
         for &h in &site.hosts {
             let host = m.host(h);
-            let Some(public) = host.public else { continue };
+            let Some(public) = self.space.public_of(h) else {
+                continue;
+            };
             let (yes, no) = self.src_in(
                 &b.with(rest.clone()),
                 AddrRanges::from_addr(host.addr.value),
@@ -1178,35 +1346,22 @@ impl<'s, 'm> Walker<'s, 'm> {
                 continue;
             }
             let mut nb = b.with(yes);
-            nb.marks.push(Mark::SrcNat(NatPoint::Igw(g), nb.view.src));
-            nb.view = nb.view.with_src(AddrExpr::Const(public.addr));
+            let after = nb.view.with_src(AddrExpr::Const(public));
+            nb.translate(NatPoint::Igw(g), after, FirewallMatch::Internal);
             steps.push(Step::Go(
                 Loc::Internet,
                 nb.hop(
                     &node,
-                    format!("one-to-one NAT: src {} -> {}", host.addr.value, public.addr),
-                    Some(public.span),
+                    format!("one-to-one NAT: src {} -> {public}", host.addr.value),
+                    self.public_span(h),
                 ),
             ));
         }
-        // NAT gateways' Elastic IPs are already public.
-        let eips: Vec<IpAddr> = m
-            .gateways
-            .iter()
-            .filter(|x| x.site == gw.site)
-            .filter_map(|x| match &x.kind {
-                GatewayKind::NatGateway {
-                    elastic_ip: Some(a),
-                    ..
-                } => Some(a.value),
-                _ => None,
-            })
-            .collect();
-        if !eips.is_empty() && !rest.is_empty() {
-            let set = eips.iter().fold(AddrRanges::empty(), |acc, &a| {
-                acc.union(&AddrRanges::from_addr(a))
-            });
-            let (yes, no) = self.src_in(&b.with(rest.clone()), set);
+        // A source that is already a public address of this VPC (a NAT
+        // gateway's Elastic IP) passes untranslated.
+        let public = self.space.vpc_public_addrs(gw.site);
+        if !public.is_empty() && !rest.is_empty() {
+            let (yes, no) = self.src_in(&b.with(rest.clone()), public);
             rest = no;
             if !yes.is_empty() {
                 steps.push(Step::Go(
@@ -1221,40 +1376,57 @@ impl<'s, 'm> Walker<'s, 'm> {
         steps
     }
 
-    fn igw_in(&self, g: GatewayId, mut b: Branch) -> Vec<Step> {
+    /// Where an instance's public address is written: its clause, or the
+    /// `elastic-ip` statement associated with it.
+    fn public_span(&self, h: HostId) -> Option<Span> {
+        let m = self.m();
+        m.host(h).public.map(|p| p.span).or_else(|| {
+            m.public_ips
+                .iter()
+                .find(|p| {
+                    p.target
+                        .as_ref()
+                        .is_some_and(|t| t.value == Entity::Host(h))
+                })
+                .map(|p| p.decl.span)
+        })
+    }
+
+    fn igw_in(&self, g: GatewayId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let gw = &m.gateways[g.index()];
         let node = format!("vpc {} / {}", self.site_name(gw.site), gw.decl.name);
-        // Replies to flows translated outbound by this gateway.
-        if let Some(old) = self.session.iter().find_map(|mk| match mk {
-            Mark::SrcNat(NatPoint::Igw(x), old) if *x == g => Some(*old),
-            _ => None,
-        }) {
-            b.view = b.view.with_dst(old);
-            return vec![Step::Go(
-                Loc::VpcRouter(gw.site, None),
-                b.hop(&node, "reply translated back by the internet gateway", None),
-            )];
-        }
         let mut steps = Vec::new();
+        // The replies of flows this gateway translated outbound.
+        let (undone, b) = self.undo(NatPoint::Igw(g), &b);
+        for (mut nb, _) in undone {
+            nb.sender = None;
+            steps.push(Step::Go(
+                Loc::VpcRouter(gw.site, None),
+                nb.hop(&node, "reply translated back by the internet gateway", None),
+            ));
+        }
         let mut rest = b.orig.clone();
         for &h in &m.site(gw.site).hosts {
             let host = m.host(h);
-            let Some(public) = host.public else { continue };
-            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(public.addr));
+            let Some(public) = self.space.public_of(h) else {
+                continue;
+            };
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(public));
             rest = no;
             if yes.is_empty() {
                 continue;
             }
             let mut nb = b.with(yes);
-            nb.marks.push(Mark::DstNat(NatPoint::Igw(g), nb.view.dst));
-            nb.view = nb.view.with_dst(AddrExpr::Const(host.addr.value));
+            let after = nb.view.with_dst(AddrExpr::Const(host.addr.value));
+            nb.translate(NatPoint::Igw(g), after, FirewallMatch::Internal);
+            nb.sender = None;
             steps.push(Step::Go(
                 Loc::VpcRouter(gw.site, None),
                 nb.hop(
                     &node,
-                    format!("one-to-one NAT: dst {} -> {}", public.addr, host.addr.value),
-                    Some(public.span),
+                    format!("one-to-one NAT: dst {public} -> {}", host.addr.value),
+                    self.public_span(h),
                 ),
             ));
         }
@@ -1266,51 +1438,43 @@ impl<'s, 'm> Walker<'s, 'm> {
 
     /// Inbound packets for a NAT gateway's Elastic IP: replies of its
     /// sessions are translated back; anything else is unsolicited.
-    fn nat_gateway_reply_or_drop(&self, vpc: SiteId, mut b: Branch) -> Vec<Step> {
+    fn nat_gateway_reply_or_drop(&self, vpc: SiteId, b: Branch) -> Vec<Step> {
         let m = self.m();
+        let mut steps = Vec::new();
+        let mut b = b;
         for (i, g) in m.gateways.iter().enumerate() {
-            if g.site != vpc {
+            let GatewayKind::NatGateway {
+                subnet,
+                elastic_ip: Some(_),
+            } = &g.kind
+            else {
+                continue;
+            };
+            if g.site != vpc || b.orig.is_empty() {
                 continue;
             }
-            let id = GatewayId(i as u32);
-            if let Some(old) = self.session.iter().find_map(|mk| match mk {
-                Mark::SrcNat(NatPoint::NatGateway(x), old) if *x == id => Some(*old),
-                _ => None,
-            }) {
-                if let GatewayKind::NatGateway {
-                    elastic_ip: Some(a),
-                    ..
-                } = &g.kind
-                {
-                    let (yes, no) = self.dst_in(&b, AddrRanges::from_addr(a.value));
-                    let mut steps = Vec::new();
-                    if !yes.is_empty() {
-                        let mut nb = b.with(yes);
-                        nb.view = nb.view.with_dst(old);
-                        let sub = match &g.kind {
-                            GatewayKind::NatGateway { subnet, .. } => *subnet,
-                            _ => None,
-                        };
-                        steps.push(Step::Go(
-                            Loc::VpcRouter(vpc, sub),
-                            nb.hop(
-                                &g.decl.name,
-                                "reply translated back by the NAT gateway",
-                                None,
-                            ),
-                        ));
-                    }
-                    b = b.with(no);
-                    if b.orig.is_empty() {
-                        return steps;
-                    }
-                    let mut rest = self.nat_gateway_reply_or_drop_plain(vpc, b);
-                    steps.append(&mut rest);
-                    return steps;
-                }
+            let (undone, rest) = self.undo(NatPoint::NatGateway(GatewayId(i as u32)), &b);
+            for (nb, _) in undone {
+                // The reply enters the NAT gateway's subnet from the
+                // internet gateway: that subnet's ACL judges it inbound, as
+                // it arrives ("Oracle decisions").
+                let (pass, drops) = self.cross_acls(None, *subnet, &b.with(nb.orig.clone()));
+                steps.extend(drops);
+                steps.push(Step::Go(
+                    Loc::VpcRouter(vpc, *subnet),
+                    nb.with(pass.orig).hop(
+                        &g.decl.name,
+                        "reply translated back by the NAT gateway",
+                        None,
+                    ),
+                ));
             }
+            b = rest;
         }
-        self.nat_gateway_reply_or_drop_plain(vpc, b)
+        if !b.orig.is_empty() {
+            steps.extend(self.nat_gateway_reply_or_drop_plain(vpc, b));
+        }
+        steps
     }
 
     fn nat_gateway_reply_or_drop_plain(&self, vpc: SiteId, b: Branch) -> Vec<Step> {
@@ -1354,9 +1518,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                 )]
             }
         };
-        b.marks
-            .push(Mark::SrcNat(NatPoint::NatGateway(g), b.view.src));
-        b.view = b.view.with_src(AddrExpr::Const(to));
+        let after = b.view.with_src(AddrExpr::Const(to));
+        b.translate(NatPoint::NatGateway(g), after, FirewallMatch::Internal);
         let b = b.hop(
             &gw.decl.name,
             format!("masquerade: src -> {to}"),
@@ -1368,9 +1531,8 @@ impl<'s, 'm> Walker<'s, 'm> {
     fn nat_instance(&self, h: HostId, mut b: Branch) -> Vec<Step> {
         let m = self.m();
         let host = m.host(h);
-        b.marks
-            .push(Mark::SrcNat(NatPoint::NatInstance(h), b.view.src));
-        b.view = b.view.with_src(AddrExpr::Const(host.addr.value));
+        let after = b.view.with_src(AddrExpr::Const(host.addr.value));
+        b.translate(NatPoint::NatInstance(h), after, FirewallMatch::Internal);
         let b = b.hop(
             &host.decl.name,
             format!("NAT instance masquerades: src -> {}", host.addr.value),
@@ -1393,20 +1555,24 @@ impl<'s, 'm> Walker<'s, 'm> {
         let m = self.m();
         let mut steps = Vec::new();
         let mut rest = b.orig.clone();
-        let mut owners: Vec<(&IpAddr, &PublicOwner)> = self.space.public.iter().collect();
-        owners.sort();
-        for (&addr, &owner) in owners {
+        let mut exact: Vec<(&IpAddr, &PublicOwner)> = self.space.public.iter().collect();
+        exact.sort();
+        let owners = exact
+            .into_iter()
+            .map(|(&a, &o)| (AddrRanges::from_addr(a), o))
+            .chain(self.space.public_ranges.iter().cloned());
+        for (addrs, owner) in owners {
             if rest.is_empty() {
                 break;
             }
-            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(addr));
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), addrs.clone());
             rest = no;
             if yes.is_empty() {
                 continue;
             }
             let nb = b.with(yes).hop(
                 "internet",
-                format!("{addr} belongs to {}", self.owner_name(owner)),
+                format!("{addrs} belongs to {}", self.owner_name(owner)),
                 None,
             );
             steps.push(match owner {
@@ -1446,6 +1612,18 @@ impl<'s, 'm> Walker<'s, 'm> {
                     "Hyper-V network virtualization gateways",
                     m.gateways[g.index()].decl.span,
                 ),
+                PublicOwner::UnassociatedEip(p) => {
+                    let eip = &m.public_ips[p.index()];
+                    Self::drop(
+                        nb,
+                        format!(
+                            "Elastic IP `{}` is not associated with an instance or NAT gateway",
+                            eip.decl.name
+                        ),
+                        eip.decl.span,
+                        "associate it: `elastic-ip NAME ADDRESS -> INSTANCE`".into(),
+                    )
+                }
             });
         }
         if !rest.is_empty() {
@@ -1511,6 +1689,9 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
             PublicOwner::Onprem(s) => format!("onprem `{}`", m.site(s).decl.name),
             PublicOwner::VnetGateway(g) => format!("gateway `{}`", m.gateways[g.index()].decl.name),
+            PublicOwner::UnassociatedEip(p) => {
+                format!("Elastic IP `{}`", m.public_ips[p.index()].decl.name)
+            }
         }
     }
 
@@ -1529,15 +1710,17 @@ impl<'s, 'm> Walker<'s, 'm> {
             self.site_name(sddc),
             self.site_name(cv.vpc)
         );
-        if self.in_session(Mark::Eni(sddc)) {
-            return vec![Step::Go(
-                Loc::Cgw(sddc, Some(Uplink::Vpc)),
-                b.hop(&node, "reply of an admitted flow", None),
-            )];
-        }
-        let allowed = self.sg_set(&[default], true, false);
-        let (yes, no) = self.split_set(&b, &allowed);
         let mut steps = Vec::new();
+        let (replies, rest) = self.admitted(Filter::Eni(sddc), &b, &[b.view]);
+        if !replies.is_empty() {
+            steps.push(Step::Go(
+                Loc::Cgw(sddc, Some(Uplink::Vpc)),
+                b.with(replies)
+                    .hop(&node, "reply of an admitted flow", None),
+            ));
+        }
+        let allowed = self.sg_set(&[default], true, &self.sender_groups(&b));
+        let (yes, no) = self.split_set(&b.with(rest), &allowed);
         if !no.is_empty() {
             let sg = &m.security_groups[default.index()];
             steps.push(Self::drop(
@@ -1550,50 +1733,97 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut nb = b
             .with(yes)
             .hop(&node, "default security group (inbound) admits", None);
-        nb.marks.push(Mark::Eni(sddc));
+        nb.marks.push(Mark::Filter(Filter::Eni(sddc), nb.view));
+        nb.sender = None;
         steps.push(Step::Go(Loc::Cgw(sddc, Some(Uplink::Vpc)), nb));
         steps
     }
 
     fn cgw(&self, sddc: SiteId, from: Option<Uplink>, b: Branch) -> Vec<Step> {
+        let mut steps = Vec::new();
+        match from {
+            // Arriving from the internet: NAT first, then the firewall, for
+            // each rule's share of the packets (each has its own view).
+            Some(Uplink::Internet) => {
+                let (translated, drops) = self.cgw_inbound_nat(sddc, b);
+                steps.extend(drops);
+                for (t, seen, other) in translated {
+                    if let Some(x) =
+                        self.cgw_firewall(sddc, Uplink::Internet, t, seen, other, &mut steps)
+                    {
+                        steps.extend(self.cgw_select(sddc, x));
+                    }
+                }
+            }
+            Some(up) => {
+                let v = Some(b.view);
+                if let Some(x) = self.cgw_firewall(sddc, up, b, v, None, &mut steps) {
+                    steps.extend(self.cgw_select(sddc, x));
+                }
+            }
+            None => steps.extend(self.cgw_select(sddc, b)),
+        }
+        steps
+    }
+
+    /// Route selection at the compute gateway, once the firewall (if the
+    /// packet came by an uplink) has admitted it.
+    fn cgw_select(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let site = m.site(sddc);
         let node = format!("sddc {} / cgw", site.decl.name);
         let mut steps = Vec::new();
-        let mut b = b;
-        // Arriving from the internet: NAT first, then the firewall.
-        if from == Some(Uplink::Internet) {
-            let (translated, fw_view, drops) = self.cgw_inbound_nat(sddc, b);
-            steps.extend(drops);
-            let Some(t) = translated else { return steps };
-            b = match self.cgw_firewall(sddc, Uplink::Internet, t, fw_view, &mut steps) {
-                Some(x) => x,
-                None => return steps,
-            };
-        } else if let Some(up) = from {
-            b = match self.cgw_firewall(sddc, up, b.clone(), Some(b.view), &mut steps) {
-                Some(x) => x,
-                None => return steps,
-            };
-        }
-        // Route selection.
-        let segs = AddrRanges::from_nets(site.subnets.iter().map(|&s| m.subnet(s).prefix.value));
-        let (local, out) = self.dst_in(&b, segs);
+        let (local, out) = self.dst_in(&b, self.attached_segments(sddc));
         if !local.is_empty() {
             steps.extend(self.to_segment(
                 sddc,
                 b.with(local).hop(&node, "destination on a segment", None),
             ));
         }
-        if out.is_empty() {
+        let mgmt = AddrRanges::from_nets(site.management.iter().map(|p| p.value));
+        let (to_mgmt, out) = self.dst_in(&b.with(out), mgmt);
+        if !to_mgmt.is_empty() {
+            steps.push(Self::drop(
+                b.with(to_mgmt),
+                format!(
+                    "the destination is in the management network of sddc `{}`, which is not modelled",
+                    site.decl.name
+                ),
+                site.management.first().map_or(site.header_span, |p| p.span),
+                "management appliances are reached through the management gateway".into(),
+            ));
+        }
+        // A policy-based VPN whose selectors hold the packet comes before
+        // any route.
+        let mut ob = b.with(out);
+        for (c, sel) in self.policy_vpns(sddc) {
+            let (yes, no) = self.split(&ob, &sel);
+            ob = ob.with(no);
+            if !yes.is_empty() {
+                let conn = &m.connections[c.index()];
+                let nb = ob.with(yes).hop(
+                    &node,
+                    format!(
+                        "the selectors of policy-based vpn `{}` hold it",
+                        conn.decl.name
+                    ),
+                    Some(conn.decl.span),
+                );
+                steps.extend(self.cgw_out(sddc, Uplink::Connection(c), nb));
+            }
+        }
+        if ob.orig.is_empty() {
             return steps;
         }
-        let ob = b.with(out);
         // Candidate routes: connected VPC, learned prefixes, internet default.
+        // Between equal prefixes the lowest rank wins: the connected VPC,
+        // then route-based VPN, then Direct Connect, then the internet
+        // default (docs/forwarding.md, "Oracle decisions"); within a rank,
+        // the connection declared first.
         let mut routes: Vec<(ipnet::IpNet, Uplink, u8, Span)> = Vec::new();
         if let Some(cv) = site.connected_vpc {
             for p in &m.site(cv.vpc).prefixes {
-                routes.push((p.value, Uplink::Vpc, 1, cv.span));
+                routes.push((p.value, Uplink::Vpc, 0, cv.span));
             }
         }
         for (i, c) in m.connections.iter().enumerate() {
@@ -1603,19 +1833,19 @@ impl<'s, 'm> Walker<'s, 'm> {
                 continue;
             }
             let up = Uplink::Connection(crate::model::ConnectionId(i as u32));
+            let rank = if c.kind == ConnKind::Vpn { 1 } else { 2 };
             for a in c.advertise.iter().filter(|a| a.site != sddc) {
                 for p in &a.prefixes {
-                    routes.push((p.value, up, 1, a.span));
+                    routes.push((p.value, up, rank, a.span));
                 }
             }
         }
         for d in ["0.0.0.0/0", "::/0"] {
             if let Ok(net) = d.parse() {
-                routes.push((net, Uplink::Internet, 0, site.header_span));
+                routes.push((net, Uplink::Internet, 3, site.header_span));
             }
         }
-        // Equal prefixes: a learned route beats the internet default.
-        routes.sort_by_key(|r| (r.0, std::cmp::Reverse(r.2)));
+        routes.sort_by_key(|r| (r.0, r.2));
         routes.dedup_by_key(|r| r.0);
         let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
         let parts = AddrRanges::lpm_partition(&prefixes);
@@ -1706,15 +1936,13 @@ impl<'s, 'm> Walker<'s, 'm> {
         up: Uplink,
         b: Branch,
         fw_view: Option<View>,
+        other: Option<View>,
         steps: &mut Vec<Step>,
     ) -> Option<Branch> {
         let m = self.m();
         let Some(fw_view) = fw_view else {
             return Some(b);
         };
-        if self.in_session(Mark::Firewall(sddc)) {
-            return Some(b);
-        }
         let Some(&fw) = m
             .site(sddc)
             .firewalls
@@ -1730,7 +1958,9 @@ impl<'s, 'm> Walker<'s, 'm> {
             view: fw_view,
             ..b.clone()
         };
-        let mut rest = b.orig.clone();
+        // Replies of flows the firewall admitted pass, on any uplink.
+        let views: Vec<View> = std::iter::once(fw_view).chain(other).collect();
+        let (replies, mut rest) = self.admitted(Filter::Firewall(sddc), &b, &views);
         let mut allowed = PacketSet::empty();
         for (r, set) in fw.rules.iter().zip(sets) {
             if rest.is_empty() {
@@ -1762,15 +1992,23 @@ impl<'s, 'm> Walker<'s, 'm> {
                 format!("add a rule to `firewall cgw` allowing it, `applied-to {}`", self.uplink_keyword(up)),
             ));
         }
+        let what = if allowed.is_empty() {
+            "a reply it admits by state"
+        } else {
+            "allowed"
+        };
+        let allowed = allowed.union(&replies);
         if allowed.is_empty() {
             return None;
         }
         let mut nb = b.with(allowed).hop(
             &format!("sddc {} / cgw firewall", self.site_name(sddc)),
-            format!("allowed on uplink {}", self.uplink_name(up)),
+            format!("{what} on uplink {}", self.uplink_name(up)),
             None,
         );
-        nb.marks.push(Mark::Firewall(sddc));
+        for v in views {
+            nb.marks.push(Mark::Filter(Filter::Firewall(sddc), v));
+        }
         Some(nb)
     }
 
@@ -1787,53 +2025,38 @@ impl<'s, 'm> Walker<'s, 'm> {
         }
     }
 
-    /// Inbound NAT on the internet uplink. Returns the translated branch, the
-    /// view the firewall sees (`None`: bypass), and drops.
-    fn cgw_inbound_nat(
-        &self,
-        sddc: SiteId,
-        b: Branch,
-    ) -> (Option<Branch>, Option<View>, Vec<Step>) {
+    /// Inbound NAT on the internet uplink: the translated branches, each
+    /// with the header the firewall judges (`None`: bypass) and the other
+    /// side of the NAT, and the drops. Replies of the flows this uplink
+    /// translated outbound are translated back first; anything else goes
+    /// through the DNAT and reflexive rules.
+    fn cgw_inbound_nat(&self, sddc: SiteId, b: Branch) -> (Vec<Judged>, Vec<Step>) {
         let m = self.m();
         let node = format!("sddc {} / cgw (uplink internet)", self.site_name(sddc));
-        // A reply to a flow SNATed outbound: restore the destination.
-        if let Some(old) = self.session.iter().find_map(|mk| match mk {
-            Mark::SrcNat(NatPoint::CgwInternet(s), old) if *s == sddc => Some(*old),
-            _ => None,
-        }) {
-            let mut nb = b;
-            nb.view = nb.view.with_dst(old);
-            let v = nb.view;
-            return (
-                Some(nb.hop(&node, "reply translated back (SNAT session)", None)),
-                Some(v),
-                vec![],
-            );
-        }
-        if self
-            .session
-            .iter()
-            .any(|mk| matches!(mk, Mark::DstNat(NatPoint::CgwInternet(s), _) if *s == sddc))
-        {
-            // A reply of an inbound flow coming back in: nothing to undo.
-            let v = b.view;
-            return (Some(b), Some(v), vec![]);
-        }
         let mut steps = Vec::new();
+        let mut out = Vec::new();
+        let (undone, b) = self.undo(NatPoint::CgwInternet(sddc), &b);
+        for (nb, n) in undone {
+            // Inbound, the private side is after the (un)translation.
+            let (seen, other) = fw_sides(n.firewall_match, nb.view, b.view);
+            out.push((
+                nb.hop(&node, "reply translated back (NAT session)", None),
+                seen,
+                other,
+            ));
+        }
         let mut rest = b.orig.clone();
-        let mut out: Option<(Branch, Option<View>)> = None;
-        for &n in &m.site(sddc).nat_rules {
+        for n in self.nat_rules_by_kind(sddc, &[NatKind::Dnat, NatKind::Reflexive]) {
             let rule = &m.nat_rules[n.index()];
-            if !matches!(rule.kind, NatKind::Dnat | NatKind::Reflexive) || rest.is_empty() {
-                continue;
+            if rest.is_empty() {
+                break;
             }
-            let ext = rule
-                .external
-                .as_ref()
-                .map(|e| self.space.addrs(e))
-                .unwrap_or_else(AddrRanges::empty);
-            let int = self.space.addrs(&rule.internal);
-            let Some((int_addr, _)) = int.ranges().next() else {
+            let Some(ext) = rule.external.as_ref() else {
+                continue;
+            };
+            let (Some(from), Some(to)) =
+                (self.space.nat_net(ext), self.space.nat_net(&rule.internal))
+            else {
                 continue;
             };
             let svc = rule
@@ -1842,7 +2065,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 .map_or_else(PacketSet::all, service_match);
             let matchset = PacketSet::from_fields(
                 &AddrRanges::all(),
-                &ext,
+                &self.space.addrs(ext),
                 None,
                 (0, u16::MAX),
                 (0, u16::MAX),
@@ -1850,40 +2073,23 @@ impl<'s, 'm> Walker<'s, 'm> {
             .intersect(&svc);
             let (yes, no) = self.split_set(&b.with(rest.clone()), &matchset);
             rest = no;
-            if yes.is_empty() {
-                continue;
-            }
-            let mut nb = b.with(yes);
-            let before = nb.view;
-            nb.marks
-                .push(Mark::DstNat(NatPoint::CgwInternet(sddc), nb.view.dst));
-            nb.view = nb.view.with_dst(AddrExpr::Const(int_addr));
-            if let Some(p) = &rule.translated_port {
-                nb.view = nb.view.with_dport(super::view::PortExpr::Const(p.value));
-            }
-            let fw_view = match rule.firewall_match {
-                FirewallMatch::Internal => Some(nb.view),
-                FirewallMatch::External => Some(before),
-                FirewallMatch::Bypass => None,
-            };
-            let nb = nb.hop(
-                &node,
-                format!("DNAT `{}`: dst -> {int_addr}", rule.decl.name),
-                Some(rule.decl.span),
-            );
-            match &mut out {
-                None => out = Some((nb, fw_view)),
-                Some(_) => {
-                    // Several DNAT rules: walk the others separately so each
-                    // keeps its own firewall view.
-                    let mut sub = Vec::new();
-                    if let Some(t) =
-                        self.cgw_firewall(sddc, Uplink::Internet, nb, fw_view, &mut sub)
-                    {
-                        sub.extend(self.cgw_after_firewall(sddc, t));
-                    }
-                    steps.extend(sub);
-                }
+            for part in
+                self.port_translated(&b.with(yes), rule.translated_port.as_ref().map(|p| p.value))
+            {
+                // The share's view has the rule's port already; the
+                // translation goes from the header as it arrived.
+                let mut nb = part;
+                let before = b.view;
+                let after = nb.view.with_dst(nat_translate(before.dst, from, to));
+                nb.view = before;
+                nb.translate(NatPoint::CgwInternet(sddc), after, rule.firewall_match);
+                let (seen, other) = fw_sides(rule.firewall_match, after, before);
+                let nb = nb.hop(
+                    &node,
+                    format!("DNAT `{}`: dst -> {}", rule.decl.name, nat_words(from, to)),
+                    Some(rule.decl.span),
+                );
+                out.push((nb, seen, other));
             }
         }
         if !rest.is_empty() {
@@ -1897,45 +2103,103 @@ impl<'s, 'm> Walker<'s, 'm> {
                 "add `nat dnat` from the public IP to the VM, for this service".into(),
             ));
         }
-        match out {
-            Some((nb, v)) => (Some(nb), v, steps),
-            None => (None, None, steps),
-        }
+        (out, steps)
     }
 
-    /// Route selection after an inbound firewall (used when one arrival is
-    /// split between several DNAT rules).
-    fn cgw_after_firewall(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
-        // Re-enter the gateway as if from a segment-side decision point: the
-        // firewall has already admitted the branch.
-        let mut b = b;
-        b.marks.push(Mark::Firewall(sddc));
-        let w = Walker {
-            space: self.space,
-            session: self.session,
-            accept: self.accept,
+    /// Splits a branch for a NAT rule's `-> PORT`: TCP and UDP packets get
+    /// the new destination port, other protocols keep theirs (ICMP has no
+    /// port; docs/forwarding.md, "Oracle decisions").
+    fn port_translated(&self, b: &Branch, port: Option<u16>) -> Vec<Branch> {
+        let Some(port) = port else {
+            return vec![b.clone()];
         };
-        w.cgw_route_only(sddc, b)
+        let mut parts = Vec::new();
+        let mut rest = b.orig.clone();
+        for proto in [TCP, UDP] {
+            let (yes, no) = self.split(
+                &b.with(rest.clone()),
+                &HeaderPredicate {
+                    proto: Some((proto, proto)),
+                    ..Default::default()
+                },
+            );
+            rest = no;
+            let mut nb = b.with(yes);
+            nb.view = nb.view.with_dport(super::view::PortExpr::Const(port));
+            parts.push(nb);
+        }
+        parts.push(b.with(rest));
+        parts.retain(|p| !p.orig.is_empty());
+        parts
     }
 
-    fn cgw_route_only(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
+    /// An SDDC's NAT rules of the given kinds, kind by kind in that order,
+    /// each kind in declaration order: outbound, `snat` beats `reflexive`
+    /// beats `no-snat`; inbound, `dnat` beats `reflexive`
+    /// (docs/forwarding.md, "NAT on the internet uplink").
+    fn nat_rules_by_kind(&self, sddc: SiteId, kinds: &[NatKind]) -> Vec<crate::model::NatRuleId> {
         let m = self.m();
-        let segs = AddrRanges::from_nets(
+        kinds
+            .iter()
+            .flat_map(|&k| {
+                m.site(sddc)
+                    .nat_rules
+                    .iter()
+                    .copied()
+                    .filter(move |n| m.nat_rules[n.index()].kind == k)
+            })
+            .collect()
+    }
+
+    /// The policy-based VPNs of a site, in declaration order, each with the
+    /// headers its selectors hold from this site: `local` is the first
+    /// end's side, `remote` the second's ("Oracle decisions").
+    fn policy_vpns(&self, site: SiteId) -> Vec<(ConnectionId, HeaderPredicate)> {
+        let m = self.m();
+        let mut out = Vec::new();
+        for (i, c) in m.connections.iter().enumerate() {
+            if c.kind != ConnKind::Vpn || c.vpn_mode != Some(VpnMode::PolicyBased) {
+                continue;
+            }
+            let (Some(first), Some(second), Some(local), Some(remote)) = (
+                c.ends.first(),
+                c.ends.get(1),
+                c.local.as_ref(),
+                c.remote.as_ref(),
+            ) else {
+                continue;
+            };
+            let (mine, theirs) = if first.value == site {
+                (local, remote)
+            } else if second.value == site {
+                (remote, local)
+            } else {
+                continue;
+            };
+            out.push((
+                ConnectionId(i as u32),
+                HeaderPredicate {
+                    src: Some(self.space.addrs(mine)),
+                    dst: Some(self.space.addrs(theirs)),
+                    ..Default::default()
+                },
+            ));
+        }
+        out
+    }
+
+    /// The segments attached to an SDDC's compute gateway: all but those
+    /// extended by L2VPN, whose gateway is on-prem (the SDDC reaches them
+    /// through the on-prem edge).
+    fn attached_segments(&self, sddc: SiteId) -> AddrRanges {
+        let m = self.m();
+        AddrRanges::from_nets(
             m.site(sddc)
                 .subnets
                 .iter()
+                .filter(|&&s| m.subnet(s).extended_by.is_none())
                 .map(|&s| m.subnet(s).prefix.value),
-        );
-        let (local, out) = self.dst_in(&b, segs);
-        let mut steps = self.to_segment(sddc, b.with(local));
-        if !out.is_empty() {
-            steps.push(Self::unsupported(
-                b.with(out),
-                "routing a translated packet out again",
-                m.site(sddc).header_span,
-            ));
-        }
-        steps
+        )
     }
 
     /// Leaving the compute gateway by an uplink: firewall, NAT on the
@@ -1947,21 +2211,23 @@ impl<'s, 'm> Walker<'s, 'm> {
         match up {
             Uplink::Internet => {
                 let node = format!("sddc {} / cgw (uplink internet)", site.decl.name);
-                // A reply of an inbound DNAT flow: restore the source.
-                if let Some(old) = self.session.iter().find_map(|mk| match mk {
-                    Mark::DstNat(NatPoint::CgwInternet(s), old) if *s == sddc => Some(*old),
-                    _ => None,
-                }) {
-                    let mut nb = b;
-                    nb.view = nb.view.with_src(old);
-                    return vec![Step::Go(
-                        Loc::Internet,
-                        nb.hop(&node, "reply translated back (DNAT session)", None),
-                    )];
+                // The replies of flows this uplink translated inbound.
+                let (undone, b) = self.undo(NatPoint::CgwInternet(sddc), &b);
+                for (nb, n) in undone {
+                    // Outbound, the private side is before the translation.
+                    let (seen, other) = fw_sides(n.firewall_match, b.view, nb.view);
+                    let nb = nb.hop(&node, "reply translated back (NAT session)", None);
+                    if let Some(x) = self.cgw_firewall(sddc, up, nb, seen, other, &mut steps) {
+                        steps.push(Step::Go(Loc::Internet, x));
+                    }
+                }
+                if b.orig.is_empty() {
+                    return steps;
                 }
                 // Outbound SNAT: explicit rules, then the default SNAT.
                 let mut rest = b.orig.clone();
-                for &n in &site.nat_rules {
+                let order = [NatKind::Snat, NatKind::Reflexive, NatKind::NoSnat];
+                for n in self.nat_rules_by_kind(sddc, &order) {
                     let rule = &m.nat_rules[n.index()];
                     if rest.is_empty() {
                         break;
@@ -1977,13 +2243,10 @@ impl<'s, 'm> Walker<'s, 'm> {
                                     format!("no-snat `{}`", rule.decl.name),
                                     Some(rule.decl.span),
                                 );
-                                if let Some(x) = self.cgw_firewall(
-                                    sddc,
-                                    up,
-                                    nb.clone(),
-                                    Some(nb.view),
-                                    &mut steps,
-                                ) {
+                                let v = Some(nb.view);
+                                if let Some(x) =
+                                    self.cgw_firewall(sddc, up, nb, v, None, &mut steps)
+                                {
                                     steps.push(Step::Go(Loc::Internet, x));
                                 }
                             }
@@ -1993,56 +2256,68 @@ impl<'s, 'm> Walker<'s, 'm> {
                             if yes.is_empty() {
                                 continue;
                             }
-                            let ext = rule
-                                .external
-                                .as_ref()
-                                .map(|e| self.space.addrs(e))
-                                .unwrap_or_else(AddrRanges::empty);
-                            let Some((to, _)) = ext.ranges().next() else {
+                            let nets = rule.external.as_ref().and_then(|e| {
+                                Some((self.space.nat_net(&rule.internal)?, self.space.nat_net(e)?))
+                            });
+                            let Some((from, to)) = nets else {
                                 continue;
                             };
+                            let nb = b.with(yes);
+                            let src = nat_translate(nb.view.src, from, to);
                             steps.extend(self.snat_out(
                                 sddc,
-                                b.with(yes),
-                                to,
+                                nb,
+                                src,
                                 rule.firewall_match,
-                                format!("SNAT `{}`", rule.decl.name),
+                                format!(
+                                    "SNAT `{}`: src -> {}",
+                                    rule.decl.name,
+                                    nat_words(from, to)
+                                ),
                                 Some(rule.decl.span),
                             ));
                         }
                         NatKind::Dnat => {}
                     }
                 }
-                if !rest.is_empty() {
-                    match self.space.default_snat.get(&sddc) {
-                        Some(&to) => steps.extend(self.snat_out(
-                            sddc,
-                            b.with(rest),
-                            to,
-                            FirewallMatch::Internal,
-                            "default SNAT".into(),
-                            None,
-                        )),
-                        None => {
-                            if let Some(x) =
-                                self.cgw_firewall(sddc, up, b.with(rest), Some(b.view), &mut steps)
-                            {
-                                steps.push(Step::Go(
-                                    Loc::Internet,
-                                    x.hop(&node, "no SNAT (default SNAT off)", None),
-                                ));
-                            }
-                        }
+                // The default SNAT translates sources of its own family
+                // (IPv4 for the implicit one); the rest leaves untranslated.
+                let mut rest = b.with(rest);
+                if let Some(&to) = self.space.default_snat.get(&sddc) {
+                    let fam = AddrRanges::all_of(super::packet_set::Family::of(to));
+                    let (same, other) = self.src_in(&rest, fam);
+                    steps.extend(self.snat_out(
+                        sddc,
+                        b.with(same),
+                        AddrExpr::Const(to),
+                        FirewallMatch::Internal,
+                        format!("default SNAT: src -> {to}"),
+                        None,
+                    ));
+                    rest = b.with(other);
+                }
+                if !rest.orig.is_empty() {
+                    if let Some(x) =
+                        self.cgw_firewall(sddc, up, rest.clone(), Some(rest.view), None, &mut steps)
+                    {
+                        steps.push(Step::Go(
+                            Loc::Internet,
+                            x.hop(&node, "no SNAT: the source leaves untranslated", None),
+                        ));
                     }
                 }
             }
             Uplink::Vpc => {
-                if let Some(x) = self.cgw_firewall(sddc, up, b.clone(), Some(b.view), &mut steps) {
+                if let Some(x) =
+                    self.cgw_firewall(sddc, up, b.clone(), Some(b.view), None, &mut steps)
+                {
                     steps.extend(self.eni_to_vpc(sddc, x));
                 }
             }
             Uplink::Connection(c) => {
-                if let Some(x) = self.cgw_firewall(sddc, up, b.clone(), Some(b.view), &mut steps) {
+                if let Some(x) =
+                    self.cgw_firewall(sddc, up, b.clone(), Some(b.view), None, &mut steps)
+                {
                     let conn = &m.connections[c.index()];
                     match conn.ends.iter().map(|e| e.value).find(|&e| e != sddc) {
                         Some(other) => steps.extend(self.enter_site(other, up, x)),
@@ -2060,29 +2335,30 @@ impl<'s, 'm> Walker<'s, 'm> {
         steps
     }
 
+    /// SNAT on the internet uplink: the source becomes `src`, then the
+    /// firewall (per `firewall-match`) and the internet.
     fn snat_out(
         &self,
         sddc: SiteId,
         b: Branch,
-        to: IpAddr,
+        src: AddrExpr,
         fm: FirewallMatch,
         what: String,
         span: Option<Span>,
     ) -> Vec<Step> {
         let mut steps = Vec::new();
+        if b.orig.is_empty() {
+            return steps;
+        }
         let before = b.view;
+        let after = before.with_src(src);
         let mut nb = b;
-        nb.marks
-            .push(Mark::SrcNat(NatPoint::CgwInternet(sddc), nb.view.src));
-        nb.view = nb.view.with_src(AddrExpr::Const(to));
-        let fw_view = match fm {
-            FirewallMatch::Internal => Some(before),
-            FirewallMatch::External => Some(nb.view),
-            FirewallMatch::Bypass => None,
-        };
+        nb.translate(NatPoint::CgwInternet(sddc), after, fm);
+        // Outbound, the private side is before the translation.
+        let (seen, other) = fw_sides(fm, before, after);
         let node = format!("sddc {} / cgw (uplink internet)", self.site_name(sddc));
-        let nb = nb.hop(&node, format!("{what}: src -> {to}"), span);
-        if let Some(x) = self.cgw_firewall(sddc, Uplink::Internet, nb, fw_view, &mut steps) {
+        let nb = nb.hop(&node, what, span);
+        if let Some(x) = self.cgw_firewall(sddc, Uplink::Internet, nb, seen, other, &mut steps) {
             steps.push(Step::Go(Loc::Internet, x));
         }
         steps
@@ -2102,18 +2378,19 @@ impl<'s, 'm> Walker<'s, 'm> {
         );
         let mut steps = Vec::new();
         let mut nb = b.clone();
-        if !self.in_session(Mark::Eni(sddc)) {
-            if let Some(default) = m.site(cv.vpc).default_sg {
-                let allowed = self.sg_set(&[default], false, false);
-                let (yes, no) = self.split_set(&b, &allowed);
-                if !no.is_empty() {
-                    steps.push(Self::drop(b.with(no), "the connected VPC's default security group allows no such outbound traffic from the SDDC".into(), m.security_groups[default.index()].decl.span, "the default group's outbound rules govern traffic from the SDDC into the VPC".into()));
-                }
-                nb = b.with(yes);
-                nb.marks.push(Mark::Eni(sddc));
+        if let Some(default) = m.site(cv.vpc).default_sg {
+            let (replies, rest) = self.admitted(Filter::Eni(sddc), &b, &[b.view]);
+            let allowed = self.sg_set(&[default], false, &[]);
+            let (yes, no) = self.split_set(&b.with(rest), &allowed);
+            if !no.is_empty() {
+                steps.push(Self::drop(b.with(no), "the connected VPC's default security group allows no such outbound traffic from the SDDC".into(), m.security_groups[default.index()].decl.span, "the default group's outbound rules govern traffic from the SDDC into the VPC".into()));
             }
+            nb = b.with(yes);
+            nb.marks.push(Mark::Filter(Filter::Eni(sddc), nb.view));
+            nb.orig = nb.orig.union(&replies);
         }
-        nb.via_eni = true;
+        // The VPC sees the SDDC as a member of its default group.
+        nb.sender = Some((Sender::Default(cv.vpc), nb.view.src));
         steps.push(Step::Go(
             Loc::VpcRouter(cv.vpc, None),
             nb.hop(&node, "into the connected VPC", None),
@@ -2145,36 +2422,32 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut steps = Vec::new();
         let mut b = b;
         if from == Some(Uplink::Internet) {
-            // Replies to the egress SNAT.
-            if let Some(old) = self.session.iter().find_map(|mk| match mk {
-                Mark::SrcNat(NatPoint::OnpremEdge(x), old) if *x == site => Some(*old),
-                _ => None,
-            }) {
-                b.view = b.view.with_dst(old);
-                b = b.hop(&node, "reply translated back (egress SNAT)", None);
-            } else if self
-                .session
-                .iter()
-                .any(|mk| matches!(mk, Mark::DstNat(NatPoint::OnpremEdge(x), _) if *x == site))
+            // Each share translated here, with the header on the other side
+            // of the translation (the firewall's state covers both sides).
+            let mut translated: Vec<(Branch, View)> = Vec::new();
+            // The replies of flows the egress SNAT translated.
+            let (undone, rest_b) = self.undo(NatPoint::OnpremEdge(site), &b);
+            for (nb, _) in undone {
+                let hop = nb.hop(&node, "reply translated back (egress SNAT)", None);
+                translated.push((hop, b.view));
+            }
+            let b = rest_b;
             {
-                // Reply of a published flow: nothing to undo on the way in.
-            } else {
                 let mut rest = b.orig.clone();
-                let mut translated = Vec::new();
                 for &n in &s.nat_rules {
                     let rule = &m.nat_rules[n.index()];
                     if rule.kind != NatKind::Dnat {
                         continue;
                     }
-                    let ext = rule
-                        .external
-                        .as_ref()
-                        .map(|e| self.space.addrs(e))
-                        .unwrap_or_else(AddrRanges::empty);
-                    let Some((int_addr, _)) = self.space.addrs(&rule.internal).ranges().next()
+                    let Some(ext) = rule.external.as_ref() else {
+                        continue;
+                    };
+                    let (Some(from), Some(to)) =
+                        (self.space.nat_net(ext), self.space.nat_net(&rule.internal))
                     else {
                         continue;
                     };
+                    let ext = self.space.addrs(ext);
                     let svc = rule
                         .services
                         .as_ref()
@@ -2193,14 +2466,15 @@ impl<'s, 'm> Walker<'s, 'm> {
                         continue;
                     }
                     let mut nb = b.with(yes);
-                    nb.marks
-                        .push(Mark::DstNat(NatPoint::OnpremEdge(site), nb.view.dst));
-                    nb.view = nb.view.with_dst(AddrExpr::Const(int_addr));
-                    translated.push(nb.hop(
+                    let before = nb.view;
+                    let after = before.with_dst(nat_translate(before.dst, from, to));
+                    nb.translate(NatPoint::OnpremEdge(site), after, FirewallMatch::Internal);
+                    let hop = nb.hop(
                         &node,
-                        format!("DNAT `{}`: dst -> {int_addr}", rule.decl.name),
+                        format!("DNAT `{}`: dst -> {}", rule.decl.name, nat_words(from, to)),
                         Some(rule.decl.span),
-                    ));
+                    );
+                    translated.push((hop, before));
                 }
                 if !rest.is_empty() {
                     steps.push(Self::drop(
@@ -2213,29 +2487,34 @@ impl<'s, 'm> Walker<'s, 'm> {
                         "publish the service with `nat dnat` on the on-prem edge".into(),
                     ));
                 }
-                for t in translated {
-                    if let Some(x) = self.edge_firewall(site, Uplink::Internet, t, &mut steps) {
-                        steps.extend(self.edge_route(site, x));
+                for (t, other) in translated {
+                    let fw = self.edge_firewall(site, Uplink::Internet, t, Some(other), &mut steps);
+                    if let Some(x) = fw {
+                        steps.extend(self.edge_route(site, x, true));
                     }
                 }
                 return steps;
             }
         }
         if let Some(up) = from {
-            match self.edge_firewall(site, up, b, &mut steps) {
+            match self.edge_firewall(site, up, b, None, &mut steps) {
                 Some(x) => b = x,
                 None => return steps,
             }
         }
-        steps.extend(self.edge_route(site, b));
+        steps.extend(self.edge_route(site, b, false));
         steps
     }
 
+    /// The on-prem edge firewall judges the branch's header (the private
+    /// side of the edge's own NAT); `other` is the header on the other side
+    /// of that NAT, which the state covers too.
     fn edge_firewall(
         &self,
         site: SiteId,
         up: Uplink,
         b: Branch,
+        other: Option<View>,
         steps: &mut Vec<Step>,
     ) -> Option<Branch> {
         let m = self.m();
@@ -2243,12 +2522,10 @@ impl<'s, 'm> Walker<'s, 'm> {
         let Some(&fw) = s.firewalls.first() else {
             return Some(b);
         };
-        if self.in_session(Mark::Firewall(site)) {
-            return Some(b);
-        }
         let sets = self.space.firewall_rule_sets(fw);
         let fw = &m.firewalls[fw.index()];
-        let mut rest = b.orig.clone();
+        let views: Vec<View> = std::iter::once(b.view).chain(other).collect();
+        let (replies, mut rest) = self.admitted(Filter::Firewall(site), &b, &views);
         let mut allowed = PacketSet::empty();
         for (r, set) in fw.rules.iter().zip(sets) {
             if rest.is_empty() {
@@ -2281,15 +2558,20 @@ impl<'s, 'm> Walker<'s, 'm> {
                 "add a rule allowing it".into(),
             ));
         }
+        let allowed = allowed.union(&replies);
         if allowed.is_empty() {
             return None;
         }
         let mut nb = b.with(allowed);
-        nb.marks.push(Mark::Firewall(site));
+        for v in views {
+            nb.marks.push(Mark::Filter(Filter::Firewall(site), v));
+        }
         Some(nb)
     }
 
-    fn edge_route(&self, site: SiteId, b: Branch) -> Vec<Step> {
+    /// Route selection at an on-prem edge; `from_internet` when the packet
+    /// came in from the internet (it may not be sent back there).
+    fn edge_route(&self, site: SiteId, b: Branch, from_internet: bool) -> Vec<Step> {
         let m = self.m();
         let s = m.site(site);
         let node = format!("onprem {} / edge", s.decl.name);
@@ -2329,6 +2611,29 @@ impl<'s, 'm> Walker<'s, 'm> {
                 }
             }
         }
+        // A policy-based VPN whose selectors hold the packet.
+        for (c, sel) in self.policy_vpns(site) {
+            let (yes, no) = self.split(&rest, &sel);
+            rest = rest.with(no);
+            if yes.is_empty() {
+                continue;
+            }
+            let up = Uplink::Connection(c);
+            let conn = &m.connections[c.index()];
+            let nb = rest.with(yes).hop(
+                &node,
+                format!(
+                    "the selectors of policy-based vpn `{}` hold it",
+                    conn.decl.name
+                ),
+                Some(conn.decl.span),
+            );
+            if let Some(x) = self.edge_firewall(site, up, nb, None, &mut steps) {
+                if let Some(other) = conn.ends.iter().map(|e| e.value).find(|&e| e != site) {
+                    steps.extend(self.enter_site(other, up, x));
+                }
+            }
+        }
         if rest.orig.is_empty() {
             return steps;
         }
@@ -2344,8 +2649,16 @@ impl<'s, 'm> Walker<'s, 'm> {
                 continue;
             };
             if m.site(other).kind == SiteKind::Sddc {
-                for &sub in &m.site(other).subnets {
-                    routes.push((m.subnet(sub).prefix.value, i, c.decl.span));
+                // An SDDC advertises its routed segments and management
+                // prefixes; a segment extended by L2VPN is not routed there.
+                let o = m.site(other);
+                for &sub in &o.subnets {
+                    if m.subnet(sub).extended_by.is_none() {
+                        routes.push((m.subnet(sub).prefix.value, i, c.decl.span));
+                    }
+                }
+                for p in &o.management {
+                    routes.push((p.value, i, c.decl.span));
                 }
             }
             for a in c.advertise.iter().filter(|a| a.site == other) {
@@ -2376,7 +2689,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 ),
                 Some(*span),
             );
-            if let Some(x) = self.edge_firewall(site, up, nb, &mut steps) {
+            if let Some(x) = self.edge_firewall(site, up, nb, None, &mut steps) {
                 if let Some(other) = conn.ends.iter().map(|e| e.value).find(|&e| e != site) {
                     steps.extend(self.enter_site(other, up, x));
                 }
@@ -2386,8 +2699,24 @@ impl<'s, 'm> Walker<'s, 'm> {
             return steps;
         }
         let lb = rest.with(left);
-        // The internet, through the egress SNAT.
-        let (inet, private) = self.dst_in(&lb, self.space.internet.clone());
+        if from_internet {
+            steps.push(Self::drop(
+                lb,
+                format!(
+                    "onprem `{}` has no route for the destination other than the internet it came from",
+                    s.decl.name
+                ),
+                s.header_span,
+                "translate it to an address of a segment, or of a network learned over a connection"
+                    .into(),
+            ));
+            return steps;
+        }
+        // Everything else leaves by the internet, through the egress SNAT:
+        // public addresses of other sites, and of this one (hairpin), are
+        // reached there. Private addresses of sites are not, so they stop
+        // here.
+        let (private, inet) = self.dst_in(&lb, self.space.owned.clone());
         if !private.is_empty() {
             steps.push(Self::drop(
                 lb.with(private),
@@ -2400,25 +2729,29 @@ impl<'s, 'm> Walker<'s, 'm> {
         if inet.is_empty() {
             return steps;
         }
-        let ib = lb.with(inet);
-        if let Some(old) = self.session.iter().find_map(|mk| match mk {
-            Mark::DstNat(NatPoint::OnpremEdge(x), old) if *x == site => Some(*old),
-            _ => None,
-        }) {
-            let mut nb = ib;
-            nb.view = nb.view.with_src(old);
-            steps.push(Step::Go(
-                Loc::Internet,
-                nb.hop(&node, "reply translated back (DNAT session)", None),
-            ));
+        // The replies of flows the edge published (DNAT) are translated
+        // back; the firewall judges their private side, before that.
+        let (undone, ib) = self.undo(NatPoint::OnpremEdge(site), &lb.with(inet));
+        for (nb, _) in undone {
+            let private = ib.with(nb.orig.clone());
+            let fw = self.edge_firewall(site, Uplink::Internet, private, Some(nb.view), &mut steps);
+            if let Some(x) = fw {
+                steps.push(Step::Go(
+                    Loc::Internet,
+                    nb.with(x.orig)
+                        .hop(&node, "reply translated back (DNAT session)", None),
+                ));
+            }
+        }
+        if ib.orig.is_empty() {
             return steps;
         }
         match &s.internet_egress {
             Some(e) => {
-                if let Some(mut x) = self.edge_firewall(site, Uplink::Internet, ib, &mut steps) {
-                    x.marks
-                        .push(Mark::SrcNat(NatPoint::OnpremEdge(site), x.view.src));
-                    x.view = x.view.with_src(AddrExpr::Const(e.value));
+                let after = ib.view.with_src(AddrExpr::Const(e.value));
+                let fw = self.edge_firewall(site, Uplink::Internet, ib, Some(after), &mut steps);
+                if let Some(mut x) = fw {
+                    x.translate(NatPoint::OnpremEdge(site), after, FirewallMatch::Internal);
                     steps.push(Step::Go(
                         Loc::Internet,
                         x.hop(
@@ -2497,6 +2830,107 @@ impl<'s, 'm> Walker<'s, 'm> {
 pub enum Step {
     Go(Loc, Branch),
     Leaf(Leaf),
+}
+
+/// The expression a NAT rule from `from` to `to` gives an address field
+/// that is `cur`: between prefixes of equal length the translation is one
+/// to one (each address keeps its offset in the block), otherwise every
+/// address becomes `to`'s address as written (docs/forwarding.md, "Oracle
+/// decisions").
+fn nat_translate(cur: AddrExpr, from: ipnet::IpNet, to: ipnet::IpNet) -> AddrExpr {
+    let single = from.prefix_len() == from.max_prefix_len();
+    let shift = (from.prefix_len() == to.prefix_len() && !single)
+        .then(|| AddrShift::between_nets(from, to))
+        .flatten();
+    let Some(s) = shift else {
+        return AddrExpr::Const(to.addr());
+    };
+    match cur {
+        AddrExpr::Const(a) => AddrExpr::Const(s.apply(a)),
+        AddrExpr::Orig(f, None) => AddrExpr::Orig(f, Some(s)),
+        // Translated twice: the composition, on the part of the first
+        // shift's image that the second translates.
+        AddrExpr::Orig(f, Some(s0)) => {
+            let (lo, hi) = s0.target_block();
+            let (flo, fhi) = s.source_block();
+            let (lo, hi) = (lo.max(flo), hi.min(fhi));
+            let back = s0.inverse();
+            match AddrShift::new(back.apply(lo), back.apply(hi), s.apply(lo)) {
+                Some(c) if lo <= hi => AddrExpr::Orig(f, Some(c)),
+                _ => AddrExpr::Orig(f, Some(s0)),
+            }
+        }
+    }
+}
+
+/// The original packets for which two views give the same header. Where
+/// the two take a field from different original fields (or through
+/// different shifts) the engine counts the headers as different: that is
+/// exact unless an original packet repeats a value across fields (a packet
+/// sent to its own address), which no stateful path produces.
+pub fn same_header(a: &View, b: &View) -> PacketSet {
+    let mut set = PacketSet::all();
+    for (x, y) in [(a.src, b.src), (a.dst, b.dst)] {
+        if x == y {
+            continue;
+        }
+        match (x, y) {
+            (AddrExpr::Const(p), AddrExpr::Const(q)) if p == q => {}
+            (AddrExpr::Const(c), e @ AddrExpr::Orig(..))
+            | (e @ AddrExpr::Orig(..), AddrExpr::Const(c)) => {
+                let probe = View {
+                    src: e,
+                    ..View::IDENTITY
+                };
+                set = set.intersect(&probe.preimage(&HeaderPredicate {
+                    src: Some(AddrRanges::from_addr(c)),
+                    ..Default::default()
+                }));
+            }
+            _ => return PacketSet::empty(),
+        }
+    }
+    for (x, y) in [(a.sport, b.sport), (a.dport, b.dport)] {
+        if x == y {
+            continue;
+        }
+        match (x, y) {
+            (PortExpr::Const(p), PortExpr::Const(q)) if p == q => {}
+            (PortExpr::Const(c), PortExpr::Orig(f)) | (PortExpr::Orig(f), PortExpr::Const(c)) => {
+                set = match f {
+                    PortField::Sport => set.with_sport(c, c),
+                    PortField::Dport => set.with_dport(c, c),
+                };
+            }
+            _ => return PacketSet::empty(),
+        }
+    }
+    set
+}
+
+/// A branch the gateway firewall is to judge: the header it judges (`None`:
+/// `firewall-match bypass`) and the header on the other side of NAT.
+type Judged = (Branch, Option<View>, Option<View>);
+
+/// What a gateway firewall sees of a flow NAT translated, per the rule's
+/// `firewall-match`: the header it judges and the other side, which its
+/// state covers too. `internal` judges the private side.
+fn fw_sides(fm: FirewallMatch, private: View, public: View) -> (Option<View>, Option<View>) {
+    match fm {
+        FirewallMatch::Internal => (Some(private), Some(public)),
+        FirewallMatch::External => (Some(public), Some(private)),
+        FirewallMatch::Bypass => (None, None),
+    }
+}
+
+/// How a hop shows a NAT rule's translation: the address written, or the
+/// block mapping of a one-to-one prefix NAT.
+fn nat_words(from: ipnet::IpNet, to: ipnet::IpNet) -> String {
+    if from.prefix_len() == to.prefix_len() && from.prefix_len() < from.max_prefix_len() {
+        format!("{to} (one to one from {from})")
+    } else {
+        to.addr().to_string()
+    }
 }
 
 /// Where an address starts: its interface, a virtual host of the subnet

@@ -400,7 +400,7 @@ impl<'m> Walker<'m> {
             .at(Stage::Route)
             .into(),
             RouteTarget::Sddc => {
-                let Some(sddc) = self.sddc_of_vpc(vpc) else {
+                let Some(sddc) = self.sddc_of_vpc(vpc, p.dst) else {
                     return drop(
                         format!("no SDDC is connected to {}", self.site_name(vpc)),
                         here,
@@ -679,19 +679,47 @@ impl<'m> Walker<'m> {
         self.deliver_on(dest, p)
     }
 
-    /// The address of an NLB: the first usable address of its first subnet
-    /// (the model has no address for it).
+    /// The address of an NLB: the last usable address of its first subnet
+    /// (the model has no address for it; a private NAT gateway takes the
+    /// first usable one, so the two never collide).
     pub(super) fn nlb_addr(&self, nlb: &crate::model::Nlb) -> Option<std::net::IpAddr> {
         let first = nlb.subnets.first()?.value;
-        matching::first_usable(self.m, first)
+        let net = self.m.subnets.get(first.index())?.prefix.value;
+        let addr = match net.broadcast() {
+            std::net::IpAddr::V4(a) => std::net::IpAddr::V4(u32::from(a).checked_sub(1)?.into()),
+            std::net::IpAddr::V6(a) => std::net::IpAddr::V6(u128::from(a).checked_sub(1)?.into()),
+        };
+        (net.contains(&addr) && addr != net.network()).then_some(addr)
     }
 
-    pub(super) fn sddc_of_vpc(&self, vpc: SiteId) -> Option<SiteId> {
-        self.m
+    /// The SDDC a route to `sddc` leads to: among the SDDCs connected to
+    /// `vpc`, the one whose segments or management prefixes hold `dst`,
+    /// else the first (docs/forwarding.md, VPC router targets).
+    pub(super) fn sddc_of_vpc(&self, vpc: SiteId, dst: std::net::IpAddr) -> Option<SiteId> {
+        let m = self.m;
+        let connected: Vec<SiteId> = m
             .sites
             .iter()
-            .position(|s| s.kind == SiteKind::Sddc && s.connected_vpc.is_some_and(|c| c.vpc == vpc))
-            .map(|i| SiteId(i as u32))
+            .enumerate()
+            .filter(|(_, s)| {
+                s.kind == SiteKind::Sddc && s.connected_vpc.is_some_and(|c| c.vpc == vpc)
+            })
+            .map(|(i, _)| SiteId(i as u32))
+            .collect();
+        let holds = |s: &SiteId| {
+            m.sites.get(s.index()).is_some_and(|site| {
+                site.subnets.iter().any(|x| {
+                    m.subnets
+                        .get(x.index())
+                        .is_some_and(|sub| sub.prefix.value.contains(&dst))
+                }) || site.management.iter().any(|p| p.value.contains(&dst))
+            })
+        };
+        connected
+            .iter()
+            .copied()
+            .find(holds)
+            .or_else(|| connected.first().copied())
     }
 
     // ------------------------------------------------------------ gateways

@@ -1105,6 +1105,15 @@ pub(super) fn start_party(m: &Model, start: Start) -> Result<Party, Drop> {
                     "start the flow at a host",
                 ));
             }
+            // A private NAT gateway or an NLB owns its address and only
+            // answers on it.
+            if let Some(what) = device_at(m, addr) {
+                return Err(drop(
+                    format!("{addr} is the address of {what}, which only answers"),
+                    None,
+                    "start the flow at a host",
+                ));
+            }
             // The most specific subnet of any site that contains it.
             let subnet = m
                 .subnets
@@ -1136,6 +1145,28 @@ pub(super) fn start_party(m: &Model, start: Start) -> Result<Party, Drop> {
             }
         }
     }
+}
+
+/// The device (a private NAT gateway, an NLB) whose own address `addr` is,
+/// when no declared host on its subnet has it.
+fn device_at(m: &Model, addr: IpAddr) -> Option<String> {
+    let free = |subnet: SubnetId| {
+        matching::first_usable(m, subnet) == Some(addr)
+            && matching::host_on(m, subnet, addr).is_none()
+    };
+    let gateway = m.gateways.iter().find_map(|g| match g.kind {
+        crate::model::GatewayKind::NatGateway {
+            subnet: Some(s),
+            elastic_ip: None,
+        } if free(s) => Some(format!("NAT gateway `{}`", g.decl.name)),
+        _ => None,
+    });
+    gateway.or_else(|| {
+        m.nlbs.iter().find_map(|n| {
+            let first = n.subnets.first()?.value;
+            free(first).then(|| format!("nlb `{}`", n.decl.name))
+        })
+    })
 }
 
 fn trace_of(w: Walker<'_>, sent: Packet, outcome: Outcome) -> Trace {
