@@ -2499,7 +2499,8 @@ impl<'s, 'm> Walker<'s, 'm> {
         // public addresses of other sites, and of this one (hairpin), are
         // reached there. Private addresses of sites are not, so they stop
         // here.
-        let (private, inet) = self.dst_in(&lb, self.space.owned.clone());
+        let unreachable = self.space.owned.difference(&self.space.published_ranges());
+        let (private, inet) = self.dst_in(&lb, unreachable);
         if !private.is_empty() {
             steps.push(Self::drop(
                 lb.with(private),
