@@ -536,10 +536,19 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         if shape.n_sddc > 0 {
             prefixes.push("192.168.0.0/16");
         }
-        // A route more specific than `local`, through an instance.
+        // A route more specific than `local`, through an instance; routes
+        // as long as `local` and as the SDDC's own routes (ties: `local`,
+        // then written routes, then the SDDC's, "Oracle decisions").
         let inside = format!("10.{n}.2.0/24");
         if n_sub >= 2 && c.chance(10) {
             prefixes.push(&inside);
+        }
+        let own = format!("10.{n}.0.0/16");
+        if c.chance(5) {
+            prefixes.push(&own);
+        }
+        if sddc_here && c.chance(10) {
+            prefixes.push("192.168.11.0/24");
         }
         if v6 {
             prefixes.push("::/0");
@@ -1588,7 +1597,11 @@ fn assert_verdict(text: &str, src: &str, dst: &str, proto: u8, dport: u16, reach
         src: src.parse().expect("src"),
         dst: dst.parse().expect("dst"),
         proto,
-        sport: if proto == sim::ICMP { 0 } else { 40000 },
+        sport: if proto == sim::ICMP || proto == sim::ICMPV6 {
+            0
+        } else {
+            40000
+        },
         dport,
     };
     let ep = to_engine(&p);
