@@ -2209,3 +2209,39 @@ internet {
     assert_unknown(text, "8.8.8.8", "10.8.1.10", sim::TCP, 80);
     assert_unknown(text, "172.20.1.10", "10.8.1.10", sim::TCP, 80);
 }
+
+/// A NAT gateway translates only sources of its own address's family: an
+/// IPv6 packet routed to it (`::/0 -> ngw`) is dropped there, since the
+/// model has no NAT64 (docs/forwarding.md now says so). The oracle
+/// "translated" the IPv6 source to the IPv4 Elastic IP, a header of mixed
+/// families, and reached; the engine lost the packet on the way.
+#[test]
+fn nat_devices_do_not_translate_between_families() {
+    let text = "
+vpc v 10.0.0.0/16, 2001:db8:a0::/56 {
+  internet-gateway igw
+  nat-gateway ngw in pub elastic-ip 198.51.100.1
+  route-table public {
+    route 0.0.0.0/0 -> igw
+    route ::/0 -> igw
+  }
+  route-table six {
+    route ::/0 -> ngw
+  }
+  subnet pub 10.0.1.0/24 route-table public
+  subnet s6 2001:db8:a0:1::/64 route-table six
+  instance h6 2001:db8:a0:1::10 in s6
+}
+internet {
+  host i6 2001:db8:ffff::8
+}
+";
+    assert_verdict(
+        text,
+        "2001:db8:a0:1::10",
+        "2001:db8:ffff::8",
+        sim::ICMPV6,
+        128,
+        false,
+    );
+}
