@@ -352,7 +352,35 @@ impl<'m> Space<'m> {
                 space.public_ranges.push((addrs, owner));
             }
         }
+        // A VM network whose gateway forwards without translation is
+        // routable on the physical side: the internet hands its addresses
+        // to that gateway ("Oracle decisions").
+        for (i, g) in model.gateways.iter().enumerate() {
+            if let GatewayKind::Vnet {
+                mode: crate::syntax::ast::GatewayMode::Forwarding,
+                ..
+            } = g.kind
+            {
+                let nets = model
+                    .site(g.site)
+                    .subnets
+                    .iter()
+                    .map(|&s| model.subnet(s).prefix.value);
+                space.public_ranges.push((
+                    AddrRanges::from_nets(nets),
+                    PublicOwner::VnetGateway(GatewayId(i as u32)),
+                ));
+            }
+        }
         space
+    }
+
+    /// Addresses of sites that the internet delivers to their owner: NAT
+    /// rules' external sides, and VM networks behind a forwarding gateway.
+    pub fn published_ranges(&self) -> AddrRanges {
+        self.public_ranges
+            .iter()
+            .fold(AddrRanges::empty(), |acc, (r, _)| acc.union(r))
     }
 
     /// The public addresses of a VPC: its instances' public addresses, its

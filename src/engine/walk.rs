@@ -1482,7 +1482,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         vec![Self::drop(b, format!("nothing in vpc `{}` answers to the destination address", site.decl.name), site.header_span, "a NAT gateway admits no unsolicited inbound traffic; publish with an Elastic IP on the instance".into())]
     }
 
-    fn nat_gateway(&self, g: GatewayId, mut b: Branch) -> Vec<Step> {
+    fn nat_gateway(&self, g: GatewayId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let gw = &m.gateways[g.index()];
         let GatewayKind::NatGateway { subnet, elastic_ip } = &gw.kind else {
@@ -1518,6 +1518,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 )]
             }
         };
+        let (mut b, mut steps) = self.same_family_only(b, to, &gw.decl.name, gw.decl.span);
         let after = b.view.with_src(AddrExpr::Const(to));
         b.translate(NatPoint::NatGateway(g), after, FirewallMatch::Internal);
         let b = b.hop(
@@ -1525,12 +1526,41 @@ impl<'s, 'm> Walker<'s, 'm> {
             format!("masquerade: src -> {to}"),
             Some(gw.decl.span),
         );
-        vec![Step::Go(Loc::VpcRouter(gw.site, *subnet), b)]
+        steps.push(Step::Go(Loc::VpcRouter(gw.site, *subnet), b));
+        steps
     }
 
-    fn nat_instance(&self, h: HostId, mut b: Branch) -> Vec<Step> {
+    /// A masquerading NAT device translates only sources of the family of
+    /// the address it translates to; it drops the other family (the model
+    /// has no NAT64, docs/forwarding.md).
+    fn same_family_only(
+        &self,
+        b: Branch,
+        to: IpAddr,
+        name: &str,
+        span: Span,
+    ) -> (Branch, Vec<Step>) {
+        let fam = AddrRanges::all_of(super::packet_set::Family::of(to));
+        let (same, other) = self.src_in(&b, fam);
+        let mut steps = Vec::new();
+        if !other.is_empty() {
+            steps.push(Self::drop(
+                b.with(other),
+                format!(
+                    "`{name}` translates to {to} and does not translate between address families"
+                ),
+                span,
+                "route this family's traffic elsewhere".into(),
+            ));
+        }
+        (b.with(same), steps)
+    }
+
+    fn nat_instance(&self, h: HostId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let host = m.host(h);
+        let (mut b, mut steps) =
+            self.same_family_only(b, host.addr.value, &host.decl.name, host.decl.span);
         let after = b.view.with_src(AddrExpr::Const(host.addr.value));
         b.translate(NatPoint::NatInstance(h), after, FirewallMatch::Internal);
         let b = b.hop(
@@ -1539,14 +1569,15 @@ impl<'s, 'm> Walker<'s, 'm> {
             Some(host.decl.name_span),
         );
         match host.subnet {
-            Some(s) => self.leave_subnet(host.site, s, Some(h), b),
-            None => vec![Self::drop(
+            Some(s) => steps.extend(self.leave_subnet(host.site, s, Some(h), b)),
+            None => steps.push(Self::drop(
                 b,
                 "the NAT instance is in no subnet".into(),
                 host.decl.span,
                 String::new(),
-            )],
+            )),
         }
+        steps
     }
 
     // ------------------------------------------------------------ internet
@@ -2716,7 +2747,8 @@ impl<'s, 'm> Walker<'s, 'm> {
         // public addresses of other sites, and of this one (hairpin), are
         // reached there. Private addresses of sites are not, so they stop
         // here.
-        let (private, inet) = self.dst_in(&lb, self.space.owned.clone());
+        let unreachable = self.space.owned.difference(&self.space.published_ranges());
+        let (private, inet) = self.dst_in(&lb, unreachable);
         if !private.is_empty() {
             steps.push(Self::drop(
                 lb.with(private),

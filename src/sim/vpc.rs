@@ -949,6 +949,19 @@ impl<'m> Walker<'m> {
             .at(Stage::Nat)
             .into();
         };
+        if addr.is_ipv4() != p.src.is_ipv4() {
+            return drop(
+                format!(
+                    "NAT gateway `{}` translates to {addr}, of the other address family than {}: \
+                     it does not translate between families",
+                    g.decl.name, p.src
+                ),
+                Some(g.decl.span),
+                "route this family's traffic elsewhere (for IPv6, an egress-only path)",
+            )
+            .at(Stage::Nat)
+            .into();
+        }
         let q = Packet { src: addr, ..p };
         let kind = if elastic_ip.is_some() {
             "its Elastic IP"
@@ -1042,6 +1055,19 @@ impl<'m> Walker<'m> {
                     host.decl.name
                 ),
             )
+            .into();
+        }
+        if host.addr.value.is_ipv4() != p.src.is_ipv4() {
+            return drop(
+                format!(
+                    "NAT instance `{}` has an address of the other family than {}: it does not \
+                     translate between families",
+                    host.decl.name, p.src
+                ),
+                Some(host.decl.span),
+                "route this family's traffic elsewhere",
+            )
+            .at(Stage::Nat)
             .into();
         }
         let q = Packet {
