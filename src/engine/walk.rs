@@ -807,14 +807,15 @@ impl<'s, 'm> Walker<'s, 'm> {
         steps
     }
 
-    /// A reply addressed to an NLB that forwarded the request: the NLB and
-    /// the endpoint restore the addresses and port (for the exact reverse of
-    /// the translated request only), and the reply leaves from the
-    /// endpoint's subnet towards the client.
-    fn privatelink_reply(&self, b: &Branch) -> Option<Vec<Step>> {
+    /// Replies addressed to NLB `nlb` that are the exact reverse of a
+    /// PrivateLink request it forwarded: the NLB and the endpoint restore the
+    /// addresses and port, and the reply leaves from the endpoint's subnet
+    /// towards the client. Returns those steps and the rest of the branch.
+    fn privatelink_reply(&self, nlb: crate::model::NlbId, b: &Branch) -> (Vec<Step>, Branch) {
         let m = self.m();
         let mut steps = Vec::new();
-        let mut points: Vec<crate::model::EndpointId> = self
+        let mut rest = b.clone();
+        let mut endpoints: Vec<crate::model::EndpointId> = self
             .session
             .iter()
             .filter_map(|mk| match mk {
@@ -824,11 +825,18 @@ impl<'s, 'm> Walker<'s, 'm> {
                 },
                 _ => None,
             })
+            .filter(|e| {
+                m.endpoints[e.index()]
+                    .service
+                    .and_then(|s| m.endpoint_services[s.index()].nlb)
+                    == Some(nlb)
+            })
             .collect();
-        points.dedup();
-        for e in points {
+        endpoints.dedup();
+        for e in endpoints {
             let ep = &m.endpoints[e.index()];
-            let (undone, _) = self.undo(NatPoint::PrivateLink(e), b);
+            let (undone, left) = self.undo(NatPoint::PrivateLink(e), &rest);
+            rest = left;
             for (nb, _) in undone {
                 let nb = nb.hop(
                     &format!(
@@ -844,7 +852,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 }
             }
         }
-        (!steps.is_empty()).then_some(steps)
+        (steps, rest)
     }
 
     // ---------------------------------------------------------- VPC router
@@ -1263,11 +1271,18 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
             let nb = b.with(yes);
             match device {
-                Device::Nlb(n) => steps.push(Self::unsupported(
-                    nb,
-                    "a network load balancer reached at its own address",
-                    m.nlbs[n.index()].decl.span,
-                )),
+                Device::Nlb(n) => {
+                    // Replies to PrivateLink flows this NLB forwarded go back
+                    // through their endpoint; anything else reached the NLB at
+                    // its own address, which is not modelled yet.
+                    let (mut replies, other) = self.privatelink_reply(n, &nb);
+                    steps.append(&mut replies);
+                    steps.push(Self::unsupported(
+                        other,
+                        "a network load balancer reached at its own address",
+                        m.nlbs[n.index()].decl.span,
+                    ));
+                }
                 Device::NatGateway(g, sub) => {
                     let gw = &m.gateways[g.index()];
                     let (undone, unsolicited) = self.undo(NatPoint::NatGateway(g), &nb);
@@ -1291,16 +1306,6 @@ impl<'s, 'm> Walker<'s, 'm> {
                         "a NAT gateway is for outbound flows; publish services another way".into(),
                     ));
                 }
-            }
-        }
-        if !rest.is_empty() {
-            if let Some(mut reply) = self.privatelink_reply(&b.with(rest.clone())) {
-                let taken = reply.iter().fold(PacketSet::empty(), |acc, st| match st {
-                    Step::Go(_, x) => acc.union(&x.orig),
-                    Step::Leaf(l) => acc.union(&l.branch().orig),
-                });
-                steps.append(&mut reply);
-                rest = rest.difference(&taken);
             }
         }
         if !rest.is_empty() {
