@@ -1811,10 +1811,9 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut steps = Vec::new();
         let (local, out) = self.dst_in(&b, self.attached_segments(sddc));
         if !local.is_empty() {
-            steps.extend(self.to_segment(
-                sddc,
-                b.with(local).hop(&node, "destination on a segment", None),
-            ));
+            let span = site.header_span;
+            let nb = b.with(local).hop(&node, "destination on a segment", None);
+            steps.extend(self.to_hosts(sddc, None, nb, "VM", span));
         }
         let mgmt = AddrRanges::from_nets(site.management.iter().map(|p| p.value));
         let (to_mgmt, out) = self.dst_in(&b.with(out), mgmt);
@@ -1922,31 +1921,6 @@ impl<'s, 'm> Walker<'s, 'm> {
                 format!("{} `{}`", conn.kind.keyword(), conn.decl.name)
             }
         }
-    }
-
-    fn to_segment(&self, sddc: SiteId, b: Branch) -> Vec<Step> {
-        let m = self.m();
-        let mut steps = Vec::new();
-        let mut rest = b.orig.clone();
-        for &h in &m.site(sddc).hosts {
-            let (yes, no) = self.dst_in(
-                &b.with(rest.clone()),
-                AddrRanges::from_addr(m.host(h).addr.value),
-            );
-            rest = no;
-            if !yes.is_empty() {
-                steps.push(Step::Go(Loc::Arrive(sddc, Iface::Host(h)), b.with(yes)));
-            }
-        }
-        if !rest.is_empty() {
-            steps.extend(self.unowned(
-                b.with(rest),
-                "no VM has the destination address",
-                m.site(sddc).header_span,
-                "address the packet to a declared VM",
-            ));
-        }
-        steps
     }
 
     /// Does a firewall rule apply to packets crossing `up`?
@@ -2616,10 +2590,8 @@ impl<'s, 'm> Walker<'s, 'm> {
         let own = AddrRanges::from_nets(s.subnets.iter().map(|&x| m.subnet(x).prefix.value));
         let (local, rest) = self.dst_in(&b, own);
         if !local.is_empty() {
-            steps.extend(self.to_onprem_hosts(
-                site,
-                b.with(local).hop(&node, "destination on a segment", None),
-            ));
+            let nb = b.with(local).hop(&node, "destination on a segment", None);
+            steps.extend(self.to_hosts(site, None, nb, "host", s.header_span));
         }
         let mut rest = b.with(rest);
         for c in m
@@ -2632,9 +2604,9 @@ impl<'s, 'm> Walker<'s, 'm> {
                 let (yes, no) = self.dst_in(&rest, AddrRanges::from_net(sub.prefix.value));
                 rest = rest.with(no);
                 if !yes.is_empty() {
-                    steps.extend(self.to_segment_hosts(
+                    steps.extend(self.to_hosts(
                         sub.site,
-                        seg.value,
+                        Some(seg.value),
                         b.with(yes).hop(
                             &node,
                             format!(
@@ -2643,6 +2615,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                             ),
                             Some(c.decl.span),
                         ),
+                        "VM",
+                        sub.decl.span,
                     ));
                 }
             }
@@ -2809,11 +2783,24 @@ impl<'s, 'm> Walker<'s, 'm> {
         steps
     }
 
-    fn to_onprem_hosts(&self, site: SiteId, b: Branch) -> Vec<Step> {
+    /// Delivers a branch to the hosts of `site` (only those on `segment`,
+    /// when given) by destination address; what no host owns goes to
+    /// [`Self::unowned`], which says "no NOUN has the destination address".
+    fn to_hosts(
+        &self,
+        site: SiteId,
+        segment: Option<SubnetId>,
+        b: Branch,
+        noun: &str,
+        span: Span,
+    ) -> Vec<Step> {
         let m = self.m();
         let mut steps = Vec::new();
         let mut rest = b.orig.clone();
         for &h in &m.site(site).hosts {
+            if segment.is_some_and(|seg| m.host(h).subnet != Some(seg)) {
+                continue;
+            }
             let (yes, no) = self.dst_in(
                 &b.with(rest.clone()),
                 AddrRanges::from_addr(m.host(h).addr.value),
@@ -2826,37 +2813,9 @@ impl<'s, 'm> Walker<'s, 'm> {
         if !rest.is_empty() {
             steps.extend(self.unowned(
                 b.with(rest),
-                "no host has the destination address",
-                m.site(site).header_span,
-                "address the packet to a declared host",
-            ));
-        }
-        steps
-    }
-
-    fn to_segment_hosts(&self, sddc: SiteId, seg: SubnetId, b: Branch) -> Vec<Step> {
-        let m = self.m();
-        let mut steps = Vec::new();
-        let mut rest = b.orig.clone();
-        for &h in &m.site(sddc).hosts {
-            if m.host(h).subnet != Some(seg) {
-                continue;
-            }
-            let (yes, no) = self.dst_in(
-                &b.with(rest.clone()),
-                AddrRanges::from_addr(m.host(h).addr.value),
-            );
-            rest = no;
-            if !yes.is_empty() {
-                steps.push(Step::Go(Loc::Arrive(sddc, Iface::Host(h)), b.with(yes)));
-            }
-        }
-        if !rest.is_empty() {
-            steps.extend(self.unowned(
-                b.with(rest),
-                "no VM has the destination address",
-                m.subnet(seg).decl.span,
-                "address the packet to a declared VM",
+                &format!("no {noun} has the destination address"),
+                span,
+                &format!("address the packet to a declared {noun}"),
             ));
         }
         steps
