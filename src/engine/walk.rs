@@ -1962,37 +1962,22 @@ impl<'s, 'm> Walker<'s, 'm> {
             steps.push(Self::drop(b, "the SDDC has no compute gateway firewall: the Default Uplink Rule drops everything".into(), m.site(sddc).header_span, "add a `firewall cgw` rule that allows this traffic on this uplink".into()));
             return None;
         };
-        let sets = self.space.firewall_rule_sets(fw);
-        let fw = &m.firewalls[fw.index()];
         let judge = Branch {
             view: fw_view,
             ..b.clone()
         };
         // Replies of flows the firewall admitted pass, on any uplink.
         let views: Vec<View> = std::iter::once(fw_view).chain(other).collect();
-        let (replies, mut rest) = self.admitted(Filter::Firewall(sddc), &b, &views);
-        let mut allowed = PacketSet::empty();
-        for (r, set) in fw.rules.iter().zip(sets) {
-            if rest.is_empty() {
-                break;
-            }
-            if !self.applies(&r.applied_to, up) {
-                continue;
-            }
-            let (yes, no) = self.split_set(&judge.with(rest.clone()), set);
-            rest = no;
-            if yes.is_empty() {
-                continue;
-            }
-            match r.action.value {
-                Action::Allow => allowed = allowed.union(&yes),
-                Action::Drop | Action::Reject => steps.push(Self::drop(
-                    b.with(yes),
-                    format!("compute gateway rule `{}` drops it", r.decl.name),
-                    r.decl.span,
-                    "move an allow rule above it, or narrow this rule".into(),
-                )),
-            }
+        let (replies, rest) = self.admitted(Filter::Firewall(sddc), &b, &views);
+        let (allowed, dropped, rest) = self.firewall_first_match(fw, up, &judge, rest);
+        let fw = &m.firewalls[fw.index()];
+        for (r, set) in dropped {
+            steps.push(Self::drop(
+                b.with(set),
+                format!("compute gateway rule `{}` drops it", r.decl.name),
+                r.decl.span,
+                "move an allow rule above it, or narrow this rule".into(),
+            ));
         }
         if !rest.is_empty() {
             steps.push(Self::drop(
@@ -2519,6 +2504,45 @@ impl<'s, 'm> Walker<'s, 'm> {
     /// The on-prem edge firewall judges the branch's header (the private
     /// side of the edge's own NAT); `other` is the header on the other side
     /// of that NAT, which the state covers too.
+    /// First match over the rules of gateway firewall `fw` that apply on
+    /// uplink `up`, judging `rest` (original packets) through `judge`'s view:
+    /// the packets allow rules admit, the packets each drop or reject rule
+    /// decides, and the packets no rule matches (the implicit last rule's).
+    fn firewall_first_match(
+        &self,
+        fw: crate::model::FirewallId,
+        up: Uplink,
+        judge: &Branch,
+        mut rest: PacketSet,
+    ) -> (
+        PacketSet,
+        Vec<(&'m crate::model::FirewallRule, PacketSet)>,
+        PacketSet,
+    ) {
+        let sets = self.space.firewall_rule_sets(fw);
+        let rules = &self.m().firewalls[fw.index()].rules;
+        let mut allowed = PacketSet::empty();
+        let mut dropped = Vec::new();
+        for (r, set) in rules.iter().zip(sets) {
+            if rest.is_empty() {
+                break;
+            }
+            if !self.applies(&r.applied_to, up) {
+                continue;
+            }
+            let (yes, no) = self.split_set(&judge.with(rest.clone()), set);
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            match r.action.value {
+                Action::Allow => allowed = allowed.union(&yes),
+                Action::Drop | Action::Reject => dropped.push((r, yes)),
+            }
+        }
+        (allowed, dropped, rest)
+    }
+
     fn edge_firewall(
         &self,
         site: SiteId,
@@ -2532,30 +2556,17 @@ impl<'s, 'm> Walker<'s, 'm> {
         let Some(&fw) = s.firewalls.first() else {
             return Some(b);
         };
-        let sets = self.space.firewall_rule_sets(fw);
-        let fw = &m.firewalls[fw.index()];
         let views: Vec<View> = std::iter::once(b.view).chain(other).collect();
-        let (replies, mut rest) = self.admitted(Filter::Firewall(site), &b, &views);
-        let mut allowed = PacketSet::empty();
-        for (r, set) in fw.rules.iter().zip(sets) {
-            if rest.is_empty() {
-                break;
-            }
-            if !self.applies(&r.applied_to, up) {
-                continue;
-            }
-            let (yes, no) = self.split_set(&b.with(rest.clone()), set);
-            rest = no;
-            match r.action.value {
-                Action::Allow => allowed = allowed.union(&yes),
-                _ if !yes.is_empty() => steps.push(Self::drop(
-                    b.with(yes),
-                    format!("edge firewall rule `{}` drops it", r.decl.name),
-                    r.decl.span,
-                    "move an allow rule above it, or narrow this rule".into(),
-                )),
-                _ => {}
-            }
+        let (replies, rest) = self.admitted(Filter::Firewall(site), &b, &views);
+        let (allowed, dropped, rest) = self.firewall_first_match(fw, up, &b, rest);
+        let fw = &m.firewalls[fw.index()];
+        for (r, set) in dropped {
+            steps.push(Self::drop(
+                b.with(set),
+                format!("edge firewall rule `{}` drops it", r.decl.name),
+                r.decl.span,
+                "move an allow rule above it, or narrow this rule".into(),
+            ));
         }
         if !rest.is_empty() {
             steps.push(Self::drop(
