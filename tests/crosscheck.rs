@@ -1222,7 +1222,7 @@ fn engine_paths(space: &Space, p: &EPacket) -> String {
     );
     for leaf in leaves {
         let b = leaf.branch();
-        for h in &b.hops {
+        for h in &b.hops.to_vec() {
             writeln!(s, "  engine fwd  {:<40} {}", h.node, h.decision).unwrap();
         }
         match &leaf {
@@ -1241,7 +1241,7 @@ fn engine_paths(space: &Space, p: &EPacket) -> String {
                 let mut back = Vec::new();
                 rw.walk(Loc::Leave(*to), rb, &mut back);
                 for r in back {
-                    for h in &r.branch().hops {
+                    for h in &r.branch().hops.to_vec() {
                         writeln!(s, "  engine rep  {:<40} {}", h.node, h.decision).unwrap();
                     }
                     match &r {

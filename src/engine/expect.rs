@@ -37,17 +37,19 @@ pub fn readable_witness(set: &PacketSet) -> Option<Packet> {
 }
 
 /// Where the packets of a source address set start.
-fn starts(space: &Space, src: &AddrRanges) -> Vec<(Dest, AddrRanges)> {
+pub(super) fn starts(space: &Space, src: &AddrRanges) -> Vec<(Dest, AddrRanges)> {
     let m = space.model;
     let mut out = Vec::new();
     let mut rest = src.clone();
+    let classes = &space.classes;
     for (i, site) in m.sites.iter().enumerate() {
         let sid = SiteId(i as u32);
-        for &h in &site.hosts {
-            let a = AddrRanges::from_addr(m.host(h).addr.value);
-            if !rest.intersect(&a).is_empty() {
+        // A class of interchangeable hosts starts together (`classes.rs`).
+        for (h, addrs) in classes.host_classes(sid) {
+            let a = rest.intersect(addrs);
+            if !a.is_empty() {
                 rest = rest.difference(&a);
-                out.push((Dest::Iface(Iface::Host(h)), a));
+                out.push((Dest::Iface(Iface::Host(*h)), a));
             }
         }
         if site.kind == SiteKind::Internet {
@@ -57,7 +59,13 @@ fn starts(space: &Space, src: &AddrRanges) -> Vec<(Dest, AddrRanges)> {
         // device only answers (docs/forwarding.md, "Where packets start").
         rest = rest.difference(&space.device_addrs);
         for &sub in &site.subnets {
-            let part = rest.intersect(&AddrRanges::from_net(m.subnet(sub).prefix.value));
+            if classes.subnet_rep(sub) != sub {
+                continue;
+            }
+            let Some(addrs) = classes.subnet_addrs(sub) else {
+                continue;
+            };
+            let part = rest.intersect(addrs);
             if !part.is_empty() {
                 rest = rest.difference(&part);
                 out.push((Dest::Virtual(sid, sub), part));
@@ -72,9 +80,9 @@ fn starts(space: &Space, src: &AddrRanges) -> Vec<(Dest, AddrRanges)> {
 }
 
 /// Why a set of packets failed, with the path that shows it.
-struct Failure {
+pub(super) struct Failure {
     set: PacketSet,
-    drop: Drop,
+    pub(super) drop: Drop,
     hops: Vec<Hop>,
     /// The failure happened to the reply, not the forward packet.
     reply: bool,
@@ -148,7 +156,7 @@ fn outcome(
                 Leaf::Dropped { drop, branch } => failures.push(Failure {
                     set: branch.orig.clone(),
                     drop,
-                    hops: branch.hops,
+                    hops: branch.hops.to_vec(),
                     reply: false,
                 }),
                 Leaf::Delivered { to, branch } => {
@@ -164,7 +172,7 @@ fn outcome(
                                     .into(),
                                 unsupported: false,
                             },
-                            hops: branch.hops,
+                            hops: branch.hops.to_vec(),
                             reply: false,
                         });
                         continue;
@@ -235,7 +243,7 @@ fn reach(space: &Space, e: &Expectation) -> Verdict {
 
 /// Walks the reply of a delivered branch and records which original
 /// packets reach.
-fn reply(
+pub(super) fn reply(
     space: &Space,
     start: Dest,
     to: Dest,
@@ -264,7 +272,7 @@ fn reply(
             Leaf::Dropped { drop, branch } => failures.push(Failure {
                 set: branch.orig.clone(),
                 drop,
-                hops: branch.hops,
+                hops: branch.hops.to_vec(),
                 reply: true,
             }),
             Leaf::Delivered { to: back, branch } => {
@@ -290,8 +298,7 @@ fn reply(
                     };
                     let span = branch
                         .hops
-                        .iter()
-                        .rev()
+                        .iter_rev()
                         .find_map(|h| h.span)
                         .unwrap_or_default();
                     failures.push(Failure {
@@ -302,7 +309,7 @@ fn reply(
                             help: "make the reply leave through the gateway that translated the request, or publish through the exit the replies use".into(),
                             unsupported: false,
                         },
-                        hops: branch.hops,
+                        hops: branch.hops.to_vec(),
                         reply: true,
                     });
                 }
@@ -344,7 +351,8 @@ fn no_reach(space: &Space, e: &Expectation) -> Verdict {
                     let witness: Option<Packet> = readable_witness(&branch.orig);
                     return Verdict {
                         holds: Some(false),
-                        diagnostic: witness.map(|p| np902::diagnostic(e, &p, &branch.hops)),
+                        diagnostic: witness
+                            .map(|p| np902::diagnostic(e, &p, &branch.hops.to_vec())),
                     };
                 }
                 Leaf::Dropped { drop, .. } if drop.unsupported => unknown = true,
@@ -447,13 +455,17 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
                 Leaf::Delivered { branch, .. } => {
                     delivered = true;
                     if wrong.is_none() && !branch.exits.contains(&via) {
-                        wrong = Some((branch.orig.clone(), branch.exits.clone(), branch.hops));
+                        wrong = Some((
+                            branch.orig.clone(),
+                            branch.exits.clone(),
+                            branch.hops.to_vec(),
+                        ));
                     }
                 }
                 Leaf::Dropped { drop, .. } if drop.unsupported => unknown = true,
                 Leaf::Dropped { drop, branch } => {
                     if first_drop.is_none() {
-                        first_drop = Some((branch.orig.clone(), drop, branch.hops));
+                        first_drop = Some((branch.orig.clone(), drop, branch.hops.to_vec()));
                     }
                 }
             }

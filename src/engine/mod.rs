@@ -3,7 +3,9 @@
 //! See `docs/engine.md` for the design and `docs/forwarding.md` for the
 //! behaviour it implements.
 
+pub mod classes;
 pub mod expect;
+pub mod matrix;
 pub mod packet_set;
 pub mod space;
 pub mod view;

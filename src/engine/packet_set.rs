@@ -25,7 +25,7 @@ mod show;
 mod tests;
 
 pub use addr::{AddrRanges, AddrShift, Family};
-pub use show::{ServiceRanges, Services};
+pub use show::{ServiceBox, ServiceRanges, Services};
 
 use addr::{addr_bits, Iv};
 use cube::{Coord, Cube, DIMS, DPORT, DST, PROTO, SPORT, SRC};
@@ -302,6 +302,41 @@ impl PacketSet {
         }
     }
 
+    /// Splits the set by destination into `parts`, the first part holding
+    /// an address taking it, and the packets in none: what testing the
+    /// parts one after the other gives, in one pass over the boxes instead
+    /// of one pass (and one subtraction from an ever smaller rest) per part.
+    pub fn split_by_dst(&self, parts: &[AddrRanges]) -> (Vec<PacketSet>, PacketSet) {
+        fn ranges(parts: &[AddrRanges], fam: Family) -> Vec<(Iv, usize)> {
+            // Earlier parts win: cut every range by the ranges of the parts
+            // before it, then sort the pieces.
+            let mut taken: Vec<Iv> = Vec::new();
+            let mut out = Vec::new();
+            for (i, p) in parts.iter().enumerate() {
+                let ivs = p.ivs(fam);
+                if taken.is_empty() {
+                    out.extend(ivs.iter().map(|&iv| (iv, i)));
+                } else {
+                    let free = AddrRanges::from_ivs(fam, ivs.to_vec())
+                        .difference(&AddrRanges::from_ivs(fam, taken.clone()));
+                    out.extend(free.ivs(fam).iter().map(|&iv| (iv, i)));
+                }
+                taken.extend_from_slice(ivs);
+                addr::normalize_ivs(&mut taken);
+            }
+            out.sort_unstable_by_key(|(iv, _)| iv.lo);
+            out
+        }
+        let (o4, r4) = split_dim(&self.v4, DST, &ranges(parts, Family::V4), parts.len());
+        let (o6, r6) = split_dim(&self.v6, DST, &ranges(parts, Family::V6), parts.len());
+        let sets = o4
+            .into_iter()
+            .zip(o6)
+            .map(|(v4, v6)| PacketSet { v4, v6 })
+            .collect();
+        (sets, PacketSet { v4: r4, v6: r6 })
+    }
+
     /// The addresses that packets of the set come from.
     pub fn src_addrs(&self) -> AddrRanges {
         self.project_addrs(SRC)
@@ -425,10 +460,19 @@ impl PacketSet {
     /// to `self` (rules that miss it cost one bounding-box test), and only
     /// the clipped rules go through [`first_match`].
     pub fn split_first_match(&self, rules: &[PacketSet]) -> (Vec<(usize, PacketSet)>, PacketSet) {
+        self.split_first_match_of(rules.iter().enumerate())
+    }
+
+    /// [`PacketSet::split_first_match`] over some rules of a list, each
+    /// given with its index, in order.
+    pub fn split_first_match_of<'a>(
+        &self,
+        rules: impl IntoIterator<Item = (usize, &'a PacketSet)>,
+    ) -> (Vec<(usize, PacketSet)>, PacketSet) {
         let (b4, b6) = (bounds(&self.v4), bounds(&self.v6));
         let mut index = Vec::new();
         let mut clipped = Vec::new();
-        for (i, rule) in rules.iter().enumerate() {
+        for (i, rule) in rules {
             if !near(&rule.v4, &b4) && !near(&rule.v6, &b6) {
                 continue;
             }
@@ -489,6 +533,45 @@ fn product<T: Coord>(src: &[Iv], dst: &[Iv], small: &[(usize, Iv)]) -> Vec<Cube<
 }
 
 /// The boxes restricted to sorted disjoint ranges in one dimension.
+/// One family's share of [`PacketSet::split_by_dst`]: `ranges` are sorted,
+/// disjoint `(range, part)` pairs.
+fn split_dim<T: Coord>(
+    boxes: &[Cube<T>],
+    d: usize,
+    ranges: &[(Iv, usize)],
+    parts: usize,
+) -> (Vec<Vec<Cube<T>>>, Vec<Cube<T>>) {
+    let mut out: Vec<Vec<Cube<T>>> = vec![Vec::new(); parts];
+    let mut rest = Vec::new();
+    for c in boxes {
+        let (lo, hi) = (c.lo[d].to_u128(), c.hi[d].to_u128());
+        let start = ranges.partition_point(|(iv, _)| iv.hi < lo);
+        // The part of [lo, hi] not yet given to a range.
+        let mut at = lo;
+        let mut done = false;
+        for (iv, i) in ranges[start..].iter().take_while(|(iv, _)| iv.lo <= hi) {
+            if iv.lo > at {
+                rest.extend(c.restrict(d, T::from_u128(at), T::from_u128(iv.lo - 1)));
+            }
+            let (a, b) = (iv.lo.max(at), iv.hi.min(hi));
+            out[*i].extend(c.restrict(d, T::from_u128(a), T::from_u128(b)));
+            if b >= hi {
+                done = true;
+                break;
+            }
+            at = b + 1;
+        }
+        if !done {
+            rest.extend(c.restrict(d, T::from_u128(at), T::from_u128(hi)));
+        }
+    }
+    for v in &mut out {
+        cube::coalesce(v);
+    }
+    cube::coalesce(&mut rest);
+    (out, rest)
+}
+
 fn restrict<T: Coord>(boxes: &[Cube<T>], d: usize, ivs: &[Iv]) -> Vec<Cube<T>> {
     let mut out = Vec::new();
     for c in boxes {

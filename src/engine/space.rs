@@ -1,6 +1,7 @@
 //! The model's address expressions and services as packet-space sets, and
 //! who owns which address.
 
+use super::classes::Classes;
 use super::packet_set::{AddrRanges, PacketSet};
 use crate::model::{AclId, FirewallId, RouteTableId};
 use crate::model::{
@@ -85,6 +86,8 @@ pub struct Space<'m> {
     /// The SDDC's default SNAT address; implicit ones get a placeholder from
     /// 240.0.0.0/4, one per site.
     pub default_snat: HashMap<SiteId, IpAddr>,
+    /// Which hosts and subnets are walked together (`classes.rs`).
+    pub classes: Classes,
     caches: Caches,
 }
 
@@ -326,6 +329,7 @@ impl<'m> Space<'m> {
             device_addrs,
             sg_members,
             default_snat,
+            classes: Classes::default(),
             caches,
         };
         // The external side of a NAT rule (other than no-snat) is a public
@@ -372,6 +376,16 @@ impl<'m> Space<'m> {
                 ));
             }
         }
+        space.classes = Classes::singletons(&space);
+        space
+    }
+
+    /// A space whose walks take interchangeable hosts and subnets together
+    /// (`classes.rs`): for whole-network questions, whose answers name no
+    /// host, not for explanations.
+    pub fn grouped(model: &'m Model) -> Space<'m> {
+        let mut space = Space::new(model);
+        space.classes = Classes::grouped(&space);
         space
     }
 

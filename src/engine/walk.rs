@@ -19,6 +19,7 @@ use crate::model::{
 use crate::span::Span;
 use crate::syntax::ast::{AclAction, Action, ConnKind, FirewallMatch, NatKind, SiteKind, VpnMode};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// How many nodes a packet may visit before it is dropped as a loop.
 const MAX_HOPS: usize = 64;
@@ -29,6 +30,58 @@ pub struct Hop {
     pub node: String,
     pub decision: String,
     pub span: Option<Span>,
+}
+
+/// A branch's path so far: a persistent list, so that the many branches a
+/// node splits a flow into share their common prefix instead of copying it.
+#[derive(Clone, Debug, Default)]
+pub struct Hops(Option<Arc<HopNode>>);
+
+#[derive(Debug)]
+struct HopNode {
+    hop: Hop,
+    len: usize,
+    prev: Option<Arc<HopNode>>,
+}
+
+impl Hops {
+    pub fn push(&mut self, hop: Hop) {
+        let len = self.len() + 1;
+        self.0 = Some(Arc::new(HopNode {
+            hop,
+            len,
+            prev: self.0.take(),
+        }));
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |n| n.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    pub fn last(&self) -> Option<&Hop> {
+        self.0.as_ref().map(|n| &n.hop)
+    }
+
+    /// The hops from the last back to the first.
+    pub fn iter_rev(&self) -> impl Iterator<Item = &Hop> {
+        std::iter::successors(self.0.as_deref(), |n| n.prev.as_deref()).map(|n| &n.hop)
+    }
+
+    /// The hops from the first to the last.
+    pub fn to_vec(&self) -> Vec<Hop> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut at = self.0.as_deref();
+        while let Some(n) = at {
+            out.push(n.hop.clone());
+            at = n.prev.as_deref();
+        }
+        out.reverse();
+        out
+    }
 }
 
 /// A stateful element or NAT point a forward packet passed, with the header
@@ -95,7 +148,7 @@ pub enum Sender {
 pub struct Branch {
     pub orig: PacketSet,
     pub view: View,
-    pub hops: Vec<Hop>,
+    pub hops: Hops,
     pub marks: Vec<Mark>,
     /// Who sent the packet, with the source address it sent from: the
     /// identity lasts only while the source is not rewritten.
@@ -110,17 +163,23 @@ impl Branch {
         Branch {
             orig,
             view: View::IDENTITY,
-            hops: Vec::new(),
+            hops: Hops::default(),
             marks: Vec::new(),
             sender: None,
             exits: Vec::new(),
         }
     }
 
+    /// The same path and state for another set of original packets. Not
+    /// `..self.clone()`: that would copy the old set only to drop it.
     fn with(&self, orig: PacketSet) -> Branch {
         Branch {
             orig,
-            ..self.clone()
+            view: self.view,
+            hops: self.hops.clone(),
+            marks: self.marks.clone(),
+            sender: self.sender,
+            exits: self.exits.clone(),
         }
     }
 
@@ -302,16 +361,19 @@ impl<'s, 'm> Walker<'s, 'm> {
 
     /// Splits a branch by a predicate on its current header.
     fn split(&self, b: &Branch, pred: &HeaderPredicate) -> (PacketSet, PacketSet) {
-        let yes = b.orig.intersect(&b.view.preimage(pred));
-        let no = b.orig.difference(&yes);
-        (yes, no)
+        cut(&b.orig, b.orig.intersect(&b.view.preimage(pred)))
     }
 
     /// Splits a branch by a set of current headers.
     fn split_set(&self, b: &Branch, set: &PacketSet) -> (PacketSet, PacketSet) {
-        let yes = b.orig.intersect(&b.view.preimage_set(set));
-        let no = b.orig.difference(&yes);
-        (yes, no)
+        // Untranslated branches, the common case, test the set itself
+        // rather than a copy of it.
+        let yes = if b.view == View::IDENTITY {
+            b.orig.intersect(set)
+        } else {
+            b.orig.intersect(&b.view.preimage_set(set))
+        };
+        cut(&b.orig, yes)
     }
 
     fn dst_in(&self, b: &Branch, addrs: AddrRanges) -> (PacketSet, PacketSet) {
@@ -322,6 +384,23 @@ impl<'s, 'm> Walker<'s, 'm> {
                 ..Default::default()
             },
         )
+    }
+
+    /// Splits a branch by destination into `parts` (an address in several
+    /// goes to the first) and the packets in none. An untranslated
+    /// destination is split in one pass over the boxes.
+    fn split_dsts(&self, b: &Branch, parts: &[AddrRanges]) -> (Vec<PacketSet>, PacketSet) {
+        if b.view.dst == AddrExpr::Orig(super::view::AddrField::Dst, None) {
+            return b.orig.split_by_dst(parts);
+        }
+        let mut probe = b.with(b.orig.clone());
+        let mut out = Vec::with_capacity(parts.len());
+        for p in parts {
+            let (yes, no) = self.dst_in(&probe, p.clone());
+            out.push(yes);
+            probe.orig = no;
+        }
+        (out, probe.orig)
     }
 
     fn src_in(&self, b: &Branch, addrs: AddrRanges) -> (PacketSet, PacketSet) {
@@ -364,10 +443,14 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut steps = Vec::new();
         let mut rest = rest;
         if let Some(Dest::Virtual(site, sub)) = self.accept {
-            let (yes, no) = self.dst_in(
-                &rest,
-                AddrRanges::from_net(self.m().subnet(sub).prefix.value),
-            );
+            // `sub` stands for its class of subnets (`classes.rs`).
+            let addrs = self
+                .space
+                .classes
+                .subnet_addrs(sub)
+                .cloned()
+                .unwrap_or_else(|| AddrRanges::from_net(self.m().subnet(sub).prefix.value));
+            let (yes, no) = self.dst_in(&rest, addrs);
             if !yes.is_empty() {
                 steps.push(Step::Leaf(Leaf::Delivered {
                     to: Dest::Virtual(site, sub),
@@ -1230,12 +1313,12 @@ impl<'s, 'm> Walker<'s, 'm> {
     fn to_ifaces(&self, site: SiteId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let mut steps = Vec::new();
-        let mut rest = b.orig.clone();
-        let hosts = m
-            .site(site)
-            .hosts
+        let hosts = self
+            .space
+            .classes
+            .host_classes(site)
             .iter()
-            .map(|&h| (Iface::Host(h), m.host(h).addr.value));
+            .map(|(h, addrs)| (Iface::Host(*h), addrs.clone()));
         let eps = m
             .endpoints
             .iter()
@@ -1244,15 +1327,12 @@ impl<'s, 'm> Walker<'s, 'm> {
             .map(|(i, e)| {
                 (
                     Iface::Endpoint(crate::model::EndpointId(i as u32)),
-                    e.addr.value,
+                    AddrRanges::from_addr(e.addr.value),
                 )
             });
-        for (iface, addr) in hosts.chain(eps) {
-            if rest.is_empty() {
-                break;
-            }
-            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(addr));
-            rest = no;
+        let (ifaces, parts): (Vec<Iface>, Vec<AddrRanges>) = hosts.chain(eps).unzip();
+        let (shares, mut rest) = self.split_dsts(&b, &parts);
+        for (iface, yes) in ifaces.into_iter().zip(shares) {
             if !yes.is_empty() {
                 steps.push(Step::Go(Loc::Arrive(site, iface), b.with(yes)));
             }
@@ -2523,6 +2603,29 @@ impl<'s, 'm> Walker<'s, 'm> {
         let rules = &self.m().firewalls[fw.index()].rules;
         let mut allowed = PacketSet::empty();
         let mut dropped = Vec::new();
+        // Untranslated branches, the common case, are split by all rules at
+        // once: each rule is clipped to the branch (rules far from it are
+        // skipped by their bounds) and the regions computed by overlap, not
+        // by subtracting rule after rule from an ever more fragmented rest.
+        if judge.view == View::IDENTITY {
+            let applicable = rules
+                .iter()
+                .zip(sets)
+                .enumerate()
+                .filter(|(_, (r, _))| self.applies(&r.applied_to, up))
+                .map(|(i, (_, set))| (i, set));
+            let (decided, rest) = rest.split_first_match_of(applicable);
+            let mut allow = Vec::new();
+            for (i, region) in decided {
+                let Some(r) = rules.get(i) else { continue };
+                match r.action.value {
+                    Action::Allow => allow.push(region),
+                    Action::Drop | Action::Reject => dropped.push((r, region)),
+                }
+            }
+            return (PacketSet::union_all(&allow), dropped, rest);
+        }
+        let mut probe = judge.with(PacketSet::empty());
         for (r, set) in rules.iter().zip(sets) {
             if rest.is_empty() {
                 break;
@@ -2530,7 +2633,8 @@ impl<'s, 'm> Walker<'s, 'm> {
             if !self.applies(&r.applied_to, up) {
                 continue;
             }
-            let (yes, no) = self.split_set(&judge.with(rest.clone()), set);
+            probe.orig = rest;
+            let (yes, no) = self.split_set(&probe, set);
             rest = no;
             if yes.is_empty() {
                 continue;
@@ -2692,10 +2796,8 @@ impl<'s, 'm> Walker<'s, 'm> {
         routes.dedup_by_key(|r| r.0);
         let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
         let parts = AddrRanges::lpm_partition(&prefixes);
-        let mut left = rest.orig.clone();
-        for ((net, ci, span), part) in routes.iter().zip(parts) {
-            let (yes, no) = self.dst_in(&rest.with(left.clone()), part);
-            left = no;
+        let (shares, left) = self.split_dsts(&rest, &parts);
+        for ((net, ci, span), yes) in routes.iter().zip(shares) {
             if yes.is_empty() {
                 continue;
             }
@@ -2807,18 +2909,19 @@ impl<'s, 'm> Walker<'s, 'm> {
     ) -> Vec<Step> {
         let m = self.m();
         let mut steps = Vec::new();
-        let mut rest = b.orig.clone();
-        for &h in &m.site(site).hosts {
-            if segment.is_some_and(|seg| m.host(h).subnet != Some(seg)) {
-                continue;
-            }
-            let (yes, no) = self.dst_in(
-                &b.with(rest.clone()),
-                AddrRanges::from_addr(m.host(h).addr.value),
-            );
-            rest = no;
+        // By class: a class on an extended segment lies on that segment.
+        let classes: Vec<&(HostId, AddrRanges)> = self
+            .space
+            .classes
+            .host_classes(site)
+            .iter()
+            .filter(|(h, _)| segment.is_none_or(|seg| m.host(*h).subnet == Some(seg)))
+            .collect();
+        let parts: Vec<AddrRanges> = classes.iter().map(|(_, a)| a.clone()).collect();
+        let (shares, rest) = self.split_dsts(&b, &parts);
+        for ((h, _), yes) in classes.into_iter().zip(shares) {
             if !yes.is_empty() {
-                steps.push(Step::Go(Loc::Arrive(site, Iface::Host(h)), b.with(yes)));
+                steps.push(Step::Go(Loc::Arrive(site, Iface::Host(*h)), b.with(yes)));
             }
         }
         if !rest.is_empty() {
@@ -2831,6 +2934,19 @@ impl<'s, 'm> Walker<'s, 'm> {
         }
         steps
     }
+}
+
+/// `orig` split into `yes` (a subset of it) and the rest. Most tests along
+/// a path match nothing or everything: both skip the difference.
+fn cut(orig: &PacketSet, yes: PacketSet) -> (PacketSet, PacketSet) {
+    if yes.is_empty() {
+        return (yes, orig.clone());
+    }
+    if yes.box_count() == orig.box_count() && orig.is_subset(&yes) {
+        return (yes, PacketSet::empty());
+    }
+    let no = orig.difference(&yes);
+    (yes, no)
 }
 
 /// A node's decision for part of a branch.

@@ -20,6 +20,9 @@ pub struct ServiceRanges {
     pub ports: Vec<(u16, u16)>,
 }
 
+/// A protocol range and a destination port range, both inclusive.
+pub type ServiceBox = ((u8, u8), (u16, u16));
+
 /// The services of a set: for each protocol, the destination ports that
 /// some packet of the set uses, whatever its addresses. Displays as
 /// `tcp/80, tcp/443-445, udp/53, icmp type 8`.
@@ -36,6 +39,34 @@ impl PacketSet {
             .map(|c| (c.iv(PROTO), c.iv(DPORT)))
             .chain(self.v6.iter().map(|c| (c.iv(PROTO), c.iv(DPORT))))
             .collect();
+        Services::of_boxes(&boxes)
+    }
+}
+
+impl Services {
+    /// The services of boxes given by their protocol and destination port
+    /// ranges (inclusive): what [`PacketSet::services`] reports for a set
+    /// of boxes with those ranges, whatever their addresses.
+    pub fn from_ranges(ranges: &[ServiceBox]) -> Services {
+        let boxes: Vec<(Iv, Iv)> = ranges
+            .iter()
+            .map(|&((plo, phi), (dlo, dhi))| {
+                (
+                    Iv {
+                        lo: u128::from(plo),
+                        hi: u128::from(phi),
+                    },
+                    Iv {
+                        lo: u128::from(dlo),
+                        hi: u128::from(dhi),
+                    },
+                )
+            })
+            .collect();
+        Services::of_boxes(&boxes)
+    }
+
+    fn of_boxes(boxes: &[(Iv, Iv)]) -> Services {
         // Cut the protocol axis wherever a box starts or ends; between two
         // cuts every protocol has the same ports.
         let mut cuts: Vec<u128> = boxes.iter().flat_map(|(p, _)| [p.lo, p.hi + 1]).collect();

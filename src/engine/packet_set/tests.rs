@@ -402,6 +402,23 @@ proptest! {
     }
 
     #[test]
+    fn split_by_dst_agrees_with_testing_parts_in_turn(
+        a in arb_boxes(),
+        parts in prop::collection::vec(arb_addrs(), 0..5),
+    ) {
+        let s = gen_set(&a);
+        let (got, rest) = s.split_by_dst(&parts);
+        prop_assert_eq!(got.len(), parts.len());
+        let mut left = s.clone();
+        for (p, g) in parts.iter().zip(&got) {
+            let expected = left.with_dst(p);
+            left = left.difference(&expected);
+            prop_assert_eq!(g, &expected);
+        }
+        prop_assert_eq!(rest, left);
+    }
+
+    #[test]
     fn split_first_match_agrees_with_first_match(
         a in arb_boxes(),
         rules in prop::collection::vec(arb_boxes(), 0..6),
