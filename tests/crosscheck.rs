@@ -24,12 +24,13 @@
 //!
 //! The generator writes VPCs (subnets, route tables with routes to
 //! `local`, internet gateways, NAT gateways public and private, NAT
-//! instances, peerings, `sddc`, transit gateways and Direct Connect; security
+//! instances, peerings, `sddc`, transit gateways, VPNs and Direct Connect; security
 //! groups with address, `internet`, name, group and `sg` peers, across a
 //! peering too; network ACLs with allow and deny rules and ephemeral-port
 //! rules; instances with and without public or Elastic IPs, `elastic-ip`
 //! statements associated or not, source/destination check on and off; an
-//! NLB), SDDCs (segments, VMs, management prefixes, public IPs, DNAT with
+//! NLB at its own address, with listeners of several services, both target
+//! types and target ports), SDDCs (segments, VMs, management prefixes, public IPs, DNAT with
 //! services and port translation, SNAT, reflexive NAT of addresses and of
 //! prefixes, no-snat, each `firewall-match`, `default-snat` implicit, given
 //! or off, compute gateway rules allow, drop and reject with every
@@ -37,9 +38,15 @@
 //! site (segments, hosts, internet egress, DNAT, an edge firewall), Direct
 //! Connect with `advertise` lines (sometimes `0.0.0.0/0`), route-based and
 //! policy-based VPNs, an L2VPN extending a segment, IPv6 segments, subnets
-//! and hosts, internet hosts, and, for the `unknown` paths, a VM network,
-//! a transit gateway and a PrivateLink endpoint. Half the VPCs follow the
-//! usual public/private layout, so that complete paths are common.
+//! and hosts, internet hosts, a transit gateway (attaching VPCs, the
+//! on-prem site, an SDDC and connections; static routes to sites and
+//! connections, more and less specific than the propagated ones, and
+//! blackholes), a VPN and a Direct Connect from a VPC (each advertising the
+//! VPC's prefix or not), a PrivateLink endpoint, and, for the `unknown`
+//! paths, a VM network. Half the VPCs (more when they have a transit
+//! gateway, VPN or Direct Connect) follow the usual public/private layout,
+//! so that complete paths are common, and a third of the packets go to the
+//! targets of the rarer paths (`Plan::focus`).
 //!
 //! Left out on purpose: NAT rules and Elastic IP associations between
 //! address families (an IPv4 public address for an IPv6 host), which the
@@ -436,15 +443,7 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         let sub = 1 + c.pick(n_sub);
         let mut body = format!("nlb {v}nlb internal in [{v}s{sub}] {{\n");
         for _ in 0..1 + c.pick(2) {
-            let svc = *c.one(&[
-                "tcp/80",
-                "web-alt",
-                "udp/53",
-                "any",
-                "icmp",
-                "tcp",
-                "HTTPS",
-            ]);
+            let svc = *c.one(&["tcp/80", "web-alt", "udp/53", "any", "icmp", "tcp", "HTTPS"]);
             let h = c.one(&instances).0.clone();
             let tt = *c.one(&["", " target-type instance", " target-type ip"]);
             let port = *c.one(&["", " port 8080", " port 80", " port 443"]);
@@ -1051,7 +1050,8 @@ fn connections(c: &mut Choices, shape: &Shape, plan: &mut Plan) {
     }
     if shape.vpn_vpc {
         let v = shape.n_vpc - 1;
-        let mut body = format!("vpn vpv v{v} <-> o0 route-based {{\n  advertise o0 172.20.0.0/16\n");
+        let mut body =
+            format!("vpn vpv v{v} <-> o0 route-based {{\n  advertise o0 172.20.0.0/16\n");
         if !c.chance(30) {
             body += &format!("  advertise v{v} 10.{v}.0.0/16\n");
         }
@@ -2463,67 +2463,145 @@ internet {
     );
 }
 
-/// TEMPORARY coverage count.
+/// Two VPCs and an on-prem site joined by a transit gateway; on-prem also
+/// reaches `v0` over a VPN.
+const TRANSIT: &str = "
+vpc v0 10.0.0.0/16 {
+  route-table rt main {
+    route 10.1.0.0/16 -> tgw
+    route 172.20.0.0/16 -> vpv
+  }
+  subnet a 10.0.1.0/24
+  security-group app {
+    inbound any from 10.0.0.0/8
+    inbound any from 172.20.0.0/16
+  }
+  instance x 10.0.1.10 in a sg [app]
+}
+vpc v1 10.1.0.0/16 {
+  route-table rt main {
+    route 10.0.0.0/16 -> tgw
+  }
+  subnet b 10.1.1.0/24
+  subnet c 10.1.2.0/24
+  security-group db {
+    inbound any from 10.0.0.0/8
+    inbound tcp/5432 from sg v0.app
+  }
+  instance y 10.1.1.10 in b sg [db]
+  instance z 10.1.2.10 in c sg [db]
+}
+onprem o0 172.20.0.0/16 {
+  segment lan 172.20.1.0/24
+  host h 172.20.1.10 in lan
+}
+transit-gateway tgw {
+  attach v0, v1
+  route 10.1.2.0/24 -> blackhole
+}
+vpn vpv v0 <-> o0 route-based {
+  advertise o0 172.20.0.0/16
+  advertise v0 10.0.0.0/16
+}
+";
+
+/// A VPC route to a transit gateway: the gateway's propagated routes lead
+/// into the other VPC (from a gateway, local delivery) and the reply comes
+/// back the same way; a static blackhole more specific than the propagated
+/// prefix drops. The engine left all of it unknown.
 #[test]
-#[ignore]
-fn coverage_tmp() {
-    use std::collections::BTreeMap;
-    let n: u64 = std::env::var("SURVEY_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
-    let mut state: u64 = 0x1234_5678_9abc_def1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for _ in 0..n {
-        let len = (next() % 1000) as usize;
-        let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
-        let plan = build(&bytes);
-        let d = design(&plan.text);
-        for _ in 0..16 {
-            let r = next().to_le_bytes();
-            let p = packet(&plan, (r[0], r[1], r[2], r[3], r[4]));
-            let flow = simulate_flow(&d.model, Start::Address(p.src), p);
-            let mut keys = Vec::new();
-            for (dir, t) in [("fwd", Some(&flow.forward)), ("rep", flow.reply.as_ref())] {
-                let Some(t) = t else { continue };
-                for h in &t.hops {
-                    let text = format!("{} {}", h.node, h.decision);
-                    for k in ["transit-gateway tgw", "nlb", "dxv", "vpv", "vdv", "blackhole", "client's address", "target type ip", "back through the NLB"] {
-                        if text.contains(k) {
-                            keys.push(format!("{dir} {k}"));
-                        }
-                    }
-                }
-            }
-            keys.sort();
-            keys.dedup();
-            if let Ok(w) = std::env::var("COV_WHY") {
-                if keys.iter().any(|k| k.contains(w.as_str())) && !flow.reaches {
-                    let f = flow.failure.as_ref().map_or(String::new(), |f| f.reason.chars().filter(|c| !c.is_ascii_digit()).take(90).collect());
-                    if std::env::var("COV_SHOW").is_ok() && f.contains("no route") && p.dst.to_string().starts_with("10.") && p.src.to_string().starts_with("10.") {
-                        let space = Space::new(&d.model);
-                        let ep = to_engine(&p);
-                        let engine = reachability(&space, &PacketSet::from_packet(&ep));
-                        println!("{}", explain(&d, &space, &p, &engine, &flow));
-                        return;
-                    }
-                    let e = counts.entry(format!("WHY {f}")).or_default();
-                    e.0 += 1;
-                }
-            }
-            for k in keys {
-                let e = counts.entry(k).or_default();
-                e.0 += 1;
-                if flow.reaches {
-                    e.1 += 1;
-                }
-            }
-        }
-    }
-    for (k, (a, b)) in counts {
-        println!("{k}: {a} packets, {b} reach");
-    }
+fn transit_gateways_route_between_attached_vpcs() {
+    assert_verdict(TRANSIT, "10.0.1.10", "10.1.1.10", sim::TCP, 443, true);
+    assert_verdict(TRANSIT, "10.1.1.10", "10.0.1.10", sim::ICMP, 8, true);
+    assert_verdict(TRANSIT, "10.0.1.10", "10.1.2.10", sim::TCP, 443, false);
+}
+
+/// A security group's `sg NAME` source does not match across a transit
+/// gateway (docs/forwarding.md, "Oracle decisions"): only the address rule
+/// admits. With the address rule gone, the group reference alone does not.
+#[test]
+fn sg_references_do_not_cross_a_transit_gateway() {
+    let text = TRANSIT.replace(
+        "    inbound any from 10.0.0.0/8\n    inbound tcp/5432",
+        "    inbound tcp/5432",
+    );
+    assert_verdict(&text, "10.0.1.10", "10.1.1.10", sim::TCP, 5432, false);
+}
+
+/// A VPC route over a VPN leads to the other end's edge, and on-prem
+/// reaches the VPC over the prefix the VPC advertises; replies take the
+/// same connection. The engine left the VPC's side unknown.
+#[test]
+fn vpcs_route_over_vpns() {
+    assert_verdict(TRANSIT, "10.0.1.10", "172.20.1.10", sim::TCP, 22, true);
+    assert_verdict(TRANSIT, "172.20.1.10", "10.0.1.10", sim::UDP, 53, true);
+    // Without the VPC's `advertise`, on-prem has no route back.
+    let text = TRANSIT.replace("  advertise v0 10.0.0.0/16\n", "");
+    assert_verdict(&text, "10.0.1.10", "172.20.1.10", sim::TCP, 22, false);
+}
+
+/// Transit gateway routes: a static route beats a propagated one of the
+/// same prefix (here it sends `v1`'s prefix back to `v0`, which does not
+/// forward it: no transit), and a static route to a site that is not
+/// attached drops.
+#[test]
+fn transit_gateway_static_routes_beat_propagated_ones() {
+    let text = TRANSIT.replace(
+        "  route 10.1.2.0/24 -> blackhole",
+        "  route 10.1.0.0/16 -> v0",
+    );
+    assert_verdict(&text, "10.0.1.10", "10.1.1.10", sim::TCP, 443, false);
+    let text = TRANSIT.replace(
+        "  route 10.1.2.0/24 -> blackhole",
+        "  route 10.1.1.0/24 -> o0",
+    );
+    assert_verdict(&text, "10.0.1.10", "10.1.1.10", sim::TCP, 443, false);
+    assert_verdict(&text, "10.0.1.10", "10.1.2.10", sim::TCP, 443, true);
+}
+
+/// An on-prem site attached to a transit gateway receives from it; the
+/// on-prem edge routes by what it learns over Direct Connect and VPN, so
+/// its reply goes back over the VPN that advertises the VPC.
+#[test]
+fn transit_gateways_deliver_to_attached_onprem_sites() {
+    let text = TRANSIT
+        .replace("  attach v0, v1", "  attach v0, v1, o0")
+        .replace(
+            "    route 172.20.0.0/16 -> vpv",
+            "    route 172.20.0.0/16 -> tgw",
+        );
+    assert_verdict(&text, "10.0.1.10", "172.20.1.10", sim::TCP, 22, true);
+    let text = text.replace("  advertise v0 10.0.0.0/16\n", "");
+    assert_verdict(&text, "10.0.1.10", "172.20.1.10", sim::TCP, 22, false);
+}
+
+/// An NLB's target type decides what source the target sees: `instance`
+/// preserves the client's address, `ip` gives the NLB's (the last usable
+/// address of its subnet). The target's group admits only the client's
+/// subnet, so only `instance` reaches; either way the reply returns
+/// through the NLB, from the NLB's address.
+#[test]
+fn nlb_target_types_decide_the_source_the_target_sees() {
+    let text = "
+vpc v0 10.0.0.0/16 {
+  subnet a 10.0.1.0/24
+  subnet b 10.0.2.0/24
+  security-group websg {
+    inbound tcp/8080 from 10.0.1.0/24
+  }
+  instance client 10.0.1.10 in a
+  instance web 10.0.2.10 in b sg [websg]
+  nlb lb internal in [b] {
+    listener tcp/80 -> [web] target-type instance port 8080
+    listener udp/53 -> [web] target-type ip port 8080
+  }
+}
+";
+    assert_verdict(text, "10.0.1.10", "10.0.2.254", sim::TCP, 80, true);
+    assert_verdict(text, "10.0.1.10", "10.0.2.254", sim::UDP, 53, false);
+    let ip = text.replace(
+        "inbound tcp/8080 from 10.0.1.0/24",
+        "inbound udp/8080 from 10.0.2.254",
+    );
+    assert_verdict(&ip, "10.0.1.10", "10.0.2.254", sim::UDP, 53, true);
 }

@@ -113,8 +113,12 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut steps = Vec::new();
         let (undone, rest) = self.undo(NatPoint::Nlb(n), &b);
         for (nb, _) in undone {
-            let nb = nb.hop(&node, "reply translated back by the NLB", Some(nlb.decl.name_span));
-            steps.extend(self.from_nlb_subnet(n, nb));
+            let nb = nb.hop(
+                &node,
+                "reply translated back by the NLB",
+                Some(nlb.decl.name_span),
+            );
+            steps.extend(self.route_from_nlb_subnet(n, nb));
         }
         steps.extend(self.nlb_listeners(n, NatPoint::Nlb(n), rest));
         steps
@@ -146,7 +150,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             // An NLB translated the flow only if it has an address, so it
             // has a subnet; without one the reply has nowhere to go.
             let Some(nlb_subnet) = nlb.subnets.first().map(|s| s.value) else {
-                steps.extend(self.from_nlb_subnet(id, b.with(yes)));
+                steps.extend(self.route_from_nlb_subnet(id, b.with(yes)));
                 continue;
             };
             let (pass, drops) = self.cross_acls(Some(subnet), Some(nlb_subnet), &b.with(yes));
@@ -160,13 +164,13 @@ impl<'s, 'm> Walker<'s, 'm> {
                 "reply to the client goes back through the NLB, which translates it back",
                 Some(nlb.decl.name_span),
             );
-            steps.extend(self.from_nlb_subnet(id, nb));
+            steps.extend(self.route_from_nlb_subnet(id, nb));
         }
         (steps, b.with(rest))
     }
 
     /// The VPC router from the NLB's (first) subnet.
-    fn from_nlb_subnet(&self, n: NlbId, b: Branch) -> Vec<Step> {
+    fn route_from_nlb_subnet(&self, n: NlbId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let nlb = &m.nlbs[n.index()];
         match nlb.subnets.first() {
@@ -180,4 +184,3 @@ impl<'s, 'm> Walker<'s, 'm> {
         }
     }
 }
-

@@ -289,7 +289,10 @@ impl<'s, 'm> Walker<'s, 'm> {
         if !rest.is_empty() {
             steps.push(Self::drop(
                 b.with(rest),
-                format!("transit gateway `{}` has no route for the destination", conn.decl.name),
+                format!(
+                    "transit gateway `{}` has no route for the destination",
+                    conn.decl.name
+                ),
                 conn.decl.span,
                 "attach the destination's site, or add a `route PREFIX -> SITE`".into(),
             ));

@@ -128,7 +128,12 @@ impl Branch {
 
     /// A translation at `point`: the view becomes `after`, and the flow
     /// remembers both sides for its reply.
-    pub(super) fn translate(&mut self, point: NatPoint, after: View, firewall_match: FirewallMatch) {
+    pub(super) fn translate(
+        &mut self,
+        point: NatPoint,
+        after: View,
+        firewall_match: FirewallMatch,
+    ) {
         self.marks.push(Mark::Nat(Nat {
             point,
             before: self.view,
@@ -138,7 +143,12 @@ impl Branch {
         self.view = after;
     }
 
-    pub(super) fn hop(mut self, node: &str, decision: impl Into<String>, span: Option<Span>) -> Branch {
+    pub(super) fn hop(
+        mut self,
+        node: &str,
+        decision: impl Into<String>,
+        span: Option<Span>,
+    ) -> Branch {
         self.hops.push(Hop {
             node: node.to_string(),
             decision: decision.into(),
@@ -600,7 +610,12 @@ impl<'s, 'm> Walker<'s, 'm> {
         (replies.union(&yes), no)
     }
 
-    pub(super) fn sg_inbound(&self, b: &Branch, sgs: &[SgId], iface: Iface) -> (PacketSet, PacketSet) {
+    pub(super) fn sg_inbound(
+        &self,
+        b: &Branch,
+        sgs: &[SgId],
+        iface: Iface,
+    ) -> (PacketSet, PacketSet) {
         let (replies, rest) = self.admitted(Filter::Sg(iface), b, &[b.view]);
         let allowed = self.sg_set(sgs, true, &self.sender_groups(b));
         let (yes, no) = self.split_set(&b.with(rest), &allowed);
@@ -1225,8 +1240,10 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
         }
         // Devices that have an address of their own in a subnet (network +
-        // 4, "Oracle decisions"): a private NAT gateway answers the replies
-        // of the flows it masqueraded; an NLB is not modelled yet.
+        // 4 for a private NAT gateway, the last usable address for an NLB,
+        // "Oracle decisions"): a private NAT gateway answers the replies of
+        // the flows it masqueraded; an NLB answers its replies and forwards
+        // the rest to its listeners.
         for (addr, device) in self.space.devices(site) {
             if rest.is_empty() {
                 break;
@@ -2293,7 +2310,10 @@ impl<'s, 'm> Walker<'s, 'm> {
             // connection itself, so no packet leaves by them.
             Uplink::AllUplinks | Uplink::DirectConnect | Uplink::Vpn => steps.push(Self::drop(
                 b,
-                format!("`{}` is not an uplink a packet can leave by", self.uplink_name(up)),
+                format!(
+                    "`{}` is not an uplink a packet can leave by",
+                    self.uplink_name(up)
+                ),
                 site.header_span,
                 String::new(),
             )),
