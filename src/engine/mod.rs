@@ -11,6 +11,9 @@ pub mod space;
 pub mod view;
 pub mod walk;
 
+mod nlb;
+mod tgw;
+
 use crate::model::Model;
 use expect::Verdict;
 use rayon::prelude::*;

@@ -130,6 +130,8 @@ pub enum NatPoint {
     OnpremEdge(SiteId),
     /// An interface endpoint and the NLB behind its endpoint service.
     PrivateLink(crate::model::EndpointId),
+    /// An NLB reached at its own address.
+    Nlb(crate::model::NlbId),
 }
 
 /// The interface that sent a packet, for `sg NAME` sources: AWS matches a
@@ -172,7 +174,7 @@ impl Branch {
 
     /// The same path and state for another set of original packets. Not
     /// `..self.clone()`: that would copy the old set only to drop it.
-    fn with(&self, orig: PacketSet) -> Branch {
+    pub(super) fn with(&self, orig: PacketSet) -> Branch {
         Branch {
             orig,
             view: self.view,
@@ -185,7 +187,12 @@ impl Branch {
 
     /// A translation at `point`: the view becomes `after`, and the flow
     /// remembers both sides for its reply.
-    fn translate(&mut self, point: NatPoint, after: View, firewall_match: FirewallMatch) {
+    pub(super) fn translate(
+        &mut self,
+        point: NatPoint,
+        after: View,
+        firewall_match: FirewallMatch,
+    ) {
         self.marks.push(Mark::Nat(Nat {
             point,
             before: self.view,
@@ -195,7 +202,12 @@ impl Branch {
         self.view = after;
     }
 
-    fn hop(mut self, node: &str, decision: impl Into<String>, span: Option<Span>) -> Branch {
+    pub(super) fn hop(
+        mut self,
+        node: &str,
+        decision: impl Into<String>,
+        span: Option<Span>,
+    ) -> Branch {
         self.hops.push(Hop {
             node: node.to_string(),
             decision: decision.into(),
@@ -262,6 +274,8 @@ pub enum Loc {
     /// An on-prem edge, with the connection it came in by (`None`: from a
     /// segment; the internet arrives as `Uplink::Internet`).
     Edge(SiteId, Option<Uplink>),
+    /// A transit gateway's route lookup.
+    Tgw(ConnectionId),
 }
 
 pub struct Walker<'s, 'm> {
@@ -274,7 +288,7 @@ pub struct Walker<'s, 'm> {
 }
 
 impl<'s, 'm> Walker<'s, 'm> {
-    fn m(&self) -> &'m Model {
+    pub(super) fn m(&self) -> &'m Model {
         self.space.model
     }
 
@@ -320,6 +334,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         let m = self.m();
         let exit = match (loc, next) {
             (_, Loc::IgwOut(g)) | (_, Loc::NatGateway(g)) => Some(Entity::Gateway(g)),
+            (_, Loc::Tgw(c)) => Some(Entity::Connection(c)),
             (_, Loc::NatInstance(h)) => Some(Entity::Host(h)),
             (_, Loc::Edge(_, Some(Uplink::Connection(c))))
             | (_, Loc::Cgw(_, Some(Uplink::Connection(c)))) => Some(Entity::Connection(c)),
@@ -354,18 +369,19 @@ impl<'s, 'm> Walker<'s, 'm> {
             Loc::Cgw(s, from) => self.cgw(s, from, b),
             Loc::EniToSddc(s) => self.eni_to_sddc(s, b),
             Loc::Edge(s, from) => self.edge(s, from, b),
+            Loc::Tgw(c) => self.tgw(c, b),
         }
     }
 
     // ------------------------------------------------------------- helpers
 
     /// Splits a branch by a predicate on its current header.
-    fn split(&self, b: &Branch, pred: &HeaderPredicate) -> (PacketSet, PacketSet) {
+    pub(super) fn split(&self, b: &Branch, pred: &HeaderPredicate) -> (PacketSet, PacketSet) {
         cut(&b.orig, b.orig.intersect(&b.view.preimage(pred)))
     }
 
     /// Splits a branch by a set of current headers.
-    fn split_set(&self, b: &Branch, set: &PacketSet) -> (PacketSet, PacketSet) {
+    pub(super) fn split_set(&self, b: &Branch, set: &PacketSet) -> (PacketSet, PacketSet) {
         // Untranslated branches, the common case, test the set itself
         // rather than a copy of it.
         let yes = if b.view == View::IDENTITY {
@@ -376,7 +392,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         cut(&b.orig, yes)
     }
 
-    fn dst_in(&self, b: &Branch, addrs: AddrRanges) -> (PacketSet, PacketSet) {
+    pub(super) fn dst_in(&self, b: &Branch, addrs: AddrRanges) -> (PacketSet, PacketSet) {
         self.split(
             b,
             &HeaderPredicate {
@@ -413,7 +429,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         )
     }
 
-    fn drop(b: Branch, reason: String, span: Span, help: String) -> Step {
+    pub(super) fn drop(b: Branch, reason: String, span: Span, help: String) -> Step {
         Step::Leaf(Leaf::Dropped {
             drop: Drop {
                 reason,
@@ -425,7 +441,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         })
     }
 
-    fn unsupported(b: Branch, what: &str, span: Span) -> Step {
+    pub(super) fn unsupported(b: Branch, what: &str, span: Span) -> Step {
         Step::Leaf(Leaf::Dropped {
             drop: Drop {
                 reason: format!("{what} is not modelled by this version of the engine"),
@@ -486,7 +502,7 @@ impl<'s, 'm> Walker<'s, 'm> {
     /// are their exact reverse: each such share gets the reverse of the
     /// header before translation. Returns those shares, with the
     /// translation each undid, and the rest.
-    fn undo(&self, point: NatPoint, b: &Branch) -> (Vec<(Branch, Nat)>, Branch) {
+    pub(super) fn undo(&self, point: NatPoint, b: &Branch) -> (Vec<(Branch, Nat)>, Branch) {
         let mut out = Vec::new();
         let mut rest = b.orig.clone();
         for mk in self.session {
@@ -506,7 +522,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         (out, b.with(rest))
     }
 
-    fn site_name(&self, s: SiteId) -> &str {
+    pub(super) fn site_name(&self, s: SiteId) -> &str {
         &self.m().site(s).decl.name
     }
 
@@ -519,12 +535,16 @@ impl<'s, 'm> Walker<'s, 'm> {
                 Loc::Internet,
                 b.hop("internet", "sent from the internet", None),
             )],
+            // An interface endpoint only answers: the flows through it start
+            // at its clients (docs/forwarding.md, "Oracle decisions": where
+            // packets start), so a packet sent from its address is dropped.
             Dest::Iface(Iface::Endpoint(e)) => {
                 let ep = &m.endpoints[e.index()];
-                vec![Self::unsupported(
+                vec![Self::drop(
                     b,
-                    "traffic sent by an interface endpoint",
+                    format!("interface endpoint `{}` does not send: it only answers the flows of its clients", ep.decl.name),
                     ep.decl.span,
+                    "start the flow at a host".into(),
                 )]
             }
             Dest::Virtual(site, subnet) => self.leave_subnet(site, subnet, None, b),
@@ -592,6 +612,10 @@ impl<'s, 'm> Walker<'s, 'm> {
                 }
                 let who = host.map_or(Sender::Default(site), Sender::Host);
                 nb.sender = Some((who, nb.view.src));
+                // Replies of flows an NLB forwarded with the client's address
+                // go back through the NLB, not by the subnet's routes.
+                let (mut back, nb) = self.nlb_return(subnet, nb);
+                steps.append(&mut back);
                 steps.push(Step::Go(Loc::VpcRouter(site, Some(subnet)), nb));
                 steps
             }
@@ -669,7 +693,12 @@ impl<'s, 'm> Walker<'s, 'm> {
         (replies.union(&yes), no)
     }
 
-    fn sg_inbound(&self, b: &Branch, sgs: &[SgId], iface: Iface) -> (PacketSet, PacketSet) {
+    pub(super) fn sg_inbound(
+        &self,
+        b: &Branch,
+        sgs: &[SgId],
+        iface: Iface,
+    ) -> (PacketSet, PacketSet) {
         let (replies, rest) = self.admitted(Filter::Sg(iface), b, &[b.view]);
         let allowed = self.sg_set(sgs, true, &self.sender_groups(b));
         let (yes, no) = self.split_set(&b.with(rest), &allowed);
@@ -830,63 +859,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             ));
             return steps;
         };
-        let nlb = &m.nlbs[nlb_id.index()];
-        let Some(nlb_addr) = self.space.nlb_addr(nlb_id) else {
-            steps.push(Self::drop(
-                b,
-                format!("nlb `{}` is in no subnet", nlb.decl.name),
-                nlb.decl.span,
-                String::new(),
-            ));
-            return steps;
-        };
-        let mut rest = b.orig.clone();
-        for l in &nlb.listeners {
-            if rest.is_empty() {
-                break;
-            }
-            let (yes, no) = self.split_set(&b.with(rest.clone()), &service_match(&l.services));
-            rest = no;
-            if yes.is_empty() {
-                continue;
-            }
-            let Some(target) = l.targets.first() else {
-                steps.push(Self::drop(
-                    b.with(yes),
-                    format!("the listener of nlb `{}` has no target", nlb.decl.name),
-                    l.span,
-                    "add a target to the listener".into(),
-                ));
-                continue;
-            };
-            let host = m.host(target.value);
-            let mut nb = b.with(yes);
-            let mut after = nb
-                .view
-                .with_dst(AddrExpr::Const(host.addr.value))
-                .with_src(AddrExpr::Const(nlb_addr));
-            if let Some(port) = l.port {
-                after = after.with_dport(super::view::PortExpr::Const(port));
-            }
-            nb.translate(point, after, FirewallMatch::Internal);
-            let nb = nb.hop(
-                &format!("vpc {} / nlb {}", self.site_name(nlb.site), nlb.decl.name),
-                format!(
-                    "listener: dst -> {} (`{}`), src -> {nlb_addr} (the NLB)",
-                    host.addr.value, host.decl.name
-                ),
-                Some(l.span),
-            );
-            steps.push(Step::Go(Loc::VpcRouter(nlb.site, None), nb));
-        }
-        if !rest.is_empty() {
-            steps.push(Self::drop(
-                b.with(rest),
-                format!("no listener of nlb `{}` accepts the service", nlb.decl.name),
-                nlb.decl.span,
-                "add a listener for this protocol and port".into(),
-            ));
-        }
+        steps.extend(self.nlb_listeners(nlb_id, point, b));
         steps
     }
 
@@ -1180,15 +1153,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                             )],
                         }
                     }
-                    _ => vec![Self::unsupported(
-                        b,
-                        &format!(
-                            "routing from a VPC over {} `{}`",
-                            conn.kind.keyword(),
-                            conn.decl.name
-                        ),
-                        span,
-                    )],
+                    _ => self.vpc_to_connection(vpc, c, span, b),
                 }
             }
             RouteTarget::Blackhole => vec![Self::drop(
@@ -1197,9 +1162,26 @@ impl<'s, 'm> Walker<'s, 'm> {
                 span,
                 "remove the blackhole route".into(),
             )],
-            RouteTarget::Endpoint(_) | RouteTarget::Site(_) => {
-                vec![Self::unsupported(b, "this route target", span)]
-            }
+            // Interface endpoints are reached at their address, not routed
+            // to (docs/forwarding.md, "Oracle decisions").
+            RouteTarget::Endpoint(e) => vec![Self::drop(
+                b,
+                format!(
+                    "interface endpoint `{}` is not a route target: packets reach it at its own address",
+                    m.endpoints[e.index()].decl.name
+                ),
+                span,
+                "send the traffic to the endpoint's address instead of routing to it".into(),
+            )],
+            // Only a transit gateway's routes name sites; the front end
+            // should not let one into a VPC table, but if it does, the route
+            // leads nowhere.
+            RouteTarget::Site(_) => vec![Self::drop(
+                b,
+                "a VPC route cannot name a site".into(),
+                span,
+                "route to a gateway or connection".into(),
+            )],
         }
     }
 
@@ -1207,7 +1189,7 @@ impl<'s, 'm> Walker<'s, 'm> {
     /// outbound, then the destination subnet's ACL inbound. Within one
     /// subnet nothing is checked; from a gateway only the inbound side.
     /// Returns the packets that pass and the drops.
-    fn cross_acls(
+    pub(super) fn cross_acls(
         &self,
         from: Option<SubnetId>,
         to: Option<SubnetId>,
@@ -1338,8 +1320,10 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
         }
         // Devices that have an address of their own in a subnet (network +
-        // 4, "Oracle decisions"): a private NAT gateway answers the replies
-        // of the flows it masqueraded; an NLB is not modelled yet.
+        // 4 for a private NAT gateway, the last usable address for an NLB,
+        // "Oracle decisions"): a private NAT gateway answers the replies of
+        // the flows it masqueraded; an NLB answers its replies and forwards
+        // the rest to its listeners.
         for (addr, device) in self.space.devices(site) {
             if rest.is_empty() {
                 break;
@@ -1354,14 +1338,10 @@ impl<'s, 'm> Walker<'s, 'm> {
                 Device::Nlb(n) => {
                     // Replies to PrivateLink flows this NLB forwarded go back
                     // through their endpoint; anything else reached the NLB at
-                    // its own address, which is not modelled yet.
+                    // its own address.
                     let (mut replies, other) = self.privatelink_reply(n, &nb);
                     steps.append(&mut replies);
-                    steps.push(Self::unsupported(
-                        other,
-                        "a network load balancer reached at its own address",
-                        m.nlbs[n.index()].decl.span,
-                    ));
+                    steps.extend(self.nlb_direct(n, other));
                 }
                 Device::NatGateway(g, sub) => {
                     let gw = &m.gateways[g.index()];
@@ -1618,7 +1598,7 @@ impl<'s, 'm> Walker<'s, 'm> {
     /// A masquerading NAT device translates only sources of the family of
     /// the address it translates to; it drops the other family (the model
     /// has no NAT64, docs/forwarding.md).
-    fn same_family_only(
+    pub(super) fn same_family_only(
         &self,
         b: Branch,
         to: IpAddr,
@@ -2184,7 +2164,7 @@ impl<'s, 'm> Walker<'s, 'm> {
     /// Splits a branch for a NAT rule's `-> PORT`: TCP and UDP packets get
     /// the new destination port, other protocols keep theirs (ICMP has no
     /// port; docs/forwarding.md, "Oracle decisions").
-    fn port_translated(&self, b: &Branch, port: Option<u16>) -> Vec<Branch> {
+    pub(super) fn port_translated(&self, b: &Branch, port: Option<u16>) -> Vec<Branch> {
         let Some(port) = port else {
             return vec![b.clone()];
         };
@@ -2405,7 +2385,18 @@ impl<'s, 'm> Walker<'s, 'm> {
                     }
                 }
             }
-            _ => steps.push(Self::unsupported(b, "this uplink", site.header_span)),
+            // The generic words `direct-connect`, `vpn` and `all-uplinks`
+            // only select firewall rules: route selection always names the
+            // connection itself, so no packet leaves by them.
+            Uplink::AllUplinks | Uplink::DirectConnect | Uplink::Vpn => steps.push(Self::drop(
+                b,
+                format!(
+                    "`{}` is not an uplink a packet can leave by",
+                    self.uplink_name(up)
+                ),
+                site.header_span,
+                String::new(),
+            )),
         }
         steps
     }
@@ -2474,16 +2465,23 @@ impl<'s, 'm> Walker<'s, 'm> {
     }
 
     /// Entering a site's router over a connection.
-    fn enter_site(&self, site: SiteId, up: Uplink, b: Branch) -> Vec<Step> {
+    pub(super) fn enter_site(&self, site: SiteId, up: Uplink, b: Branch) -> Vec<Step> {
         let m = self.m();
         match m.site(site).kind {
             SiteKind::Onprem => vec![Step::Go(Loc::Edge(site, Some(up)), b)],
             SiteKind::Sddc => vec![Step::Go(Loc::Cgw(site, Some(up)), b)],
             SiteKind::Vpc => vec![Step::Go(Loc::VpcRouter(site, None), b)],
-            _ => vec![Self::unsupported(
+            SiteKind::VmNetwork => vec![Self::unsupported(
                 b,
-                "this kind of connection end",
+                "Hyper-V network virtualization gateways",
                 m.site(site).header_span,
+            )],
+            // The front end lets no connection end on the internet.
+            SiteKind::Internet => vec![Self::drop(
+                b,
+                "a connection cannot end on the internet".into(),
+                m.site(site).header_span,
+                "join two sites".into(),
             )],
         }
     }

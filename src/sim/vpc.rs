@@ -11,7 +11,7 @@ use crate::model::{
     RouteTarget, SgId, SiteId, SubnetId,
 };
 use crate::span::Span;
-use crate::syntax::ast::{AclAction, ConnKind, FirewallMatch, SiteKind};
+use crate::syntax::ast::{AclAction, ConnKind, FirewallMatch, SiteKind, TargetType};
 
 /// How a service reads in a suggested rule: `tcp/443`, `udp/123`, `icmp`.
 pub(super) fn svc_literal(p: &Packet) -> String {
@@ -1284,6 +1284,18 @@ impl<'m> Walker<'m> {
             .at(Stage::LoadBalancer)
             .into();
         };
+        if p.src.is_ipv4() != host.addr.value.is_ipv4() {
+            return drop(
+                format!(
+                    "`nlb {}` translates to {} and does not translate between address families",
+                    nlb.decl.name, host.addr.value
+                ),
+                Some(listener.span),
+                "route this family's traffic elsewhere",
+            )
+            .at(Stage::LoadBalancer)
+            .into();
+        }
         let Some(addr) = addr else {
             return drop(
                 format!(
@@ -1296,8 +1308,13 @@ impl<'m> Walker<'m> {
             .at(Stage::LoadBalancer)
             .into();
         };
+        // For PrivateLink the target always sees the NLB's address; reached
+        // at its own address, a listener of target type `instance` preserves
+        // the client's address and type `ip` gives the NLB's
+        // (../shared/spec/semantics.md, PrivateLink).
+        let preserve = via.is_none() && listener.target_type == TargetType::Instance;
         let q = Packet {
-            src: addr,
+            src: if preserve { p.src } else { addr },
             dst: host.addr.value,
             dport: if p.has_ports() {
                 listener.port.unwrap_or(p.dport)
@@ -1308,8 +1325,10 @@ impl<'m> Walker<'m> {
         };
         let why = if via.is_some() {
             "for PrivateLink the target always sees the NLB's address"
+        } else if preserve {
+            "target type instance: the target sees the client's address"
         } else {
-            "netproof models the target seeing the NLB's address"
+            "target type ip: the target sees the NLB's address"
         };
         self.rewrite(
             Stage::LoadBalancer,
@@ -1341,5 +1360,41 @@ impl<'m> Walker<'m> {
             },
             q,
         )
+    }
+
+    /// A reply leaving a target of an NLB that preserved the client's
+    /// address: the NLB tracks the flow, so the reply (addressed to the
+    /// client, not to the NLB) goes back through it, which restores the
+    /// NLB's address and the listener's port, and routes it from the NLB's
+    /// subnet. Between the target's subnet and the NLB's, the network ACLs
+    /// apply as for local delivery. `None` when `p` is no such reply.
+    pub(super) fn nlb_return(&mut self, subnet: SubnetId, p: Packet) -> Option<Step> {
+        let m = self.m;
+        let n = self.forward?.nats.iter().find_map(|s| match s.point {
+            NatPoint::Nlb(n) if s.after.src == s.before.src && s.after.reply() == p => Some(n),
+            _ => None,
+        })?;
+        let nlb = m.nlbs.get(n.index())?;
+        let Some(nlb_subnet) = nlb.subnets.first().map(|s| s.value) else {
+            return Some(drop("the nlb has no subnet", Some(nlb.decl.span), "").into());
+        };
+        if nlb_subnet != subnet {
+            if let Err(d) = self.acl(subnet, true, &p) {
+                return Some(d.into());
+            }
+            if let Err(d) = self.acl(nlb_subnet, false, &p) {
+                return Some(d.into());
+            }
+        }
+        let (q, s) = self.undo_nat(NatPoint::Nlb(n), &p)?;
+        self.undo_hop(&s, p, q);
+        self.sender = None;
+        Some(Step::Next(
+            At::VpcRouter {
+                vpc: nlb.site,
+                from: VpcFrom::Subnet(nlb_subnet),
+            },
+            q,
+        ))
     }
 }

@@ -660,6 +660,9 @@ impl<'m> Walker<'m> {
                             let sgs: Vec<_> = host.sgs.iter().map(|s| s.value).collect();
                             tri!(self.security_groups(Iface::Host(h), &sgs, false, &p, None));
                             self.sender = Some(Sender { addr: p.src, sgs });
+                            if let Some(step) = self.nlb_return(subnet, p) {
+                                return step;
+                            }
                         }
                         self.leave_subnet(subnet, p)
                     }
@@ -686,6 +689,9 @@ impl<'m> Walker<'m> {
                         .collect();
                     tri!(self.security_groups(Iface::Virtual(subnet, addr), &sgs, false, &p, None));
                     self.sender = Some(Sender { addr: p.src, sgs });
+                    if let Some(step) = self.nlb_return(subnet, p) {
+                        return step;
+                    }
                 }
                 self.leave_subnet(subnet, p)
             }
