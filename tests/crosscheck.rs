@@ -59,6 +59,7 @@
 use netproof::check::{check_source, SourceFile};
 use netproof::diagnostic::Severity;
 use netproof::engine::expect::{reachability, Reachability};
+use netproof::engine::matrix::matrix;
 use netproof::engine::packet_set::{AddrRanges, Packet as EPacket, PacketSet};
 use netproof::engine::space::Space;
 use netproof::engine::walk::{self, Branch, Leaf, Loc, Walker};
@@ -1641,6 +1642,65 @@ proptest! {
             prop_assert!(false, "{}", e);
         }
     }
+
+    /// (c) Walking interchangeable hosts and subnets together (as `reach
+    /// --matrix` does) changes no answer: the whole matrix, every subnet to
+    /// every subnet with every service, is the same with one walk per host.
+    #[test]
+    fn classes_do_not_change_the_matrix(
+        bytes in proptest::collection::vec(any::<u8>(), 0..1000),
+    ) {
+        let plan = build(&bytes);
+        let d = design(&plan.text);
+        let one_by_one = matrix(&Space::new(&d.model));
+        let grouped = matrix(&Space::grouped(&d.model));
+        prop_assert_eq!(one_by_one.complete, grouped.complete);
+        prop_assert!(
+            one_by_one.cells == grouped.cells,
+            "design:\n{}\none by one: {:?}\ngrouped: {:?}",
+            numbered(&d.text),
+            one_by_one.cells,
+            grouped.cells
+        );
+    }
+}
+
+/// Property (c) means something only if generated designs have classes of
+/// several hosts and of several subnets.
+#[test]
+fn generated_designs_have_classes_to_group() {
+    let (mut hosts, mut subnets) = (0, 0);
+    for seed in 0..200u32 {
+        let bytes: Vec<u8> = (0..400u32)
+            .map(|i| {
+                (i.wrapping_mul(2654435761)
+                    .wrapping_add(seed.wrapping_mul(40503))
+                    >> 13) as u8
+            })
+            .collect();
+        let d = design(&build(&bytes).text);
+        let space = Space::grouped(&d.model);
+        for (i, _) in d.model.sites.iter().enumerate() {
+            let site = netproof::model::SiteId(i as u32);
+            hosts += space
+                .classes
+                .host_classes(site)
+                .iter()
+                .filter(|(h, _)| {
+                    (0..d.model.hosts.len() as u32)
+                        .filter(|&o| space.classes.host_rep(netproof::model::HostId(o)) == *h)
+                        .count()
+                        > 1
+                })
+                .count();
+        }
+        subnets += (0..d.model.subnets.len() as u32)
+            .map(netproof::model::SubnetId)
+            .filter(|&s| space.classes.subnet_rep(s) != s)
+            .count();
+    }
+    assert!(hosts > 50, "classes of several hosts: {hosts}");
+    assert!(subnets > 50, "subnets grouped with another: {subnets}");
 }
 
 /// Every generated design is valid: the generator itself is checked over a
