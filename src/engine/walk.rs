@@ -20,6 +20,8 @@ use crate::span::Span;
 use crate::syntax::ast::{AclAction, Action, ConnKind, FirewallMatch, NatKind, SiteKind, VpnMode};
 use std::net::IpAddr;
 
+mod vnet;
+
 /// How many nodes a packet may visit before it is dropped as a loop.
 const MAX_HOPS: usize = 64;
 
@@ -77,6 +79,8 @@ pub enum NatPoint {
     OnpremEdge(SiteId),
     /// An interface endpoint and the NLB behind its endpoint service.
     PrivateLink(crate::model::EndpointId),
+    /// A VM network's NVGRE gateway in NAT mode.
+    Vnet(GatewayId),
 }
 
 /// The interface that sent a packet, for `sg NAME` sources: AWS matches a
@@ -203,6 +207,14 @@ pub enum Loc {
     /// An on-prem edge, with the connection it came in by (`None`: from a
     /// segment; the internet arrives as `Uplink::Internet`).
     Edge(SiteId, Option<Uplink>),
+    /// A VM network's router; `true` when the packet came in through the
+    /// network's gateway (it is not sent back out).
+    VnetRouter(SiteId, bool),
+    /// An NVGRE gateway, leaving its VM network.
+    VnetGatewayOut(GatewayId),
+    /// An NVGRE gateway, entering its VM network from the internet (`None`)
+    /// or over a connection.
+    VnetGatewayIn(GatewayId, Option<ConnectionId>),
 }
 
 pub struct Walker<'s, 'm> {
@@ -260,14 +272,19 @@ impl<'s, 'm> Walker<'s, 'm> {
     fn note_exit(&self, loc: Loc, next: Loc, b: &mut Branch) {
         let m = self.m();
         let exit = match (loc, next) {
-            (_, Loc::IgwOut(g)) | (_, Loc::NatGateway(g)) => Some(Entity::Gateway(g)),
+            (_, Loc::IgwOut(g)) | (_, Loc::NatGateway(g)) | (_, Loc::VnetGatewayOut(g)) => {
+                Some(Entity::Gateway(g))
+            }
             (_, Loc::NatInstance(h)) => Some(Entity::Host(h)),
             (_, Loc::Edge(_, Some(Uplink::Connection(c))))
-            | (_, Loc::Cgw(_, Some(Uplink::Connection(c)))) => Some(Entity::Connection(c)),
+            | (_, Loc::Cgw(_, Some(Uplink::Connection(c))))
+            | (_, Loc::VnetGatewayIn(_, Some(c))) => Some(Entity::Connection(c)),
             (Loc::Cgw(s, _), Loc::Internet) | (Loc::Edge(s, _), Loc::Internet) => {
                 Some(Entity::Site(s))
             }
-            (Loc::IgwOut(g), Loc::Internet) => Some(Entity::Site(m.gateways[g.index()].site)),
+            (Loc::IgwOut(g), Loc::Internet) | (Loc::VnetGatewayOut(g), Loc::Internet) => {
+                Some(Entity::Site(m.gateways[g.index()].site))
+            }
             (Loc::Leave(Dest::Iface(Iface::Host(h))), Loc::Edge(_, None)) => m
                 .host(h)
                 .subnet
@@ -295,6 +312,9 @@ impl<'s, 'm> Walker<'s, 'm> {
             Loc::Cgw(s, from) => self.cgw(s, from, b),
             Loc::EniToSddc(s) => self.eni_to_sddc(s, b),
             Loc::Edge(s, from) => self.edge(s, from, b),
+            Loc::VnetRouter(s, from_gateway) => self.vnet_router(s, from_gateway, b),
+            Loc::VnetGatewayOut(g) => self.vnet_gateway_out(g, b),
+            Loc::VnetGatewayIn(g, from) => self.vnet_gateway_in(g, from, b),
         }
     }
 
@@ -548,11 +568,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 Loc::Edge(site, None),
                 b.hop(&name, "to the on-prem edge", None),
             )],
-            SubnetKind::VnetSubnet => vec![Self::unsupported(
-                b,
-                "Hyper-V network virtualization",
-                m.site(site).decl.span,
-            )],
+            SubnetKind::VnetSubnet => self.vnet_leave(site, &name, b),
         }
     }
 
@@ -1643,11 +1659,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                     ),
                 },
                 PublicOwner::Onprem(s) => Step::Go(Loc::Edge(s, Some(Uplink::Internet)), nb),
-                PublicOwner::VnetGateway(g) => Self::unsupported(
-                    nb,
-                    "Hyper-V network virtualization gateways",
-                    m.gateways[g.index()].decl.span,
-                ),
+                PublicOwner::VnetGateway(g) => Step::Go(Loc::VnetGatewayIn(g, None), nb),
                 PublicOwner::UnassociatedEip(p) => {
                     let eip = &m.public_ips[p.index()];
                     Self::drop(
@@ -2400,6 +2412,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             SiteKind::Onprem => vec![Step::Go(Loc::Edge(site, Some(up)), b)],
             SiteKind::Sddc => vec![Step::Go(Loc::Cgw(site, Some(up)), b)],
             SiteKind::Vpc => vec![Step::Go(Loc::VpcRouter(site, None), b)],
+            SiteKind::VmNetwork => self.vnet_enter(site, up, b),
             _ => vec![Self::unsupported(
                 b,
                 "this kind of connection end",
