@@ -66,6 +66,12 @@ const FLOWS: &[(&str, &str, &[&str], bool)] = &[
         &["tenant-b.app01", "fs01", "SMB"],
         false,
     ),
+    (
+        "seed004_internet_to_tenant_a_published",
+        "seed004-nvgre.np",
+        &["198.51.100.7", "203.0.113.5", "HTTPS"],
+        true,
+    ),
 ];
 
 #[test]

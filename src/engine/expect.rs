@@ -11,7 +11,7 @@ use super::space::{service_flows, Iface, Space};
 use super::view::{AddrExpr, View};
 use super::walk::{same_header, Branch, Dest, Drop, Hop, Leaf, Loc, Walker};
 use crate::diagnostic::Diagnostic;
-use crate::model::{Entity, Expectation, SiteId};
+use crate::model::{AddrTerm, Entity, Expectation, HostId, SiteId, SubnetId};
 use crate::rules::{
     np901_expectation_unreachable as np901, np902_expectation_reachable as np902,
     np903_expectation_wrong_egress as np903,
@@ -36,12 +36,85 @@ pub fn readable_witness(set: &PacketSet) -> Option<Packet> {
         .or_else(|| set.witness())
 }
 
-/// Where the packets of a source address set start.
-pub(super) fn starts(space: &Space, src: &AddrRanges) -> Vec<(Dest, AddrRanges)> {
-    let m = space.model;
+/// The hosts and subnets an address expression names, each with the
+/// addresses it stands for there, first claim first: a host, a group's
+/// members, a subnet's hosts and then its other addresses, a site's hosts
+/// and then its subnets. VM networks may reuse each other's addresses; an
+/// expectation that names `fabrikam.app01` means that VM, not the first one
+/// declared with its address (the oracle's probes start there too).
+fn named(space: &Space, e: &crate::model::AddrExpr) -> Vec<(Dest, AddrRanges)> {
+    fn term(space: &Space, t: AddrTerm, depth: usize, out: &mut Vec<(Dest, AddrRanges)>) {
+        let m = space.model;
+        let host = |h: HostId, out: &mut Vec<(Dest, AddrRanges)>| {
+            out.push((
+                Dest::Iface(Iface::Host(h)),
+                AddrRanges::from_addr(m.host(h).addr.value),
+            ));
+        };
+        let subnet = |site: SiteId, sub: SubnetId, out: &mut Vec<(Dest, AddrRanges)>| {
+            let addrs = AddrRanges::from_net(m.subnet(sub).prefix.value);
+            out.push((
+                Dest::Virtual(site, sub),
+                addrs.difference(&space.device_addrs),
+            ));
+        };
+        match t {
+            AddrTerm::Entity(Entity::Host(h)) => host(h, out),
+            AddrTerm::Entity(Entity::Group(g)) if depth < 32 => {
+                for x in &m.groups[g.index()].members.terms {
+                    term(space, x.value, depth + 1, out);
+                }
+            }
+            AddrTerm::Entity(Entity::Subnet(sub)) => {
+                let site = m.subnet(sub).site;
+                for &h in &m.site(site).hosts {
+                    if m.host(h).subnet == Some(sub) {
+                        host(h, out);
+                    }
+                }
+                subnet(site, sub, out);
+            }
+            AddrTerm::Entity(Entity::Site(site)) if m.site(site).kind != SiteKind::Internet => {
+                for &h in &m.site(site).hosts {
+                    host(h, out);
+                }
+                for &sub in &m.site(site).subnets {
+                    subnet(site, sub, out);
+                }
+            }
+            _ => {}
+        }
+    }
     let mut out = Vec::new();
+    for t in &e.terms {
+        term(space, t.value, 0, &mut out);
+    }
+    out
+}
+
+/// Where the packets of a source address set start: the hosts and subnets
+/// the expectation names (see [`named`]) for their addresses, then each
+/// other address by who owns it.
+pub(super) fn starts(
+    space: &Space,
+    src: &AddrRanges,
+    names: &[(Dest, AddrRanges)],
+) -> Vec<(Dest, AddrRanges)> {
+    let m = space.model;
+    let mut out: Vec<(Dest, AddrRanges)> = Vec::new();
     let mut rest = src.clone();
     let classes = &space.classes;
+    for (d, addrs) in names {
+        let part = rest.intersect(addrs);
+        if part.is_empty() {
+            continue;
+        }
+        rest = rest.difference(&part);
+        match out.iter_mut().find(|(x, _)| x == d) {
+            Some((_, a)) => *a = a.union(&part),
+            None => out.push((*d, part)),
+        }
+    }
     for (i, site) in m.sites.iter().enumerate() {
         let sid = SiteId(i as u32);
         // A class of interchangeable hosts starts together (`classes.rs`).
@@ -113,9 +186,18 @@ fn flows(space: &Space, e: &Expectation) -> (AddrRanges, AddrRanges, PacketSet) 
     (src, dst, set)
 }
 
-fn delivered_into(space: &Space, to: Dest, dst: &AddrRanges) -> bool {
+/// Whether a delivery is to the expectation's destination: its address is
+/// in `dst`, and when the expectation names a host with that address
+/// (`names`, see [`named`]), it is that host.
+fn delivered_into(space: &Space, to: Dest, dst: &AddrRanges, names: &[(Dest, AddrRanges)]) -> bool {
     match to {
-        Dest::Iface(Iface::Host(h)) => dst.contains(space.model.host(h).addr.value),
+        Dest::Iface(Iface::Host(h)) => {
+            let a = space.model.host(h).addr.value;
+            dst.contains(a)
+                && names.iter().all(|(d, addrs)| {
+                    *d == to || !matches!(d, Dest::Iface(_)) || !addrs.contains(a)
+                })
+        }
         Dest::Iface(Iface::Endpoint(ep)) => {
             dst.contains(space.model.endpoints[ep.index()].addr.value)
         }
@@ -137,7 +219,8 @@ struct Outcome {
 fn outcome(
     space: &Space,
     all: &PacketSet,
-    dst: Option<&AddrRanges>,
+    dst: Option<(&AddrRanges, &[(Dest, AddrRanges)])>,
+    src_names: &[(Dest, AddrRanges)],
     fallback: crate::span::Span,
 ) -> Outcome {
     let fwd = Walker {
@@ -147,7 +230,7 @@ fn outcome(
     };
     let mut reached = PacketSet::empty();
     let mut failures: Vec<Failure> = Vec::new();
-    for (start, addrs) in starts(space, &all.src_addrs()) {
+    for (start, addrs) in starts(space, &all.src_addrs(), src_names) {
         let b = Branch::new(all.with_src(&addrs));
         let mut leaves = Vec::new();
         fwd.walk(Loc::Leave(start), b, &mut leaves);
@@ -160,7 +243,7 @@ fn outcome(
                     reply: false,
                 }),
                 Leaf::Delivered { to, branch } => {
-                    if dst.is_some_and(|d| !delivered_into(space, to, d)) {
+                    if dst.is_some_and(|(d, names)| !delivered_into(space, to, d, names)) {
                         failures.push(Failure {
                             set: branch.orig.clone(),
                             drop: Drop {
@@ -194,7 +277,7 @@ pub struct Reachability {
 }
 
 pub fn reachability(space: &Space, packets: &PacketSet) -> Reachability {
-    let o = outcome(space, packets, None, crate::span::Span::default());
+    let o = outcome(space, packets, None, &[], crate::span::Span::default());
     let unknown = o
         .failures
         .iter()
@@ -215,7 +298,14 @@ fn reach(space: &Space, e: &Expectation) -> Verdict {
             diagnostic: None,
         };
     }
-    let Outcome { reached, failures } = outcome(space, &all, Some(&dst), e.span);
+    let dst_names = e.dst.as_ref().map_or_else(Vec::new, |d| named(space, d));
+    let Outcome { reached, failures } = outcome(
+        space,
+        &all,
+        Some((&dst, &dst_names)),
+        &named(space, &e.src),
+        e.span,
+    );
     let failing = all.difference(&reached);
     if failing.is_empty() {
         return Verdict {
@@ -338,7 +428,8 @@ fn no_reach(space: &Space, e: &Expectation) -> Verdict {
         accept: None,
     };
     let mut unknown = false;
-    for (start, addrs) in starts(space, &src) {
+    let dst_names = e.dst.as_ref().map_or_else(Vec::new, |d| named(space, d));
+    for (start, addrs) in starts(space, &src, &named(space, &e.src)) {
         let mut leaves = Vec::new();
         fwd.walk(
             Loc::Leave(start),
@@ -347,7 +438,7 @@ fn no_reach(space: &Space, e: &Expectation) -> Verdict {
         );
         for leaf in leaves {
             match leaf {
-                Leaf::Delivered { to, branch } if delivered_into(space, to, &dst) => {
+                Leaf::Delivered { to, branch } if delivered_into(space, to, &dst, &dst_names) => {
                     let witness: Option<Packet> = readable_witness(&branch.orig);
                     return Verdict {
                         holds: Some(false),
@@ -386,7 +477,7 @@ pub enum Part {
 /// parts are disjoint and ordered: reached first, then failures in the order
 /// of their first element in the text.
 pub fn explain(space: &Space, packets: &PacketSet) -> Vec<Part> {
-    let o = outcome(space, packets, None, crate::span::Span::default());
+    let o = outcome(space, packets, None, &[], crate::span::Span::default());
     let mut parts = vec![Part::Reached(o.reached.clone())];
     let mut seen = o.reached.clone();
     let mut unknown = PacketSet::empty();
@@ -443,7 +534,7 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
     let mut delivered = false;
     let mut wrong: Option<(PacketSet, Vec<Entity>, Vec<Hop>)> = None;
     let mut first_drop: Option<(PacketSet, Drop, Vec<Hop>)> = None;
-    for (start, addrs) in starts(space, &src) {
+    for (start, addrs) in starts(space, &src, &named(space, &e.src)) {
         let mut leaves = Vec::new();
         fwd.walk(
             Loc::Leave(start),

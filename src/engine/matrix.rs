@@ -155,7 +155,7 @@ pub fn matrix(space: &Space) -> Matrix {
     // dropped on the way, and deliveries count only within subnets.
     let flows = service_flows(&ServiceSet::any(Span::default()), &all, &space.owned);
     let members = Members::new(space);
-    let starts = starts(space, &all);
+    let starts = starts(space, &all, &[]);
     let per_start: Vec<(Vec<Part>, bool)> = starts
         .par_iter()
         .map(|(start, addrs)| walk_start(space, &members, *start, flows.with_src(addrs)))

@@ -335,12 +335,16 @@ impl<'m> Space<'m> {
         // The external side of a NAT rule (other than no-snat) is a public
         // address of its site, which the internet hands to the SDDC's
         // internet uplink or to the on-prem edge; it is not `internet`
-        // (docs/language-notes.md).
+        // (docs/language-notes.md). A VM network's DNAT rules are its own
+        // too, but the internet hands a VM network only its gateway's
+        // external address (docs/forwarding.md, "The internet"): another
+        // external address is owned and unreachable, like a private one.
         for &n in model.sites.iter().flat_map(|s| &s.nat_rules) {
             let rule = &model.nat_rules[n.index()];
             let owner = match model.site(rule.site).kind {
-                SiteKind::Onprem => PublicOwner::Onprem(rule.site),
-                SiteKind::Sddc => PublicOwner::Sddc(rule.site),
+                SiteKind::Onprem => Some(PublicOwner::Onprem(rule.site)),
+                SiteKind::Sddc => Some(PublicOwner::Sddc(rule.site)),
+                SiteKind::VmNetwork => None,
                 _ => continue,
             };
             let Some(ext) = rule
@@ -353,7 +357,9 @@ impl<'m> Space<'m> {
             let addrs = space.addrs(ext);
             if !addrs.is_empty() {
                 space.internet = space.internet.difference(&addrs);
-                space.public_ranges.push((addrs, owner));
+                if let Some(owner) = owner {
+                    space.public_ranges.push((addrs, owner));
+                }
             }
         }
         // A VM network whose gateway forwards without translation is

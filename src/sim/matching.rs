@@ -296,6 +296,16 @@ pub(super) fn first_usable(m: &Model, subnet: SubnetId) -> Option<IpAddr> {
     })
 }
 
+/// The last address AWS lets an interface use in a subnet (the one before
+/// the broadcast address, which AWS reserves): where an NLB is taken to be.
+pub(super) fn last_usable(net: IpNet) -> Option<IpAddr> {
+    let addr = match net.broadcast() {
+        IpAddr::V4(a) => IpAddr::V4(u32::from(a).checked_sub(1)?.into()),
+        IpAddr::V6(a) => IpAddr::V6(u128::from(a).checked_sub(1)?.into()),
+    };
+    (net.contains(&addr) && addr != net.network()).then_some(addr)
+}
+
 /// The most specific subnet of `site` containing `addr`.
 pub(super) fn subnet_of(m: &Model, site: SiteId, addr: IpAddr) -> Option<SubnetId> {
     let s = m.sites.get(site.index())?;

@@ -1154,23 +1154,27 @@ pub(super) fn start_party(m: &Model, start: Start) -> Result<Party, Drop> {
 }
 
 /// The device (a private NAT gateway, an NLB) whose own address `addr` is,
-/// when no declared host on its subnet has it.
+/// when no declared host on its subnet has it: a private NAT gateway's is
+/// the first usable address of its subnet, an NLB's the last usable one of
+/// its first subnet ("Oracle decisions").
 fn device_at(m: &Model, addr: IpAddr) -> Option<String> {
-    let free = |subnet: SubnetId| {
-        matching::first_usable(m, subnet) == Some(addr)
-            && matching::host_on(m, subnet, addr).is_none()
+    let free = |subnet: SubnetId, own: Option<IpAddr>| {
+        own == Some(addr) && matching::host_on(m, subnet, addr).is_none()
     };
     let gateway = m.gateways.iter().find_map(|g| match g.kind {
         crate::model::GatewayKind::NatGateway {
             subnet: Some(s),
             elastic_ip: None,
-        } if free(s) => Some(format!("NAT gateway `{}`", g.decl.name)),
+        } if free(s, matching::first_usable(m, s)) => {
+            Some(format!("NAT gateway `{}`", g.decl.name))
+        }
         _ => None,
     });
     gateway.or_else(|| {
         m.nlbs.iter().find_map(|n| {
             let first = n.subnets.first()?.value;
-            free(first).then(|| format!("nlb `{}`", n.decl.name))
+            let net = m.subnets.get(first.index())?.prefix.value;
+            free(first, matching::last_usable(net)).then(|| format!("nlb `{}`", n.decl.name))
         })
     })
 }
