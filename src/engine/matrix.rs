@@ -147,13 +147,10 @@ type Part = (u32, u32, (u8, u8), (u16, u16));
 pub fn matrix(space: &Space) -> Matrix {
     let m = space.model;
     let all = AddrRanges::from_nets(m.subnets.iter().map(|s| s.prefix.value));
-    // Destinations: every address a site owns, not just the subnets. The
-    // subnets are as many disjoint ranges as there are subnets, and a box
-    // holds one range per field, so sending to exactly them would split
-    // every flow into a box per subnet from the start; the sites' prefixes
-    // coalesce into a few ranges. Packets to addresses no host owns are
-    // dropped on the way, and deliveries count only within subnets.
-    let flows = service_flows(&ServiceSet::any(Span::default()), &all, &space.owned);
+    // Destinations: the subnets, as coalesced ranges (neighbouring
+    // subnets make one range). Addresses outside every subnet would only be
+    // carried to where they are dropped.
+    let flows = service_flows(&ServiceSet::any(Span::default()), &all, &all);
     let members = Members::new(space);
     let starts = starts(space, &all, &[]);
     let per_start: Vec<(Vec<Part>, bool)> = starts

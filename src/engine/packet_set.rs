@@ -180,6 +180,20 @@ impl PacketSet {
         }
     }
 
+    /// The union of sets known to be pairwise disjoint (the regions of a
+    /// first match, the shares of a split): the boxes are concatenated and
+    /// merged where they touch, with no overlap search.
+    pub fn union_disjoint(sets: Vec<PacketSet>) -> PacketSet {
+        let mut s = PacketSet::empty();
+        for set in sets {
+            s.v4.extend(set.v4);
+            s.v6.extend(set.v6);
+        }
+        cube::coalesce(&mut s.v4);
+        cube::coalesce(&mut s.v6);
+        s
+    }
+
     pub fn is_empty(&self) -> bool {
         self.v4.is_empty() && self.v6.is_empty()
     }

@@ -2619,7 +2619,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                     Action::Drop | Action::Reject => dropped.push((r, region)),
                 }
             }
-            return (PacketSet::union_all(&allow), dropped, rest);
+            // First-match regions are disjoint.
+            return (PacketSet::union_disjoint(allow), dropped, rest);
         }
         let mut probe = judge.with(PacketSet::empty());
         for (r, set) in rules.iter().zip(sets) {

@@ -402,6 +402,15 @@ proptest! {
     }
 
     #[test]
+    fn union_of_disjoint_sets_matches_the_model(a in arb_boxes(), b in arb_boxes()) {
+        let (sa, sb) = (gen_set(&a), gen_set(&b));
+        let parts = vec![sa.difference(&sb), sb.clone(), sa.intersect(&sb).difference(&sb)];
+        let (ma, mb) = (gen_model(&a), gen_model(&b));
+        let u = PacketSet::union_disjoint(parts);
+        prop_assert_eq!(enumerate(&u), ma.union(&mb).copied().collect::<Model>());
+    }
+
+    #[test]
     fn split_by_dst_agrees_with_testing_parts_in_turn(
         a in arb_boxes(),
         parts in prop::collection::vec(arb_addrs(), 0..5),
