@@ -108,7 +108,9 @@ fn expectation_results(model: &Model, diagnostics: &mut Vec<Diagnostic>) -> Vec<
     let verdicts = if broken {
         Vec::new()
     } else {
-        crate::engine::evaluate(model)
+        let (verdicts, findings) = crate::engine::analyze(model);
+        diagnostics.extend(findings);
+        verdicts
     };
     model
         .expectations

@@ -21,10 +21,22 @@ use rayon::prelude::*;
 /// Decides every expectation of a model, in parallel; the verdicts are in
 /// the model's order whatever the thread count.
 pub fn evaluate(model: &Model) -> Vec<Verdict> {
+    analyze(model).0
+}
+
+/// Everything that needs the engine, sharing one packet space (and its
+/// per-element caches): the expectations' verdicts, in the model's order,
+/// and the findings of the behaviour rules (`rules::ENGINE_RULES`), unsorted.
+pub fn analyze(model: &Model) -> (Vec<Verdict>, Vec<crate::diagnostic::Diagnostic>) {
     let space = space::Space::new(model);
-    model
-        .expectations
-        .par_iter()
-        .map(|e| expect::evaluate(&space, e))
-        .collect()
+    rayon::join(
+        || {
+            model
+                .expectations
+                .par_iter()
+                .map(|e| expect::evaluate(&space, e))
+                .collect()
+        },
+        || crate::rules::run_engine(&space),
+    )
 }

@@ -38,6 +38,27 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP106, np106_reserved_address::check),
 ];
 
+/// A behaviour rule: a pass that asks the reachability engine how the
+/// network really behaves (what the internet reaches, which replies come
+/// back). It gets the packet space the expectations use.
+pub type EngineRule = fn(&crate::engine::space::Space, &mut Vec<Diagnostic>);
+
+/// Every behaviour rule. They run only on designs without front-end errors,
+/// like the expectations.
+pub static ENGINE_RULES: &[(Code, EngineRule)] = &[];
+
+/// Runs every behaviour rule, in parallel; findings unsorted.
+pub fn run_engine(space: &crate::engine::space::Space) -> Vec<Diagnostic> {
+    ENGINE_RULES
+        .par_iter()
+        .flat_map_iter(|(_, rule)| {
+            let mut out = Vec::new();
+            rule(space, &mut out);
+            out
+        })
+        .collect()
+}
+
 /// Runs every model rule, in parallel, and returns their findings unsorted;
 /// the caller sorts, so the thread count never changes the output.
 pub fn run(model: &Model) -> Vec<Diagnostic> {
