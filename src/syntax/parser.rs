@@ -850,6 +850,9 @@ impl<'t> Parser<'t> {
                 self.bump();
             }
         }
+        // A block of thousands of rules or routes would otherwise keep up
+        // to as much room again unused for as long as the tree lives.
+        out.shrink_to_fit();
         out
     }
 
