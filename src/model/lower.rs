@@ -161,7 +161,7 @@ const EGRESS_VIA: Want = Want::new("connection, gateway, NAT instance or site", 
 
 fn decl(name: &ast::Name, span: Span) -> Decl {
     Decl {
-        name: name.text.clone(),
+        name: name.text.to_string(),
         name_span: name.span,
         span,
         implicit: false,
@@ -316,7 +316,7 @@ impl<'a> Lowerer<'a> {
                     DeclKind::Site(kind),
                     Some(Entity::Site(id)),
                 );
-                self.new_site(name.text.clone(), name.span, site)
+                self.new_site(name.text.to_string(), name.span, site)
             }
         };
         for stmt in &site.body {
@@ -388,7 +388,7 @@ impl<'a> Lowerer<'a> {
                     hyperv_host: h
                         .hyperv_host
                         .as_ref()
-                        .map(|n| Spanned::new(n.text.clone(), n.span)),
+                        .map(|n| Spanned::new(n.text.to_string(), n.span)),
                 });
                 self.model.sites[site.index()].hosts.push(id);
                 self.pending.push(Pending::Host(id, h));
@@ -654,7 +654,7 @@ impl<'a> Lowerer<'a> {
                         hyperv_host: g
                             .hyperv_host
                             .as_ref()
-                            .map(|n| Spanned::new(n.text.clone(), n.span)),
+                            .map(|n| Spanned::new(n.text.to_string(), n.span)),
                     },
                     DeclKind::VnetGateway,
                 );
@@ -1585,10 +1585,13 @@ fn firewall_rules(
             None => ServiceSet::any(r.span),
         };
         let applied_to = match &r.applied_to {
-            Some(list) => list
-                .iter()
-                .filter_map(|n| uplink(cx, n, site, site_kind))
-                .collect(),
+            Some(list) => {
+                // Sized up front: collecting a filtered iterator keeps room
+                // for four, on each of maybe a million rules.
+                let mut uplinks = Vec::with_capacity(list.len());
+                uplinks.extend(list.iter().filter_map(|n| uplink(cx, n, site, site_kind)));
+                uplinks
+            }
             None => vec![Spanned::new(Uplink::AllUplinks, r.span)],
         };
         rules.push(FirewallRule {

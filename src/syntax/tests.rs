@@ -112,14 +112,14 @@ fn declared(body: &[Stmt]) -> Vec<String> {
             Stmt::Broken(b) => Some(&b.name),
             _ => None,
         })
-        .map(|n| n.text.clone())
+        .map(|n| n.text.to_string())
         .collect()
 }
 
 fn broken_names(body: &[Stmt]) -> Vec<(DeclKind, String)> {
     body.iter()
         .filter_map(|s| match s {
-            Stmt::Broken(b) => Some((b.kind, b.name.text.clone())),
+            Stmt::Broken(b) => Some((b.kind, b.name.text.to_string())),
             _ => None,
         })
         .collect()
@@ -129,7 +129,7 @@ fn names(items: &[AddrItem]) -> Vec<String> {
     items
         .iter()
         .map(|i| match i {
-            AddrItem::Name(n) => n.text.clone(),
+            AddrItem::Name(n) => n.text.to_string(),
             AddrItem::Any(_) => "any".into(),
             AddrItem::Internet(_) => "internet".into(),
             AddrItem::Addr(a) => a.value.to_string(),
@@ -1179,9 +1179,9 @@ fn invalid_literals_are_np004_and_keep_the_name() {
         assert_eq!(d.message, message, "{text}");
         // The declaring statement is kept as broken, with its name.
         let broken = match &tree.items[0] {
-            Item::Broken(b) => Some(b.name.text.clone()),
+            Item::Broken(b) => Some(b.name.text.to_string()),
             Item::Site(s) => s.body.iter().find_map(|st| match st {
-                Stmt::Broken(b) => Some(b.name.text.clone()),
+                Stmt::Broken(b) => Some(b.name.text.to_string()),
                 _ => None,
             }),
             _ => None,

@@ -97,7 +97,7 @@ impl<'t> Parser<'t> {
                 NameShape::Valid => {
                     self.bump();
                     return Ok(Name {
-                        text: text.to_owned(),
+                        text: text.into(),
                         span: t.span,
                     });
                 }
