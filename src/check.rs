@@ -66,10 +66,17 @@ pub struct FileReport {
 
 /// Checks one text: the whole pipeline.
 pub fn check_source(path: impl Into<String>, text: impl Into<String>) -> FileReport {
-    let source = SourceFile::new(path, text);
-    let (diagnostics, expectations) = analyze(&source.text);
+    let text: String = text.into();
+    // The line index is only needed to show findings; it is built while the
+    // file is checked (a pass over the whole text, 50 ms on a 90 MB file).
+    let (lines, (diagnostics, expectations)) =
+        rayon::join(|| LineIndex::new(&text), || analyze(&text));
     FileReport {
-        source,
+        source: SourceFile {
+            path: path.into(),
+            text: Arc::new(text),
+            lines,
+        },
         diagnostics,
         expectations,
     }
@@ -94,7 +101,7 @@ fn analyze(text: &str) -> (Vec<Diagnostic>, Vec<ExpectationResult>) {
     } = syntax::parse(text);
     let lowered = model::lower(&tree);
     diagnostics.extend(lowered.diagnostics);
-    let model = lowered.model;
+    let mut model = lowered.model;
     // Nothing reads the tree after lowering. Freeing it (a few hundred
     // thousand allocations in a large design) is left to another thread
     // while the rules and the engine run, and it no longer sits in memory
@@ -106,6 +113,10 @@ fn analyze(text: &str) -> (Vec<Diagnostic>, Vec<ExpectationResult>) {
             expectation_results(&model, &mut diagnostics)
         },
     );
+    // Freeing the model is most of the work left: firewall rules on one
+    // thread, the rest (route tables above all) on another.
+    let firewalls = std::mem::take(&mut model.firewalls);
+    rayon::join(move || drop(firewalls), move || drop(model));
     diagnostic::sort_and_dedup(&mut diagnostics);
     (diagnostics, expectations)
 }
