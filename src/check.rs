@@ -102,17 +102,19 @@ fn analyze(text: &str) -> (Vec<Diagnostic>, Vec<ExpectationResult>) {
     let lowered = model::lower(&tree);
     diagnostics.extend(lowered.diagnostics);
     let mut model = lowered.model;
-    // Nothing reads the tree after lowering. Freeing it (a few hundred
-    // thousand allocations in a large design) is left to another thread
-    // while the rules and the engine run, and it no longer sits in memory
-    // next to the engine's caches.
-    let ((), expectations) = rayon::join(
-        move || drop(tree),
-        || {
-            diagnostics.extend(crate::rules::run(&model));
-            expectation_results(&model, &mut diagnostics)
-        },
-    );
+    // Nothing reads the tree after lowering. It is freed now, item by item
+    // on every thread, rather than at the end: it no longer sits in memory
+    // next to the engine's caches. (Freeing it on one thread while the
+    // engine runs on the other was slower: both then contend for the
+    // allocator's locks, and the engine allocates a lot.)
+    if tree.items.len() > 1 && text.len() > 1 << 20 {
+        use rayon::prelude::*;
+        tree.items.into_par_iter().for_each(drop);
+    } else {
+        drop(tree);
+    }
+    diagnostics.extend(crate::rules::run(&model));
+    let expectations = expectation_results(&model, &mut diagnostics);
     // Freeing the model is most of the work left: firewall rules on one
     // thread, the rest (route tables above all) on another.
     let firewalls = std::mem::take(&mut model.firewalls);
