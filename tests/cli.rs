@@ -518,3 +518,50 @@ fn output_is_identical_whatever_the_thread_count() {
         );
     }
 }
+
+/// The same for one design large enough that lexing, parsing and lowering
+/// each split it over threads (see `docs/performance.md`), broken in ways
+/// that make the parallel parts hand work back to the sequential ones: an
+/// unclosed list that swallows top-level statements, a missing `}`, and
+/// more unresolved names in rules and routes than get suggestions.
+#[test]
+fn large_designs_check_identically_whatever_the_thread_count() {
+    let clean = netproof::gen::generate(&netproof::gen::GenParams {
+        lines: 60_000,
+        rules_per_firewall: 300,
+        ..netproof::gen::GenParams::default()
+    });
+    let broken = clean
+        .replacen("to vm1_0 service", "to vm1_x service", 150)
+        .replacen("-> igw\n", "-> igwx\n", 150)
+        .replacen("\n}\n", "\n", 3)
+        .replacen("\nvpc ", "\nexpect reach [a,\nvpc\n]\nvpc ", 2);
+    // Over the thresholds of every parallel part: 2 MB, 100k tokens and
+    // 20k rules and routes.
+    assert!(broken.len() > 2_200_000, "{} bytes", broken.len());
+    let entries = broken
+        .lines()
+        .filter(|l| l.trim_start().starts_with("rule ") || l.trim_start().starts_with("route "))
+        .count();
+    assert!(entries > 20_000, "{entries} rules and routes");
+    let dir = scratch("large-threads");
+    fs::write(dir.join("large.np"), &broken).expect("write the design");
+    let run = |threads: &str| {
+        Command::new(env!("CARGO_BIN_EXE_netproof"))
+            .current_dir(&dir)
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["check", "--format", "json", "large.np"])
+            .output()
+            .expect("netproof runs")
+    };
+    let (one, four) = (run("1"), run("4"));
+    assert_eq!(one.status.code(), Some(1), "the design has errors");
+    let findings = String::from_utf8_lossy(&one.stdout)
+        .matches("\"code\"")
+        .count();
+    assert!(findings > 200, "only {findings} findings");
+    assert!(
+        one.stdout == four.stdout,
+        "output differs between 1 and 4 threads"
+    );
+}

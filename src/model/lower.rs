@@ -28,6 +28,13 @@ pub struct Lowered {
 }
 
 pub fn lower(tree: &ast::Tree) -> Lowered {
+    lower_with(tree, Some(PARALLEL_MIN_ENTRIES))
+}
+
+/// `lower`, with the parallel part used from `parallel_min` firewall rules
+/// and routes (and two threads), always (`Some(0)`, for tests: even on one
+/// thread), or never (`None`).
+fn lower_with(tree: &ast::Tree, parallel_min: Option<usize>) -> Lowered {
     let mut cx = Lowerer {
         model: Model::default(),
         scopes: Scopes::new(),
@@ -38,7 +45,7 @@ pub fn lower(tree: &ast::Tree) -> Lowered {
     };
     cx.declare_items(&tree.items);
     cx.apply_defaults();
-    cx.resolve_pending();
+    cx.resolve_pending(parallel_min);
     cx.add_implicit_routes();
     Lowered {
         model: cx.model,
@@ -154,7 +161,7 @@ const EGRESS_VIA: Want = Want::new("connection, gateway, NAT instance or site", 
 
 fn decl(name: &ast::Name, span: Span) -> Decl {
     Decl {
-        name: name.text.clone(),
+        name: name.text.to_string(),
         name_span: name.span,
         span,
         implicit: false,
@@ -309,7 +316,7 @@ impl<'a> Lowerer<'a> {
                     DeclKind::Site(kind),
                     Some(Entity::Site(id)),
                 );
-                self.new_site(name.text.clone(), name.span, site)
+                self.new_site(name.text.to_string(), name.span, site)
             }
         };
         for stmt in &site.body {
@@ -381,7 +388,7 @@ impl<'a> Lowerer<'a> {
                     hyperv_host: h
                         .hyperv_host
                         .as_ref()
-                        .map(|n| Spanned::new(n.text.clone(), n.span)),
+                        .map(|n| Spanned::new(n.text.to_string(), n.span)),
                 });
                 self.model.sites[site.index()].hosts.push(id);
                 self.pending.push(Pending::Host(id, h));
@@ -647,7 +654,7 @@ impl<'a> Lowerer<'a> {
                         hyperv_host: g
                             .hyperv_host
                             .as_ref()
-                            .map(|n| Spanned::new(n.text.clone(), n.span)),
+                            .map(|n| Spanned::new(n.text.to_string(), n.span)),
                     },
                     DeclKind::VnetGateway,
                 );
@@ -818,12 +825,17 @@ impl<'a> Lowerer<'a> {
         None
     }
 
-    fn resolve_pending(&mut self) {
+    fn resolve_pending(&mut self, parallel_min: Option<usize>) {
         for i in 0..self.service_state.len() {
             self.resolve_service(ServiceId(i as u32));
         }
         let pending = std::mem::take(&mut self.pending);
-        for p in pending {
+        let mut quick = match parallel_min {
+            Some(min) => self.lower_in_parallel(&pending, min),
+            None => Vec::new(),
+        };
+        for (i, p) in pending.into_iter().enumerate() {
+            let quick = quick.get_mut(i).and_then(Option::take);
             match p {
                 Pending::Subnet(id, s) => self.lower_subnet(id, s),
                 Pending::Host(id, h) => self.lower_host(id, h),
@@ -871,8 +883,20 @@ impl<'a> Lowerer<'a> {
                         });
                     }
                 }
-                Pending::Firewall(id, f) => self.lower_firewall(id, f),
-                Pending::RouteTable(id, rt) => self.lower_route_table(id, rt),
+                Pending::Firewall(id, f) => match quick {
+                    Some(Quick::Firewall(rules, diags)) => {
+                        self.diags.extend(diags);
+                        self.model.firewalls[id.index()].rules = rules;
+                    }
+                    _ => self.lower_firewall(id, f),
+                },
+                Pending::RouteTable(id, rt) => match quick {
+                    Some(Quick::Routes(routes, diags)) => {
+                        self.diags.extend(diags);
+                        self.model.route_tables[id.index()].routes = routes;
+                    }
+                    _ => self.lower_route_table(id, rt),
+                },
                 Pending::NatGateway(id, n) => {
                     let site = self.model.gateways[id.index()].site;
                     let sub = self.subnet_ref(&n.subnet, site);
@@ -994,127 +1018,14 @@ impl<'a> Lowerer<'a> {
 
     fn lower_firewall(&mut self, id: FirewallId, f: &ast::FirewallStmt) {
         let site = self.model.firewalls[id.index()].site;
-        let site_kind = self.model.sites[site.index()].kind;
-        let mut names: HashMap<&str, Span> = HashMap::new();
-        let mut rules = Vec::with_capacity(f.rules.len());
-        for item in &f.rules {
-            let r = match item {
-                ast::RuleItem::Rule(r) => r,
-                ast::RuleItem::Broken(b) => {
-                    names.entry(b.name.text.as_str()).or_insert(b.name.span);
-                    continue;
-                }
-            };
-            if let Some(&first) = names.get(r.name.text.as_str()) {
-                self.diags.push(np003::duplicate(
-                    &r.name.text,
-                    &format!("in firewall `{}`", f.name.text),
-                    r.name.span,
-                    "",
-                    first,
-                    "",
-                ));
-            } else {
-                names.insert(&r.name.text, r.name.span);
-            }
-            let from = self.addr_expr(&r.from, Some(site));
-            let to = self.addr_expr(&r.to, Some(site));
-            let services = match &r.service {
-                Some(s) => self.service_set(s),
-                None => ServiceSet::any(r.span),
-            };
-            let applied_to = match &r.applied_to {
-                Some(list) => list
-                    .iter()
-                    .filter_map(|n| self.uplink(n, site, site_kind))
-                    .collect(),
-                None => vec![Spanned::new(Uplink::AllUplinks, r.span)],
-            };
-            rules.push(FirewallRule {
-                decl: decl(&r.name, r.span),
-                action: r.action.clone(),
-                from,
-                to,
-                services,
-                applied_to,
-                log: r.log.is_some(),
-            });
-        }
+        let rules = firewall_rules(self, f, site);
         self.model.firewalls[id.index()].rules = rules;
-    }
-
-    fn uplink(&mut self, n: &ast::Name, site: SiteId, kind: SiteKind) -> Option<Spanned<Uplink>> {
-        let keyword = match (n.text.as_str(), kind) {
-            ("all-uplinks", _) => Some(Uplink::AllUplinks),
-            ("internet", _) => Some(Uplink::Internet),
-            ("vpc", SiteKind::Sddc) => Some(Uplink::Vpc),
-            ("direct-connect", SiteKind::Sddc) => Some(Uplink::DirectConnect),
-            ("vpn", SiteKind::Sddc) => Some(Uplink::Vpn),
-            _ => None,
-        };
-        if let Some(u) = keyword {
-            return Some(Spanned::new(u, n.span));
-        }
-        let want = if kind == SiteKind::Sddc {
-            VPN
-        } else {
-            CONNECTION
-        };
-        match self.resolve(n, Some(site), want)? {
-            Entity::Connection(c) => Some(Spanned::new(Uplink::Connection(c), n.span)),
-            _ => None,
-        }
     }
 
     fn lower_route_table(&mut self, id: RouteTableId, rt: &ast::RouteTableStmt) {
         let site = self.model.route_tables[id.index()].site;
-        let mut seen: HashMap<IpNet, Span> = HashMap::new();
-        let mut routes = Vec::new();
-        for item in &rt.routes {
-            let ast::RouteItem::Route(r) = item else {
-                continue;
-            };
-            if let Some(&first) = seen.get(&r.prefix.value) {
-                self.diags.push(np003::duplicate_entry(
-                    format!("route table `{}` has two routes for `{}`", rt.name.text, r.prefix.value),
-                    r.prefix.span,
-                    "second route for this prefix",
-                    first,
-                    "first route for it",
-                    "a route table holds one route per destination: delete one, or change its prefix",
-                ));
-                continue;
-            }
-            seen.insert(r.prefix.value, r.prefix.span);
-            if let Some(target) = self.route_target(&r.target, site) {
-                routes.push(Route {
-                    prefix: r.prefix.value,
-                    target,
-                    origin: RouteOrigin::Static,
-                    span: r.span,
-                });
-            }
-        }
+        let routes = static_routes(self, rt, site);
         self.model.route_tables[id.index()].routes = routes;
-    }
-
-    fn route_target(&mut self, n: &ast::Name, site: SiteId) -> Option<RouteTarget> {
-        let fits = |s: &Scopes| {
-            s.get(ScopeId::Site(site), &n.text)
-                .is_some_and(|sym| (ROUTE_TARGET.ok)(sym.kind))
-        };
-        match n.text.as_str() {
-            "local" if !fits(&self.scopes) => return Some(RouteTarget::Local),
-            "sddc" if !fits(&self.scopes) => return Some(RouteTarget::Sddc),
-            _ => {}
-        }
-        Some(match self.resolve(n, Some(site), ROUTE_TARGET)? {
-            Entity::Gateway(g) => RouteTarget::Gateway(g),
-            Entity::Host(h) => RouteTarget::Host(h),
-            Entity::Connection(c) => RouteTarget::Connection(c),
-            Entity::Endpoint(e) => RouteTarget::Endpoint(e),
-            _ => return None,
-        })
     }
 
     fn lower_security_group(&mut self, id: SgId, sg: &ast::SecurityGroupStmt) {
@@ -1366,73 +1277,11 @@ impl<'a> Lowerer<'a> {
     }
 
     fn addr_expr(&mut self, e: &ast::AddrExpr, from: Option<SiteId>) -> AddrExpr {
-        let mut terms = Vec::with_capacity(e.items.len());
-        for item in &e.items {
-            let term = match item {
-                ast::AddrItem::Any(_) => Some(AddrTerm::Any),
-                ast::AddrItem::Internet(_) => Some(AddrTerm::Internet),
-                ast::AddrItem::Addr(a) => Some(AddrTerm::Net(IpNet::from(a.value))),
-                ast::AddrItem::Prefix(p) => Some(AddrTerm::Net(p.value)),
-                ast::AddrItem::Range { lo, hi, .. } => Some(AddrTerm::Range(*lo, *hi)),
-                ast::AddrItem::Name(n) => self.resolve(n, from, ADDRESS).map(AddrTerm::Entity),
-                ast::AddrItem::Sg(n, _) => match self.resolve(n, from, SECURITY_GROUP) {
-                    Some(Entity::SecurityGroup(sg)) => Some(AddrTerm::Sg(sg)),
-                    _ => None,
-                },
-            };
-            if let Some(t) = term {
-                terms.push(Spanned::new(t, item.span()));
-            }
-        }
-        AddrExpr {
-            terms,
-            span: e.span,
-        }
+        addr_expr(self, e, from)
     }
 
     fn service_set(&mut self, e: &ast::ServiceExpr) -> ServiceSet {
-        let mut ranges = Vec::new();
-        for item in &e.items {
-            match item {
-                ast::ServiceItem::Any(_) => ranges.push(ServiceRange::ANY),
-                ast::ServiceItem::Proto(p) => ranges.push(ServiceRange::proto(p.value.number())),
-                ast::ServiceItem::Ports { proto, lo, hi, .. } => {
-                    ranges.push(ServiceRange::ports(proto.number(), *lo, *hi))
-                }
-                ast::ServiceItem::Named(n) => {
-                    if let Some(b) = services::builtin(&n.text) {
-                        ranges.extend_from_slice(b);
-                    } else {
-                        match self.scopes.resolve(&n.text, n.span, None, SERVICE) {
-                            Ok(Resolved::Found(Entity::Service(id))) => {
-                                self.resolve_service(id);
-                                ranges
-                                    .extend_from_slice(&self.model.services[id.index()].set.ranges);
-                            }
-                            Ok(_) => {}
-                            Err(mut d) => {
-                                let suggested = d
-                                    .help
-                                    .as_deref()
-                                    .is_some_and(|h| h.starts_with("did you mean"));
-                                if d.code == Code::NP002 && !suggested {
-                                    if let Some(b) = services::closest_builtin(&n.text) {
-                                        d.help = Some(format!("did you mean `{b}`?"));
-                                    }
-                                }
-                                self.diags.push(*d);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        ranges.sort();
-        ranges.dedup();
-        ServiceSet {
-            ranges,
-            span: e.span,
-        }
+        service_set(self, e)
     }
 
     fn resolve_service(&mut self, id: ServiceId) {
@@ -1500,6 +1349,398 @@ impl<'a> Lowerer<'a> {
     }
 }
 
+// ------------------------------------------------- shared with the parallel part
+
+/// Where lowering a firewall or a route table reads names and sends its
+/// findings: the lowerer itself, which reports every name that does not
+/// resolve, or a read-only view for the parallel part, which gives up at the
+/// first such name so that the lowerer redoes that element in order.
+trait Resolver {
+    fn model(&self) -> &Model;
+    fn scopes(&self) -> &Scopes;
+    /// The entity a reference names; `None` for an error (reported) or a
+    /// broken declaration (silent).
+    fn resolve(&mut self, name: &ast::Name, from: Option<SiteId>, want: Want) -> Option<Entity>;
+    /// A declared service, for a name that is not a built-in one.
+    fn service(&mut self, name: &ast::Name) -> Option<ServiceId>;
+    /// Appends the ranges of a declared service.
+    fn extend_service(&mut self, id: ServiceId, ranges: &mut Vec<ServiceRange>);
+    fn report(&mut self, d: Diagnostic);
+}
+
+impl Resolver for Lowerer<'_> {
+    fn model(&self) -> &Model {
+        &self.model
+    }
+
+    fn scopes(&self) -> &Scopes {
+        &self.scopes
+    }
+
+    fn resolve(&mut self, name: &ast::Name, from: Option<SiteId>, want: Want) -> Option<Entity> {
+        Lowerer::resolve(self, name, from, want)
+    }
+
+    fn service(&mut self, n: &ast::Name) -> Option<ServiceId> {
+        match self.scopes.resolve(&n.text, n.span, None, SERVICE) {
+            Ok(Resolved::Found(Entity::Service(id))) => Some(id),
+            Ok(_) => None,
+            Err(mut d) => {
+                let suggested = d
+                    .help
+                    .as_deref()
+                    .is_some_and(|h| h.starts_with("did you mean"));
+                if d.code == Code::NP002 && !suggested {
+                    if let Some(b) = services::closest_builtin(&n.text) {
+                        d.help = Some(format!("did you mean `{b}`?"));
+                    }
+                }
+                self.diags.push(*d);
+                None
+            }
+        }
+    }
+
+    fn extend_service(&mut self, id: ServiceId, ranges: &mut Vec<ServiceRange>) {
+        self.resolve_service(id);
+        ranges.extend_from_slice(&self.model.services[id.index()].set.ranges);
+    }
+
+    fn report(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+}
+
+/// The read-only view of the parallel part. `failed` is set by the first
+/// name that would need a finding from resolution (NP002, NP006), and the
+/// element's result is then thrown away.
+struct Quiet<'m, 'a> {
+    model: &'m Model,
+    scopes: &'m Scopes,
+    service_state: &'m [(ServiceState, Option<&'a ast::ServiceDecl>)],
+    diags: Vec<Diagnostic>,
+    failed: bool,
+}
+
+impl Resolver for Quiet<'_, '_> {
+    fn model(&self) -> &Model {
+        self.model
+    }
+
+    fn scopes(&self) -> &Scopes {
+        self.scopes
+    }
+
+    fn resolve(&mut self, name: &ast::Name, from: Option<SiteId>, want: Want) -> Option<Entity> {
+        match self.scopes.lookup(&name.text, from, want) {
+            Some(Resolved::Found(e)) => Some(e),
+            Some(Resolved::Broken) => None,
+            None => {
+                self.failed = true;
+                None
+            }
+        }
+    }
+
+    fn service(&mut self, n: &ast::Name) -> Option<ServiceId> {
+        match self.scopes.lookup(&n.text, None, SERVICE) {
+            Some(Resolved::Found(Entity::Service(id))) => Some(id),
+            Some(_) => None,
+            None => {
+                self.failed = true;
+                None
+            }
+        }
+    }
+
+    fn extend_service(&mut self, id: ServiceId, ranges: &mut Vec<ServiceRange>) {
+        // Services are all resolved before any firewall; one that is not
+        // would need the lowerer (which reports cycles), so leave it to it.
+        match self.service_state.get(id.index()) {
+            Some((ServiceState::Done, _)) | Some((_, None)) => {
+                ranges.extend_from_slice(&self.model.services[id.index()].set.ranges);
+            }
+            _ => self.failed = true,
+        }
+    }
+
+    fn report(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+}
+
+/// Below this many firewall rules and routes in all, lowering them in
+/// parallel costs more than it saves.
+const PARALLEL_MIN_ENTRIES: usize = 20_000;
+
+/// A firewall's rules or a route table's routes, lowered in parallel, with
+/// the findings made on the way.
+enum Quick {
+    Firewall(Vec<FirewallRule>, Vec<Diagnostic>),
+    Routes(Vec<Route>, Vec<Diagnostic>),
+}
+
+impl<'a> Lowerer<'a> {
+    /// Lowers the firewalls and route tables among `pending` (nearly all of
+    /// a large design) in parallel, index by index; `None` where the
+    /// sequential pass must do it. Nothing here mutates the lowerer, and the
+    /// sequential pass takes each result at the element's turn, so findings
+    /// come in the same order as without it.
+    fn lower_in_parallel(&self, pending: &[Pending<'a>], min: usize) -> Vec<Option<Quick>> {
+        let entries: usize = pending
+            .iter()
+            .map(|p| match p {
+                Pending::Firewall(_, f) => f.rules.len(),
+                Pending::RouteTable(_, rt) => rt.routes.len(),
+                _ => 0,
+            })
+            .sum();
+        // Checked before asking rayon anything: asking starts its thread pool.
+        if min > 0 && (entries < min || rayon::current_num_threads() < 2) {
+            return Vec::new();
+        }
+        use rayon::prelude::*;
+        let quiet = || Quiet {
+            model: &self.model,
+            scopes: &self.scopes,
+            service_state: &self.service_state,
+            diags: Vec::new(),
+            failed: false,
+        };
+        let heavy: Vec<usize> = (0..pending.len())
+            .filter(|&i| {
+                matches!(
+                    pending.get(i),
+                    Some(Pending::Firewall(..) | Pending::RouteTable(..))
+                )
+            })
+            .collect();
+        // One task per element: a firewall of five thousand rules is worth
+        // a thread's attention on its own.
+        let done: Vec<(usize, Option<Quick>)> = heavy
+            .par_iter()
+            .with_max_len(1)
+            .map(|&i| {
+                let quick = match pending.get(i) {
+                    Some(Pending::Firewall(id, f)) => {
+                        let mut q = quiet();
+                        let site = self.model.firewalls[id.index()].site;
+                        let rules = firewall_rules(&mut q, f, site);
+                        (!q.failed).then_some(Quick::Firewall(rules, q.diags))
+                    }
+                    Some(Pending::RouteTable(id, rt)) => {
+                        let mut q = quiet();
+                        let site = self.model.route_tables[id.index()].site;
+                        let routes = static_routes(&mut q, rt, site);
+                        (!q.failed).then_some(Quick::Routes(routes, q.diags))
+                    }
+                    _ => None,
+                };
+                (i, quick)
+            })
+            .collect();
+        let mut out: Vec<Option<Quick>> = Vec::new();
+        out.resize_with(pending.len(), || None);
+        for (i, quick) in done {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = quick;
+            }
+        }
+        out
+    }
+}
+
+fn firewall_rules(
+    cx: &mut impl Resolver,
+    f: &ast::FirewallStmt,
+    site: SiteId,
+) -> Vec<FirewallRule> {
+    let site_kind = cx.model().sites[site.index()].kind;
+    let mut names: HashMap<&str, Span> = HashMap::new();
+    let mut rules = Vec::with_capacity(f.rules.len());
+    for item in &f.rules {
+        let r = match item {
+            ast::RuleItem::Rule(r) => r,
+            ast::RuleItem::Broken(b) => {
+                names.entry(b.name.text.as_str()).or_insert(b.name.span);
+                continue;
+            }
+        };
+        if let Some(&first) = names.get(r.name.text.as_str()) {
+            cx.report(np003::duplicate(
+                &r.name.text,
+                &format!("in firewall `{}`", f.name.text),
+                r.name.span,
+                "",
+                first,
+                "",
+            ));
+        } else {
+            names.insert(&r.name.text, r.name.span);
+        }
+        let from = addr_expr(cx, &r.from, Some(site));
+        let to = addr_expr(cx, &r.to, Some(site));
+        let services = match &r.service {
+            Some(s) => service_set(cx, s),
+            None => ServiceSet::any(r.span),
+        };
+        let applied_to = match &r.applied_to {
+            Some(list) => {
+                // Sized up front: collecting a filtered iterator keeps room
+                // for four, on each of maybe a million rules.
+                let mut uplinks = Vec::with_capacity(list.len());
+                uplinks.extend(list.iter().filter_map(|n| uplink(cx, n, site, site_kind)));
+                uplinks
+            }
+            None => vec![Spanned::new(Uplink::AllUplinks, r.span)],
+        };
+        rules.push(FirewallRule {
+            decl: decl(&r.name, r.span),
+            action: r.action.clone(),
+            from,
+            to,
+            services,
+            applied_to,
+            log: r.log.is_some(),
+        });
+    }
+    rules
+}
+
+fn uplink(
+    cx: &mut impl Resolver,
+    n: &ast::Name,
+    site: SiteId,
+    kind: SiteKind,
+) -> Option<Spanned<Uplink>> {
+    let keyword = match (n.text.as_str(), kind) {
+        ("all-uplinks", _) => Some(Uplink::AllUplinks),
+        ("internet", _) => Some(Uplink::Internet),
+        ("vpc", SiteKind::Sddc) => Some(Uplink::Vpc),
+        ("direct-connect", SiteKind::Sddc) => Some(Uplink::DirectConnect),
+        ("vpn", SiteKind::Sddc) => Some(Uplink::Vpn),
+        _ => None,
+    };
+    if let Some(u) = keyword {
+        return Some(Spanned::new(u, n.span));
+    }
+    let want = if kind == SiteKind::Sddc {
+        VPN
+    } else {
+        CONNECTION
+    };
+    match cx.resolve(n, Some(site), want)? {
+        Entity::Connection(c) => Some(Spanned::new(Uplink::Connection(c), n.span)),
+        _ => None,
+    }
+}
+
+fn static_routes(cx: &mut impl Resolver, rt: &ast::RouteTableStmt, site: SiteId) -> Vec<Route> {
+    let mut seen: HashMap<IpNet, Span> = HashMap::new();
+    let mut routes = Vec::new();
+    for item in &rt.routes {
+        let ast::RouteItem::Route(r) = item else {
+            continue;
+        };
+        if let Some(&first) = seen.get(&r.prefix.value) {
+            cx.report(np003::duplicate_entry(
+                format!(
+                    "route table `{}` has two routes for `{}`",
+                    rt.name.text, r.prefix.value
+                ),
+                r.prefix.span,
+                "second route for this prefix",
+                first,
+                "first route for it",
+                "a route table holds one route per destination: delete one, or change its prefix",
+            ));
+            continue;
+        }
+        seen.insert(r.prefix.value, r.prefix.span);
+        if let Some(target) = route_target(cx, &r.target, site) {
+            routes.push(Route {
+                prefix: r.prefix.value,
+                target,
+                origin: RouteOrigin::Static,
+                span: r.span,
+            });
+        }
+    }
+    routes
+}
+
+fn route_target(cx: &mut impl Resolver, n: &ast::Name, site: SiteId) -> Option<RouteTarget> {
+    let fits = |s: &Scopes| {
+        s.get(ScopeId::Site(site), &n.text)
+            .is_some_and(|sym| (ROUTE_TARGET.ok)(sym.kind))
+    };
+    match n.text.as_str() {
+        "local" if !fits(cx.scopes()) => return Some(RouteTarget::Local),
+        "sddc" if !fits(cx.scopes()) => return Some(RouteTarget::Sddc),
+        _ => {}
+    }
+    Some(match cx.resolve(n, Some(site), ROUTE_TARGET)? {
+        Entity::Gateway(g) => RouteTarget::Gateway(g),
+        Entity::Host(h) => RouteTarget::Host(h),
+        Entity::Connection(c) => RouteTarget::Connection(c),
+        Entity::Endpoint(e) => RouteTarget::Endpoint(e),
+        _ => return None,
+    })
+}
+
+fn addr_expr(cx: &mut impl Resolver, e: &ast::AddrExpr, from: Option<SiteId>) -> AddrExpr {
+    let mut terms = Vec::with_capacity(e.items.len());
+    for item in &e.items {
+        let term = match item {
+            ast::AddrItem::Any(_) => Some(AddrTerm::Any),
+            ast::AddrItem::Internet(_) => Some(AddrTerm::Internet),
+            ast::AddrItem::Addr(a) => Some(AddrTerm::Net(IpNet::from(a.value))),
+            ast::AddrItem::Prefix(p) => Some(AddrTerm::Net(p.value)),
+            ast::AddrItem::Range { lo, hi, .. } => Some(AddrTerm::Range(*lo, *hi)),
+            ast::AddrItem::Name(n) => cx.resolve(n, from, ADDRESS).map(AddrTerm::Entity),
+            ast::AddrItem::Sg(n, _) => match cx.resolve(n, from, SECURITY_GROUP) {
+                Some(Entity::SecurityGroup(sg)) => Some(AddrTerm::Sg(sg)),
+                _ => None,
+            },
+        };
+        if let Some(t) = term {
+            terms.push(Spanned::new(t, item.span()));
+        }
+    }
+    AddrExpr {
+        terms,
+        span: e.span,
+    }
+}
+
+fn service_set(cx: &mut impl Resolver, e: &ast::ServiceExpr) -> ServiceSet {
+    let mut ranges = Vec::new();
+    for item in &e.items {
+        match item {
+            ast::ServiceItem::Any(_) => ranges.push(ServiceRange::ANY),
+            ast::ServiceItem::Proto(p) => ranges.push(ServiceRange::proto(p.value.number())),
+            ast::ServiceItem::Ports { proto, lo, hi, .. } => {
+                ranges.push(ServiceRange::ports(proto.number(), *lo, *hi))
+            }
+            ast::ServiceItem::Named(n) => {
+                if let Some(b) = services::builtin(&n.text) {
+                    ranges.extend_from_slice(b);
+                } else if let Some(id) = cx.service(n) {
+                    cx.extend_service(id, &mut ranges);
+                }
+            }
+        }
+    }
+    ranges.sort();
+    ranges.dedup();
+    // Kept for the model's lifetime, one per rule: no spare room.
+    ranges.shrink_to_fit();
+    ServiceSet {
+        ranges,
+        span: e.span,
+    }
+}
+
 fn allow_all_outbound(span: Span) -> SgRule {
     let all = |p: &str| Spanned::new(AddrTerm::Net(p.parse().unwrap_or_default()), span);
     SgRule {
@@ -1510,5 +1751,52 @@ fn allow_all_outbound(span: Span) -> SgRule {
         },
         span,
         implicit: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lowering firewalls and route tables in parallel gives the model and
+    /// findings of a sequential lowering, also when names do not resolve
+    /// (the parallel part leaves those elements to the sequential pass,
+    /// whose suggestion budget must be spent in the same order).
+    #[test]
+    fn parallel_lowering_is_sequential_lowering() {
+        let text = crate::gen::generate_workload(&crate::gen::Workload::W1);
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let mut texts = vec![text.clone()];
+        // Deleting declarations leaves rules and routes naming nothing.
+        for cut in (0..lines.len()).step_by(lines.len() / 30) {
+            let mut t = String::new();
+            for (i, line) in lines.iter().enumerate() {
+                if i != cut && i != cut + 1 {
+                    t.push_str(line);
+                }
+            }
+            texts.push(t);
+        }
+        // Names that do not resolve in rules and routes, up to more than
+        // the suggestion budget, so its order matters.
+        texts.push(text.replacen("-> igw\n", "-> igwx\n", 20));
+        texts.push(text.replace("-> igw\n", "-> igwx\n"));
+        texts.push(text.replacen("to any", "to anyx", 50));
+        texts.push(text.replacen("service [tcp/", "service [HTTPZ, tcp/", 30));
+        texts.push(text.replacen("applied-to vpc", "applied-to vpcx", 20));
+        texts.push(
+            text.replacen("to any", "to anyx", 300)
+                .replacen("-> igw\n", "-> igwx\n", 300),
+        );
+        let mut failing = 0;
+        for t in &texts {
+            let tree = crate::syntax::parse(t).tree;
+            let one = lower_with(&tree, None);
+            let par = lower_with(&tree, Some(0));
+            assert_eq!(format!("{:?}", one.model), format!("{:?}", par.model));
+            assert_eq!(one.diagnostics, par.diagnostics);
+            failing += usize::from(!one.diagnostics.is_empty());
+        }
+        assert!(failing >= 6, "only {failing} texts with findings");
     }
 }

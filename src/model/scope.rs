@@ -14,6 +14,7 @@ use crate::rules::{np002_undefined_reference as np002, np006_wrong_kind_referenc
 use crate::span::Span;
 use crate::syntax::ast::DeclKind;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What a reference position accepts, and how to say so in a message.
 #[derive(Clone, Copy)]
@@ -78,7 +79,10 @@ pub(super) struct Scopes {
     everywhere: HashMap<String, Vec<u32>>,
     /// The display names of sites, for messages.
     site_names: Vec<String>,
-    suggestions_left: std::cell::Cell<usize>,
+    /// Atomic rather than a `Cell` only so that `Scopes` is `Sync`: lowering
+    /// reads it from several threads, but only the sequential pass, through
+    /// `resolve`, ever spends it (see `lookup`).
+    suggestions_left: AtomicUsize,
 }
 
 pub(super) enum Resolved {
@@ -90,7 +94,7 @@ pub(super) enum Resolved {
 impl Scopes {
     pub fn new() -> Scopes {
         Scopes {
-            suggestions_left: std::cell::Cell::new(SUGGESTION_BUDGET),
+            suggestions_left: AtomicUsize::new(SUGGESTION_BUDGET),
             ..Scopes::default()
         }
     }
@@ -148,6 +152,35 @@ impl Scopes {
         from: Option<SiteId>,
         want: Want,
     ) -> Result<Resolved, Box<Diagnostic>> {
+        let (fitting, other) = match self.candidates(text, from, want) {
+            Ok(resolved) => return Ok(resolved),
+            Err(c) => c,
+        };
+        match fitting.len() {
+            0 if !other.is_empty() => Err(Box::new(self.wrong_kind(text, span, want, other[0]))),
+            0 => Err(Box::new(self.undefined(text, span, from, want))),
+            _ => Err(Box::new(self.ambiguous(text, span, &fitting))),
+        }
+    }
+
+    /// `resolve` when it succeeds, `None` when it would report an error.
+    /// Unlike `resolve` it never builds the finding, so it never spends the
+    /// suggestion budget: the parallel part of lowering uses it and leaves
+    /// every element with an error to the sequential part, which then
+    /// reports exactly what a sequential lowering would have.
+    pub fn lookup(&self, text: &str, from: Option<SiteId>, want: Want) -> Option<Resolved> {
+        self.candidates(text, from, want).ok()
+    }
+
+    /// The one declaration `text` resolves to, or the fitting and other
+    /// candidates when there is not exactly one that fits.
+    #[allow(clippy::type_complexity)]
+    fn candidates(
+        &self,
+        text: &str,
+        from: Option<SiteId>,
+        want: Want,
+    ) -> Result<Resolved, (Vec<&Symbol>, Vec<&Symbol>)> {
         let found = |sym: &Symbol| match sym.entity {
             Some(e) => Resolved::Found(e),
             None => Resolved::Broken,
@@ -189,11 +222,9 @@ impl Scopes {
                 }
             }
         }
-        match fitting.len() {
-            1 => Ok(found(fitting[0])),
-            0 if !other.is_empty() => Err(Box::new(self.wrong_kind(text, span, want, other[0]))),
-            0 => Err(Box::new(self.undefined(text, span, from, want))),
-            _ => Err(Box::new(self.ambiguous(text, span, &fitting))),
+        match fitting.as_slice() {
+            [one] => Ok(found(one)),
+            _ => Err((fitting, other)),
         }
     }
 
@@ -283,11 +314,11 @@ impl Scopes {
         want: Want,
         only_site: bool,
     ) -> Option<String> {
-        let left = self.suggestions_left.get();
+        let left = self.suggestions_left.load(Ordering::Relaxed);
         if left == 0 {
             return None;
         }
-        self.suggestions_left.set(left - 1);
+        self.suggestions_left.store(left - 1, Ordering::Relaxed);
         let limit = (text.chars().count() / 3).max(1);
         let mut best: Option<(usize, bool, &str)> = None;
         for (name, ids) in &self.everywhere {

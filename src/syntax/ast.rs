@@ -17,9 +17,131 @@ use std::net::IpAddr;
 /// A name as written: a declaration's name or a reference to one.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Name {
-    pub text: String,
+    pub text: NameText,
     pub span: Span,
 }
+
+/// The text of a name. Names are short (`web01`, `r4127`, `nat0`) and a
+/// large design has millions of them (every rule, route target and
+/// `applied-to` entry), so up to 22 bytes are kept inline instead of in an
+/// allocation of their own: that saves a heap block per name, which in a
+/// million-line design is tens of megabytes and as many calls to `malloc`.
+#[derive(Clone)]
+pub struct NameText(NameRepr);
+
+#[derive(Clone)]
+enum NameRepr {
+    Inline { len: u8, bytes: [u8; INLINE_NAME] },
+    Heap(Box<str>),
+}
+
+const INLINE_NAME: usize = 22;
+
+impl NameText {
+    pub fn new(s: &str) -> NameText {
+        let mut bytes = [0u8; INLINE_NAME];
+        match bytes.get_mut(..s.len()) {
+            Some(prefix) if s.len() <= INLINE_NAME => {
+                prefix.copy_from_slice(s.as_bytes());
+                NameText(NameRepr::Inline {
+                    len: s.len() as u8,
+                    bytes,
+                })
+            }
+            _ => NameText(NameRepr::Heap(s.into())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // The bytes were copied from a `&str` whole, so they are UTF-8;
+            // the check is cheap on 22 bytes and keeps this free of `unsafe`.
+            NameRepr::Inline { len, bytes } => bytes
+                .get(..usize::from(*len))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or(""),
+            NameRepr::Heap(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for NameText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for NameText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for NameText {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for NameText {
+    fn from(s: &str) -> NameText {
+        NameText::new(s)
+    }
+}
+
+impl From<String> for NameText {
+    fn from(s: String) -> NameText {
+        NameText::new(&s)
+    }
+}
+
+impl PartialEq for NameText {
+    fn eq(&self, other: &NameText) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for NameText {}
+
+impl std::hash::Hash for NameText {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialEq<str> for NameText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for NameText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for NameText {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::fmt::Debug for NameText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for NameText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// A name costs no more than a `String` did.
+const _: () = assert!(std::mem::size_of::<NameText>() == std::mem::size_of::<String>());
 
 /// A whole file: its top-level items and, for the formatter and the language
 /// server, the spans of every comment (comments are not part of the tree).

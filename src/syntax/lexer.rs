@@ -189,7 +189,18 @@ fn junk(i: &str) -> IResult<&str, Lexeme> {
 }
 
 fn lexeme(i: &str) -> IResult<&str, Lexeme> {
-    alt((space, punctuation, atom, comment, string, junk))(i)
+    // Most lexemes are told apart by their first byte, so that byte picks
+    // the one parser `alt` would have settled on, without trying the ones
+    // before it; the bytes that need `alt`'s order (`-` and `<` may start an
+    // arrow or an atom or junk, and anything unusual) still go through it.
+    match i.as_bytes().first() {
+        Some(b' ' | b'\t' | b'\r') => space(i),
+        Some(b'\n' | b'{' | b'}' | b'[' | b']' | b',' | b';') => punctuation(i),
+        Some(&b) if b != b'-' && is_atom_byte(b) => atom(i),
+        Some(b'#') => comment(i),
+        Some(b'"') => string(i),
+        _ => alt((space, punctuation, atom, comment, string, junk))(i),
+    }
 }
 
 /// The byte offset of `rest` inside `whole`. Every parser above returns a
@@ -200,13 +211,82 @@ fn offset(whole: &str, rest: &str) -> usize {
     whole.len().saturating_sub(rest.len())
 }
 
+/// Below this many bytes per piece, a text is lexed in one piece.
+const MIN_PIECE_BYTES: usize = 1 << 20;
+
+/// Lexes the whole text. Every `\n` is a token of its own and every lexeme
+/// ends at or before the next `\n` (comments and strings stop at the end of
+/// their line), so lexing starts afresh after each newline: a large text is
+/// cut into pieces just after newlines and the pieces are lexed in
+/// parallel, which gives exactly the tokens of one sequential pass.
 pub(super) fn lex(text: &str) -> Lexed {
-    let mut tokens = Vec::with_capacity(text.len() / 5 + 1);
+    let mut cuts = vec![0];
+    // Checked before asking rayon anything: asking starts its thread pool.
+    if text.len() >= 2 * MIN_PIECE_BYTES {
+        let threads = rayon::current_num_threads();
+        if threads > 1 {
+            let pieces = (threads * 2).min(text.len() / MIN_PIECE_BYTES);
+            let step = text.len() / pieces.max(1);
+            for k in 1..pieces {
+                let from = (k * step).max(cuts.last().copied().unwrap_or(0));
+                if let Some(nl) = text
+                    .as_bytes()
+                    .get(from..)
+                    .and_then(|b| b.iter().position(|&c| c == b'\n'))
+                {
+                    cuts.push(from + nl + 1);
+                }
+            }
+        }
+    }
+    cuts.push(text.len());
+    cuts.dedup();
+    lex_pieces(text, &cuts)
+}
+
+/// Lexes the pieces between consecutive `cuts` (each 0, the text's end or
+/// just after a newline) in parallel and joins them, with the final `Eof`.
+fn lex_pieces(text: &str, cuts: &[usize]) -> Lexed {
+    let mut lexed = if cuts.len() <= 2 {
+        lex_range(text, 0, text.len())
+    } else {
+        use rayon::prelude::*;
+        let pieces: Vec<Lexed> = cuts
+            .par_windows(2)
+            .map(|w| lex_range(text, w[0], w[1]))
+            .collect();
+        let total: usize = pieces.iter().map(|p| p.tokens.len()).sum();
+        let mut all = Lexed {
+            tokens: Vec::with_capacity(total + 1),
+            comments: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+        for p in pieces {
+            all.tokens.extend_from_slice(&p.tokens);
+            all.comments.extend(p.comments);
+            all.diagnostics.extend(p.diagnostics);
+        }
+        all
+    };
+    let end = Span::new(text.len(), text.len());
+    lexed.tokens.push(Token {
+        kind: TokenKind::Eof,
+        span: end,
+    });
+    lexed
+}
+
+/// Lexes `text[start..end]`, where `start` is 0 or just after a newline and
+/// `end` is the text's end or just after a newline; spans are offsets in the
+/// whole text. No `Eof` token.
+fn lex_range(text: &str, start: usize, end: usize) -> Lexed {
+    let piece = text.get(start..end).unwrap_or("");
+    let mut tokens = Vec::with_capacity(piece.len() / 5 + 1);
     let mut comments = Vec::new();
     let mut diagnostics = Vec::new();
-    let mut rest = text;
+    let mut rest = piece;
     while !rest.is_empty() {
-        let start = offset(text, rest);
+        let at = start + offset(piece, rest);
         let (next, lexeme) = match lexeme(rest) {
             Ok(ok) if ok.0.len() < rest.len() => ok,
             // Every character starts one of the alternatives above, so this
@@ -216,8 +296,7 @@ pub(super) fn lex(text: &str) -> Lexed {
                 (rest.get(n..).unwrap_or(""), Lexeme::Junk)
             }
         };
-        let end = offset(text, next);
-        let span = Span::new(start, end);
+        let span = Span::new(at, start + offset(piece, next));
         match lexeme {
             Lexeme::Space => {}
             Lexeme::Comment => comments.push(span),
@@ -249,11 +328,6 @@ pub(super) fn lex(text: &str) -> Lexed {
         }
         rest = next;
     }
-    let end = Span::new(text.len(), text.len());
-    tokens.push(Token {
-        kind: TokenKind::Eof,
-        span: end,
-    });
     Lexed {
         tokens,
         comments,
@@ -321,6 +395,29 @@ mod tests {
 
     fn kinds(text: &str) -> Vec<TokenKind> {
         lex(text).tokens.iter().map(|t| t.kind).collect()
+    }
+
+    /// Lexing in pieces cut after any newlines gives the tokens, comments
+    /// and findings of one pass.
+    #[test]
+    fn pieces_lex_like_the_whole() {
+        let text = "vpc a 10.0.0.0/16 { # c\n  description \"x\\q\n\n  subnet @ b \"ok\"\r\n}\n\u{feff}<- -> a->b\n#end";
+        let whole = lex(text);
+        let newlines: Vec<usize> = text
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        let mut cuts = vec![0];
+        cuts.extend(newlines);
+        cuts.push(text.len());
+        cuts.dedup();
+        let pieces = lex_pieces(text, &cuts);
+        assert_eq!(pieces.tokens, whole.tokens);
+        assert_eq!(pieces.comments, whole.comments);
+        assert_eq!(pieces.diagnostics, whole.diagnostics);
+        assert!(!whole.diagnostics.is_empty());
     }
 
     #[test]

@@ -45,7 +45,7 @@ mod inner;
 mod site;
 mod top;
 
-use super::ast::{Broken, DeclKind, Name, Tree};
+use super::ast::{Broken, DeclKind, Item, Name, Tree};
 use super::keywords::{is_statement_keyword, suggest, Block};
 use super::lexer::{self, Token, TokenKind};
 use super::Parse;
@@ -68,20 +68,10 @@ pub(super) fn parse(text: &str) -> Parse {
         };
     }
     let lexed = lexer::lex(text);
-    let mut p = Parser {
-        text,
-        toks: lexed.tokens,
-        pos: 0,
-        prev_end: 0,
-        diags: lexed.diagnostics,
-        noun: "file",
-        form: "",
-        poisoned: false,
-    };
-    let items = p.block_body(Block::Top, Block::Top, Opening::File, None, |p, kw| {
-        p.top_stmt(kw)
-    });
-    let mut diagnostics = p.diags;
+    let starts = run_starts(text, &lexed.tokens, MIN_RUN_TOKENS);
+    let (items, parsed) = parse_runs(text, &lexed.tokens, &starts);
+    let mut diagnostics = lexed.diagnostics;
+    diagnostics.extend(parsed);
     // The lexer's and the parser's findings interleave; a stable sort keeps
     // the order of findings at one place.
     diagnostics.sort_by_key(|d| d.primary.span.start);
@@ -92,6 +82,166 @@ pub(super) fn parse(text: &str) -> Parse {
         },
         diagnostics,
     }
+}
+
+// ---- Parallel parsing ------------------------------------------------------
+//
+// A large file is parsed as several runs of top-level statements at once.
+// The parser's state between two top-level statements is only its position:
+// `prev_end` is the end of the last token before it that is not a newline,
+// every statement sets the noun, form and poison flag before it reads them,
+// and findings are only ever appended. So a run that starts at a top-level
+// statement's keyword produces exactly what the one sequential parse
+// produces from there, *if* the sequential parse really is at the top level
+// at that token. That is guessed cheaply (a top-level keyword at column 0,
+// outside braces) and then checked: each run stops at the first top-level
+// statement at or after the next run's start, and the next run is used only
+// when the previous one stopped exactly at its start. When it did not (a
+// forgotten `}` swallowed the boundary), parsing goes on sequentially from
+// where the previous run stopped up to the next start, and is checked again
+// there. Results are therefore identical whatever the number of threads.
+
+/// Below this many tokens per run, a file is parsed in one run: spreading
+/// a small file over threads costs more than it saves (the pre-commit hook
+/// checks small files and wants them in milliseconds).
+const MIN_RUN_TOKENS: usize = 50_000;
+
+/// The tokens where runs start: 0, then top-level statement keywords at
+/// column 0 outside braces, about evenly spaced. One run (sequential
+/// parsing) when the file is small or there is one thread.
+fn run_starts(text: &str, toks: &[Token], min_run_tokens: usize) -> Vec<usize> {
+    let mut starts = vec![0];
+    // Checked before asking rayon anything: asking starts its thread pool.
+    if toks.len() < 2 * min_run_tokens.max(1) {
+        return starts;
+    }
+    let threads = rayon::current_num_threads();
+    if threads < 2 {
+        return starts;
+    }
+    // A few runs per thread even out runs of unequal cost.
+    let runs = (threads * 4).min(toks.len() / min_run_tokens.max(1)).max(1);
+    let stride = toks.len() / runs;
+    split_points(text, toks, stride, &mut starts);
+    starts
+}
+
+/// Appends the candidate run starts at least `stride` tokens apart.
+fn split_points(text: &str, toks: &[Token], stride: usize, starts: &mut Vec<usize>) {
+    let mut depth = 0usize;
+    let mut next = stride.max(1);
+    let mut prev: Option<Token> = None;
+    for (i, &t) in toks.iter().enumerate() {
+        match t.kind {
+            TokenKind::LBrace => depth += 1,
+            TokenKind::RBrace => depth = depth.saturating_sub(1),
+            TokenKind::Atom if i >= next && depth == 0 => {
+                let line_start = prev
+                    .is_some_and(|p| p.kind == TokenKind::Newline && p.span.end == t.span.start);
+                if line_start && Block::Top.accepts(t.span.slice(text)) {
+                    starts.push(i);
+                    next = i.saturating_add(stride.max(1));
+                }
+            }
+            _ => {}
+        }
+        prev = Some(t);
+    }
+}
+
+/// Parses `text` in runs starting about every `stride` tokens, whatever
+/// the thread count, for tests that compare it with one sequential run.
+#[cfg(test)]
+pub(super) fn parse_in_runs(text: &str, stride: Option<usize>) -> (Vec<Item>, Vec<Diagnostic>) {
+    let lexed = lexer::lex(text);
+    let mut starts = vec![0];
+    if let Some(stride) = stride {
+        split_points(text, &lexed.tokens, stride, &mut starts);
+    }
+    parse_runs(text, &lexed.tokens, &starts)
+}
+
+/// The top-level statements parsed from one start.
+struct Run {
+    items: Vec<Item>,
+    diags: Vec<Diagnostic>,
+    /// The token the run stopped at.
+    end: usize,
+    /// Whether it stopped at the end of the file.
+    finished: bool,
+}
+
+/// Parses top-level statements from token `start` until the first one that
+/// starts at or after token `stop`, or the end of the file.
+fn run(text: &str, toks: &[Token], start: usize, stop: usize) -> Run {
+    let prev_end = toks
+        .get(..start)
+        .and_then(|before| before.iter().rev().find(|t| t.kind != TokenKind::Newline))
+        .map_or(0, |t| t.span.end);
+    let mut p = Parser {
+        text,
+        toks,
+        pos: start,
+        stop,
+        prev_end,
+        diags: Vec::new(),
+        noun: "file",
+        form: "",
+        poisoned: false,
+    };
+    let items = p.block_body(Block::Top, Block::Top, Opening::File, None, |p, kw| {
+        p.top_stmt(kw)
+    });
+    let finished = p.kind() == TokenKind::Eof;
+    Run {
+        items,
+        diags: p.diags,
+        end: p.pos,
+        finished,
+    }
+}
+
+/// Parses the runs beginning at `starts` (in parallel when there are
+/// several) and joins them as described above.
+fn parse_runs(text: &str, toks: &[Token], starts: &[usize]) -> (Vec<Item>, Vec<Diagnostic>) {
+    let stop_after = |i: usize| starts.get(i + 1).copied().unwrap_or(usize::MAX);
+    if starts.len() < 2 {
+        let r = run(text, toks, 0, usize::MAX);
+        return (r.items, r.diags);
+    }
+    use rayon::prelude::*;
+    let mut runs: Vec<Option<Run>> = starts
+        .par_iter()
+        .enumerate()
+        .map(|(i, &start)| Some(run(text, toks, start, stop_after(i))))
+        .collect();
+    let mut items = Vec::new();
+    let mut diags = Vec::new();
+    let mut pos = 0;
+    loop {
+        let r = match starts.binary_search(&pos) {
+            Ok(i) => match runs.get_mut(i).and_then(Option::take) {
+                Some(r) => r,
+                None => run(text, toks, pos, stop_after(i)),
+            },
+            // The previous run ran past a start: continue sequentially to
+            // the next start after it.
+            Err(i) => run(
+                text,
+                toks,
+                pos,
+                starts.get(i).copied().unwrap_or(usize::MAX),
+            ),
+        };
+        items.extend(r.items);
+        diags.extend(r.diags);
+        // A run always consumes a token unless it is at the end.
+        if r.finished || r.end <= pos {
+            break;
+        }
+        pos = r.end;
+    }
+    (items, diags)
 }
 
 /// Text quoted in a message, cut to a readable length on a character
@@ -140,8 +290,11 @@ pub(super) enum Opening {
 
 pub(super) struct Parser<'t> {
     text: &'t str,
-    toks: Vec<Token>,
+    toks: &'t [Token],
     pos: usize,
+    /// The top level stops before a statement that starts at or after this
+    /// token (see "Parallel parsing"); `usize::MAX` for the whole file.
+    stop: usize,
     /// The end of the last token consumed other than a newline: where a
     /// statement's span ends, and where "found end of line" points.
     prev_end: u32,
@@ -635,6 +788,9 @@ impl<'t> Parser<'t> {
         use TokenKind::*;
         let mut out = Vec::new();
         loop {
+            if opening == Opening::File && self.pos >= self.stop {
+                break;
+            }
             let t = self.peek();
             let before = self.pos;
             match t.kind {
@@ -694,6 +850,9 @@ impl<'t> Parser<'t> {
                 self.bump();
             }
         }
+        // A block of thousands of rules or routes would otherwise keep up
+        // to as much room again unused for as long as the tree lives.
+        out.shrink_to_fit();
         out
     }
 

@@ -112,14 +112,14 @@ fn declared(body: &[Stmt]) -> Vec<String> {
             Stmt::Broken(b) => Some(&b.name),
             _ => None,
         })
-        .map(|n| n.text.clone())
+        .map(|n| n.text.to_string())
         .collect()
 }
 
 fn broken_names(body: &[Stmt]) -> Vec<(DeclKind, String)> {
     body.iter()
         .filter_map(|s| match s {
-            Stmt::Broken(b) => Some((b.kind, b.name.text.clone())),
+            Stmt::Broken(b) => Some((b.kind, b.name.text.to_string())),
             _ => None,
         })
         .collect()
@@ -129,7 +129,7 @@ fn names(items: &[AddrItem]) -> Vec<String> {
     items
         .iter()
         .map(|i| match i {
-            AddrItem::Name(n) => n.text.clone(),
+            AddrItem::Name(n) => n.text.to_string(),
             AddrItem::Any(_) => "any".into(),
             AddrItem::Internet(_) => "internet".into(),
             AddrItem::Addr(a) => a.value.to_string(),
@@ -1179,9 +1179,9 @@ fn invalid_literals_are_np004_and_keep_the_name() {
         assert_eq!(d.message, message, "{text}");
         // The declaring statement is kept as broken, with its name.
         let broken = match &tree.items[0] {
-            Item::Broken(b) => Some(b.name.text.clone()),
+            Item::Broken(b) => Some(b.name.text.to_string()),
             Item::Site(s) => s.body.iter().find_map(|st| match st {
-                Stmt::Broken(b) => Some(b.name.text.clone()),
+                Stmt::Broken(b) => Some(b.name.text.to_string()),
                 _ => None,
             }),
             _ => None,
@@ -1404,4 +1404,92 @@ fn keyword_named_items_in_multi_line_lists() {
         .map(|n| n.text.as_str())
         .collect();
     assert_eq!(applied, ["internet", "vpn"]);
+}
+
+// ---- Parallel parsing ------------------------------------------------------
+
+/// Every fixture and a small generated design, each also with one line in
+/// every few deleted in turn, which loses `{` and `}` and leaves statements
+/// half-written: the cases where a run can start at a token the sequential
+/// parse is not at the top level for.
+fn split_corpus() -> Vec<String> {
+    fn collect(dir: &std::path::Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            if path.is_dir() {
+                collect(&path, out);
+            } else if path.extension().is_some_and(|e| e == "np") {
+                out.extend(std::fs::read_to_string(&path).ok());
+            }
+        }
+    }
+    let mut texts = Vec::new();
+    collect(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        &mut texts,
+    );
+    texts.push(crate::gen::generate(&crate::gen::GenParams {
+        lines: 400,
+        rules_per_firewall: 5,
+        routes_per_table: 5,
+        ..crate::gen::GenParams::default()
+    }));
+    // Lists may span lines, so an unclosed `[` runs over the next lines'
+    // top-level keywords: runs that start there must be thrown away.
+    texts.push("expect reach [a, b\nvpc v 10.0.0.0/16 {\n  subnet s 10.0.0.0/24\n}\nvpc w 10.1.0.0/16 {\n}\n".into());
+    texts.push("sddc s {\n  firewall f {\n    rule r allow from [a,\nvpc v 10.0.0.0/16 {\n}\n  }\n}\nvpc w 10.1.0.0/16 {\n}\nexpect reach [x,\nservice h tcp/1\nservice i tcp/2\n".into());
+    // A keyword alone on its line is a list item, not a statement.
+    texts.push("expect reach [a,\nvpc\n] -> b\nvpc w 10.1.0.0/16 {\n}\nexpect reach [a,\nservice\nvpc\nexpect\n] -> b\n".into());
+    texts.push(
+        "}\n}}\nvpc v 10.0.0.0/16\n  subnet s 10.0.0.0/24\nvpc w 10.1.0.0/16 {\n\"{\" # {\n}\n"
+            .into(),
+    );
+    let mut broken = Vec::new();
+    for text in &texts {
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let every = (lines.len() / 40).max(1);
+        for cut in (0..lines.len()).step_by(every) {
+            let mut t = String::new();
+            for (i, line) in lines.iter().enumerate() {
+                if i != cut {
+                    t.push_str(line);
+                }
+            }
+            broken.push(t);
+        }
+        // A site whose `}` is indented like its statements, so that the
+        // next site's keyword looks like a top-level start but is not.
+        broken.push(text.replace("\n}\n", "\n  }\n"));
+    }
+    texts.extend(broken);
+    texts
+}
+
+/// A parse in runs, started at every top-level keyword at column 0 outside
+/// braces, gives exactly the tree and findings of one sequential parse.
+#[test]
+fn runs_parse_like_one_pass() {
+    let mut split = 0;
+    for text in split_corpus() {
+        let whole = super::parser::parse_in_runs(&text, None);
+        for stride in [1, 7, 50] {
+            let runs = super::parser::parse_in_runs(&text, Some(stride));
+            assert!(
+                runs.0 == whole.0,
+                "trees differ (stride {stride}) for:\n{text}"
+            );
+            assert!(
+                runs.1 == whole.1,
+                "findings differ (stride {stride}) for:\n{text}\n{:?}\n{:?}",
+                runs.1,
+                whole.1
+            );
+        }
+        split += 1;
+    }
+    assert!(split > 100, "only {split} texts");
 }

@@ -97,7 +97,7 @@ impl<'t> Parser<'t> {
                 NameShape::Valid => {
                     self.bump();
                     return Ok(Name {
-                        text: text.to_owned(),
+                        text: text.into(),
                         span: t.span,
                     });
                 }
@@ -437,6 +437,10 @@ impl<'t> Parser<'t> {
         if failed {
             return Err(Failed);
         }
+        // Lists are short (one to a few items) and a growing vector keeps
+        // room for four; in a design with a million rules that slack is
+        // hundreds of megabytes.
+        items.shrink_to_fit();
         Ok((
             items,
             Span::new(open.span.start as usize, self.prev_end as usize),
