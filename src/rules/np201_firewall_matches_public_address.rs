@@ -146,7 +146,7 @@ fn diagnostic(
                  write `{text}` instead of {addr}"
             ))
             .with_fix(
-                format!("replace {addr} with `{text}` in rule `{rule_name}`"),
+                format!("replace {written} with `{text}` in rule `{rule_name}`"),
                 vec![Edit {
                     span: term.span,
                     replacement: text,
