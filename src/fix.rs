@@ -117,7 +117,7 @@ mod tests {
         let fixed = apply(
             text,
             &[
-                with_fix(30, 40, "10.0.1.0/24"),
+                with_fix(30, 41, "10.0.1.0/24"),
                 with_fix(9, 20, "10.0.0.0/24"),
             ],
         );

@@ -59,6 +59,12 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP208, np208_nat_instance_source_dest_check::check),
 ];
 
+/// Rules that report something nothing uses. A statement the front end
+/// dropped (a syntax or address error) may be the one that used it, so on a
+/// file with front-end errors their findings would be guesses: they are left
+/// out there.
+pub static NEED_COMPLETE_MODEL: &[Code] = &[Code::NP205];
+
 /// A behaviour rule: a pass that asks the reachability engine how the
 /// network really behaves (what the internet reaches, which replies come
 /// back). It gets the packet space the expectations use.
