@@ -113,7 +113,12 @@ fn analyze(text: &str) -> (Vec<Diagnostic>, Vec<ExpectationResult>) {
     } else {
         drop(tree);
     }
-    diagnostics.extend(crate::rules::run(&model));
+    let broken = front_end_broken(&diagnostics);
+    diagnostics.extend(
+        crate::rules::run(&model)
+            .into_iter()
+            .filter(|d| !(broken && crate::rules::NEED_COMPLETE_MODEL.contains(&d.code))),
+    );
     let expectations = expectation_results(&model, &mut diagnostics);
     // Freeing the model is most of the work left: firewall rules on one
     // thread, the rest (route tables above all) on another.
@@ -127,9 +132,7 @@ fn analyze(text: &str) -> (Vec<Diagnostic>, Vec<ExpectationResult>) {
 /// incomplete: then a verdict would describe a network the author did not
 /// write, so they are listed as not evaluated.
 fn expectation_results(model: &Model, diagnostics: &mut Vec<Diagnostic>) -> Vec<ExpectationResult> {
-    let broken = diagnostics.iter().any(|d| {
-        d.severity() == crate::diagnostic::Severity::Error && d.code.as_str().starts_with("NP0")
-    });
+    let broken = front_end_broken(diagnostics);
     let verdicts = if broken {
         Vec::new()
     } else {
@@ -153,6 +156,14 @@ fn expectation_results(model: &Model, diagnostics: &mut Vec<Diagnostic>) -> Vec<
             }
         })
         .collect()
+}
+
+/// Whether the front end (parser and resolver, the NP0xx rules) found an
+/// error: then the model lacks whatever the broken statements said.
+fn front_end_broken(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| {
+        d.severity() == crate::diagnostic::Severity::Error && d.code.as_str().starts_with("NP0")
+    })
 }
 
 /// Checks many files in parallel and returns their reports sorted by path.

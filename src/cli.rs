@@ -141,19 +141,25 @@ pub fn reach(
                   order, skipping hidden directories and `target`. `-` reads one design from \
                   standard input and reports it as `<stdin>`. Without a PATH the current \
                   directory is checked. Files are checked in parallel; the output order is \
-                  always the same.",
+                  always the same. Some findings carry a fix (NP005's network address, \
+                  NP201's private side, NP208's `source-dest-check off`): --diff shows them \
+                  and --fix applies them.",
     after_help = concat!(heading!("Examples:"), "
   netproof check                                 Check every .np file under the current directory
   netproof check fixtures/scenarios/             Check a directory, recursively
   netproof check --format json design.np | jq .summary
   cat design.np | netproof check -               Check standard input
   netproof check --fail-on error designs/        Fail only on errors, not on warnings
+  netproof check --diff designs/                 Show the available fixes as a unified diff
+  netproof check --fix designs/                  Apply them in place, then report what remains
 
 ", heading!("Exit status:"), "
-  0  no diagnostic at or above the --fail-on severity
-  1  at least one diagnostic at or above the --fail-on severity
+  0  no diagnostic at or above the --fail-on severity (with --fix: after fixing; with
+     --diff: no fix to show)
+  1  at least one diagnostic at or above the --fail-on severity (with --diff: a fix to show)
   2  a usage error, or a PATH that is missing, unreadable, not UTF-8, or a directory
-     without .np files (nothing is checked then)")
+     without .np files (nothing is checked then); with --fix, `-` or a file that cannot
+     be written")
 )]
 pub struct CheckArgs {
     /// Files or directories to check; `-` is standard input.
@@ -167,6 +173,77 @@ pub struct CheckArgs {
     /// The least severe diagnostic that makes the exit status 1.
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Warning)]
     pub fail_on: FailOn,
+
+    /// Apply every available fix to the files in place, list each fix on
+    /// standard error, then check the fixed files and report what remains.
+    /// Files without fixable findings are not touched.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+
+    /// Show the fixes --fix would apply, as a unified diff on standard
+    /// output, without writing anything. Exit status 1 when there is a fix.
+    #[arg(long)]
+    pub diff: bool,
+}
+
+/// The fixes for one file, ready to be shown (`--diff`) or written (`--fix`).
+#[derive(Debug)]
+pub struct FileFix {
+    /// The path as shown, which is also where the file is read from.
+    pub path: String,
+    pub original: std::sync::Arc<String>,
+    pub fixed: String,
+    /// Each fix applied: where its finding is, its code, what it did.
+    pub applied: Vec<(crate::span::LineCol, crate::fix::Applied)>,
+}
+
+impl FileFix {
+    pub fn diff(&self) -> String {
+        crate::fix::unified_diff(&self.path, &self.original, &self.fixed)
+    }
+
+    /// One line per fix: `PATH:LINE:COL: fixed CODE (name): description`.
+    pub fn summary(&self) -> Vec<String> {
+        self.applied
+            .iter()
+            .map(|(at, a)| {
+                format!(
+                    "{}:{}:{}: fixed {} ({}): {}",
+                    self.path,
+                    at.line,
+                    at.column,
+                    a.code,
+                    registry::meta(a.code).name,
+                    a.description
+                )
+            })
+            .collect()
+    }
+}
+
+/// The fixes available in each report, for the files that have any, in the
+/// reports' (sorted) order.
+pub fn plan_fixes(reports: &[crate::check::FileReport]) -> Vec<FileFix> {
+    reports
+        .iter()
+        .filter_map(|r| {
+            let fixed = crate::fix::apply(&r.source.text, &r.diagnostics);
+            if fixed.applied.is_empty() || fixed.text == *r.source.text {
+                return None;
+            }
+            let applied = fixed
+                .applied
+                .into_iter()
+                .map(|a| (r.source.line_col(a.span.start), a))
+                .collect();
+            Some(FileFix {
+                path: r.source.path.clone(),
+                original: r.source.text.clone(),
+                fixed: fixed.text,
+                applied,
+            })
+        })
+        .collect()
 }
 
 /// List every rule: code, name, default severity and summary.

@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod engine;
+pub mod fix;
 pub mod gen;
 pub mod model;
 pub mod reach;

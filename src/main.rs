@@ -53,7 +53,51 @@ fn check(args: &CheckArgs, color: bool, out: &mut dyn Write) -> u8 {
         }
         return USAGE_OR_INPUT_ERROR;
     }
-    let reports = check_files(inputs);
+    if args.fix && inputs.iter().any(|(path, _)| path == cli::STDIN_PATH) {
+        say!("error: --fix cannot write back to standard input; use --diff to see the fixes");
+        return USAGE_OR_INPUT_ERROR;
+    }
+    let mut reports = check_files(inputs);
+    if args.diff {
+        let fixes = cli::plan_fixes(&reports);
+        let diff: String = fixes.iter().map(cli::FileFix::diff).collect();
+        return finish(
+            out.write_all(diff.as_bytes()),
+            out,
+            u8::from(!fixes.is_empty()),
+        );
+    }
+    if args.fix {
+        let fixes = cli::plan_fixes(&reports);
+        for fix in &fixes {
+            if let Err(error) = std::fs::write(&fix.path, &fix.fixed) {
+                say!("error: cannot write `{}`: {error}", fix.path);
+                return USAGE_OR_INPUT_ERROR;
+            }
+            for line in fix.summary() {
+                say!("{line}");
+            }
+        }
+        if !fixes.is_empty() {
+            // Check again what was written, so the report (and the status)
+            // describe the files as they now are.
+            let fixed: std::collections::HashMap<&str, &str> = fixes
+                .iter()
+                .map(|f| (f.path.as_str(), f.fixed.as_str()))
+                .collect();
+            let inputs = reports
+                .iter()
+                .map(|r| {
+                    let path = r.source.path.clone();
+                    let text = fixed
+                        .get(path.as_str())
+                        .map_or_else(|| r.source.text.to_string(), |t| t.to_string());
+                    (path, text)
+                })
+                .collect();
+            reports = check_files(inputs);
+        }
+    }
     let status = cli::check_status(&Summary::of(&reports), args.fail_on);
     let emitter: Box<dyn Emitter> = match args.format {
         Format::Json => Box::new(JsonEmitter),

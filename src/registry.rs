@@ -51,6 +51,14 @@ rules! {
     NP103, "overlapping-subnets", Error, "Two subnets or segments of one site overlap.";
     NP104, "duplicate-address", Error, "Two things own the same address in one routing domain.";
     NP106, "reserved-address", Error, "A host uses an address the platform reserves.";
+    NP201, "firewall-matches-public-address", Error, "A gateway firewall rule names a NAT rule's public address, which the firewall never sees.";
+    NP202, "nat-without-public-ip", Error, "A NAT rule's external address is not a public IP its site owns.";
+    NP203, "asymmetric-nat-default-route", Error, "A site publishes by DNAT while its default route is learned over Direct Connect or VPN.";
+    NP204, "nat-on-extended-segment", Warning, "A NAT rule translates a VM on an L2VPN-extended segment, whose gateway stays on-prem.";
+    NP205, "unused-public-ip", Info, "A public IP or Elastic IP is allocated but used by nothing; it is billed hourly.";
+    NP206, "public-subnet-without-public-address", Warning, "An instance in a public subnet has no public or Elastic IP, so it cannot reach the internet.";
+    NP207, "nat-gateway-misplaced", Error, "A public NAT gateway sits in a subnet that does not route 0.0.0.0/0 to an internet gateway.";
+    NP208, "nat-instance-source-dest-check", Error, "A route forwards through an instance whose source/destination check is on.";
     NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";
     NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";
     NP903, "expectation-wrong-egress", Error, "An `expect egress` fails: internet-bound traffic leaves by another exit, or not at all.";

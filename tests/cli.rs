@@ -565,3 +565,85 @@ fn large_designs_check_identically_whatever_the_thread_count() {
         "output differs between 1 and 4 threads"
     );
 }
+
+/// A design whose only finding is NP201, with a fix to the host's name.
+const PUBLIC_IN_FIREWALL: &str = "sddc prod {
+  segment web-tier 10.10.11.0/24
+  vm web01 10.10.11.101 in web-tier
+  public-ip web-pip 52.58.125.207
+  nat dnat web-in 52.58.125.207 -> web01
+  firewall cgw {
+    rule web-in allow from any to 52.58.125.207 service HTTP applied-to internet
+  }
+}
+";
+
+#[test]
+fn diff_shows_fixes_without_writing() {
+    let dir = scratch("diff_shows_fixes_without_writing");
+    write(&dir, "a.np", HOST_BITS);
+    write(&dir, "b.np", PUBLIC_IN_FIREWALL);
+    let output = netproof(&dir, &["check", "--diff", "."]);
+    assert_eq!(status(&output), 1, "{}", stderr(&output));
+    let diff = stdout(&output);
+    assert!(diff.contains("--- a/a.np\n+++ b/a.np\n"), "{diff}");
+    assert!(
+        diff.contains("-vpc shop 10.0.0.1/16 {\n+vpc shop 10.0.0.0/16 {\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+    rule web-in allow from any to web01 service HTTP"),
+        "{diff}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("a.np")).ok().as_deref(),
+        Some(HOST_BITS)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("b.np")).ok().as_deref(),
+        Some(PUBLIC_IN_FIREWALL)
+    );
+}
+
+#[test]
+fn fix_rewrites_only_fixable_files_and_rechecks() {
+    let dir = scratch("fix_rewrites_only_fixable_files_and_rechecks");
+    let clean = "vpc shop 10.0.0.0/16 {\n  subnet web 10.0.1.0/24   # untouched\n}\n";
+    write(&dir, "a.np", HOST_BITS);
+    write(&dir, "b.np", PUBLIC_IN_FIREWALL);
+    write(&dir, "clean.np", clean);
+    let output = netproof(&dir, &["check", "--fix", "."]);
+    assert_eq!(status(&output), 0, "{}", stdout(&output));
+    let log = stderr(&output);
+    assert!(
+        log.contains("a.np:1:10: fixed NP005 (prefix-host-bits-set)"),
+        "{log}"
+    );
+    assert!(log.contains("b.np:7:35: fixed NP201"), "{log}");
+    assert_eq!(
+        fs::read_to_string(dir.join("a.np")).ok().as_deref(),
+        Some("vpc shop 10.0.0.0/16 {\n  subnet web 10.0.1.0/24\n}\n")
+    );
+    let b = fs::read_to_string(dir.join("b.np")).unwrap_or_default();
+    assert!(
+        b.contains("rule web-in allow from any to web01 service HTTP"),
+        "{b}"
+    );
+    assert_eq!(
+        fs::read(dir.join("clean.np")).ok(),
+        Some(clean.as_bytes().to_vec())
+    );
+    assert!(stdout(&output).contains("0 errors, 0 warnings, 0 infos in 3 files"));
+    // A second run finds nothing left to fix.
+    let again = netproof(&dir, &["check", "--diff", "."]);
+    assert_eq!(status(&again), 0);
+    assert_eq!(stdout(&again), "");
+}
+
+#[test]
+fn fix_refuses_standard_input() {
+    let dir = scratch("fix_refuses_standard_input");
+    let output = netproof_with_stdin(&dir, &["check", "--fix", "-"], HOST_BITS.as_bytes());
+    assert_eq!(status(&output), 2);
+    assert!(stderr(&output).contains("--fix cannot write back to standard input"));
+}

@@ -17,9 +17,19 @@ pub mod np102_subnet_outside_site;
 pub mod np103_overlapping_subnets;
 pub mod np104_duplicate_address;
 pub mod np106_reserved_address;
+pub mod np201_firewall_matches_public_address;
+pub mod np202_nat_without_public_ip;
+pub mod np203_asymmetric_nat_default_route;
+pub mod np204_nat_on_extended_segment;
+pub mod np205_unused_public_ip;
+pub mod np206_public_subnet_without_public_address;
+pub mod np207_nat_gateway_misplaced;
+pub mod np208_nat_instance_source_dest_check;
 pub mod np901_expectation_unreachable;
 pub mod np902_expectation_reachable;
 pub mod np903_expectation_wrong_egress;
+
+mod nat;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::Model;
@@ -36,7 +46,24 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP103, np103_overlapping_subnets::check),
     (Code::NP104, np104_duplicate_address::check),
     (Code::NP106, np106_reserved_address::check),
+    (Code::NP201, np201_firewall_matches_public_address::check),
+    (Code::NP202, np202_nat_without_public_ip::check),
+    (Code::NP203, np203_asymmetric_nat_default_route::check),
+    (Code::NP204, np204_nat_on_extended_segment::check),
+    (Code::NP205, np205_unused_public_ip::check),
+    (
+        Code::NP206,
+        np206_public_subnet_without_public_address::check,
+    ),
+    (Code::NP207, np207_nat_gateway_misplaced::check),
+    (Code::NP208, np208_nat_instance_source_dest_check::check),
 ];
+
+/// Rules that report something nothing uses. A statement the front end
+/// dropped (a syntax or address error) may be the one that used it, so on a
+/// file with front-end errors their findings would be guesses: they are left
+/// out there.
+pub static NEED_COMPLETE_MODEL: &[Code] = &[Code::NP205];
 
 /// A behaviour rule: a pass that asks the reachability engine how the
 /// network really behaves (what the internet reaches, which replies come
