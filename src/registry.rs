@@ -50,6 +50,7 @@ rules! {
     NP102, "subnet-outside-site", Error, "A subnet or segment is not inside its site's declared prefixes.";
     NP103, "overlapping-subnets", Error, "Two subnets or segments of one site overlap.";
     NP104, "duplicate-address", Error, "Two things own the same address in one routing domain.";
+    NP105, "overlapping-connected-sites", Error, "Two sites joined by a link that exchanges routes have overlapping prefixes.";
     NP106, "reserved-address", Error, "A host uses an address the platform reserves.";
     NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";
     NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";

@@ -16,6 +16,7 @@ pub mod np101_address_outside_subnet;
 pub mod np102_subnet_outside_site;
 pub mod np103_overlapping_subnets;
 pub mod np104_duplicate_address;
+pub mod np105_overlapping_connected_sites;
 pub mod np106_reserved_address;
 pub mod np901_expectation_unreachable;
 pub mod np902_expectation_reachable;
@@ -35,6 +36,7 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP102, np102_subnet_outside_site::check),
     (Code::NP103, np103_overlapping_subnets::check),
     (Code::NP104, np104_duplicate_address::check),
+    (Code::NP105, np105_overlapping_connected_sites::check),
     (Code::NP106, np106_reserved_address::check),
 ];
 
