@@ -52,6 +52,8 @@ rules! {
     NP104, "duplicate-address", Error, "Two things own the same address in one routing domain.";
     NP105, "overlapping-connected-sites", Error, "Two sites joined by a link that exchanges routes have overlapping prefixes.";
     NP106, "reserved-address", Error, "A host uses an address the platform reserves.";
+    NP403, "transitive-peering", Error, "A route or expectation relies on a peered VPC to forward traffic edge to edge.";
+    NP404, "blackhole-route", Error, "A route targets something that is not attached to its VPC or transit gateway.";
     NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";
     NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";
     NP903, "expectation-wrong-egress", Error, "An `expect egress` fails: internet-bound traffic leaves by another exit, or not at all.";

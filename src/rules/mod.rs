@@ -18,6 +18,8 @@ pub mod np103_overlapping_subnets;
 pub mod np104_duplicate_address;
 pub mod np105_overlapping_connected_sites;
 pub mod np106_reserved_address;
+pub mod np403_transitive_peering;
+pub mod np404_blackhole_route;
 pub mod np901_expectation_unreachable;
 pub mod np902_expectation_reachable;
 pub mod np903_expectation_wrong_egress;
@@ -38,6 +40,8 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP104, np104_duplicate_address::check),
     (Code::NP105, np105_overlapping_connected_sites::check),
     (Code::NP106, np106_reserved_address::check),
+    (Code::NP403, np403_transitive_peering::check),
+    (Code::NP404, np404_blackhole_route::check),
 ];
 
 /// A behaviour rule: a pass that asks the reachability engine how the
