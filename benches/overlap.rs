@@ -9,7 +9,9 @@
 //! `docs/performance.md` records it.
 
 use netproof::gen::generate_prefixes;
-use netproof::rules::{np103_overlapping_subnets as np103, np105_overlapping_connected_sites as np105};
+use netproof::rules::{
+    np103_overlapping_subnets as np103, np105_overlapping_connected_sites as np105,
+};
 use std::time::{Duration, Instant};
 
 fn median(mut v: Vec<Duration>) -> Duration {

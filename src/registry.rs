@@ -52,6 +52,8 @@ rules! {
     NP104, "duplicate-address", Error, "Two things own the same address in one routing domain.";
     NP105, "overlapping-connected-sites", Error, "Two sites joined by a link that exchanges routes have overlapping prefixes.";
     NP106, "reserved-address", Error, "A host uses an address the platform reserves.";
+    NP401, "egress-via-onprem", Info, "A learned default route sends a site's internet traffic on-prem.";
+    NP402, "connected-vpc-default-sg", Warning, "An instance in the connected VPC is not admitted by the default security group the SDDC's ENIs carry.";
     NP403, "transitive-peering", Error, "A route or expectation relies on a peered VPC to forward traffic edge to edge.";
     NP404, "blackhole-route", Error, "A route targets something that is not attached to its VPC or transit gateway.";
     NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";

@@ -18,6 +18,8 @@ pub mod np103_overlapping_subnets;
 pub mod np104_duplicate_address;
 pub mod np105_overlapping_connected_sites;
 pub mod np106_reserved_address;
+pub mod np401_egress_via_onprem;
+pub mod np402_connected_vpc_default_sg;
 pub mod np403_transitive_peering;
 pub mod np404_blackhole_route;
 pub mod np901_expectation_unreachable;
@@ -51,7 +53,10 @@ pub type EngineRule = fn(&crate::engine::space::Space, &mut Vec<Diagnostic>);
 
 /// Every behaviour rule. They run only on designs without front-end errors,
 /// like the expectations.
-pub static ENGINE_RULES: &[(Code, EngineRule)] = &[];
+pub static ENGINE_RULES: &[(Code, EngineRule)] = &[
+    (Code::NP401, np401_egress_via_onprem::check),
+    (Code::NP402, np402_connected_vpc_default_sg::check),
+];
 
 /// Runs every behaviour rule, in parallel; findings unsorted.
 pub fn run_engine(space: &crate::engine::space::Space) -> Vec<Diagnostic> {

@@ -75,7 +75,8 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             .collect();
         // Sort by start, longest prefix last among equal starts, then by
         // position, so the covering prefix comes first and output is stable.
-        entries.sort_unstable_by_key(|e| (e.key.0, e.key.1, std::cmp::Reverse(e.key.2), e.span.start));
+        entries
+            .sort_unstable_by_key(|e| (e.key.0, e.key.1, std::cmp::Reverse(e.key.2), e.span.start));
         let mut reach: Option<usize> = None;
         for i in 0..entries.len() {
             if let Some(r) = reach {

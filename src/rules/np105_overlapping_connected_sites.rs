@@ -226,9 +226,16 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         }
         let mut entries: Vec<Entry> = Vec::new();
         for &s in &sites {
-            entries.extend(cache.entry(s).or_insert_with(|| routed(model, s)).iter().copied());
+            entries.extend(
+                cache
+                    .entry(s)
+                    .or_insert_with(|| routed(model, s))
+                    .iter()
+                    .copied(),
+            );
         }
-        entries.sort_unstable_by_key(|e| (e.key.0, e.key.1, std::cmp::Reverse(e.key.2), e.span.start));
+        entries
+            .sort_unstable_by_key(|e| (e.key.0, e.key.1, std::cmp::Reverse(e.key.2), e.span.start));
         let mut found: BTreeMap<(SiteId, SiteId), Found> = BTreeMap::new();
         // The furthest-reaching earlier prefix, and the furthest-reaching
         // one of a different site than that.
@@ -320,11 +327,19 @@ fn diagnostic(model: &Model, g: &Group, f: Found) -> Diagnostic {
         Code::NP105,
         message,
         second.span,
-        format!("overlaps {} in `{}`", first.net, model.site(first.site).decl.name),
+        format!(
+            "overlaps {} in `{}`",
+            first.net,
+            model.site(first.site).decl.name
+        ),
     )
     .with_label(
         first.span,
-        format!("`{}` routes {}", model.site(first.site).decl.name, first.net),
+        format!(
+            "`{}` routes {}",
+            model.site(first.site).decl.name,
+            first.net
+        ),
     );
     // The link itself: one label per distinct span (a peering's line holds
     // both ends; a transit gateway has one `attach` entry per site).

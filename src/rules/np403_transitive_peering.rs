@@ -46,7 +46,11 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             if beyond.is_empty() {
                 continue;
             }
-            let prefixes: Vec<String> = peer_site.prefixes.iter().map(|p| p.value.to_string()).collect();
+            let prefixes: Vec<String> = peer_site
+                .prefixes
+                .iter()
+                .map(|p| p.value.to_string())
+                .collect();
             let owns = if prefixes.is_empty() {
                 "its subnets".to_string()
             } else {

@@ -10,7 +10,9 @@
 //! target is intended and not reported.
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{ConnectionId, Entity, GatewayKind, HostKind, Model, Route, RouteTarget, SiteId};
+use crate::model::{
+    ConnectionId, Entity, GatewayKind, HostKind, Model, Route, RouteTarget, SiteId,
+};
 use crate::registry::Code;
 use crate::span::Span;
 use crate::syntax::ast::ConnKind;
@@ -156,7 +158,11 @@ fn push(out: &mut Vec<Diagnostic>, r: &Route, table: &str, b: Broken) {
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     for rt in &model.route_tables {
         let table = format!("route table `{}`", rt.decl.name);
-        for r in rt.routes.iter().filter(|r| r.origin == crate::model::RouteOrigin::Static) {
+        for r in rt
+            .routes
+            .iter()
+            .filter(|r| r.origin == crate::model::RouteOrigin::Static)
+        {
             if let Some(b) = vpc_route(model, rt.site, r) {
                 push(out, r, &table, b);
             }
