@@ -359,36 +359,6 @@ pub fn generate_workload(w: &Workload) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_small_workload_is_clean() {
-        let text = generate_workload(&Workload::W1);
-        let report = crate::check::check_source("w1.np", text);
-        let codes: Vec<_> = report
-            .diagnostics
-            .iter()
-            .map(|d| (d.code.as_str(), d.message.clone()))
-            .take(5)
-            .collect();
-        assert!(report.diagnostics.is_empty(), "{codes:#?}");
-        assert_eq!(report.expectations.len(), Workload::W1.expectations);
-    }
-
-    #[test]
-    fn generated_designs_reach_the_requested_size_and_are_deterministic() {
-        let p = GenParams {
-            lines: 2_000,
-            ..GenParams::default()
-        };
-        let a = generate(&p);
-        assert!(a.lines().count() >= 2_000);
-        assert_eq!(a, generate(&p));
-    }
-}
-
 /// A design of about `prefixes` segments for the overlap checks (NP103,
 /// NP105): pairs of an SDDC and an on-prem site joined by Direct Connect,
 /// each site with up to 250 segments of /28 inside its own /20. No two
@@ -427,4 +397,34 @@ pub fn generate_prefixes(prefixes: usize) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_small_workload_is_clean() {
+        let text = generate_workload(&Workload::W1);
+        let report = crate::check::check_source("w1.np", text);
+        let codes: Vec<_> = report
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.message.clone()))
+            .take(5)
+            .collect();
+        assert!(report.diagnostics.is_empty(), "{codes:#?}");
+        assert_eq!(report.expectations.len(), Workload::W1.expectations);
+    }
+
+    #[test]
+    fn generated_designs_reach_the_requested_size_and_are_deterministic() {
+        let p = GenParams {
+            lines: 2_000,
+            ..GenParams::default()
+        };
+        let a = generate(&p);
+        assert!(a.lines().count() >= 2_000);
+        assert_eq!(a, generate(&p));
+    }
 }

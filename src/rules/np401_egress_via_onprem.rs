@@ -17,8 +17,32 @@ use crate::span::Span;
 use crate::syntax::ast::{ConnKind, SiteKind};
 use std::collections::BTreeSet;
 
+/// Internet destinations: addresses no site owns, without the private and
+/// special-purpose ranges. A learned 10.0.0.0/8 covers unowned private
+/// addresses, not the internet.
+fn public(space: &Space) -> AddrRanges {
+    let special = [
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "224.0.0.0/3",
+        "::/8",
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
+    ]
+    .iter()
+    .filter_map(|n| n.parse::<ipnet::IpNet>().ok());
+    space.internet.difference(&AddrRanges::from_nets(special))
+}
+
 pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
     let m = space.model;
+    let internet = public(space);
     for (i, site) in m.sites.iter().enumerate() {
         // A VPC learns no routes in this model (its tables are written);
         // the other routers learn what their links advertise.
@@ -40,7 +64,7 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let src = AddrRanges::from_net(m.subnet(sub).prefix.value).difference(&space.device_addrs);
-        let set = service_flows(&ServiceSet::any(Span::default()), &src, &space.internet);
+        let set = service_flows(&ServiceSet::any(Span::default()), &src, &internet);
         if set.is_empty() {
             continue;
         }
@@ -87,7 +111,7 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
                 .iter()
                 .filter(|p| {
                     !AddrRanges::from_net(p.value)
-                        .intersect(&space.internet)
+                        .intersect(&internet)
                         .is_empty()
                 })
                 .min_by_key(|p| p.value.prefix_len())
