@@ -50,6 +50,7 @@ rules! {
     NP102, "subnet-outside-site", Error, "A subnet or segment is not inside its site's declared prefixes.";
     NP103, "overlapping-subnets", Error, "Two subnets or segments of one site overlap.";
     NP104, "duplicate-address", Error, "Two things own the same address in one routing domain.";
+    NP105, "overlapping-connected-sites", Error, "Two sites joined by a link that exchanges routes have overlapping prefixes.";
     NP106, "reserved-address", Error, "A host uses an address the platform reserves.";
     NP201, "firewall-matches-public-address", Error, "A gateway firewall rule names a NAT rule's public address, which the firewall never sees.";
     NP202, "nat-without-public-ip", Error, "A NAT rule's external address is not a public IP its site owns.";
@@ -59,6 +60,10 @@ rules! {
     NP206, "public-subnet-without-public-address", Warning, "An instance in a public subnet has no public or Elastic IP, so it cannot reach the internet.";
     NP207, "nat-gateway-misplaced", Error, "A public NAT gateway sits in a subnet that does not route 0.0.0.0/0 to an internet gateway.";
     NP208, "nat-instance-source-dest-check", Error, "A route forwards through an instance whose source/destination check is on.";
+    NP401, "egress-via-onprem", Info, "A learned default route sends a site's internet traffic on-prem.";
+    NP402, "connected-vpc-default-sg", Warning, "An instance in the connected VPC is not admitted by the default security group the SDDC's ENIs carry.";
+    NP403, "transitive-peering", Error, "A route or expectation relies on a peered VPC to forward traffic edge to edge.";
+    NP404, "blackhole-route", Error, "A route targets something that is not attached to its VPC or transit gateway.";
     NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";
     NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";
     NP903, "expectation-wrong-egress", Error, "An `expect egress` fails: internet-bound traffic leaves by another exit, or not at all.";

@@ -16,6 +16,7 @@ pub mod np101_address_outside_subnet;
 pub mod np102_subnet_outside_site;
 pub mod np103_overlapping_subnets;
 pub mod np104_duplicate_address;
+pub mod np105_overlapping_connected_sites;
 pub mod np106_reserved_address;
 pub mod np201_firewall_matches_public_address;
 pub mod np202_nat_without_public_ip;
@@ -25,6 +26,10 @@ pub mod np205_unused_public_ip;
 pub mod np206_public_subnet_without_public_address;
 pub mod np207_nat_gateway_misplaced;
 pub mod np208_nat_instance_source_dest_check;
+pub mod np401_egress_via_onprem;
+pub mod np402_connected_vpc_default_sg;
+pub mod np403_transitive_peering;
+pub mod np404_blackhole_route;
 pub mod np901_expectation_unreachable;
 pub mod np902_expectation_reachable;
 pub mod np903_expectation_wrong_egress;
@@ -45,6 +50,7 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP102, np102_subnet_outside_site::check),
     (Code::NP103, np103_overlapping_subnets::check),
     (Code::NP104, np104_duplicate_address::check),
+    (Code::NP105, np105_overlapping_connected_sites::check),
     (Code::NP106, np106_reserved_address::check),
     (Code::NP201, np201_firewall_matches_public_address::check),
     (Code::NP202, np202_nat_without_public_ip::check),
@@ -57,6 +63,8 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     ),
     (Code::NP207, np207_nat_gateway_misplaced::check),
     (Code::NP208, np208_nat_instance_source_dest_check::check),
+    (Code::NP403, np403_transitive_peering::check),
+    (Code::NP404, np404_blackhole_route::check),
 ];
 
 /// Rules that report something nothing uses. A statement the front end
@@ -72,7 +80,10 @@ pub type EngineRule = fn(&crate::engine::space::Space, &mut Vec<Diagnostic>);
 
 /// Every behaviour rule. They run only on designs without front-end errors,
 /// like the expectations.
-pub static ENGINE_RULES: &[(Code, EngineRule)] = &[];
+pub static ENGINE_RULES: &[(Code, EngineRule)] = &[
+    (Code::NP401, np401_egress_via_onprem::check),
+    (Code::NP402, np402_connected_vpc_default_sg::check),
+];
 
 /// Runs every behaviour rule, in parallel; findings unsorted.
 pub fn run_engine(space: &crate::engine::space::Space) -> Vec<Diagnostic> {

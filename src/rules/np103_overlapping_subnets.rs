@@ -22,7 +22,21 @@ struct Entry {
     key: (bool, u128, u128),
     net: IpNet,
     span: Span,
-    what: String,
+    /// The subnet, or `None` for the management prefix. Described only when
+    /// reported: formatting a name for each of a million prefixes would
+    /// cost more than the sweep.
+    what: Option<crate::model::SubnetId>,
+}
+
+fn describe(model: &Model, e: &Entry) -> String {
+    match e.what {
+        Some(s) => format!(
+            "{} `{}`",
+            super::util::subnet_noun(model, s),
+            model.subnet(s).decl.name
+        ),
+        None => "the management prefix".to_string(),
+    }
 }
 
 /// The first and last address of a prefix as integers, with its family.
@@ -45,31 +59,31 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             .iter()
             .map(|&s| {
                 let sub = model.subnet(s);
-                let noun = super::util::subnet_noun(model, s);
                 Entry {
                     key: bounds(sub.prefix.value),
                     net: sub.prefix.value,
                     span: sub.prefix.span,
-                    what: format!("{noun} `{}`", sub.decl.name),
+                    what: Some(s),
                 }
             })
             .chain(site.management.iter().map(|m| Entry {
                 key: bounds(m.value),
                 net: m.value,
                 span: m.span,
-                what: "the management prefix".to_string(),
+                what: None,
             }))
             .collect();
         // Sort by start, longest prefix last among equal starts, then by
         // position, so the covering prefix comes first and output is stable.
-        entries.sort_by_key(|e| (e.key.0, e.key.1, std::cmp::Reverse(e.key.2), e.span.start));
+        entries
+            .sort_unstable_by_key(|e| (e.key.0, e.key.1, std::cmp::Reverse(e.key.2), e.span.start));
         let mut reach: Option<usize> = None;
         for i in 0..entries.len() {
             if let Some(r) = reach {
                 let (fam_r, _, end_r) = entries[r].key;
                 let (fam, start, end) = entries[i].key;
                 if fam == fam_r && start <= end_r {
-                    out.push(diagnostic(&entries[r], &entries[i], &site.decl.name));
+                    out.push(diagnostic(model, &entries[r], &entries[i], &site.decl.name));
                     if end <= end_r {
                         continue;
                     }
@@ -88,7 +102,7 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn diagnostic(earlier: &Entry, later: &Entry, site: &str) -> Diagnostic {
+fn diagnostic(model: &Model, earlier: &Entry, later: &Entry, site: &str) -> Diagnostic {
     // Point at whichever of the two comes later in the file: that is the
     // line the author most likely just added.
     let (first, second) = if earlier.span.start <= later.span.start {
@@ -105,16 +119,17 @@ fn diagnostic(earlier: &Entry, later: &Entry, site: &str) -> Diagnostic {
     } else {
         "overlaps"
     };
+    let (first_what, second_what) = (describe(model, first), describe(model, second));
     Diagnostic::new(
         Code::NP103,
         format!(
-            "{} ({}) {relation} {} ({}) in `{site}`",
-            second.what, second.net, first.what, first.net
+            "{second_what} ({}) {relation} {first_what} ({}) in `{site}`",
+            second.net, first.net
         ),
         second.span,
         format!("overlaps {}", first.net),
     )
-    .with_label(first.span, format!("{} is {}", first.what, first.net))
+    .with_label(first.span, format!("{first_what} is {}", first.net))
     .with_help(
         "within one site every address must belong to exactly one subnet or segment, \
          or routing cannot tell them apart: give one of them a prefix that does not overlap",
