@@ -51,6 +51,10 @@ rules! {
     NP103, "overlapping-subnets", Error, "Two subnets or segments of one site overlap.";
     NP104, "duplicate-address", Error, "Two things own the same address in one routing domain.";
     NP106, "reserved-address", Error, "A host uses an address the platform reserves.";
+    NP601, "gateway-shares-subnet", Error, "An NVGRE gateway sits in a virtual subnet that VMs use.";
+    NP602, "gateway-needs-external-ip", Error, "An s2s or nat NVGRE gateway has no external address, or a VPN ends at a gateway not in s2s mode.";
+    NP603, "gateway-host-shared", Warning, "The Hyper-V host of an NVGRE gateway also runs tenant VMs.";
+    NP604, "forwarding-overlap", Error, "A forwarding NVGRE gateway exposes addresses that overlap another network routed on the physical side.";
     NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";
     NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";
     NP903, "expectation-wrong-egress", Error, "An `expect egress` fails: internet-bound traffic leaves by another exit, or not at all.";

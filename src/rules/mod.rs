@@ -17,6 +17,10 @@ pub mod np102_subnet_outside_site;
 pub mod np103_overlapping_subnets;
 pub mod np104_duplicate_address;
 pub mod np106_reserved_address;
+pub mod np601_gateway_shares_subnet;
+pub mod np602_gateway_needs_external_ip;
+pub mod np603_gateway_host_shared;
+pub mod np604_forwarding_overlap;
 pub mod np901_expectation_unreachable;
 pub mod np902_expectation_reachable;
 pub mod np903_expectation_wrong_egress;
@@ -36,6 +40,10 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP103, np103_overlapping_subnets::check),
     (Code::NP104, np104_duplicate_address::check),
     (Code::NP106, np106_reserved_address::check),
+    (Code::NP601, np601_gateway_shares_subnet::check),
+    (Code::NP602, np602_gateway_needs_external_ip::check),
+    (Code::NP603, np603_gateway_host_shared::check),
+    (Code::NP604, np604_forwarding_overlap::check),
 ];
 
 /// A behaviour rule: a pass that asks the reachability engine how the
