@@ -52,6 +52,7 @@ rules! {
     NP104, "duplicate-address", Error, "Two things own the same address in one routing domain.";
     NP106, "reserved-address", Error, "A host uses an address the platform reserves.";
     NP303, "exposed-admin-port", Warning, "SSH, RDP or a database port of a host is reachable from the internet, through NAT and routing.";
+    NP304, "reply-blocked-by-acl", Error, "A flow allowed forward is dropped on the way back by a stateless network ACL.";
     NP601, "gateway-shares-subnet", Error, "An NVGRE gateway sits in a virtual subnet that VMs use.";
     NP602, "gateway-needs-external-ip", Error, "An s2s or nat NVGRE gateway has no external address, or a VPN ends at a gateway not in s2s mode.";
     NP603, "gateway-host-shared", Warning, "The Hyper-V host of an NVGRE gateway also runs tenant VMs.";

@@ -18,6 +18,7 @@ pub mod np103_overlapping_subnets;
 pub mod np104_duplicate_address;
 pub mod np106_reserved_address;
 pub mod np303_exposed_admin_port;
+pub mod np304_reply_blocked_by_acl;
 pub mod np601_gateway_shares_subnet;
 pub mod np602_gateway_needs_external_ip;
 pub mod np603_gateway_host_shared;
@@ -54,7 +55,10 @@ pub type EngineRule = fn(&crate::engine::space::Space, &mut Vec<Diagnostic>);
 
 /// Every behaviour rule. They run only on designs without front-end errors,
 /// like the expectations.
-pub static ENGINE_RULES: &[(Code, EngineRule)] = &[(Code::NP303, np303_exposed_admin_port::check)];
+pub static ENGINE_RULES: &[(Code, EngineRule)] = &[
+    (Code::NP303, np303_exposed_admin_port::check),
+    (Code::NP304, np304_reply_blocked_by_acl::check),
+];
 
 /// Runs every behaviour rule, in parallel; findings unsorted.
 pub fn run_engine(space: &crate::engine::space::Space) -> Vec<Diagnostic> {
