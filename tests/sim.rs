@@ -19,9 +19,14 @@ fn design(text: &str) -> Model {
     let errors: Vec<_> = report
         .diagnostics
         .iter()
-        // Expectation verdicts (NP9xx) are what these designs are about; any
-        // other error means the test design itself is wrong.
-        .filter(|d| d.severity() == Severity::Error && !d.code.as_str().starts_with("NP9"))
+        // Front-end and addressing errors mean the test design itself is
+        // wrong; verdicts (NP9xx) and behaviour or configuration findings
+        // (a reply an ACL drops, an s2s gateway without an address) are
+        // what these designs are about.
+        .filter(|d| {
+            let code = d.code.as_str();
+            d.severity() == Severity::Error && (code.starts_with("NP0") || code.starts_with("NP1"))
+        })
         .map(|d| netproof::render::render_human(&report, d, false))
         .collect();
     assert!(
