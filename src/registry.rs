@@ -60,10 +60,16 @@ rules! {
     NP206, "public-subnet-without-public-address", Warning, "An instance in a public subnet has no public or Elastic IP, so it cannot reach the internet.";
     NP207, "nat-gateway-misplaced", Error, "A public NAT gateway sits in a subnet that does not route 0.0.0.0/0 to an internet gateway.";
     NP208, "nat-instance-source-dest-check", Error, "A route forwards through an instance whose source/destination check is on.";
+    NP303, "exposed-admin-port", Warning, "SSH, RDP or a database port of a host is reachable from the internet, through NAT and routing.";
+    NP304, "reply-blocked-by-acl", Error, "A flow allowed forward is dropped on the way back by a stateless network ACL.";
     NP401, "egress-via-onprem", Info, "A learned default route sends a site's internet traffic on-prem.";
     NP402, "connected-vpc-default-sg", Warning, "An instance in the connected VPC is not admitted by the default security group the SDDC's ENIs carry.";
     NP403, "transitive-peering", Error, "A route or expectation relies on a peered VPC to forward traffic edge to edge.";
     NP404, "blackhole-route", Error, "A route targets something that is not attached to its VPC or transit gateway.";
+    NP601, "gateway-shares-subnet", Error, "An NVGRE gateway sits in a virtual subnet that VMs use.";
+    NP602, "gateway-needs-external-ip", Error, "An s2s or nat NVGRE gateway has no external address, or a VPN ends at a gateway not in s2s mode.";
+    NP603, "gateway-host-shared", Warning, "The Hyper-V host of an NVGRE gateway also runs tenant VMs.";
+    NP604, "forwarding-overlap", Error, "A forwarding NVGRE gateway exposes addresses that overlap another network routed on the physical side.";
     NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";
     NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";
     NP903, "expectation-wrong-egress", Error, "An `expect egress` fails: internet-bound traffic leaves by another exit, or not at all.";

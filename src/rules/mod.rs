@@ -26,10 +26,16 @@ pub mod np205_unused_public_ip;
 pub mod np206_public_subnet_without_public_address;
 pub mod np207_nat_gateway_misplaced;
 pub mod np208_nat_instance_source_dest_check;
+pub mod np303_exposed_admin_port;
+pub mod np304_reply_blocked_by_acl;
 pub mod np401_egress_via_onprem;
 pub mod np402_connected_vpc_default_sg;
 pub mod np403_transitive_peering;
 pub mod np404_blackhole_route;
+pub mod np601_gateway_shares_subnet;
+pub mod np602_gateway_needs_external_ip;
+pub mod np603_gateway_host_shared;
+pub mod np604_forwarding_overlap;
 pub mod np901_expectation_unreachable;
 pub mod np902_expectation_reachable;
 pub mod np903_expectation_wrong_egress;
@@ -65,6 +71,10 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP208, np208_nat_instance_source_dest_check::check),
     (Code::NP403, np403_transitive_peering::check),
     (Code::NP404, np404_blackhole_route::check),
+    (Code::NP601, np601_gateway_shares_subnet::check),
+    (Code::NP602, np602_gateway_needs_external_ip::check),
+    (Code::NP603, np603_gateway_host_shared::check),
+    (Code::NP604, np604_forwarding_overlap::check),
 ];
 
 /// Rules that report something nothing uses. A statement the front end
@@ -81,6 +91,8 @@ pub type EngineRule = fn(&crate::engine::space::Space, &mut Vec<Diagnostic>);
 /// Every behaviour rule. They run only on designs without front-end errors,
 /// like the expectations.
 pub static ENGINE_RULES: &[(Code, EngineRule)] = &[
+    (Code::NP303, np303_exposed_admin_port::check),
+    (Code::NP304, np304_reply_blocked_by_acl::check),
     (Code::NP401, np401_egress_via_onprem::check),
     (Code::NP402, np402_connected_vpc_default_sg::check),
 ];
