@@ -51,6 +51,13 @@ rules! {
     NP103, "overlapping-subnets", Error, "Two subnets or segments of one site overlap.";
     NP104, "duplicate-address", Error, "Two things own the same address in one routing domain.";
     NP106, "reserved-address", Error, "A host uses an address the platform reserves.";
+    NP301, "shadowed-rule", Warning, "No packet can match a rule: earlier rules, alone or together, match all of its packets first.";
+    NP302, "permissive-rule", Warning, "A gateway firewall rule allows any source to any destination with any service.";
+    NP306, "unused-filter", Info, "A security group, network ACL or group is attached to or used by nothing.";
+    NP501, "endpoint-blocks-client", Error, "An interface endpoint's security groups do not admit a client that the design sends to it.";
+    NP502, "client-address-not-preserved", Warning, "A target's security group admits an NLB's clients, but their traffic arrives from the NLB's address.";
+    NP503, "endpoint-auto-accept", Info, "An endpoint service accepts endpoint connections without approval.";
+    NP504, "nlb-listener-target-mismatch", Error, "An NLB listener forwards to a port that the target's security groups do not admit.";
     NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";
     NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";
     NP903, "expectation-wrong-egress", Error, "An `expect egress` fails: internet-bound traffic leaves by another exit, or not at all.";

@@ -17,6 +17,13 @@ pub mod np102_subnet_outside_site;
 pub mod np103_overlapping_subnets;
 pub mod np104_duplicate_address;
 pub mod np106_reserved_address;
+pub mod np301_shadowed_rule;
+pub mod np302_permissive_rule;
+pub mod np306_unused_filter;
+pub mod np501_endpoint_blocks_client;
+pub mod np502_client_address_not_preserved;
+pub mod np503_endpoint_auto_accept;
+pub mod np504_nlb_listener_target_mismatch;
 pub mod np901_expectation_unreachable;
 pub mod np902_expectation_reachable;
 pub mod np903_expectation_wrong_egress;
@@ -36,6 +43,7 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP103, np103_overlapping_subnets::check),
     (Code::NP104, np104_duplicate_address::check),
     (Code::NP106, np106_reserved_address::check),
+    (Code::NP503, np503_endpoint_auto_accept::check),
 ];
 
 /// A behaviour rule: a pass that asks the reachability engine how the
@@ -45,7 +53,14 @@ pub type EngineRule = fn(&crate::engine::space::Space, &mut Vec<Diagnostic>);
 
 /// Every behaviour rule. They run only on designs without front-end errors,
 /// like the expectations.
-pub static ENGINE_RULES: &[(Code, EngineRule)] = &[];
+pub static ENGINE_RULES: &[(Code, EngineRule)] = &[
+    (Code::NP301, np301_shadowed_rule::check),
+    (Code::NP302, np302_permissive_rule::check),
+    (Code::NP306, np306_unused_filter::check_space),
+    (Code::NP501, np501_endpoint_blocks_client::check),
+    (Code::NP502, np502_client_address_not_preserved::check),
+    (Code::NP504, np504_nlb_listener_target_mismatch::check),
+];
 
 /// Runs every behaviour rule, in parallel; findings unsorted.
 pub fn run_engine(space: &crate::engine::space::Space) -> Vec<Diagnostic> {
