@@ -25,6 +25,7 @@ use crate::registry::Code;
 use crate::span::Span;
 use crate::syntax::ast::{AclAction, Action, ConnKind};
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
 
 /// One rule of an ordered list, as NP301 sees it.
 struct Entry<'a> {
@@ -53,8 +54,12 @@ enum UplinkClass {
 }
 
 pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
+    use rayon::prelude::*;
     let m = space.model;
-    for (i, fw) in m.firewalls.iter().enumerate() {
+    // Firewalls and ACL directions are independent lists: they are checked
+    // in parallel, and the caller sorts the findings.
+    let firewalls = (0..m.firewalls.len()).into_par_iter().flat_map_iter(|i| {
+        let fw = &m.firewalls[i];
         let id = FirewallId(i as u32);
         let entries: Vec<Entry> = fw
             .rules
@@ -74,33 +79,46 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
             FirewallKind::Edge => "edge firewall",
         };
         let list = format!("the {kind} of `{}`", m.display_name(Entity::Site(fw.site)));
-        check_list(space, &entries, space.firewall_rule_sets(id), &list, out);
-    }
-    for (i, acl) in m.acls.iter().enumerate() {
+        let mut found = Vec::new();
+        check_list(
+            space,
+            &entries,
+            space.firewall_rule_sets(id),
+            &list,
+            &mut found,
+        );
+        found
+    });
+    let acls = (0..m.acls.len() * 2).into_par_iter().flat_map_iter(|k| {
+        let (i, inbound) = (k / 2, k % 2 == 0);
+        let acl = &m.acls[i];
         let id = AclId(i as u32);
-        for (inbound, rules) in [(true, &acl.inbound), (false, &acl.outbound)] {
-            let dir = if inbound { "inbound" } else { "outbound" };
-            let entries: Vec<Entry> = rules
-                .iter()
-                .map(|r| Entry {
-                    what: format!("{dir} rule {}", r.number),
-                    name: r.number.to_string(),
-                    span: r.span,
-                    allows: r.action == AclAction::Allow,
-                    implicit: r.implicit,
-                    uplinks: None,
-                })
-                .collect();
-            let list = format!("network ACL `{}`", m.display_name(Entity::NetworkAcl(id)));
-            check_list(
-                space,
-                &entries,
-                space.acl_rule_sets(id, inbound),
-                &list,
-                out,
-            );
-        }
-    }
+        let rules = if inbound { &acl.inbound } else { &acl.outbound };
+        let dir = if inbound { "inbound" } else { "outbound" };
+        let entries: Vec<Entry> = rules
+            .iter()
+            .map(|r| Entry {
+                what: format!("{dir} rule {}", r.number),
+                name: r.number.to_string(),
+                span: r.span,
+                allows: r.action == AclAction::Allow,
+                implicit: r.implicit,
+                uplinks: None,
+            })
+            .collect();
+        let list = format!("network ACL `{}`", m.display_name(Entity::NetworkAcl(id)));
+        let mut found = Vec::new();
+        check_list(
+            space,
+            &entries,
+            space.acl_rule_sets(id, inbound),
+            &list,
+            &mut found,
+        );
+        found
+    });
+    let found: Vec<Diagnostic> = firewalls.chain(acls).collect();
+    out.extend(found);
 }
 
 /// Whether a rule applied to `ups` sees packets crossing an uplink of
@@ -181,6 +199,19 @@ fn check_list(
     let mut decides = vec![false; n];
     let mut member = vec![false; n];
     let mut regions: Vec<Vec<PacketSet>> = Vec::with_capacity(evaluations.len());
+    // Which rule shadows which does not change when every rule's source and
+    // destination are swapped (a bijection of the packet space). The
+    // overlap sweep of `first_match` runs along the destination, so it is
+    // fed the orientation in which fewer boxes span a whole family there:
+    // rule bases of "these sources to any" are common, and with `any` as
+    // the destination every box would be compared with every other.
+    let swapped: Vec<PacketSet>;
+    let sets: &[PacketSet] = if wide_destinations(&sets[..n]) {
+        swapped = sets[..n].iter().map(PacketSet::swap).collect();
+        &swapped
+    } else {
+        sets
+    };
     for members in &evaluations {
         let list_sets: Vec<PacketSet> = members.iter().map(|&i| sets[i].clone()).collect();
         let r = first_match(&list_sets);
@@ -202,10 +233,11 @@ fn check_list(
     // any evaluation the rule takes part in.
     let mut covering: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     for (members, r) in evaluations.iter().zip(&regions) {
+        // `members` is in rule order, so membership is a binary search.
         let probes: Vec<usize> = shadowed
             .iter()
             .copied()
-            .filter(|i| members.contains(i))
+            .filter(|i| members.binary_search(i).is_ok())
             .collect();
         if probes.is_empty() {
             continue;
@@ -227,6 +259,22 @@ fn check_list(
             .unwrap_or_default();
         out.push(diagnostic(entries, sets, i, &cover, list));
     }
+}
+
+/// Whether more boxes span a whole address family in the destination than
+/// in the source.
+fn wide_destinations(sets: &[PacketSet]) -> bool {
+    let full = |(lo, hi): (IpAddr, IpAddr)| match (lo, hi) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => a.is_unspecified() && b == Ipv4Addr::BROADCAST,
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.is_unspecified() && u128::from(b) == u128::MAX,
+        _ => false,
+    };
+    let (mut src, mut dst) = (0usize, 0usize);
+    for b in sets.iter().flat_map(|s| s.boxes()) {
+        src += usize::from(full(b.src));
+        dst += usize::from(full(b.dst));
+    }
+    dst > src
 }
 
 fn diagnostic(
