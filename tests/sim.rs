@@ -21,7 +21,14 @@ fn design(text: &str) -> Model {
         .iter()
         // Expectation verdicts (NP9xx) are what these designs are about; any
         // other error means the test design itself is wrong.
-        .filter(|d| d.severity() == Severity::Error && !d.code.as_str().starts_with("NP9"))
+        // Behaviour rules (`rules::ENGINE_RULES`) judge the same things.
+        .filter(|d| {
+            d.severity() == Severity::Error
+                && !d.code.as_str().starts_with("NP9")
+                && !netproof::rules::ENGINE_RULES
+                    .iter()
+                    .any(|(c, _)| *c == d.code)
+        })
         .map(|d| netproof::render::render_human(&report, d, false))
         .collect();
     assert!(

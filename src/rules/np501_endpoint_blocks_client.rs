@@ -86,7 +86,15 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
         if senders.is_empty() {
             continue;
         }
+        // The engine names this span when the groups drop a packet; an
+        // endpoint without `sg [...]` has only an implicit reference, so the
+        // finding then points at the endpoint's name instead.
         let sg_span = ep.sgs.first().map_or(ep.decl.span, |s| s.span);
+        let shown = if sg_span.start >= ep.decl.span.start && sg_span.end <= ep.decl.span.end {
+            sg_span
+        } else {
+            ep.decl.name_span
+        };
         let names: Vec<String> = ep
             .sgs
             .iter()
@@ -118,7 +126,7 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
                     show_packet(&p),
                     s.what
                 ),
-                sg_span,
+                shown,
                 format!("admits no {} from {}", service_word(&p), p.src),
             )
             .with_label(s.span, format!("sends {} from {} to the endpoint", service_word(&p), p.src))

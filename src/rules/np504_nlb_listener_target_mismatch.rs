@@ -100,8 +100,21 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
                     .with_help(format!(
                         "admit {ports} in one of the target's security groups (from the NLB's subnet, or the clients for target type instance), or point the listener's `port` at a port the target serves"
                     ));
+                    // An instance without an `sg` clause is in its VPC's
+                    // default group, whose reference has no text of its own.
+                    let within = |sp: crate::span::Span| {
+                        sp.start >= host.decl.span.start && sp.end <= host.decl.span.end
+                    };
                     match host.sgs.first() {
-                        Some(s) => d = d.with_label(s.span, format!("admits no {ports}")),
+                        Some(s) if within(s.span) => {
+                            d = d.with_label(s.span, format!("admits no {ports}"))
+                        }
+                        Some(_) => {
+                            d = d.with_label(
+                                host.decl.name_span,
+                                format!("in the default group only, which admits no {ports}"),
+                            )
+                        }
                         None => d = d.with_label(host.decl.name_span, "in no security group"),
                     }
                     out.push(d);
