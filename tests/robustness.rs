@@ -211,7 +211,13 @@ fn a_very_long_line_is_handled() {
     let text = format!("sddc s {{\n  group big [{}]\n}}\n", members.join(", "));
     assert!(text.len() > 700_000);
     let report = check_source("long.np", text);
-    assert!(report.diagnostics.is_empty(), "{:?}", codes(&report));
+    // The group is used by nothing, which NP306 rightly notes; anything
+    // else would be a problem with the long line.
+    let other: Vec<&str> = codes(&report)
+        .into_iter()
+        .filter(|c| *c != "NP306")
+        .collect();
+    assert!(other.is_empty(), "{other:?}");
 
     // A megabyte of garbage on one line: one or more syntax errors.
     let report = check_source("garbage.np", "@".repeat(1_000_000));

@@ -764,3 +764,46 @@ pub fn first_match(rules: &[PacketSet]) -> Vec<PacketSet> {
         .map(|(v4, v6)| PacketSet { v4, v6 })
         .collect()
 }
+
+/// For every set of `probes`, the indices (ascending) of the sets of
+/// `sets` that share at least one packet with it.
+///
+/// One sweep over destinations per family pairs only boxes that can
+/// overlap, so the cost follows the number of overlapping boxes, not
+/// `probes.len() × sets.len()`. NP301 uses it to name the earlier rules
+/// that take a shadowed rule's packets without intersecting every pair.
+pub fn overlapping(probes: &[PacketSet], sets: &[PacketSet]) -> Vec<Vec<usize>> {
+    fn family<T: Coord>(probes: &[&[Cube<T>]], sets: &[&[Cube<T>]], out: &mut [Vec<usize>]) {
+        let mut a = Vec::new();
+        let mut a_of = Vec::new();
+        for (i, p) in probes.iter().enumerate() {
+            a.extend_from_slice(p);
+            a_of.extend(std::iter::repeat_n(i, p.len()));
+        }
+        let mut b = Vec::new();
+        let mut b_of = Vec::new();
+        for (j, s) in sets.iter().enumerate() {
+            b.extend_from_slice(s);
+            b_of.extend(std::iter::repeat_n(j, s.len()));
+        }
+        cube::overlap_pairs(&a, &b, |x, y| {
+            if let (Some(&i), Some(&j)) = (a_of.get(x), b_of.get(y)) {
+                if let Some(v) = out.get_mut(i) {
+                    v.push(j);
+                }
+            }
+        });
+    }
+    let mut out = vec![Vec::new(); probes.len()];
+    let p4: Vec<&[Cube<u32>]> = probes.iter().map(|r| r.v4.as_slice()).collect();
+    let s4: Vec<&[Cube<u32>]> = sets.iter().map(|r| r.v4.as_slice()).collect();
+    family(&p4, &s4, &mut out);
+    let p6: Vec<&[Cube<u128>]> = probes.iter().map(|r| r.v6.as_slice()).collect();
+    let s6: Vec<&[Cube<u128>]> = sets.iter().map(|r| r.v6.as_slice()).collect();
+    family(&p6, &s6, &mut out);
+    for v in &mut out {
+        v.sort_unstable();
+        v.dedup();
+    }
+    out
+}

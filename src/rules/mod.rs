@@ -26,12 +26,19 @@ pub mod np205_unused_public_ip;
 pub mod np206_public_subnet_without_public_address;
 pub mod np207_nat_gateway_misplaced;
 pub mod np208_nat_instance_source_dest_check;
+pub mod np301_shadowed_rule;
+pub mod np302_permissive_rule;
 pub mod np303_exposed_admin_port;
 pub mod np304_reply_blocked_by_acl;
+pub mod np306_unused_filter;
 pub mod np401_egress_via_onprem;
 pub mod np402_connected_vpc_default_sg;
 pub mod np403_transitive_peering;
 pub mod np404_blackhole_route;
+pub mod np501_endpoint_blocks_client;
+pub mod np502_client_address_not_preserved;
+pub mod np503_endpoint_auto_accept;
+pub mod np504_nlb_listener_target_mismatch;
 pub mod np601_gateway_shares_subnet;
 pub mod np602_gateway_needs_external_ip;
 pub mod np603_gateway_host_shared;
@@ -75,6 +82,7 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP602, np602_gateway_needs_external_ip::check),
     (Code::NP603, np603_gateway_host_shared::check),
     (Code::NP604, np604_forwarding_overlap::check),
+    (Code::NP503, np503_endpoint_auto_accept::check),
 ];
 
 /// Rules that report something nothing uses. A statement the front end
@@ -95,6 +103,12 @@ pub static ENGINE_RULES: &[(Code, EngineRule)] = &[
     (Code::NP304, np304_reply_blocked_by_acl::check),
     (Code::NP401, np401_egress_via_onprem::check),
     (Code::NP402, np402_connected_vpc_default_sg::check),
+    (Code::NP301, np301_shadowed_rule::check),
+    (Code::NP302, np302_permissive_rule::check),
+    (Code::NP306, np306_unused_filter::check_space),
+    (Code::NP501, np501_endpoint_blocks_client::check),
+    (Code::NP502, np502_client_address_not_preserved::check),
+    (Code::NP504, np504_nlb_listener_target_mismatch::check),
 ];
 
 /// Runs every behaviour rule, in parallel; findings unsorted.
