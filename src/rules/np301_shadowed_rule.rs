@@ -3,22 +3,25 @@
 //!
 //! The check is exact: each rule's headers are a packet set
 //! (`Space::firewall_rule_sets`, `Space::acl_rule_sets`), and
-//! `packet_set::first_match` gives every rule the packets it decides under
-//! first-match semantics. A rule whose set is not empty but whose region is
-//! empty is shadowed by the union of the earlier rules, whether or not any
-//! single earlier rule covers it.
+//! `packet_set::first_match_nonempty` says for every rule whether it decides
+//! any packet under first-match semantics (without computing the regions,
+//! which for a final catch-all rule would be cut by every earlier rule). A
+//! rule whose set is not empty but whose region is empty is shadowed by the
+//! union of the earlier rules, whether or not any single earlier rule
+//! covers it.
 //!
 //! A gateway firewall rule only sees the uplinks it is applied to, so the
 //! lists are evaluated per uplink: a rule is shadowed only when it is on
 //! every uplink it applies to. Uplinks that select the same rules share one
 //! evaluation, so a firewall without `applied-to` costs one first match.
 //!
-//! The covering rules are named only for shadowed rules, and found by one
-//! overlap sweep of the shadowed rules against the earlier rules' regions:
-//! those are the rules that actually decide the shadowed rule's packets.
+//! The covering rules are named only for shadowed rules: a first match of
+//! the earlier rules over the shadowed rule's own packets
+//! (`PacketSet::split_first_match_of`) gives the rules that actually decide
+//! them.
 
 use crate::diagnostic::Diagnostic;
-use crate::engine::packet_set::{first_match, overlapping, PacketSet};
+use crate::engine::packet_set::{first_match_nonempty, PacketSet};
 use crate::engine::space::Space;
 use crate::model::{AclId, ConnectionId, Entity, FirewallId, FirewallKind, Uplink};
 use crate::registry::Code;
@@ -198,7 +201,6 @@ fn check_list(
     // in.
     let mut decides = vec![false; n];
     let mut member = vec![false; n];
-    let mut regions: Vec<Vec<PacketSet>> = Vec::with_capacity(evaluations.len());
     // Which rule shadows which does not change when every rule's source and
     // destination are swapped (a bijection of the packet space). The
     // overlap sweep of `first_match` runs along the destination, so it is
@@ -214,14 +216,15 @@ fn check_list(
     };
     for members in &evaluations {
         let list_sets: Vec<PacketSet> = members.iter().map(|&i| sets[i].clone()).collect();
-        let r = first_match(&list_sets);
+        // Only whether each region is empty: computing the regions would
+        // cut a final catch-all rule into a piece per earlier rule.
+        let r = first_match_nonempty(&list_sets);
         for (k, &i) in members.iter().enumerate() {
             member[i] = true;
-            if r.get(k).is_some_and(|p| !p.is_empty()) {
+            if r.get(k).copied().unwrap_or(false) {
                 decides[i] = true;
             }
         }
-        regions.push(r);
     }
     let shadowed: Vec<usize> = (0..n)
         .filter(|&i| member[i] && !decides[i] && !entries[i].implicit && !sets[i].is_empty())
@@ -230,26 +233,20 @@ fn check_list(
         return;
     }
     // For each shadowed rule, the earlier rules whose regions meet it, in
-    // any evaluation the rule takes part in.
+    // any evaluation the rule takes part in: a first match over the earlier
+    // rules restricted to the shadowed rule's own packets.
     let mut covering: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-    for (members, r) in evaluations.iter().zip(&regions) {
-        // `members` is in rule order, so membership is a binary search.
-        let probes: Vec<usize> = shadowed
-            .iter()
-            .copied()
-            .filter(|i| members.binary_search(i).is_ok())
-            .collect();
-        if probes.is_empty() {
-            continue;
-        }
-        let probe_sets: Vec<PacketSet> = probes.iter().map(|&i| sets[i].clone()).collect();
-        for (&i, ks) in probes.iter().zip(overlapping(&probe_sets, r)) {
-            let entry = covering.entry(i).or_default();
-            entry.extend(
-                ks.into_iter()
-                    .filter_map(|k| members.get(k).copied())
-                    .filter(|&j| j < i),
-            );
+    for members in &evaluations {
+        for &i in &shadowed {
+            let Ok(pos) = members.binary_search(&i) else {
+                continue;
+            };
+            let earlier = members[..pos].iter().map(|&j| (j, &sets[j]));
+            let (decided, _) = sets[i].split_first_match_of(earlier);
+            covering
+                .entry(i)
+                .or_default()
+                .extend(decided.into_iter().map(|(j, _)| j));
         }
     }
     for i in shadowed {

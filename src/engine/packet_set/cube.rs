@@ -629,6 +629,55 @@ pub(crate) fn disjoint<T: Coord>(cubes: Vec<Cube<T>>) -> Vec<Cube<T>> {
     out
 }
 
+/// Whether the union of `cands` covers all of `piece`, stopping at the first
+/// part of it that no candidate covers. Candidates are tried in order; a
+/// part cut by candidate `k` is only tested against later ones.
+fn covered<T: Coord>(piece: Cube<T>, cands: &[Cube<T>]) -> bool {
+    let mut stack = vec![(piece, 0usize)];
+    let mut pieces = Vec::new();
+    while let Some((p, from)) = stack.pop() {
+        let Some(k) = (from..cands.len()).find(|&k| cands[k].overlaps(&p)) else {
+            return false;
+        };
+        if cands[k].covers(&p) {
+            continue;
+        }
+        pieces.clear();
+        subtract_one(&p, &cands[k], &mut pieces);
+        stack.extend(pieces.iter().map(|&q| (q, k + 1)));
+    }
+    true
+}
+
+/// For every rule of one family, whether it decides any packet under first
+/// match (whether its first-match region is non-empty), without computing
+/// the regions: a rule with an obviously uncovered part is settled at once,
+/// where its region could be cut into thousands of boxes by earlier rules.
+pub(crate) fn first_match_nonempty<T: Coord>(rules: &[&[Cube<T>]]) -> Vec<bool> {
+    use rayon::prelude::*;
+    let mut cubes = Vec::new();
+    let mut group = Vec::new();
+    for (r, set) in rules.iter().enumerate() {
+        cubes.extend_from_slice(set);
+        group.extend(std::iter::repeat_n(r, set.len()));
+    }
+    let earlier = earlier_overlaps(&cubes, &group);
+    let open: Vec<bool> = cubes
+        .par_iter()
+        .zip(earlier.par_iter())
+        .with_min_len(64)
+        .map(|(c, js)| {
+            let clipped: Vec<Cube<T>> = js.iter().map(|&j| cubes[j].clip(c)).collect();
+            !covered(*c, &clipped)
+        })
+        .collect();
+    let mut out = vec![false; rules.len()];
+    for (k, o) in open.into_iter().enumerate() {
+        out[group[k]] |= o;
+    }
+    out
+}
+
 /// First-match pieces of one family: for every rule, its boxes minus the
 /// boxes of earlier rules, coalesced.
 pub(crate) fn first_match<T: Coord>(rules: &[&[Cube<T>]]) -> Vec<Vec<Cube<T>>> {

@@ -418,6 +418,22 @@ proptest! {
     }
 
     #[test]
+    fn first_match_nonempty_agrees_with_first_match(
+        rules in prop::collection::vec(arb_boxes(), 0..8),
+    ) {
+        let mut sets: Vec<PacketSet> = rules.iter().map(|r| gen_set(r)).collect();
+        // Rules covered by the union of earlier ones, not by any one of
+        // them: the case shadowing is about.
+        if sets.len() >= 2 {
+            let u = sets[0].union(&sets[1]);
+            sets.push(u.difference(&sets[0].intersect(&sets[1])));
+            sets.push(u);
+        }
+        let full: Vec<bool> = first_match(&sets).iter().map(|r| !r.is_empty()).collect();
+        prop_assert_eq!(first_match_nonempty(&sets), full);
+    }
+
+    #[test]
     fn union_of_disjoint_sets_matches_the_model(a in arb_boxes(), b in arb_boxes()) {
         let (sa, sb) = (gen_set(&a), gen_set(&b));
         let parts = vec![sa.difference(&sb), sb.clone(), sa.intersect(&sb).difference(&sb)];
