@@ -64,6 +64,7 @@ rules! {
     NP402, "connected-vpc-default-sg", Warning, "An instance in the connected VPC is not admitted by the default security group the SDDC's ENIs carry.";
     NP403, "transitive-peering", Error, "A route or expectation relies on a peered VPC to forward traffic edge to edge.";
     NP404, "blackhole-route", Error, "A route targets something that is not attached to its VPC or transit gateway.";
+    NP405, "missing-return-route", Error, "A request is delivered, but the destination side has no route back to the source.";
     NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";
     NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";
     NP903, "expectation-wrong-egress", Error, "An `expect egress` fails: internet-bound traffic leaves by another exit, or not at all.";

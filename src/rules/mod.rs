@@ -30,6 +30,7 @@ pub mod np401_egress_via_onprem;
 pub mod np402_connected_vpc_default_sg;
 pub mod np403_transitive_peering;
 pub mod np404_blackhole_route;
+pub mod np405_missing_return_route;
 pub mod np901_expectation_unreachable;
 pub mod np902_expectation_reachable;
 pub mod np903_expectation_wrong_egress;
@@ -83,6 +84,7 @@ pub type EngineRule = fn(&crate::engine::space::Space, &mut Vec<Diagnostic>);
 pub static ENGINE_RULES: &[(Code, EngineRule)] = &[
     (Code::NP401, np401_egress_via_onprem::check),
     (Code::NP402, np402_connected_vpc_default_sg::check),
+    (Code::NP405, np405_missing_return_route::check),
 ];
 
 /// Runs every behaviour rule, in parallel; findings unsorted.
