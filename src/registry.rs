@@ -69,6 +69,7 @@ rules! {
     NP402, "connected-vpc-default-sg", Warning, "An instance in the connected VPC is not admitted by the default security group the SDDC's ENIs carry.";
     NP403, "transitive-peering", Error, "A route or expectation relies on a peered VPC to forward traffic edge to edge.";
     NP404, "blackhole-route", Error, "A route targets something that is not attached to its VPC or transit gateway.";
+    NP405, "missing-return-route", Error, "A request is delivered, but the destination side has no route back to the source.";
     NP501, "endpoint-blocks-client", Error, "An interface endpoint's security groups do not admit a client that the design sends to it.";
     NP502, "client-address-not-preserved", Warning, "A target's security group admits an NLB's clients, but their traffic arrives from the NLB's address.";
     NP503, "endpoint-auto-accept", Info, "An endpoint service accepts endpoint connections without approval.";

@@ -612,3 +612,31 @@ fn internet_witness(space: &Space, set: &PacketSet) -> Option<Packet> {
         .find_map(|d| readable_witness(&set.with_dst(d)))
         .or_else(|| readable_witness(set))
 }
+
+/// A reply that the destination side stopped, with the path that shows it:
+/// the forward hops, a `reply` hop, then the reply's own hops.
+#[derive(Debug)]
+pub struct ReplyFailure {
+    pub set: PacketSet,
+    pub drop: Drop,
+    pub hops: Vec<Hop>,
+}
+
+/// The packets of a set whose forward packet is delivered but whose reply
+/// is stopped, with why. Behaviour rules that judge the return path (NP405)
+/// use it; packets that also reach by another branch are left out.
+pub fn reply_failures(space: &Space, packets: &PacketSet) -> Vec<ReplyFailure> {
+    let o = outcome(space, packets, None, &[], crate::span::Span::default());
+    o.failures
+        .into_iter()
+        .filter(|f| f.reply && !f.drop.unsupported)
+        .filter_map(|f| {
+            let set = f.set.difference(&o.reached);
+            (!set.is_empty()).then_some(ReplyFailure {
+                set,
+                drop: f.drop,
+                hops: f.hops,
+            })
+        })
+        .collect()
+}

@@ -35,6 +35,7 @@ pub mod np401_egress_via_onprem;
 pub mod np402_connected_vpc_default_sg;
 pub mod np403_transitive_peering;
 pub mod np404_blackhole_route;
+pub mod np405_missing_return_route;
 pub mod np501_endpoint_blocks_client;
 pub mod np502_client_address_not_preserved;
 pub mod np503_endpoint_auto_accept;
@@ -109,6 +110,7 @@ pub static ENGINE_RULES: &[(Code, EngineRule)] = &[
     (Code::NP501, np501_endpoint_blocks_client::check),
     (Code::NP502, np502_client_address_not_preserved::check),
     (Code::NP504, np504_nlb_listener_target_mismatch::check),
+    (Code::NP405, np405_missing_return_route::check),
 ];
 
 /// Runs every behaviour rule, in parallel; findings unsorted.

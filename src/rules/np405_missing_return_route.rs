@@ -1,0 +1,362 @@
+//! NP405 missing-return-route: a request is delivered, but the destination
+//! side has no route back to the source, so the reply is lost.
+//!
+//! Behaviour, through the engine: the rule walks the flows the design says
+//! it wants (the explicit sources that security-group inbound rules and
+//! allowing firewall rules name, towards what they protect), and reports a
+//! reply that a route lookup on the destination side stops: a VPC route
+//! table without a route to the source, a default route that sends the
+//! reply to the internet gateway, a transit gateway, SDDC or on-prem site
+//! that has not learned the source's prefix. Only what the design names is
+//! walked, so the cost follows the number of such rules, not the number of
+//! host pairs. `expect reach` lines are left to NP901, which already walks
+//! their replies and reports a lost one at the expectation; walking them
+//! again would double the engine's work on large designs and report one
+//! cause twice.
+
+use crate::diagnostic::Diagnostic;
+use crate::engine::expect::{readable_witness, reply_failures, ReplyFailure};
+use crate::engine::packet_set::PacketSet;
+use crate::engine::space::{service_flows, Space};
+use crate::engine::walk::Hop;
+use crate::model::{AddrExpr, AddrTerm, ConnectionId, Model, RouteTableId, RouteTarget, SiteId};
+use crate::registry::Code;
+use crate::span::Span;
+use crate::syntax::ast::{Action, ConnKind, SiteKind};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+/// The element whose route lookup lost the reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Element {
+    /// A VPC route table; with the route that sent the reply to the
+    /// internet gateway, when a default route did.
+    Table(RouteTableId, Option<usize>),
+    /// A transit gateway.
+    Tgw(ConnectionId),
+    /// An on-prem site or an SDDC: routers that learn over their links.
+    Site(SiteId),
+}
+
+pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
+    let m = space.model;
+    let routes = forward_routes(m);
+    let flows = intents(space);
+    // Each flow is walked on its own; the results keep the flows' order so
+    // the first flow that shows a missing route is the one reported.
+    let found: Vec<Vec<ReplyFailure>> =
+        flows.par_iter().map(|f| reply_failures(space, f)).collect();
+    let mut seen: BTreeSet<(Element, SiteId, String)> = BTreeSet::new();
+    for failure in found.into_iter().flatten() {
+        let Some(element) = classify(m, &failure) else {
+            continue;
+        };
+        let Some(p) = readable_witness(&failure.set) else {
+            continue;
+        };
+        let Some((src_site, prefix)) = source_prefix(m, p.src) else {
+            continue;
+        };
+        // One finding per element and missing prefix: further flows that
+        // need the same route add nothing the fix does not cover.
+        if !seen.insert((element, src_site, prefix.to_string())) {
+            continue;
+        }
+        out.push(diagnostic(
+            space, &routes, &failure, element, src_site, prefix, p.src, p.dst,
+        ));
+    }
+}
+
+/// The flows the design states it wants, each as one packet set: sources
+/// are addresses some site owns (replies to the internet are a question of
+/// NAT and exits, not of routes written in the design).
+fn intents(space: &Space) -> Vec<PacketSet> {
+    let m = space.model;
+    let explicit = |e: &AddrExpr| {
+        !e.terms.is_empty()
+            && e.terms.iter().all(|t| match t.value {
+                AddrTerm::Any | AddrTerm::Internet => false,
+                AddrTerm::Net(n) => n.prefix_len() > 0,
+                _ => true,
+            })
+    };
+    let mut out: Vec<PacketSet> = Vec::new();
+    let mut push = |set: PacketSet| {
+        if !set.is_empty() {
+            out.push(set);
+        }
+    };
+    for (i, sg) in m.security_groups.iter().enumerate() {
+        let members = space.sg_members(crate::model::SgId(i as u32));
+        if members.is_empty() {
+            continue;
+        }
+        for r in sg
+            .inbound
+            .iter()
+            .filter(|r| !r.implicit && explicit(&r.peers))
+        {
+            let src = space
+                .addrs(&r.peers)
+                .intersect(&space.owned)
+                .difference(&members);
+            push(service_flows(&r.services, &src, &members));
+        }
+    }
+    for fw in &m.firewalls {
+        for r in &fw.rules {
+            if r.decl.implicit
+                || r.action.value != Action::Allow
+                || !explicit(&r.from)
+                || !explicit(&r.to)
+            {
+                continue;
+            }
+            let src = space.addrs(&r.from).intersect(&space.owned);
+            let dst = space.addrs(&r.to).intersect(&space.owned);
+            push(service_flows(&r.services, &src, &dst));
+        }
+    }
+    out
+}
+
+/// Which element's route lookup stopped the reply, if a route lookup did.
+fn classify(m: &Model, f: &ReplyFailure) -> Option<Element> {
+    let d = &f.drop;
+    if d.reason.contains("has no route for the destination") {
+        if let Some(i) = m
+            .route_tables
+            .iter()
+            .position(|rt| rt.decl.name_span == d.span)
+        {
+            return Some(Element::Table(RouteTableId(i as u32), None));
+        }
+        if let Some(i) = m
+            .connections
+            .iter()
+            .position(|c| c.kind == ConnKind::TransitGateway && c.decl.span == d.span)
+        {
+            return Some(Element::Tgw(ConnectionId(i as u32)));
+        }
+        return None;
+    }
+    if d.reason.contains("has no route to the destination") || d.reason == "no route" {
+        return m
+            .sites
+            .iter()
+            .position(|s| {
+                s.header_span == d.span && matches!(s.kind, SiteKind::Onprem | SiteKind::Sddc)
+            })
+            .map(|i| Element::Site(SiteId(i as u32)));
+    }
+    if d.reason.contains("the internet does not route to it") {
+        // The reply's own route that sent it out: the last route-table
+        // route on its path, which must lead to an internet gateway.
+        for h in reply_hops(&f.hops).iter().rev() {
+            let Some(span) = h.span else {
+                continue;
+            };
+            for (i, rt) in m.route_tables.iter().enumerate() {
+                if let Some(ri) = rt.routes.iter().position(|r| r.span == span) {
+                    let to_igw = matches!(rt.routes[ri].target, RouteTarget::Gateway(g)
+                        if m.gateways[g.index()].kind == crate::model::GatewayKind::InternetGateway);
+                    return to_igw.then_some(Element::Table(RouteTableId(i as u32), Some(ri)));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The hops before the reply turned around.
+fn forward_hops(hops: &[Hop]) -> &[Hop] {
+    let i = hops
+        .iter()
+        .position(|h| h.node == "reply")
+        .unwrap_or(hops.len());
+    &hops[..i]
+}
+
+/// The reply's own hops.
+fn reply_hops(hops: &[Hop]) -> &[Hop] {
+    let i = hops
+        .iter()
+        .position(|h| h.node == "reply")
+        .map_or(hops.len(), |i| i + 1);
+    &hops[i..]
+}
+
+/// Spans of the lines that route a packet somewhere, so that the forward
+/// path's last routing decision can be labelled: route-table and transit
+/// gateway routes, and `advertise` lines.
+fn forward_routes(m: &Model) -> BTreeMap<Span, &'static str> {
+    let mut out = BTreeMap::new();
+    for rt in &m.route_tables {
+        for r in &rt.routes {
+            out.insert(r.span, "the request gets there by this route");
+        }
+    }
+    for c in &m.connections {
+        for r in &c.routes {
+            out.insert(r.span, "the request gets there by this route");
+        }
+        for a in &c.advertise {
+            out.insert(a.span, "the request gets there by this advertised route");
+        }
+    }
+    out
+}
+
+/// The source's site and the prefix the return route needs: the site's
+/// declared prefix that holds the address, else its subnet's prefix.
+fn source_prefix(m: &Model, addr: IpAddr) -> Option<(SiteId, ipnet::IpNet)> {
+    for (i, s) in m.sites.iter().enumerate() {
+        if s.kind == SiteKind::Internet {
+            continue;
+        }
+        if let Some(p) = s.prefixes.iter().find(|p| p.value.contains(&addr)) {
+            return Some((SiteId(i as u32), p.value));
+        }
+    }
+    m.subnets
+        .iter()
+        .find(|s| s.prefix.value.contains(&addr))
+        .map(|s| (s.site, s.prefix.value))
+}
+
+/// The host with this address in a site, else the address itself.
+fn name_of(m: &Model, site: Option<SiteId>, addr: IpAddr) -> String {
+    m.hosts
+        .iter()
+        .find(|h| h.addr.value == addr && site.is_none_or(|s| h.site == s))
+        .map(|h| format!("`{}.{}`", m.site(h.site).decl.name, h.decl.name))
+        .unwrap_or_else(|| addr.to_string())
+}
+
+/// The connection joining two sites directly, or a transit gateway that
+/// attaches both.
+fn link(m: &Model, a: SiteId, b: SiteId) -> Option<ConnectionId> {
+    let direct = m.connections.iter().position(|c| {
+        c.kind != ConnKind::L2vpn
+            && c.ends.iter().any(|e| e.value == a)
+            && c.ends.iter().any(|e| e.value == b)
+    });
+    direct
+        .or_else(|| {
+            m.connections.iter().position(|c| {
+                let attached = |s: SiteId| {
+                    c.attach
+                        .iter()
+                        .any(|e| e.value == crate::model::Entity::Site(s))
+                };
+                c.kind == ConnKind::TransitGateway && attached(a) && attached(b)
+            })
+        })
+        .map(|i| ConnectionId(i as u32))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn diagnostic(
+    space: &Space,
+    routes: &BTreeMap<Span, &'static str>,
+    f: &ReplyFailure,
+    element: Element,
+    src_site: SiteId,
+    prefix: ipnet::IpNet,
+    src: IpAddr,
+    dst: IpAddr,
+) -> Diagnostic {
+    let m = space.model;
+    let src_name = name_of(m, Some(src_site), src);
+    let dst_name = name_of(m, None, dst);
+    let src_site_name = &m.site(src_site).decl.name;
+    let (what, span, label, help) = match element {
+        Element::Table(t, via) => {
+            let rt = &m.route_tables[t.index()];
+            let target = link(m, rt.site, src_site)
+                .map(|c| m.connections[c.index()].decl.name.clone())
+                .unwrap_or_else(|| "the peering, VPN or transit gateway".into());
+            let what = match via {
+                Some(_) => format!(
+                    "route table `{}` has no route to {prefix} other than its default route, which sends the reply to the internet gateway, and the internet does not route private addresses",
+                    rt.decl.name
+                ),
+                None => format!("route table `{}` has no route to {prefix}", rt.decl.name),
+            };
+            (
+                what,
+                rt.decl.name_span,
+                "no route back to the source".to_string(),
+                format!(
+                    "add `route {prefix} -> {target}` to route table `{}`",
+                    rt.decl.name
+                ),
+            )
+        }
+        Element::Tgw(c) => {
+            let tgw = &m.connections[c.index()];
+            (
+                format!(
+                    "transit gateway `{}` has no route to {prefix}",
+                    tgw.decl.name
+                ),
+                tgw.decl.name_span,
+                "no route back to the source".to_string(),
+                format!(
+                    "add `route {prefix} -> {src_site_name}` to transit gateway `{}`",
+                    tgw.decl.name
+                ),
+            )
+        }
+        Element::Site(s) => {
+            let site = m.site(s);
+            let help = match link(m, s, src_site) {
+                Some(c) if m.connections[c.index()].kind != ConnKind::TransitGateway => {
+                    let c = &m.connections[c.index()];
+                    format!(
+                        "add `advertise {src_site_name} {prefix}` to {} `{}`, so that `{}` learns the route back",
+                        c.kind.keyword(),
+                        c.decl.name,
+                        site.decl.name
+                    )
+                }
+                _ => format!(
+                    "advertise {prefix} from `{src_site_name}` to `{}` over the Direct Connect or VPN the request came in by",
+                    site.decl.name
+                ),
+            };
+            (
+                format!(
+                    "{} `{}` has not learned a route to {prefix}",
+                    site.kind.keyword(),
+                    site.decl.name
+                ),
+                site.decl.name_span,
+                "no route back to the source".to_string(),
+                help,
+            )
+        }
+    };
+    let mut d = Diagnostic::new(
+        Code::NP405,
+        format!("{src_name} reaches {dst_name}, but the reply is lost: {what}"),
+        span,
+        label,
+    );
+    if let Element::Table(t, Some(ri)) = element {
+        if let Some(r) = m.route_tables[t.index()].routes.get(ri) {
+            d = d.with_label(r.span, "the reply to the source takes this route");
+        }
+    }
+    if let Some((s, text)) = forward_hops(&f.hops)
+        .iter()
+        .rev()
+        .filter_map(|h| h.span)
+        .find_map(|s| routes.get(&s).map(|t| (s, *t)))
+    {
+        d = d.with_label(s, text);
+    }
+    d.with_help(help)
+}
