@@ -64,6 +64,7 @@ rules! {
     NP302, "permissive-rule", Warning, "A gateway firewall rule allows any source to any destination with any service.";
     NP303, "exposed-admin-port", Warning, "SSH, RDP or a database port of a host is reachable from the internet, through NAT and routing.";
     NP304, "reply-blocked-by-acl", Error, "A flow allowed forward is dropped on the way back by a stateless network ACL.";
+    NP305, "one-way-gateway-rules", Info, "The CGW allows a direction on the vpc uplink but not the other, and an expectation needs both.";
     NP306, "unused-filter", Info, "A security group, network ACL or group is attached to or used by nothing.";
     NP401, "egress-via-onprem", Info, "A learned default route sends a site's internet traffic on-prem.";
     NP402, "connected-vpc-default-sg", Warning, "An instance in the connected VPC is not admitted by the default security group the SDDC's ENIs carry.";

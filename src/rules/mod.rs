@@ -30,6 +30,7 @@ pub mod np301_shadowed_rule;
 pub mod np302_permissive_rule;
 pub mod np303_exposed_admin_port;
 pub mod np304_reply_blocked_by_acl;
+pub mod np305_one_way_gateway_rules;
 pub mod np306_unused_filter;
 pub mod np401_egress_via_onprem;
 pub mod np402_connected_vpc_default_sg;
@@ -102,6 +103,7 @@ pub type EngineRule = fn(&crate::engine::space::Space, &mut Vec<Diagnostic>);
 pub static ENGINE_RULES: &[(Code, EngineRule)] = &[
     (Code::NP303, np303_exposed_admin_port::check),
     (Code::NP304, np304_reply_blocked_by_acl::check),
+    (Code::NP305, np305_one_way_gateway_rules::check),
     (Code::NP401, np401_egress_via_onprem::check),
     (Code::NP402, np402_connected_vpc_default_sg::check),
     (Code::NP301, np301_shadowed_rule::check),
