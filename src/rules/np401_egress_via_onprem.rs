@@ -64,7 +64,13 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let src = AddrRanges::from_net(m.subnet(sub).prefix.value).difference(&space.device_addrs);
-        let set = service_flows(&ServiceSet::any(Span::default()), &src, &internet);
+        // Which route carries internet traffic depends on addresses only
+        // (route lookup, policy-VPN selectors), not on the service, so one
+        // service stands for all: walking every service would only split
+        // the flows at each firewall rule on the way.
+        let set = service_flows(&ServiceSet::any(Span::default()), &src, &internet)
+            .with_proto(6, 6)
+            .with_dport(443, 443);
         if set.is_empty() {
             continue;
         }

@@ -1,0 +1,32 @@
+//! Times each behaviour rule on one design: `cargo run --release --example
+//! rule_times -- design.np`. For finding which rule a slow check spends on.
+use netproof::engine::space::Space;
+use std::time::Instant;
+
+fn main() {
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: rule_times FILE");
+        std::process::exit(2);
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{path}: {e}");
+            std::process::exit(2);
+        }
+    };
+    let model = netproof::model::lower(&netproof::syntax::parse(&text).tree).model;
+    let space = Space::new(&model);
+    for (code, rule) in netproof::rules::ENGINE_RULES {
+        let t = Instant::now();
+        let mut out = Vec::new();
+        rule(&space, &mut out);
+        println!("{code}: {:?} ({} findings)", t.elapsed(), out.len());
+    }
+    for (code, rule) in netproof::rules::MODEL_RULES {
+        let t = Instant::now();
+        let mut out = Vec::new();
+        rule(&model, &mut out);
+        println!("{code}: {:?} ({} findings)", t.elapsed(), out.len());
+    }
+}
