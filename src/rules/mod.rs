@@ -84,6 +84,7 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP602, np602_gateway_needs_external_ip::check),
     (Code::NP603, np603_gateway_host_shared::check),
     (Code::NP604, np604_forwarding_overlap::check),
+    (Code::NP306, np306_unused_filter::check),
     (Code::NP503, np503_endpoint_auto_accept::check),
 ];
 
@@ -91,7 +92,7 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
 /// dropped (a syntax or address error) may be the one that used it, so on a
 /// file with front-end errors their findings would be guesses: they are left
 /// out there.
-pub static NEED_COMPLETE_MODEL: &[Code] = &[Code::NP205];
+pub static NEED_COMPLETE_MODEL: &[Code] = &[Code::NP205, Code::NP306];
 
 /// A behaviour rule: a pass that asks the reachability engine how the
 /// network really behaves (what the internet reaches, which replies come
@@ -108,7 +109,6 @@ pub static ENGINE_RULES: &[(Code, EngineRule)] = &[
     (Code::NP402, np402_connected_vpc_default_sg::check),
     (Code::NP301, np301_shadowed_rule::check),
     (Code::NP302, np302_permissive_rule::check),
-    (Code::NP306, np306_unused_filter::check_space),
     (Code::NP501, np501_endpoint_blocks_client::check),
     (Code::NP502, np502_client_address_not_preserved::check),
     (Code::NP504, np504_nlb_listener_target_mismatch::check),
@@ -144,6 +144,25 @@ pub fn run(model: &Model) -> Vec<Diagnostic> {
 pub(crate) mod util {
     use crate::model::SubnetId;
     use crate::model::{Model, SubnetKind};
+
+    /// The oracle's trace of one flow from the engine's witness packet: the
+    /// hop-by-hop elements (with their lines) that behaviour rules label.
+    pub fn trace_witness(
+        model: &Model,
+        p: &crate::engine::packet_set::Packet,
+    ) -> crate::sim::FlowResult {
+        crate::sim::simulate_flow(
+            model,
+            crate::sim::Start::Address(p.src),
+            crate::sim::Packet {
+                src: p.src,
+                dst: p.dst,
+                proto: p.proto,
+                sport: p.sport,
+                dport: p.dport,
+            },
+        )
+    }
 
     /// "segment" or "subnet", as the language calls it for this kind.
     pub fn subnet_noun(model: &Model, id: SubnetId) -> &'static str {

@@ -25,7 +25,7 @@ use crate::engine::space::{Iface, PublicOwner, Space, EPHEMERAL, TCP};
 use crate::engine::walk::{Branch, Dest, Leaf, Loc, Walker};
 use crate::model::{HostId, HostKind, Model};
 use crate::registry::Code;
-use crate::sim::{self, Stage, Start};
+use crate::sim::Stage;
 use crate::span::Span;
 use std::collections::BTreeMap;
 
@@ -223,17 +223,7 @@ fn diagnostic(
         n => format!("{} and {n} other addresses", p.dst),
     };
     // The oracle's trace of one packet names the elements that let it in.
-    let trace = sim::simulate_flow(
-        model,
-        Start::Address(p.src),
-        sim::Packet {
-            src: p.src,
-            dst: p.dst,
-            proto: p.proto,
-            sport: p.sport,
-            dport: p.dport,
-        },
-    );
+    let trace = super::util::trace_witness(model, p);
     let mut labels: Vec<(Span, String)> = Vec::new();
     let mut via = None;
     for hop in &trace.forward.hops {

@@ -20,7 +20,7 @@ use crate::engine::space::{Space, EPHEMERAL, TCP, UDP};
 use crate::model::{Model, SubnetKind};
 use crate::registry::Code;
 use crate::rules::np901_expectation_unreachable::show_packet;
-use crate::sim::{self, Stage, Start};
+use crate::sim::Stage;
 use crate::span::Span;
 
 /// Destination ports a witness prefers: the services people write rules
@@ -137,17 +137,7 @@ fn diagnostic(space: &Space, acl: &str, reason: &str, span: Span, p: &Packet) ->
     let model = space.model;
     // The oracle's trace of the witness labels the ACL rules the request
     // passed and the host that received it.
-    let flow = sim::simulate_flow(
-        model,
-        Start::Address(p.src),
-        sim::Packet {
-            src: p.src,
-            dst: p.dst,
-            proto: p.proto,
-            sport: p.sport,
-            dport: p.dport,
-        },
-    );
+    let flow = super::util::trace_witness(model, p);
     let mut labels: Vec<(Span, String)> = Vec::new();
     for hop in &flow.forward.hops {
         if let (Stage::NetworkAcl, Some(s)) = (hop.stage, hop.span) {

@@ -13,14 +13,9 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{AddrExpr, AddrTerm, Entity, Model};
 use crate::registry::Code;
 
-/// NP306 runs with the behaviour rules, which see only designs without
-/// front-end errors: a misspelled or wrong-kind reference (NP002, NP006)
-/// would otherwise make the group it meant look unused, a second finding
-/// for one mistake.
-pub fn check_space(space: &crate::engine::space::Space, out: &mut Vec<Diagnostic>) {
-    check(space.model, out);
-}
-
+/// Listed in `NEED_COMPLETE_MODEL`: on a file with front-end errors, a
+/// misspelled or wrong-kind reference (NP002, NP006) would make the group it
+/// meant look unused, a second finding for one mistake.
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     let mut sg_used = vec![false; model.security_groups.len()];
     let carried = model

@@ -381,22 +381,6 @@ proptest! {
     }
 
     #[test]
-    fn overlapping_agrees_with_intersect(
-        probes in prop::collection::vec(arb_boxes(), 1..4),
-        sets in prop::collection::vec(arb_boxes(), 1..6),
-    ) {
-        let probes: Vec<PacketSet> = probes.iter().map(|r| gen_set(r)).collect();
-        let sets: Vec<PacketSet> = sets.iter().map(|r| gen_set(r)).collect();
-        let got = overlapping(&probes, &sets);
-        for (p, js) in probes.iter().zip(&got) {
-            let expected: Vec<usize> = (0..sets.len())
-                .filter(|&j| !p.intersect(&sets[j]).is_empty())
-                .collect();
-            prop_assert_eq!(js, &expected);
-        }
-    }
-
-    #[test]
     fn first_match_matches_the_model(rules in prop::collection::vec(arb_boxes(), 1..5)) {
         let sets: Vec<PacketSet> = rules.iter().map(|r| gen_set(r)).collect();
         let models: Vec<Model> = rules.iter().map(|r| gen_model(r)).collect();
