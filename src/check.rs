@@ -168,9 +168,22 @@ fn front_end_broken(diagnostics: &[Diagnostic]) -> bool {
 
 /// Checks many files in parallel and returns their reports sorted by path.
 pub fn check_files(files: Vec<(String, String)>) -> Vec<FileReport> {
+    check_files_observed(files, &|| {})
+}
+
+/// [`check_files`], calling `file_done` (from any thread) as each file's
+/// check ends, so that a caller can show progress.
+pub fn check_files_observed(
+    files: Vec<(String, String)>,
+    file_done: &(dyn Fn() + Sync),
+) -> Vec<FileReport> {
     let mut reports: Vec<FileReport> = files
         .into_par_iter()
-        .map(|(path, text)| check_source(path, text))
+        .map(|(path, text)| {
+            let report = check_source(path, text);
+            file_done();
+            report
+        })
         .collect();
     reports.sort_by(|a, b| a.source.path.cmp(&b.source.path));
     reports

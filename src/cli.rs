@@ -51,6 +51,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_color: bool,
 
+    /// Print findings and errors only: no summary line, no progress, no list
+    /// of applied fixes. A clean `check` then prints nothing at all.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -762,6 +767,22 @@ pub fn rules_json() -> serde_json::Result<String> {
     let mut json = serde_json::to_string_pretty(&rules)?;
     json.push('\n');
     Ok(json)
+}
+
+/// Whether `check` shows a progress indicator: only for a person watching a
+/// terminal, never in CI logs (`CI` set), pipes, dumb terminals or with
+/// `--quiet`, and only when there are enough files for it to mean something.
+pub fn show_progress(
+    stderr_is_terminal: bool,
+    quiet: bool,
+    files: usize,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> bool {
+    /// Below this a run is over before a counter could be read.
+    const MANY_FILES: usize = 8;
+    let ci = env("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    let dumb = env("TERM").is_some_and(|t| t == "dumb");
+    stderr_is_terminal && !quiet && !ci && !dumb && files >= MANY_FILES
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! does not write lives in the library (`netproof::cli`, `netproof::render`).
 
 use clap::Parser;
-use netproof::check::check_files;
+use netproof::check::{check_files, check_files_observed};
 use netproof::cli::{self, CheckArgs, Cli, Command, Format, TraceArgs, TraceRun};
 use netproof::render::{Emitter, HumanEmitter, JsonEmitter, Summary, FIXED_WIDTH};
 use std::io::{self, IsTerminal, Read, Write};
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     let color = use_color(cli.no_color, stdout.is_terminal());
     let mut out = io::BufWriter::new(stdout.lock());
     let status = match cli.command {
-        Command::Check(args) => check(&args, color, &mut out),
+        Command::Check(args) => check(&args, color, cli.quiet, &mut out),
         Command::Rules(args) => rules(args.format, &mut out),
         Command::Explain(args) => explain(&args.code, &mut out),
         Command::Trace(args) => trace(&args, color, &mut out),
@@ -42,7 +42,7 @@ fn use_color(no_color_flag: bool, is_terminal: bool) -> bool {
     is_terminal && !no_color_flag && !no_color_env
 }
 
-fn check(args: &CheckArgs, color: bool, out: &mut dyn Write) -> u8 {
+fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 {
     let (inputs, errors) = cli::collect_inputs(&args.paths, || {
         let mut bytes = Vec::new();
         io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
@@ -57,7 +57,7 @@ fn check(args: &CheckArgs, color: bool, out: &mut dyn Write) -> u8 {
         say!("error: --fix cannot write back to standard input; use --diff to see the fixes");
         return USAGE_OR_INPUT_ERROR;
     }
-    let mut reports = check_files(inputs);
+    let mut reports = check_with_progress(inputs, quiet);
     if args.diff {
         let fixes = cli::plan_fixes(&reports);
         let diff: String = fixes.iter().map(cli::FileFix::diff).collect();
@@ -74,8 +74,10 @@ fn check(args: &CheckArgs, color: bool, out: &mut dyn Write) -> u8 {
                 say!("error: cannot write `{}`: {error}", fix.path);
                 return USAGE_OR_INPUT_ERROR;
             }
-            for line in fix.summary() {
-                say!("{line}");
+            if !quiet {
+                for line in fix.summary() {
+                    say!("{line}");
+                }
             }
         }
         if !fixes.is_empty() {
@@ -105,10 +107,41 @@ fn check(args: &CheckArgs, color: bool, out: &mut dyn Write) -> u8 {
             color: true,
             width: terminal_size::terminal_size_of(io::stdout())
                 .map_or(FIXED_WIDTH, |(w, _)| usize::from(w.0)),
+            quiet,
         }),
-        Format::Human => Box::new(HumanEmitter::plain()),
+        Format::Human => Box::new(HumanEmitter {
+            quiet,
+            ..HumanEmitter::plain()
+        }),
     };
     finish(emitter.emit(&reports, out), out, status)
+}
+
+/// Checks the files, with a progress bar on standard error when a person is
+/// watching many files go by (see `cli::show_progress`). The bar is cleared
+/// before anything else is written, so it never mixes with the report.
+fn check_with_progress(
+    inputs: Vec<(String, String)>,
+    quiet: bool,
+) -> Vec<netproof::check::FileReport> {
+    let show = cli::show_progress(io::stderr().is_terminal(), quiet, inputs.len(), &|key| {
+        std::env::var(key).ok()
+    });
+    if !show {
+        return check_files(inputs);
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(inputs.len() as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("checking {pos}/{len} files {wide_bar} {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    let reports = check_files_observed(inputs, &|| bar.inc(1));
+    bar.finish_and_clear();
+    reports
 }
 
 /// `trace`: 0 when the flow reaches, 1 when it does not, 2 for usage
@@ -171,6 +204,7 @@ fn report_design_errors(reports: &[netproof::check::FileReport], color: bool) {
             color: true,
             width: terminal_size::terminal_size_of(io::stderr())
                 .map_or(FIXED_WIDTH, |(w, _)| usize::from(w.0)),
+            quiet: false,
         }
     } else {
         HumanEmitter::plain()

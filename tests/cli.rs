@@ -95,12 +95,17 @@ fn set<'a>(keys: &[&'a str]) -> BTreeSet<&'a str> {
 #[test]
 fn every_help_page_has_examples() {
     let dir = scratch("help");
-    for args in [
-        &["--help"][..],
-        &["check", "--help"],
-        &["rules", "--help"],
-        &["explain", "--help"],
-    ] {
+    // Every subcommand clap knows, so that a new one without examples fails.
+    let command = <netproof::cli::Cli as clap::CommandFactory>::command();
+    let subcommands: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|name| name != "help")
+        .collect();
+    assert!(subcommands.len() >= 5, "{subcommands:?}");
+    let mut invocations = vec![vec!["--help"]];
+    invocations.extend(subcommands.iter().map(|name| vec![name.as_str(), "--help"]));
+    for args in &invocations {
         let out = netproof(&dir, args);
         assert_eq!(status(&out), 0, "{args:?}");
         let text = stdout(&out);
@@ -646,4 +651,107 @@ fn fix_refuses_standard_input() {
     let output = netproof_with_stdin(&dir, &["check", "--fix", "-"], HOST_BITS.as_bytes());
     assert_eq!(status(&output), 2);
     assert!(stderr(&output).contains("--fix cannot write back to standard input"));
+}
+
+#[test]
+fn quiet_prints_findings_only() {
+    let dir = scratch("quiet");
+    write(&dir, "clean.np", CLEAN);
+    write(&dir, "shop.np", HOST_BITS);
+    let clean = netproof(&dir, &["--quiet", "check", "clean.np"]);
+    assert_eq!(status(&clean), 0, "{}", stderr(&clean));
+    assert_eq!(stdout(&clean), "", "a clean quiet run prints nothing");
+    assert_eq!(stderr(&clean), "");
+    // The flag is global: it may come after the subcommand too.
+    let bad = netproof(&dir, &["check", "-q", "shop.np", "clean.np"]);
+    assert_eq!(status(&bad), 1);
+    let out = stdout(&bad);
+    assert!(out.contains("NP005"), "{out}");
+    assert!(
+        !out.contains("in 2 files"),
+        "no summary line when quiet:\n{out}"
+    );
+    let loud = stdout(&netproof(&dir, &["check", "shop.np", "clean.np"]));
+    assert!(
+        loud.contains("1 error, 0 warnings, 0 infos in 2 files"),
+        "{loud}"
+    );
+}
+
+#[test]
+fn quiet_fix_does_not_list_the_fixes() {
+    let dir = scratch("quiet-fix");
+    write(&dir, "shop.np", HOST_BITS);
+    let out = netproof(&dir, &["check", "--quiet", "--fix", "shop.np"]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let fixed = fs::read_to_string(dir.join("shop.np")).expect("read back");
+    assert!(fixed.starts_with("vpc shop 10.0.0.0/16 {"), "{fixed}");
+}
+
+#[test]
+fn no_progress_when_stderr_is_not_a_terminal() {
+    let dir = scratch("progress-pipe");
+    for i in 0..20 {
+        write(&dir, &format!("d{i:02}.np"), CLEAN);
+    }
+    let out = netproof(&dir, &["check", "."]);
+    assert_eq!(status(&out), 0);
+    assert_eq!(stderr(&out), "", "progress must not reach a pipe");
+}
+
+#[test]
+fn progress_only_for_a_person_at_a_terminal() {
+    use netproof::cli::show_progress;
+    let none = |_: &str| None;
+    assert!(show_progress(true, false, 50, &none));
+    assert!(!show_progress(false, false, 50, &none), "pipe");
+    assert!(!show_progress(true, true, 50, &none), "--quiet");
+    assert!(!show_progress(true, false, 1, &none), "one file");
+    let ci = |k: &str| (k == "CI").then(|| "true".to_string());
+    assert!(!show_progress(true, false, 50, &ci), "CI logs");
+    let ci_off = |k: &str| (k == "CI").then(|| "false".to_string());
+    assert!(show_progress(true, false, 50, &ci_off));
+    let dumb = |k: &str| (k == "TERM").then(|| "dumb".to_string());
+    assert!(!show_progress(true, false, 50, &dumb), "TERM=dumb");
+}
+
+/// On a real terminal (a pseudo-terminal made by util-linux's `script`) the
+/// progress bar is drawn on stderr and cleared at the end.
+#[test]
+fn progress_is_drawn_and_cleared_on_a_terminal() {
+    let script = Path::new("/usr/bin/script");
+    if !script.is_file() {
+        assert!(
+            std::env::var("NETPROOF_REQUIRE_TOOLS").map_or(true, |v| v != "1"),
+            "util-linux's script is missing"
+        );
+        eprintln!("skipped: no /usr/bin/script to make a terminal");
+        return;
+    }
+    let dir = scratch("progress-tty");
+    for i in 0..20 {
+        write(&dir, &format!("d{i:02}.np"), CLEAN);
+    }
+    let inner = format!(
+        "{} check {} > /dev/null",
+        env!("CARGO_BIN_EXE_netproof"),
+        dir.display()
+    );
+    let out = Command::new(script)
+        .args(["-qec", &inner, "/dev/null"])
+        .env_remove("CI")
+        .env("TERM", "xterm")
+        .output()
+        .expect("run script");
+    let seen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{seen}");
+    assert!(
+        seen.contains("checking ") && seen.contains("/20 files"),
+        "{seen:?}"
+    );
+    assert!(
+        seen.ends_with("\r\u{1b}[2K"),
+        "the bar is cleared: {seen:?}"
+    );
 }

@@ -29,6 +29,8 @@ pub struct HumanEmitter {
     pub color: bool,
     /// Where messages and help wrap.
     pub width: usize,
+    /// Findings only: no summary line or notes after them (`--quiet`).
+    pub quiet: bool,
 }
 
 impl HumanEmitter {
@@ -37,6 +39,7 @@ impl HumanEmitter {
         HumanEmitter {
             color: false,
             width: FIXED_WIDTH,
+            quiet: false,
         }
     }
 }
@@ -50,6 +53,9 @@ impl Emitter for HumanEmitter {
                 // consecutive reports.
                 writeln!(out, "{rendered}")?;
             }
+        }
+        if self.quiet {
+            return Ok(());
         }
         let summary = Summary::of(reports);
         writeln!(out, "{}", summary.line())?;
