@@ -162,3 +162,14 @@ fn page_examples_fire_and_their_fixes_do_not() {
         );
     }
 }
+
+/// README.md's rule table lists every rule with its registry name and
+/// severity, so the front page never falls behind the catalog.
+#[test]
+fn readme_lists_every_rule() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).expect("README.md");
+    for rule in RULES {
+        let row = format!("| {} | {} | {} |", rule.code, rule.name, rule.severity);
+        assert!(readme.contains(&row), "README.md has no row `{row} ... |`");
+    }
+}
