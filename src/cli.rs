@@ -168,8 +168,8 @@ pub fn reach(
   # netproof.toml
   select = [\"NP0\", \"NP1\", \"NP2\", \"NP9\"]   # codes or prefixes; default: every rule
   ignore = [\"NP205\"]
-  fail-on = \"error\"                        # --fail-on wins when given
-  exclude = [\"generated/**\"]               # relative to this file's directory
+  fail-on = \"error\"                       # --fail-on wins when given
+  exclude = [\"generated/**\"]              # relative to this file's directory
   [severity]
   NP302 = \"error\"
 

@@ -496,3 +496,47 @@ fn check_source_with_applies_the_configuration_after_the_suppressions() {
         .collect();
     assert_eq!(got, [("NP205", "error".to_string())]);
 }
+
+/// The examples of docs/configuration.md are real: every `toml` block is a
+/// valid configuration and every `np` block is clean, each of its
+/// suppressions used.
+#[test]
+fn the_documented_examples_are_valid() {
+    let page =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md"))
+            .expect("docs/configuration.md exists");
+    let blocks = |fence: &str| -> Vec<String> {
+        page.split(fence)
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut tomls = blocks("```toml\n");
+    assert!(tomls.len() >= 2);
+    // The README's example too.
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md exists");
+    let before = tomls.len();
+    tomls.extend(
+        readme
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .map(str::to_string),
+    );
+    assert!(tomls.len() > before, "the README shows a netproof.toml");
+    for text in &tomls {
+        let parsed = Config::parse(Path::new("netproof.toml"), Path::new("."), text);
+        assert!(
+            parsed.is_ok(),
+            "{text}\n{}",
+            parsed.err().map(|e| e.render()).unwrap_or_default()
+        );
+    }
+    let designs = blocks("```np\n");
+    assert!(designs.len() >= 2);
+    for text in &designs {
+        assert_eq!(found(text), [], "{text}");
+    }
+}
