@@ -144,8 +144,8 @@ pub fn reach(
                   standard input and reports it as `<stdin>`. Without a PATH the current \
                   directory is checked. Files are checked in parallel; the output order is \
                   always the same. Some findings carry a fix (NP005's network address, \
-                  NP201's private side, NP208's `source-dest-check off`): --diff shows them \
-                  and --fix applies them.",
+                  NP201's private side, NP208's `source-dest-check off`, NP007's removal of \
+                  a stale suppression comment): --diff shows them and --fix applies them.",
     after_help = concat!(heading!("Examples:"), "
   netproof check                                 Check every .np file under the current directory
   netproof check fixtures/scenarios/             Check a directory, recursively

@@ -36,6 +36,10 @@ pub struct Suppression {
     pub line: usize,
     /// Each code it names, with the span of the code in the comment.
     pub codes: Vec<(Code, Span)>,
+    /// What deleting the comment removes (the whole line when the comment
+    /// stands alone), when every word of it is a code it may suppress; a
+    /// comment with a problem is left for a person to correct.
+    pub removal: Option<Span>,
 }
 
 /// What the comments of one file say: the suppressions, and an NP007 for
@@ -89,6 +93,7 @@ pub fn directives(text: &str, lines: &LineIndex, comments: &[Span]) -> Directive
         }
         let mut codes: Vec<(Code, Span)> = Vec::new();
         let mut named_any = false;
+        let problems_before = out.problems.len();
         for (word, word_span) in words {
             named_any = true;
             match code_of(word) {
@@ -113,7 +118,13 @@ pub fn directives(text: &str, lines: &LineIndex, comments: &[Span]) -> Directive
             continue;
         }
         if !codes.is_empty() {
-            out.suppressions.push(Suppression { line, codes });
+            let removal =
+                (out.problems.len() == problems_before).then(|| removal(text, lines, span));
+            out.suppressions.push(Suppression {
+                line,
+                codes,
+                removal,
+            });
         }
     }
     out
@@ -149,10 +160,22 @@ pub fn apply(text: &str, lines: &LineIndex, comments: &[Span], diagnostics: &mut
             }
         });
         for s in &suppressions {
-            for &(code, span) in &s.codes {
-                if used.get(&(s.line, code)) == Some(&false) {
-                    problems.push(np007::unused(span, code, s.line));
-                }
+            let unused: Vec<(Code, Span)> = s
+                .codes
+                .iter()
+                .copied()
+                .filter(|&(code, _)| used.get(&(s.line, code)) == Some(&false))
+                .collect();
+            // When the whole comment suppresses nothing, deleting it is the
+            // fix; it goes on the first finding only, so that `--fix` lists
+            // it once.
+            let whole = unused.len() == s.codes.len();
+            for (i, &(code, span)) in unused.iter().enumerate() {
+                let d = np007::unused(span, code, s.line);
+                problems.push(match s.removal {
+                    Some(removal) if whole && i == 0 => np007::with_removal(d, removal),
+                    _ => d,
+                });
             }
         }
     }
@@ -170,6 +193,28 @@ fn target_line(text: &str, lines: &LineIndex, comment: Span) -> usize {
     } else {
         line
     }
+}
+
+/// The text to delete to remove a suppression comment: the whole line
+/// (with its line break) when the comment stands alone on it, else the
+/// comment and the blanks before it. A `\r` before the line break stays, so
+/// CRLF files keep their line endings.
+fn removal(text: &str, lines: &LineIndex, comment: Span) -> Span {
+    let line = lines.line_col(text, comment.start).line;
+    let line_start = lines.line_start(line).unwrap_or(0) as usize;
+    let start = comment.start as usize;
+    let mut end = comment.end as usize;
+    let before = text.get(line_start..start).unwrap_or("");
+    if before.trim().is_empty() {
+        // The comment runs to the end of its line, so the line break (if
+        // any) follows it directly.
+        end += usize::from(text.as_bytes().get(end) == Some(&b'\n'));
+        return Span::new(line_start, end);
+    }
+    if text.get(..end).is_some_and(|t| t.ends_with('\r')) {
+        end -= 1;
+    }
+    Span::new(line_start + before.trim_end().len(), end)
 }
 
 /// The words of `s` (separated by blanks or commas), each with its span in
@@ -274,6 +319,35 @@ mod tests {
             front[0].contains("NP001 (syntax-error) cannot be suppressed"),
             "{front:?}"
         );
+    }
+
+    /// The text after applying the fixes of a check without configuration.
+    fn fixed(text: &str) -> String {
+        let report = crate::check::check_source("t.np", text);
+        crate::fix::apply(text, &report.diagnostics).text
+    }
+
+    #[test]
+    fn a_comment_that_suppresses_nothing_is_removed_by_the_fix() {
+        let alone =
+            "sddc prod {\n  # netproof: ignore NP205 -- stale\n  segment web 10.10.11.0/24\n}\n";
+        assert_eq!(
+            fixed(alone),
+            "sddc prod {\n  segment web 10.10.11.0/24\n}\n"
+        );
+        let trailing =
+            "sddc prod {\r\n  segment web 10.10.11.0/24   # netproof: ignore NP205, NP302\r\n}\r\n";
+        assert_eq!(
+            fixed(trailing),
+            "sddc prod {\r\n  segment web 10.10.11.0/24\r\n}\r\n"
+        );
+        // Partly used, or with a problem for a person to look at: no fix.
+        let partly =
+            "sddc prod {\n  public-ip spare 52.58.125.208  # netproof: ignore NP205 NP302\n}\n";
+        assert_eq!(fixed(partly), partly);
+        let unknown =
+            "sddc prod {\n  segment web 10.10.11.0/24  # netproof: ignore NP205 NP999\n}\n";
+        assert_eq!(fixed(unknown), unknown);
     }
 
     #[test]

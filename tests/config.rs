@@ -540,3 +540,19 @@ fn the_documented_examples_are_valid() {
         assert_eq!(found(text), [], "{text}");
     }
 }
+
+#[test]
+fn fix_removes_a_suppression_that_suppresses_nothing() {
+    let dir = scratch();
+    let stale = "sddc prod {\n  # netproof: ignore NP205 -- the address was released\n  segment web-tier 10.10.11.0/24\n}\n";
+    write(dir.path(), "a.np", stale);
+    let out = netproof(dir.path(), &["check", "--fix", "a.np"]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("fixed NP007 (unused-suppression)"),
+        "{}",
+        stderr(&out)
+    );
+    let after = fs::read_to_string(dir.path().join("a.np")).unwrap_or_default();
+    assert_eq!(after, "sddc prod {\n  segment web-tier 10.10.11.0/24\n}\n");
+}

@@ -6,7 +6,7 @@
 //! that outlives the finding it silenced would otherwise hide the next,
 //! unrelated finding of the same rule on that line.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Edit};
 use crate::registry::Code;
 use crate::span::Span;
 
@@ -28,6 +28,18 @@ pub fn unused(span: Span, code: Code, line: usize) -> Diagnostic {
         "remove {code} from the comment if the finding is gone; if it moved, move the comment \
          too ({FORM})"
     ))
+}
+
+/// Adds the fix for a comment none of whose codes suppressed anything:
+/// delete `removal` (the comment, or its whole line when it stands alone).
+pub fn with_removal(d: Diagnostic, removal: Span) -> Diagnostic {
+    d.with_fix(
+        "remove the suppression comment, which suppresses nothing",
+        vec![Edit {
+            span: removal,
+            replacement: String::new(),
+        }],
+    )
 }
 
 /// `written` is not the code of any rule.
