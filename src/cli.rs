@@ -2,16 +2,18 @@
 //! that does not print (finding input files, choosing exit statuses, looking
 //! up rules). `main.rs` parses, calls into here, and writes.
 
+use crate::config::{Config, ConfigError, Resolver};
 use crate::diagnostic::Severity;
 use crate::registry::{self, RuleMeta, RULES};
 use crate::render::Summary;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A section heading in `--help`, styled like clap's own headings (bold,
 /// underlined). clap strips the escape codes when help is not colored.
@@ -147,8 +149,8 @@ pub fn reach(
                   standard input and reports it as `<stdin>`. Without a PATH the current \
                   directory is checked. Files are checked in parallel; the output order is \
                   always the same. Some findings carry a fix (NP005's network address, \
-                  NP201's private side, NP208's `source-dest-check off`): --diff shows them \
-                  and --fix applies them.",
+                  NP201's private side, NP208's `source-dest-check off`, NP007's removal of \
+                  a stale suppression comment): --diff shows them and --fix applies them.",
     after_help = concat!(heading!("Examples:"), "
   netproof check                                 Check every .np file under the current directory
   netproof check fixtures/scenarios/             Check a directory, recursively
@@ -157,14 +159,32 @@ pub fn reach(
   netproof check --fail-on error designs/        Fail only on errors, not on warnings
   netproof check --diff designs/                 Show the available fixes as a unified diff
   netproof check --fix designs/                  Apply them in place, then report what remains
+  netproof check --config ci/netproof.toml .     Use one configuration file for every file
+  netproof check --no-config design.np           Ignore every netproof.toml: all rules, defaults
+
+", heading!("Configuration:"), "
+  Each file is checked under the nearest netproof.toml in its directory or an ancestor
+  (standard input: the current directory's). It selects and ignores rules by code or
+  prefix, overrides severities, sets fail-on and excludes files, even files named on the
+  command line. A comment `# netproof: ignore NP201 -- reason` at the end of a line, or
+  alone on the line above, suppresses that rule's findings there (NP007 reports one that
+  suppresses nothing). See docs/configuration.md.
+
+  # netproof.toml
+  select = [\"NP0\", \"NP1\", \"NP2\", \"NP9\"]   # codes or prefixes; default: every rule
+  ignore = [\"NP205\"]
+  fail-on = \"error\"                       # --fail-on wins when given
+  exclude = [\"generated/**\"]              # relative to this file's directory
+  [severity]
+  NP302 = \"error\"
 
 ", heading!("Exit status:"), "
-  0  no diagnostic at or above the --fail-on severity (with --fix: after fixing; with
-     --diff: no fix to show)
-  1  at least one diagnostic at or above the --fail-on severity (with --diff: a fix to show)
+  0  no diagnostic at or above the fail-on severity (with --fix: after fixing; with
+     --diff: no fix to show); also when every file given is excluded by configuration
+  1  at least one diagnostic at or above the fail-on severity (with --diff: a fix to show)
   2  a usage error, or a PATH that is missing, unreadable, not UTF-8, or a directory
-     without .np files (nothing is checked then); with --fix, `-` or a file that cannot
-     be written")
+     without .np files, or a netproof.toml that cannot be read or is invalid (nothing is
+     checked then); with --fix, `-` or a file that cannot be written")
 )]
 pub struct CheckArgs {
     /// Files or directories to check; `-` is standard input.
@@ -175,9 +195,21 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
-    /// The least severe diagnostic that makes the exit status 1.
-    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// The least severe diagnostic that makes the exit status 1. Without
+    /// it, each file's netproof.toml `fail-on` applies, else `warning`.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    /// Use this configuration file for every file checked, instead of the
+    /// nearest netproof.toml of each; its `exclude` patterns are relative to
+    /// its directory.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every netproof.toml: all rules at their default severities,
+    /// nothing excluded. Inline suppressions still apply.
+    #[arg(long)]
+    pub no_config: bool,
 
     /// Apply every available fix to the files in place, list each fix on
     /// standard error, then check the fixed files and report what remains.
@@ -483,6 +515,110 @@ pub fn check_status(summary: &Summary, fail_on: FailOn) -> u8 {
     u8::from(summary.at_least(fail_on.severity()) > 0)
 }
 
+/// The `fail-on` used when neither the command line nor a configuration
+/// gives one.
+pub const DEFAULT_FAIL_ON: Severity = Severity::Warning;
+
+/// The exit status of a completed check in which each file may have its own
+/// configuration: 1 when some file has a diagnostic at or above its
+/// threshold, which is `--fail-on` when given, else the file's `fail-on`,
+/// else [`DEFAULT_FAIL_ON`].
+pub fn check_status_by_file(
+    reports: &[crate::check::FileReport],
+    fail_on: Option<FailOn>,
+    configs: &HashMap<String, Arc<Config>>,
+) -> u8 {
+    let failed = reports.iter().any(|r| {
+        let threshold = fail_on
+            .map(FailOn::severity)
+            .or_else(|| configs.get(&r.source.path).and_then(|c| c.fail_on))
+            .unwrap_or(DEFAULT_FAIL_ON);
+        r.diagnostics.iter().any(|d| d.severity() >= threshold)
+    });
+    u8::from(failed)
+}
+
+/// The files a `check` run reads, each with its configuration.
+#[derive(Debug, Default)]
+pub struct CheckInputs {
+    /// `(path shown, text, configuration)`, ready for
+    /// [`crate::check::check_files_with`].
+    pub files: Vec<(String, String, Arc<Config>)>,
+    /// The configuration of each file, by path shown (for `fail-on`, and to
+    /// check fixed files again under the same configuration).
+    pub configs: HashMap<String, Arc<Config>>,
+    /// How many files configurations excluded.
+    pub excluded: usize,
+}
+
+/// Reads what `check` is to check: finds the configuration of every file
+/// (`--config`, `--no-config`, or the nearest netproof.toml), leaves out the
+/// files it excludes (found in directories or named), and reads the rest.
+/// Every input and configuration error is returned, one message each;
+/// configuration errors show the offending line.
+pub fn check_inputs(
+    args: &CheckArgs,
+    read_stdin: impl FnOnce() -> io::Result<Vec<u8>>,
+) -> Result<CheckInputs, Vec<String>> {
+    let mut resolver = if args.no_config {
+        Resolver::disabled()
+    } else if let Some(path) = &args.config {
+        match Config::load(path) {
+            Ok(config) => Resolver::fixed(config),
+            Err(error) => return Err(vec![error.render()]),
+        }
+    } else {
+        Resolver::discover()
+    };
+    let mut config_errors: Vec<ConfigError> = Vec::new();
+    let mut excluded = 0;
+    let (inputs, errors) = collect_inputs_where(&args.paths, read_stdin, |path| {
+        match resolver.for_file(path) {
+            Ok(Some(config)) if config.is_excluded(path) => {
+                excluded += 1;
+                false
+            }
+            Ok(_) => true,
+            Err(error) => {
+                if !config_errors.iter().any(|e| e.path == error.path) {
+                    config_errors.push(error);
+                }
+                false
+            }
+        }
+    });
+    let default = Arc::new(Config::default());
+    let mut out = CheckInputs {
+        excluded,
+        ..CheckInputs::default()
+    };
+    for (path, text) in inputs {
+        // Standard input is a design in the current directory.
+        let located = if path == STDIN_PATH {
+            PathBuf::from(".").join(STDIN_PATH)
+        } else {
+            PathBuf::from(&path)
+        };
+        let config = match resolver.for_file(&located) {
+            Ok(config) => config.unwrap_or_else(|| default.clone()),
+            Err(error) => {
+                if !config_errors.iter().any(|e| e.path == error.path) {
+                    config_errors.push(error);
+                }
+                continue;
+            }
+        };
+        out.configs.insert(path.clone(), config.clone());
+        out.files.push((path, text, config));
+    }
+    if errors.is_empty() && config_errors.is_empty() {
+        return Ok(out);
+    }
+    let mut messages: Vec<String> = errors.iter().map(|e| format!("error: {e}\n")).collect();
+    messages.extend(config_errors.iter().map(ConfigError::render));
+    Err(messages)
+}
+
 /// The path shown for standard input.
 pub const STDIN_PATH: &str = "<stdin>";
 
@@ -538,6 +674,17 @@ pub fn collect_inputs(
     paths: &[PathBuf],
     read_stdin: impl FnOnce() -> io::Result<Vec<u8>>,
 ) -> (Vec<(String, String)>, Vec<InputError>) {
+    collect_inputs_where(paths, read_stdin, |_| true)
+}
+
+/// [`collect_inputs`], reading only the files (found in a directory or named)
+/// for which `keep` is true; standard input is always kept. A directory whose
+/// `.np` files are all left out is not an error.
+pub fn collect_inputs_where(
+    paths: &[PathBuf],
+    read_stdin: impl FnOnce() -> io::Result<Vec<u8>>,
+    mut keep: impl FnMut(&Path) -> bool,
+) -> (Vec<(String, String)>, Vec<InputError>) {
     let mut read_stdin = Some(read_stdin);
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
@@ -587,7 +734,7 @@ pub fn collect_inputs(
             let shown = display(&shown);
             // The same file named twice (or named and found in a directory)
             // is checked once.
-            if !seen.insert(shown.clone()) {
+            if !seen.insert(shown.clone()) || !keep(&real) {
                 continue;
             }
             match fs::read(&real) {

@@ -72,6 +72,9 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     pub help: Option<String>,
     pub fix: Option<Fix>,
+    /// The severity a `netproof.toml` gave this diagnostic's rule, which
+    /// wins over the registry's default; `None` keeps the default.
+    pub severity_override: Option<Severity>,
 }
 
 impl Diagnostic {
@@ -88,6 +91,7 @@ impl Diagnostic {
             secondary: Vec::new(),
             help: None,
             fix: None,
+            severity_override: None,
         }
     }
 
@@ -117,8 +121,11 @@ impl Diagnostic {
         self.meta().name
     }
 
+    /// The severity this diagnostic is reported with: the configuration's
+    /// override for its rule when there is one, else the rule's default.
+    /// Every emitter and the exit status go through here.
     pub fn severity(&self) -> Severity {
-        self.meta().severity
+        self.severity_override.unwrap_or(self.meta().severity)
     }
 
     pub fn url(&self) -> String {

@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod fix;
@@ -19,4 +20,5 @@ pub mod render;
 pub mod rules;
 pub mod sim;
 pub mod span;
+pub mod suppress;
 pub mod syntax;

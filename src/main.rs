@@ -3,9 +3,9 @@
 //! does not write lives in the library (`netproof::cli`, `netproof::render`).
 
 use clap::Parser;
-use netproof::check::{check_files, check_files_observed};
+use netproof::check::{check_files_observed, check_files_with};
 use netproof::cli::{self, CheckArgs, Cli, Command, Format, TraceArgs, TraceRun};
-use netproof::render::{Emitter, HumanEmitter, JsonEmitter, Summary, FIXED_WIDTH};
+use netproof::render::{Emitter, HumanEmitter, JsonEmitter, FIXED_WIDTH};
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
@@ -43,17 +43,31 @@ fn use_color(no_color_flag: bool, is_terminal: bool) -> bool {
 }
 
 fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 {
-    let (inputs, errors) = cli::collect_inputs(&args.paths, || {
+    let inputs = cli::check_inputs(args, || {
         let mut bytes = Vec::new();
         io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
     });
-    if !errors.is_empty() {
-        for error in &errors {
-            say!("error: {error}");
+    let cli::CheckInputs {
+        files: inputs,
+        configs,
+        excluded,
+    } = match inputs {
+        Ok(inputs) => inputs,
+        Err(messages) => {
+            for message in &messages {
+                // Each message ends with its own newline.
+                let _ = write!(io::stderr(), "{message}");
+            }
+            return USAGE_OR_INPUT_ERROR;
         }
-        return USAGE_OR_INPUT_ERROR;
+    };
+    if inputs.is_empty() && excluded > 0 && !quiet {
+        say!(
+            "note: every file given is excluded by the `exclude` patterns of its netproof.toml; \
+             nothing to check"
+        );
     }
-    if args.fix && inputs.iter().any(|(path, _)| path == cli::STDIN_PATH) {
+    if args.fix && inputs.iter().any(|(path, _, _)| path == cli::STDIN_PATH) {
         say!("error: --fix cannot write back to standard input; use --diff to see the fixes");
         return USAGE_OR_INPUT_ERROR;
     }
@@ -94,13 +108,14 @@ fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 
                     let text = fixed
                         .get(path.as_str())
                         .map_or_else(|| r.source.text.to_string(), |t| t.to_string());
-                    (path, text)
+                    let config = configs.get(&path).cloned().unwrap_or_default();
+                    (path, text, config)
                 })
                 .collect();
-            reports = check_files(inputs);
+            reports = check_files_with(inputs);
         }
     }
-    let status = cli::check_status(&Summary::of(&reports), args.fail_on);
+    let status = cli::check_status_by_file(&reports, args.fail_on, &configs);
     let emitter: Box<dyn Emitter> = match args.format {
         Format::Json => Box::new(JsonEmitter),
         Format::Human if color => Box::new(HumanEmitter {
@@ -121,14 +136,14 @@ fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 
 /// watching many files go by (see `cli::show_progress`). The bar is cleared
 /// before anything else is written, so it never mixes with the report.
 fn check_with_progress(
-    inputs: Vec<(String, String)>,
+    inputs: Vec<(String, String, std::sync::Arc<netproof::config::Config>)>,
     quiet: bool,
 ) -> Vec<netproof::check::FileReport> {
     let show = cli::show_progress(io::stderr().is_terminal(), quiet, inputs.len(), &|key| {
         std::env::var(key).ok()
     });
     if !show {
-        return check_files(inputs);
+        return check_files_with(inputs);
     }
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(inputs.len() as u64),

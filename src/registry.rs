@@ -46,6 +46,7 @@ rules! {
     NP004, "invalid-address", Error, "An address, prefix, range, port or number is malformed or out of range.";
     NP005, "prefix-host-bits-set", Error, "A prefix has bits set past its length, as in 10.0.0.1/24.";
     NP006, "wrong-kind-reference", Error, "A name refers to something of the wrong kind, such as a route to a subnet.";
+    NP007, "unused-suppression", Info, "A `# netproof: ignore` comment suppresses nothing, or is malformed.";
     NP101, "address-outside-subnet", Error, "A host or endpoint address is not inside the subnet or segment it is placed in.";
     NP102, "subnet-outside-site", Error, "A subnet or segment is not inside its site's declared prefixes.";
     NP103, "overlapping-subnets", Error, "Two subnets or segments of one site overlap.";

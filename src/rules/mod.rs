@@ -2,7 +2,7 @@
 //!
 //! Front-end rules are constructors that the parser (NP001, NP004, NP005) and
 //! the resolver (NP002, NP003, NP006, in `model::scope` and `model::lower`)
-//! call. Model rules are passes over the resolved model, listed in
+//! call; NP007's are called by `crate::suppress`, after every other rule. Model rules are passes over the resolved model, listed in
 //! [`MODEL_RULES`] and run in parallel; each returns its findings and never
 //! sees another rule's.
 
@@ -12,6 +12,7 @@ pub mod np003_duplicate_definition;
 pub mod np004_invalid_address;
 pub mod np005_prefix_host_bits_set;
 pub mod np006_wrong_kind_reference;
+pub mod np007_unused_suppression;
 pub mod np101_address_outside_subnet;
 pub mod np102_subnet_outside_site;
 pub mod np103_overlapping_subnets;
