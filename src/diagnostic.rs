@@ -64,6 +64,21 @@ pub struct Fix {
     pub edits: Vec<Edit>,
 }
 
+/// One hop of the path a packet takes through the design, for findings that
+/// explain a flow (NP901-NP903). Emitters that can show a path step by step
+/// (SARIF's `codeFlows`) use it; the others show the help text, which
+/// carries the same path in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathStep {
+    /// The element the packet is at, e.g. `prod (cgw)`.
+    pub node: String,
+    /// What that element did with it.
+    pub decision: String,
+    /// The line that made the decision, when one did (an implicit default
+    /// has none).
+    pub span: Option<Span>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub code: Code,
@@ -72,6 +87,9 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     pub help: Option<String>,
     pub fix: Option<Fix>,
+    /// The path of the packet the finding is about, first hop first; empty
+    /// for findings that are not about one flow.
+    pub path: Vec<PathStep>,
 }
 
 impl Diagnostic {
@@ -88,6 +106,7 @@ impl Diagnostic {
             secondary: Vec::new(),
             help: None,
             fix: None,
+            path: Vec::new(),
         }
     }
 
@@ -106,6 +125,11 @@ impl Diagnostic {
             description: description.into(),
             edits,
         });
+        self
+    }
+
+    pub fn with_path(mut self, path: impl IntoIterator<Item = PathStep>) -> Self {
+        self.path = path.into_iter().collect();
         self
     }
 

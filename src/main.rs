@@ -4,8 +4,8 @@
 
 use clap::Parser;
 use netproof::check::check_files;
-use netproof::cli::{self, CheckArgs, Cli, Command, Format, TraceArgs, TraceRun};
-use netproof::render::{Emitter, HumanEmitter, JsonEmitter, Summary, FIXED_WIDTH};
+use netproof::cli::{self, CheckArgs, CheckFormat, Cli, Command, Format, TraceArgs, TraceRun};
+use netproof::render::{Emitter, HumanEmitter, JsonEmitter, SarifEmitter, Summary, FIXED_WIDTH};
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
@@ -100,13 +100,16 @@ fn check(args: &CheckArgs, color: bool, out: &mut dyn Write) -> u8 {
     }
     let status = cli::check_status(&Summary::of(&reports), args.fail_on);
     let emitter: Box<dyn Emitter> = match args.format {
-        Format::Json => Box::new(JsonEmitter),
-        Format::Human if color => Box::new(HumanEmitter {
+        CheckFormat::Json => Box::new(JsonEmitter),
+        // URIs are relative to the working directory; without one, absolute
+        // paths simply stay absolute (`file://`).
+        CheckFormat::Sarif => Box::new(SarifEmitter::new(std::env::current_dir().ok())),
+        CheckFormat::Human if color => Box::new(HumanEmitter {
             color: true,
             width: terminal_size::terminal_size_of(io::stdout())
                 .map_or(FIXED_WIDTH, |(w, _)| usize::from(w.0)),
         }),
-        Format::Human => Box::new(HumanEmitter::plain()),
+        CheckFormat::Human => Box::new(HumanEmitter::plain()),
     };
     finish(emitter.emit(&reports, out), out, status)
 }
