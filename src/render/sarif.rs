@@ -915,6 +915,38 @@ mod tests {
         assert_eq!(rule_category(Code::NP604), "nvgre");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Whatever the text (broken designs, multi-byte and astral
+        /// characters, `\r\n`), every region is 1-based and ordered, and
+        /// every fingerprint has its `HASH:N` form.
+        #[test]
+        fn any_text_gives_well_formed_regions(
+            text in "(vpc [a-zé🚀]{1,4} 10\\.0\\.0\\.[0-9]/1[0-9] \\{\r?\n|  subnet 🚀 10\\.0\\.1\\.0/2[0-9]\n|\\}\n|expect reach a -> b\n|[ -~é🚀\t\r\n]{0,12})*"
+        ) {
+            let report = crate::check::check_source("a.np", text);
+            let log = emit(&[report], None);
+            let results = log["runs"][0]["results"].as_array().cloned().unwrap_or_default();
+            for result in results {
+                let region = &result["locations"][0]["physicalLocation"]["region"];
+                let n = |k: &str| region[k].as_u64().unwrap_or(0);
+                proptest::prop_assert!(n("startLine") >= 1 && n("startColumn") >= 1, "{region}");
+                proptest::prop_assert!(
+                    (n("endLine"), n("endColumn")) >= (n("startLine"), n("startColumn")),
+                    "{region}"
+                );
+                let print = result["partialFingerprints"]["primaryLocationLineHash"]
+                    .as_str()
+                    .unwrap_or("");
+                proptest::prop_assert!(
+                    print.len() > 17 && print.as_bytes()[16] == b':',
+                    "{print}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn full_description_is_the_first_paragraph_of_what_it_does() {
         let rule = crate::registry::meta(Code::NP303);
