@@ -155,6 +155,8 @@ pub fn reach(
   netproof check                                 Check every .np file under the current directory
   netproof check fixtures/scenarios/             Check a directory, recursively
   netproof check --format json design.np | jq .summary
+  netproof check --format sarif designs/ > netproof.sarif
+                                                 SARIF 2.1.0 for GitHub code scanning
   cat design.np | netproof check -               Check standard input
   netproof check --fail-on error designs/        Fail only on errors, not on warnings
   netproof check --diff designs/                 Show the available fixes as a unified diff
@@ -191,9 +193,10 @@ pub struct CheckArgs {
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
 
-    /// The output format; `json` is documented in docs/json-output.md.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// The output format; `json` is documented in docs/json-output.md,
+    /// `sarif` (for code scanning) in docs/sarif.md.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
 
     /// The least severe diagnostic that makes the exit status 1. Without
     /// it, each file's netproof.toml `fail-on` applies, else `warning`.
@@ -486,6 +489,18 @@ pub enum Format {
     Human,
     /// One JSON document for scripts.
     Json,
+}
+
+/// The formats of `check`, which has one more than the other commands:
+/// SARIF describes findings in files, which only `check` produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Annotated source snippets for people, then a summary line.
+    Human,
+    /// One JSON document for scripts.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other CI services.
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -64,6 +64,21 @@ pub struct Fix {
     pub edits: Vec<Edit>,
 }
 
+/// One hop of the path a packet takes through the design, for findings that
+/// explain a flow (NP901-NP903). Emitters that can show a path step by step
+/// (SARIF's `codeFlows`) use it; the others show the help text, which
+/// carries the same path in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathStep {
+    /// The element the packet is at, e.g. `prod (cgw)`.
+    pub node: String,
+    /// What that element did with it.
+    pub decision: String,
+    /// The line that made the decision, when one did (an implicit default
+    /// has none).
+    pub span: Option<Span>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub code: Code,
@@ -75,6 +90,9 @@ pub struct Diagnostic {
     /// The severity a `netproof.toml` gave this diagnostic's rule, which
     /// wins over the registry's default; `None` keeps the default.
     pub severity_override: Option<Severity>,
+    /// The path of the packet the finding is about, first hop first; empty
+    /// for findings that are not about one flow.
+    pub path: Vec<PathStep>,
 }
 
 impl Diagnostic {
@@ -92,6 +110,7 @@ impl Diagnostic {
             help: None,
             fix: None,
             severity_override: None,
+            path: Vec::new(),
         }
     }
 
@@ -110,6 +129,11 @@ impl Diagnostic {
             description: description.into(),
             edits,
         });
+        self
+    }
+
+    pub fn with_path(mut self, path: impl IntoIterator<Item = PathStep>) -> Self {
+        self.path = path.into_iter().collect();
         self
     }
 

@@ -4,8 +4,8 @@
 
 use clap::Parser;
 use netproof::check::{check_files_observed, check_files_with};
-use netproof::cli::{self, CheckArgs, Cli, Command, Format, TraceArgs, TraceRun};
-use netproof::render::{Emitter, HumanEmitter, JsonEmitter, FIXED_WIDTH};
+use netproof::cli::{self, CheckArgs, CheckFormat, Cli, Command, Format, TraceArgs, TraceRun};
+use netproof::render::{Emitter, HumanEmitter, JsonEmitter, SarifEmitter, FIXED_WIDTH};
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
@@ -117,14 +117,17 @@ fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 
     }
     let status = cli::check_status_by_file(&reports, args.fail_on, &configs);
     let emitter: Box<dyn Emitter> = match args.format {
-        Format::Json => Box::new(JsonEmitter),
-        Format::Human if color => Box::new(HumanEmitter {
+        CheckFormat::Json => Box::new(JsonEmitter),
+        // URIs are relative to the working directory; without one, absolute
+        // paths simply stay absolute (`file://`).
+        CheckFormat::Sarif => Box::new(SarifEmitter::new(std::env::current_dir().ok())),
+        CheckFormat::Human if color => Box::new(HumanEmitter {
             color: true,
             width: terminal_size::terminal_size_of(io::stdout())
                 .map_or(FIXED_WIDTH, |(w, _)| usize::from(w.0)),
             quiet,
         }),
-        Format::Human => Box::new(HumanEmitter {
+        CheckFormat::Human => Box::new(HumanEmitter {
             quiet,
             ..HumanEmitter::plain()
         }),

@@ -12,10 +12,15 @@
 
 mod human;
 mod json;
+mod sarif;
 mod trace;
 
 pub use human::{render_human, HumanEmitter, FIXED_WIDTH};
 pub use json::JsonEmitter;
+pub use sarif::{
+    artifact_uri, line_hash, rule_category, security_severity, ArtifactUri, SarifEmitter,
+    SARIF_SCHEMA, SRCROOT, STDIN_URI,
+};
 pub use trace::{render_trace_human, render_trace_json, rewrite_words, TraceInputs, TraceTitle};
 
 use crate::check::FileReport;

@@ -165,6 +165,20 @@ pub(crate) mod util {
         )
     }
 
+    /// The oracle's hops as a finding's path, for emitters that show it
+    /// step by step (SARIF code flows).
+    pub fn sim_path<'a>(
+        hops: impl IntoIterator<Item = &'a crate::sim::Hop>,
+    ) -> Vec<crate::diagnostic::PathStep> {
+        hops.into_iter()
+            .map(|h| crate::diagnostic::PathStep {
+                node: h.node.clone(),
+                decision: h.decision.clone(),
+                span: h.span,
+            })
+            .collect()
+    }
+
     /// "segment" or "subnet", as the language calls it for this kind.
     pub fn subnet_noun(model: &Model, id: SubnetId) -> &'static str {
         match model.subnet(id).kind {

@@ -291,4 +291,5 @@ fn diagnostic(
          host through a VPN or a jump host",
         crate::rules::np901_expectation_unreachable::show_packet(p)
     ))
+    .with_path(super::util::sim_path(&trace.forward.hops))
 }

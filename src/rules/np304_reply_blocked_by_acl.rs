@@ -189,9 +189,14 @@ fn diagnostic(space: &Space, acl: &str, reason: &str, span: Span, p: &Packet) ->
     } else {
         dir_rule
     };
+    // The request's path, then its reply's up to the ACL that drops it.
+    let reply_hops = flow.reply.iter().flat_map(|r| &r.hops);
     d.with_help(format!(
         "network ACLs are stateless: the reply of every flow they admit must be allowed \
          explicitly, to the client's ephemeral ports 1024-65535; add `{dir_rule}` to \
          `{acl}`, numbered before any rule that denies it"
+    ))
+    .with_path(super::util::sim_path(
+        flow.forward.hops.iter().chain(reply_hops),
     ))
 }

@@ -4,7 +4,7 @@
 //! some fail it gives one concrete packet, the element that stopped it (or
 //! its reply), and the path the packet took, hop by hop.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, PathStep};
 use crate::engine::packet_set::Packet;
 use crate::engine::walk::{Drop, Hop};
 use crate::model::Expectation;
@@ -44,6 +44,17 @@ pub fn show_path(hops: &[Hop]) -> String {
         .join("\n")
 }
 
+/// The path as structured steps, for emitters that show it hop by hop.
+pub fn path_steps(hops: &[Hop]) -> Vec<PathStep> {
+    hops.iter()
+        .map(|h| PathStep {
+            node: h.node.clone(),
+            decision: h.decision.clone(),
+            span: h.span,
+        })
+        .collect()
+}
+
 pub fn diagnostic(
     e: &Expectation,
     p: &Packet,
@@ -72,4 +83,11 @@ pub fn diagnostic(
         drop.help,
         show_path(hops)
     ))
+    // The path ends where the packet died, so a viewer that steps through
+    // it (SARIF code flows) lands on the element to fix.
+    .with_path(path_steps(hops).into_iter().chain([PathStep {
+        node: if reply { "reply dropped" } else { "dropped" }.to_string(),
+        decision: drop.reason.clone(),
+        span: Some(drop.span),
+    }]))
 }

@@ -3,7 +3,7 @@
 //! The engine finds a packet of the set that is delivered and shows the
 //! path it takes, so the element that should have stopped it is plain.
 
-use super::np901_expectation_unreachable::{show_packet, show_path};
+use super::np901_expectation_unreachable::{path_steps, show_packet, show_path};
 use crate::diagnostic::Diagnostic;
 use crate::engine::packet_set::Packet;
 use crate::engine::walk::Hop;
@@ -28,4 +28,5 @@ pub fn diagnostic(e: &Expectation, p: &Packet, hops: &[Hop]) -> Diagnostic {
         "tighten the rule that admits it (a firewall rule, a security group, a route)\npath of the delivered packet:\n{}",
         show_path(hops)
     ))
+    .with_path(path_steps(hops))
 }

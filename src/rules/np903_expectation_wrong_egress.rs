@@ -5,7 +5,7 @@
 //! passing the named exit, or does not reach it at all, is shown with the
 //! exit it actually took and its path.
 
-use super::np901_expectation_unreachable::{show_packet, show_path};
+use super::np901_expectation_unreachable::{path_steps, show_packet, show_path};
 use crate::diagnostic::Diagnostic;
 use crate::engine::packet_set::Packet;
 use crate::engine::walk::{Drop, Hop};
@@ -75,4 +75,5 @@ pub fn diagnostic(
     }
     d.with_label(m.decl(via).name_span, "the expected exit")
         .with_help(format!("{help}\npath of the packet:\n{}", show_path(hops)))
+        .with_path(path_steps(hops))
 }
