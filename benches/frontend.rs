@@ -46,10 +46,18 @@ fn main() {
             netproof::check::check_source("bench.np", text.clone())
         });
         let report = netproof::check::check_source("bench.np", text.clone());
+        // The designs are meant to be valid input, so that the timings are
+        // of the whole pipeline; behaviour rules may still find things in
+        // them (NP206 on the instances of public subnets).
+        let invalid: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| matches!(&d.code.as_str()[..3], "NP0" | "NP1"))
+            .collect();
         assert!(
-            report.diagnostics.is_empty(),
-            "generated designs must be clean: {:?}",
-            &report.diagnostics[..1]
+            invalid.is_empty(),
+            "generated designs must be valid: {:?}",
+            invalid.first()
         );
         println!(
             "{:>9} {:>10} {:>10.1}ms {:>10.1}ms {:>10.1}ms",
