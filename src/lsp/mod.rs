@@ -607,6 +607,66 @@ mod tests {
         assert_eq!(out, "# x\ninternet {}\n");
     }
 
+    /// Queued changes are checked once, at the latest text: everything is
+    /// sent before the server starts, so all of it is waiting at once.
+    #[test]
+    fn queued_changes_are_checked_once() {
+        let (server, client) = Connection::memory();
+        let send = |m: Message| client.sender.send(m).unwrap_or_else(|e| panic!("{e}"));
+        let request = |id: i32, method: &str, params: serde_json::Value| {
+            Message::Request(Request::new(id.into(), method.to_string(), params))
+        };
+        let notification = |method: &str, params: serde_json::Value| {
+            Message::Notification(Notification::new(method.to_string(), params))
+        };
+        let uri = "file:///a.np";
+        send(request(
+            1,
+            "initialize",
+            serde_json::json!({"capabilities": {}}),
+        ));
+        send(notification("initialized", serde_json::json!({})));
+        send(notification(
+            "textDocument/didOpen",
+            serde_json::json!({"textDocument": {
+                "uri": uri, "languageId": "netproof", "version": 1,
+                "text": "vpc a 10.0.0.1/16 {}\n",
+            }}),
+        ));
+        for version in 2..=10 {
+            send(notification(
+                "textDocument/didChange",
+                serde_json::json!({
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"text": format!("vpc a 10.0.0.{}/16 {{}}\n", 10 - version)}],
+                }),
+            ));
+        }
+        // The hover needs the document checked: that is the one check.
+        send(request(
+            2,
+            "textDocument/hover",
+            serde_json::json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}),
+        ));
+        send(request(3, "shutdown", serde_json::Value::Null));
+        send(notification("exit", serde_json::Value::Null));
+        let ended = serve(&server, false);
+        assert_eq!(ended.code, 0);
+        let published: Vec<serde_json::Value> = client
+            .receiver
+            .try_iter()
+            .filter_map(|m| match m {
+                Message::Notification(n) if n.method == "textDocument/publishDiagnostics" => {
+                    Some(n.params)
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(published.len(), 1, "{published:?}");
+        assert_eq!(published[0]["version"], 10);
+        assert_eq!(published[0]["diagnostics"], serde_json::json!([]));
+    }
+
     #[test]
     fn capabilities_say_what_is_served() {
         let caps = serde_json::to_value(capabilities(Encoding::Utf8)).unwrap_or_default();
