@@ -13,14 +13,16 @@
 //! Nothing is written to standard output but the protocol; the log goes to
 //! standard error.
 
-pub mod actions;
-pub mod convert;
-pub mod format;
-pub mod hover;
-pub mod symbols;
+mod actions;
+mod convert;
+mod format;
+mod hover;
+mod symbols;
+
+pub use convert::Encoding;
 
 use crate::check::FileReport;
-use convert::{Encoding, LineMap};
+use convert::LineMap;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{self as notif, Notification as _};
 use lsp_types::request::{self as req, Request as _};
@@ -537,7 +539,7 @@ impl Server<'_> {
 /// A document's text after a `didChange`: each change replaces a range of
 /// the text as it is after the changes before it, or, without a range, the
 /// whole text.
-pub fn apply_changes(
+fn apply_changes(
     text: &str,
     lines: &LineMap,
     changes: Vec<TextDocumentContentChangeEvent>,

@@ -91,10 +91,6 @@ impl Symbols {
             definition: false,
         })
     }
-
-    pub fn occurrences(&self) -> &[Occurrence] {
-        &self.occurrences
-    }
 }
 
 /// Every element of the model that a name can resolve to.
