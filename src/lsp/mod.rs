@@ -67,38 +67,45 @@ fn display_path(uri: &Url) -> String {
 pub fn run(verbose: bool) -> u8 {
     let (connection, io_threads) = Connection::stdio();
     let status = serve(&connection, verbose);
-    // The writer thread stops once the connection (its sender) is gone;
-    // joining makes sure every response was written before the process
-    // exits.
+    // Serving ends at `exit` or when the client closed its end, and either
+    // way the reader thread has stopped; the writer stops once the
+    // connection (its sender) is gone. Joining them makes sure every
+    // response was written before the process exits.
     drop(connection);
-    if status.joinable {
-        if let Err(error) = io_threads.join() {
-            log!("the connection closed with an error: {error}");
-        }
+    if let Err(error) = io_threads.join() {
+        log!("the connection closed with an error: {error}");
     }
-    status.code
+    status
 }
 
-/// How serving ended.
-pub struct Ended {
-    /// The process's exit status.
-    pub code: u8,
-    /// Whether the reader thread has finished (the client sent `exit` or
-    /// closed its end), so that joining it cannot hang.
-    pub joinable: bool,
-}
-
-/// Serves one client on `connection`: the handshake, then messages until
-/// `exit`.
-pub fn serve(connection: &Connection, verbose: bool) -> Ended {
-    let (id, params) = match connection.initialize_start() {
-        Ok(start) => start,
-        Err(error) => {
-            log!("no initialize request: {error}");
-            return Ended {
-                code: 1,
-                joinable: error.channel_is_disconnected(),
-            };
+/// Serves one client on `connection`, from the `initialize` handshake to
+/// `exit`, and returns the exit status.
+pub fn serve(connection: &Connection, verbose: bool) -> u8 {
+    // The handshake is done here rather than with lsp-server's helpers,
+    // which panic when the client goes away in the middle of it.
+    let (id, params) = loop {
+        match connection.receiver.recv() {
+            Ok(Message::Request(r)) if r.method == req::Initialize::METHOD => {
+                break (r.id, r.params)
+            }
+            Ok(Message::Request(r)) => {
+                let _ = connection.sender.send(
+                    Response::new_err(
+                        r.id,
+                        ErrorCode::ServerNotInitialized as i32,
+                        format!("`{}` before `initialize`", r.method),
+                    )
+                    .into(),
+                );
+            }
+            Ok(Message::Notification(n)) if n.method == notif::Exit::METHOD => return 1,
+            // Other notifications before `initialize` are dropped, as the
+            // protocol says.
+            Ok(_) => {}
+            Err(_) => {
+                log!("the client closed the connection before `initialize`");
+                return 1;
+            }
         }
     };
     let params: InitializeParams = match serde_json::from_value(params) {
@@ -124,14 +131,10 @@ pub fn serve(connection: &Connection, verbose: bool) -> Ended {
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
         },
     });
-    if let Err(error) = connection.initialize_finish(id, result) {
-        log!("initialization failed: {error}");
-        return Ended {
-            code: 1,
-            joinable: error.channel_is_disconnected(),
-        };
-    }
+    let _ = connection.sender.send(Response::new_ok(id, result).into());
     log!("ready (positions in {})", enc.kind().as_str());
+    // `initialized` comes next; it needs no answer, so the main loop takes
+    // it like any notification it has nothing to do for.
     let mut server = Server {
         connection,
         enc,
@@ -140,11 +143,7 @@ pub fn serve(connection: &Connection, verbose: bool) -> Ended {
         dirty: BTreeSet::new(),
         shutdown: false,
     };
-    let code = server.main_loop();
-    Ended {
-        code,
-        joinable: true,
-    }
+    server.main_loop()
 }
 
 /// What the server can do, as the initialize response says it.
@@ -652,8 +651,7 @@ mod tests {
         ));
         send(request(3, "shutdown", serde_json::Value::Null));
         send(notification("exit", serde_json::Value::Null));
-        let ended = serve(&server, false);
-        assert_eq!(ended.code, 0);
+        assert_eq!(serve(&server, false), 0);
         let published: Vec<serde_json::Value> = client
             .receiver
             .try_iter()
@@ -667,6 +665,54 @@ mod tests {
         assert_eq!(published.len(), 1, "{published:?}");
         assert_eq!(published[0]["version"], 10);
         assert_eq!(published[0]["diagnostics"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn requests_before_initialize_are_refused_and_a_lost_client_is_status_1() {
+        let (server, client) = Connection::memory();
+        let send = |m: Message| client.sender.send(m).unwrap_or_else(|e| panic!("{e}"));
+        send(Message::Request(Request::new(
+            7.into(),
+            "textDocument/hover".to_string(),
+            serde_json::json!({}),
+        )));
+        send(Message::Request(Request::new(
+            8.into(),
+            "initialize".to_string(),
+            serde_json::json!({"capabilities": {"general": {"positionEncodings": ["utf-32"]}}}),
+        )));
+        // The client goes away without `shutdown` or `exit`.
+        let Connection {
+            sender: client_sender,
+            receiver: client_receiver,
+        } = client;
+        drop(client_sender);
+        assert_eq!(serve(&server, false), 1);
+        let answers: Vec<Response> = client_receiver
+            .try_iter()
+            .filter_map(|m| match m {
+                Message::Response(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(answers.len(), 2, "{answers:?}");
+        assert_eq!(
+            answers[0].response_result.as_ref().err().map(|e| e.code),
+            Some(ErrorCode::ServerNotInitialized as i32)
+        );
+        let result = answers[1].response_result.clone().unwrap_or_default();
+        assert_eq!(result["capabilities"]["positionEncoding"], "utf-32");
+    }
+
+    #[test]
+    fn exit_before_initialize_is_status_1() {
+        let (server, client) = Connection::memory();
+        let exit = Notification::new("exit".to_string(), serde_json::Value::Null);
+        client
+            .sender
+            .send(Message::Notification(exit))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(serve(&server, false), 1);
     }
 
     #[test]
