@@ -69,6 +69,40 @@ pub enum Command {
     Explain(ExplainArgs),
     Trace(TraceArgs),
     Reach(ReachArgs),
+    Lsp(LspArgs),
+}
+
+/// Run the language server (for editors), speaking LSP over stdin/stdout.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Run the netproof language server: the Language Server Protocol over standard \
+                  input and output, for editors. It checks every open .np document as it is \
+                  opened, changed and saved and publishes the findings; hover on a finding \
+                  shows its rule's page, hover on a name shows what it resolves to (kind, \
+                  address or prefix, site, definition line); go-to-definition works on names; \
+                  code actions apply the fixes findings carry (one at a time, or all with \
+                  `source.fixAll.netproof`); formatting goes through `netproof fmt`. Editors \
+                  start it themselves: editors/ holds the settings for Neovim, Helix and VS \
+                  Code, and docs/lsp.md describes the server. Standard output carries only the \
+                  protocol; the log goes to standard error.",
+    after_help = concat!(heading!("Examples:"), "
+  netproof lsp                                   Serve one editor on stdin/stdout
+  netproof lsp --verbose 2>/tmp/netproof-lsp.log Also log every message and check to a file
+
+  Neovim (0.11+), in init.lua:
+    vim.filetype.add({ extension = { np = 'netproof' } })
+    vim.lsp.config('netproof', { cmd = { 'netproof', 'lsp' }, filetypes = { 'netproof' } })
+    vim.lsp.enable('netproof')
+
+", heading!("Exit status:"), "
+  0  the client sent `shutdown`, then `exit`
+  1  the client sent `exit` without `shutdown`, or closed the connection")
+)]
+pub struct LspArgs {
+    /// Log every request, notification and check (with its duration) to
+    /// standard error, besides errors.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 /// Which flows get from one place to another, exhaustively.

@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod fix;
 pub mod gen;
+pub mod lsp;
 pub mod model;
 pub mod reach;
 pub mod registry;

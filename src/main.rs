@@ -31,6 +31,11 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain(&args.code, &mut out),
         Command::Trace(args) => trace(&args, color, &mut out),
         Command::Reach(args) => reach(&args, color, &mut out),
+        // The server owns stdout (the protocol) from here on.
+        Command::Lsp(args) => {
+            drop(out);
+            netproof::lsp::run(args.verbose)
+        }
     };
     ExitCode::from(status)
 }

@@ -224,3 +224,57 @@ fn builtin_services_cannot_be_redeclared_and_user_services_resolve() {
     assert_eq!(m.services[1].set.ranges.len(), 3);
     assert_eq!(codes("service a [b]\nservice b [a]\n"), vec!["NP006"]);
 }
+
+/// `lower_with_references` lowers exactly as `lower` does, and records each
+/// resolved name where it is written: the text under every reference is the
+/// name of what it resolved to, bare or qualified by its site.
+#[test]
+fn references_are_recorded_where_names_are_written() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in [
+        "grammar/examples",
+        "fixtures/scenarios",
+        "fixtures/rules/NP002",
+    ] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("a fixture directory") {
+            let path = entry.expect("an entry").path();
+            if path.extension().is_some_and(|e| e == "np") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 10, "{files:?}");
+    let mut references = 0;
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("a fixture");
+        let tree = parse(&text).tree;
+        let plain = model::lower(&tree);
+        let (recorded, refs) = model::lower_with_references(&tree);
+        assert_eq!(
+            format!("{:?}", plain.model),
+            format!("{:?}", recorded.model),
+            "{}",
+            path.display()
+        );
+        assert_eq!(
+            plain.diagnostics,
+            recorded.diagnostics,
+            "{}",
+            path.display()
+        );
+        for r in &refs {
+            let written = r.span.slice(&text);
+            let m = &recorded.model;
+            let name = &m.decl(r.value).name;
+            let qualified = m.display_name(r.value);
+            assert!(
+                written == name || written == qualified,
+                "{}: `{written}` resolved to `{qualified}`",
+                path.display()
+            );
+        }
+        references += refs.len();
+    }
+    assert!(references > 200, "only {references} references");
+}

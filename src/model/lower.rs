@@ -28,13 +28,28 @@ pub struct Lowered {
 }
 
 pub fn lower(tree: &ast::Tree) -> Lowered {
-    lower_with(tree, Some(PARALLEL_MIN_ENTRIES))
+    lower_with(tree, Some(PARALLEL_MIN_ENTRIES), false).0
+}
+
+/// `lower`, and every name reference that resolved, with the element it
+/// resolved to, for tools that answer "what is this name?" (the language
+/// server). Lowering is sequential here: the parallel part's read-only view
+/// would have to record references of its own and hand them over, which is
+/// not worth it for files an editor has open.
+pub fn lower_with_references(tree: &ast::Tree) -> (Lowered, Vec<Spanned<Entity>>) {
+    let (lowered, references) = lower_with(tree, None, true);
+    (lowered, references.unwrap_or_default())
 }
 
 /// `lower`, with the parallel part used from `parallel_min` firewall rules
 /// and routes (and two threads), always (`Some(0)`, for tests: even on one
-/// thread), or never (`None`).
-fn lower_with(tree: &ast::Tree, parallel_min: Option<usize>) -> Lowered {
+/// thread), or never (`None`); references are recorded only when asked,
+/// so that checking pays nothing for them.
+fn lower_with(
+    tree: &ast::Tree,
+    parallel_min: Option<usize>,
+    record_references: bool,
+) -> (Lowered, Option<Vec<Spanned<Entity>>>) {
     let mut cx = Lowerer {
         model: Model::default(),
         scopes: Scopes::new(),
@@ -42,15 +57,17 @@ fn lower_with(tree: &ast::Tree, parallel_min: Option<usize>) -> Lowered {
         pending: Vec::new(),
         internet: None,
         service_state: Vec::new(),
+        references: record_references.then(Vec::new),
     };
     cx.declare_items(&tree.items);
     cx.apply_defaults();
     cx.resolve_pending(parallel_min);
     cx.add_implicit_routes();
-    Lowered {
+    let lowered = Lowered {
         model: cx.model,
         diagnostics: cx.diags,
-    }
+    };
+    (lowered, cx.references)
 }
 
 /// A statement whose references are resolved in step 3.
@@ -91,6 +108,9 @@ struct Lowerer<'a> {
     /// Services are resolved on first use, so a service may use another
     /// declared further down; the state catches cycles.
     service_state: Vec<(ServiceState, Option<&'a ast::ServiceDecl>)>,
+    /// Every reference that resolved, when the caller asked for them
+    /// (`lower_with_references`); `None` otherwise.
+    references: Option<Vec<Spanned<Entity>>>,
 }
 
 // What each reference position accepts.
@@ -798,12 +818,21 @@ impl<'a> Lowerer<'a> {
 
     fn resolve(&mut self, name: &ast::Name, from: Option<SiteId>, want: Want) -> Option<Entity> {
         match self.scopes.resolve(&name.text, name.span, from, want) {
-            Ok(Resolved::Found(e)) => Some(e),
+            Ok(Resolved::Found(e)) => {
+                self.record_reference(name.span, e);
+                Some(e)
+            }
             Ok(Resolved::Broken) => None,
             Err(d) => {
                 self.diags.push(*d);
                 None
             }
+        }
+    }
+
+    fn record_reference(&mut self, span: Span, e: Entity) {
+        if let Some(references) = &mut self.references {
+            references.push(Spanned::new(e, span));
         }
     }
 
@@ -1383,7 +1412,10 @@ impl Resolver for Lowerer<'_> {
 
     fn service(&mut self, n: &ast::Name) -> Option<ServiceId> {
         match self.scopes.resolve(&n.text, n.span, None, SERVICE) {
-            Ok(Resolved::Found(Entity::Service(id))) => Some(id),
+            Ok(Resolved::Found(Entity::Service(id))) => {
+                self.record_reference(n.span, Entity::Service(id));
+                Some(id)
+            }
             Ok(_) => None,
             Err(mut d) => {
                 let suggested = d
@@ -1791,8 +1823,8 @@ mod tests {
         let mut failing = 0;
         for t in &texts {
             let tree = crate::syntax::parse(t).tree;
-            let one = lower_with(&tree, None);
-            let par = lower_with(&tree, Some(0));
+            let one = lower_with(&tree, None, false).0;
+            let par = lower_with(&tree, Some(0), false).0;
             assert_eq!(format!("{:?}", one.model), format!("{:?}", par.model));
             assert_eq!(one.diagnostics, par.diagnostics);
             failing += usize::from(!one.diagnostics.is_empty());

@@ -15,7 +15,7 @@ mod lower;
 mod scope;
 pub mod services;
 
-pub use lower::{lower, Lowered};
+pub use lower::{lower, lower_with_references, Lowered};
 
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::{

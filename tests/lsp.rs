@@ -1,0 +1,527 @@
+//! `netproof lsp` end to end: the real binary, spoken to over JSON-RPC with
+//! Content-Length framing on its stdin and stdout, as an editor does.
+//!
+//! Every read has a timeout, so a server that hangs fails the test instead
+//! of hanging CI.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// How long any one answer may take; generous, because CI machines are
+/// shared and debug builds are slow.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+const URI: &str = "file:///work/designs/shop.np";
+
+/// One finding with a fix (NP005 on the subnet's prefix), and names to
+/// hover and jump from. The comment line is not ASCII.
+const DESIGN: &str = "# The café ☕ shop.
+vpc shop 10.0.0.0/16 {
+  subnet web 10.0.1.9/24
+  instance web01 10.0.1.10 in web
+}
+
+internet {
+  host client 198.51.100.20
+}
+";
+
+struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    messages: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Server {
+    fn start() -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_netproof"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start netproof lsp");
+        let stdout = child.stdout.take().expect("the server's stdout");
+        let (tx, messages) = mpsc::channel();
+        // Reads framed messages on a thread of its own, so that the test
+        // can wait for one with a timeout.
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(message) = read_message(&mut reader) {
+                if tx.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Server {
+            child,
+            stdin,
+            messages,
+            next_id: 1,
+        }
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        let stdin = self.stdin.as_mut().expect("the server's stdin is open");
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write to the server");
+        stdin.flush().expect("flush to the server");
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and returns its response (the whole message), taking
+    /// notifications that arrive first out of the way.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.wait_for(&format!("the response to {method}"), |m| {
+            m["id"] == json!(id)
+        })
+    }
+
+    /// The next message that `wanted` accepts; fails after the timeout.
+    fn wait_for(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.messages.recv_timeout(left) {
+                Ok(m) if wanted(&m) => return m,
+                Ok(_) => continue,
+                Err(RecvTimeoutError::Timeout) => panic!("timed out waiting for {what}"),
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("the server closed its output before {what}")
+                }
+            }
+        }
+    }
+
+    fn diagnostics(&mut self) -> Value {
+        self.wait_for("published diagnostics", |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+        })["params"]
+            .clone()
+    }
+
+    /// Closes stdin and waits for the process, with a timeout.
+    fn exit_status(mut self) -> Option<i32> {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll the server") {
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the server did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // A failed test must not leave a server behind.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One message with Content-Length framing; `None` at the end of the
+/// stream.
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(n) = line.strip_prefix("Content-Length: ") {
+            length = n.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+fn initialize(server: &mut Server, encodings: &[&str]) -> Value {
+    let response = server.request(
+        "initialize",
+        json!({
+            "processId": null,
+            "rootUri": null,
+            "capabilities": {"general": {"positionEncodings": encodings}},
+        }),
+    );
+    server.notify("initialized", json!({}));
+    response
+}
+
+fn open(server: &mut Server, uri: &str, text: &str) {
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "netproof", "version": 1, "text": text}}),
+    );
+}
+
+fn position(line: u32, character: u32) -> Value {
+    json!({"line": line, "character": character})
+}
+
+fn at(line: u32, character: u32) -> Value {
+    json!({"textDocument": {"uri": URI}, "position": position(line, character)})
+}
+
+/// Applies the protocol's text edits to a text, back to front.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    // The test's texts are ASCII wherever an edit lands, so a UTF-16
+    // character offset is a byte offset there.
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().expect("a line") as usize;
+        let character = p["character"].as_u64().expect("a character") as usize;
+        line_starts.get(line).map_or(text.len(), |s| s + character)
+    };
+    let mut edits: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().expect("new text"),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|e| (e.0, e.1));
+    let mut out = text.to_string();
+    for (start, end, new) in edits.into_iter().rev() {
+        out.replace_range(start..end, new);
+    }
+    out
+}
+
+#[test]
+fn a_whole_session() {
+    let mut server = Server::start();
+    let init = initialize(&mut server, &["utf-16"]);
+    let caps = &init["result"]["capabilities"];
+    assert_eq!(caps["positionEncoding"], "utf-16", "{init}");
+    assert_eq!(caps["hoverProvider"], true);
+    assert_eq!(caps["definitionProvider"], true);
+    assert_eq!(caps["documentFormattingProvider"], true);
+    assert!(caps["textDocumentSync"]["openClose"] == true, "{caps}");
+    let kinds = caps["codeActionProvider"]["codeActionKinds"].to_string();
+    assert!(
+        kinds.contains("quickfix") && kinds.contains("source.fixAll.netproof"),
+        "{kinds}"
+    );
+    assert_eq!(init["result"]["serverInfo"]["name"], "netproof");
+
+    // Opening the design publishes its one finding.
+    open(&mut server, URI, DESIGN);
+    let published = server.diagnostics();
+    assert_eq!(published["uri"], URI);
+    assert_eq!(published["version"], 1);
+    let diagnostics = published["diagnostics"].as_array().expect("a list");
+    assert_eq!(diagnostics.len(), 1, "{published}");
+    let d = &diagnostics[0];
+    assert_eq!(d["code"], "NP005");
+    assert_eq!(d["source"], "netproof");
+    assert_eq!(d["severity"], 1, "an error");
+    assert_eq!(
+        d["codeDescription"]["href"],
+        "https://netproof.dev/rules/NP005-prefix-host-bits-set"
+    );
+    // `10.0.1.9/24` on line 3 (0-based 2), columns 13 to 24.
+    assert_eq!(
+        d["range"],
+        json!({"start": position(2, 13), "end": position(2, 24)})
+    );
+    assert!(
+        d["message"].as_str().expect("a message").contains("help:"),
+        "{d}"
+    );
+
+    // Hover on the finding: its rule page.
+    let hover = server.request("textDocument/hover", at(2, 15));
+    let value = hover["result"]["contents"]["value"]
+        .as_str()
+        .expect("markdown");
+    assert!(value.contains("# NP005 prefix-host-bits-set"), "{value}");
+    assert!(value.contains("has host bits set"), "{value}");
+
+    // Hover on a name: what it resolves to.
+    let hover = server.request("textDocument/hover", at(3, 31));
+    let value = hover["result"]["contents"]["value"]
+        .as_str()
+        .expect("markdown");
+    assert!(value.contains("**subnet** `shop.web`"), "{value}");
+    assert!(value.contains("- prefix: `10.0.1.0/24`"), "{value}");
+    assert!(value.contains("- site: vpc `shop`"), "{value}");
+    assert!(value.contains("- defined on line 3"), "{value}");
+    assert!(value.contains("subnet web 10.0.1.9/24"), "{value}");
+    assert_eq!(
+        hover["result"]["range"],
+        json!({"start": position(3, 30), "end": position(3, 33)})
+    );
+
+    // Hover on nothing in particular: no answer, and no error.
+    let hover = server.request("textDocument/hover", at(5, 0));
+    assert_eq!(hover["result"], Value::Null, "{hover}");
+
+    // Go to the definition of `web` from its use.
+    let definition = server.request("textDocument/definition", at(3, 31));
+    assert_eq!(definition["result"]["uri"], URI, "{definition}");
+    assert_eq!(
+        definition["result"]["range"],
+        json!({"start": position(2, 9), "end": position(2, 12)})
+    );
+
+    // The quick fix for the finding, applied, removes it.
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": URI},
+            "range": {"start": position(2, 15), "end": position(2, 15)},
+            "context": {"diagnostics": [d], "only": ["quickfix"]},
+        }),
+    );
+    let actions = actions["result"].as_array().expect("actions").clone();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    let action = &actions[0];
+    assert_eq!(action["kind"], "quickfix");
+    assert_eq!(action["isPreferred"], true);
+    assert_eq!(action["diagnostics"][0]["code"], "NP005");
+    let edits = action["edit"]["changes"][URI].as_array().expect("edits");
+    let fixed = apply(DESIGN, edits);
+    assert!(fixed.contains("subnet web 10.0.1.0/24\n"), "{fixed}");
+
+    // The whole file through fix-all gives the same text.
+    let all = server.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": URI},
+            "range": {"start": position(0, 0), "end": position(0, 0)},
+            "context": {"diagnostics": [], "only": ["source.fixAll"]},
+        }),
+    );
+    let all = all["result"].as_array().expect("actions").clone();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["kind"], "source.fixAll.netproof");
+    let edits = all[0]["edit"]["changes"][URI].as_array().expect("edits");
+    assert_eq!(apply(DESIGN, edits), fixed);
+
+    // Changing the document to the fixed text republishes, now empty.
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": URI, "version": 2},
+            "contentChanges": [{"text": fixed}],
+        }),
+    );
+    let published = server.diagnostics();
+    assert_eq!(published["version"], 2);
+    assert_eq!(published["diagnostics"], json!([]), "{published}");
+
+    // Formatting answers (no edits until the formatter is wired in).
+    let formatting = server.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": URI}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert!(formatting.get("error").is_none(), "{formatting}");
+    assert_eq!(formatting["result"], Value::Null, "{formatting}");
+
+    // Closing clears the document's diagnostics.
+    server.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": URI}}),
+    );
+    let published = server.diagnostics();
+    assert_eq!(published["diagnostics"], json!([]));
+
+    let shutdown = server.request("shutdown", Value::Null);
+    assert_eq!(shutdown["result"], Value::Null, "{shutdown}");
+    assert!(shutdown.get("error").is_none(), "{shutdown}");
+    server.notify("exit", Value::Null);
+    assert_eq!(server.exit_status(), Some(0));
+}
+
+#[test]
+fn positions_count_utf16_units_on_lines_that_are_not_ascii() {
+    // `𝄞` is two UTF-16 units, one character, four bytes: the lexer's
+    // error on it spans exactly that character.
+    let text = "vpc shop 10.0.0.0/16 {\n  subnet w𝄞 10.0.1.0/24\n}\n";
+    for (encoding, width) in [("utf-16", 2), ("utf-8", 4), ("utf-32", 1)] {
+        let mut server = Server::start();
+        let init = initialize(&mut server, &[encoding]);
+        assert_eq!(init["result"]["capabilities"]["positionEncoding"], encoding);
+        open(&mut server, URI, text);
+        let published = server.diagnostics();
+        let d = &published["diagnostics"][0];
+        assert_eq!(d["code"], "NP001", "{published}");
+        assert_eq!(
+            d["range"],
+            json!({"start": position(1, 10), "end": position(1, 10 + width)}),
+            "{encoding}"
+        );
+        // A position after the wide character still finds the subnet's
+        // name, `w𝄞` being cut at the bad character: hover on `subnet`'s
+        // prefix literal answers nothing, but hovering the error does.
+        let hover = server.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": URI}, "position": position(1, 10 + width)}),
+        );
+        let value = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+        assert!(
+            value.contains("# NP001 syntax-error"),
+            "{encoding}: {hover}"
+        );
+        server.request("shutdown", Value::Null);
+        server.notify("exit", Value::Null);
+        assert_eq!(server.exit_status(), Some(0));
+    }
+}
+
+#[test]
+fn errors_are_answers_not_crashes() {
+    let mut server = Server::start();
+    initialize(&mut server, &[]);
+    // An unknown method: MethodNotFound.
+    let unknown = server.request("textDocument/teleport", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    // Malformed parameters: InvalidParams.
+    let malformed = server.request("textDocument/hover", json!({"position": "here"}));
+    assert_eq!(malformed["error"]["code"], -32602, "{malformed}");
+    // A document that was never opened: an empty answer.
+    let hover = server.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": "file:///nowhere.np"}, "position": position(0, 0)}),
+    );
+    assert_eq!(hover["result"], Value::Null, "{hover}");
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": "file:///nowhere.np"},
+            "range": {"start": position(0, 0), "end": position(0, 0)},
+            "context": {"diagnostics": []},
+        }),
+    );
+    assert_eq!(actions["result"], Value::Null, "{actions}");
+    // Positions far outside the text are clamped, not trusted.
+    open(&mut server, URI, DESIGN);
+    server.diagnostics();
+    let far = server.request("textDocument/definition", at(999, 999));
+    assert!(far.get("error").is_none(), "{far}");
+    // Still serving after all that.
+    let hover = server.request("textDocument/hover", at(3, 31));
+    assert!(hover["result"]["contents"]["value"].is_string(), "{hover}");
+    // `exit` without `shutdown` exits with status 1.
+    server.notify("exit", Value::Null);
+    assert_eq!(server.exit_status(), Some(1));
+}
+
+#[test]
+fn a_burst_of_incremental_changes_ends_checked_at_the_latest_text() {
+    let mut server = Server::start();
+    initialize(&mut server, &[]);
+    open(&mut server, URI, DESIGN);
+    assert_eq!(server.diagnostics()["version"], 1);
+    // Twenty edits in a row, each an incremental change; the last one
+    // fixes the prefix.
+    for version in 2..=21 {
+        let digit = if version == 21 { "0" } else { "9" };
+        server.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": URI, "version": version},
+                "contentChanges": [{
+                    "range": {"start": position(2, 20), "end": position(2, 21)},
+                    "text": digit,
+                }],
+            }),
+        );
+    }
+    // Whatever was coalesced, the last publication is of version 21 and
+    // empty, and no publication is of a version older than one before it.
+    let mut last = 1;
+    loop {
+        let published = server.diagnostics();
+        let version = published["version"].as_i64().expect("a version");
+        assert!(version > last, "{version} after {last}");
+        last = version;
+        if version == 21 {
+            assert_eq!(published["diagnostics"], json!([]), "{published}");
+            break;
+        }
+    }
+    server.request("shutdown", Value::Null);
+    server.notify("exit", Value::Null);
+    assert_eq!(server.exit_status(), Some(0));
+}
+
+/// The editor sees what `netproof check` sees: the `netproof.toml` above the
+/// document's file applies, and an invalid one is shown to the user (once)
+/// while the document is still checked without it.
+#[test]
+fn the_nearest_netproof_toml_applies_and_its_errors_are_shown() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lsp-config");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("designs")).expect("scratch directory");
+    let file = dir.join("designs").join("prod.np");
+    let uri = format!("file://{}", file.display());
+    let design = "sddc prod {\n  public-ip spare 52.58.125.208\n}\n";
+    let codes = |published: &Value| -> Vec<String> {
+        published["diagnostics"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|d| d["code"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+
+    std::fs::write(dir.join("netproof.toml"), "ignore = [\"NP205\"]\n").expect("config");
+    let mut server = Server::start();
+    initialize(&mut server, &["utf-16"]);
+    open(&mut server, &uri, design);
+    let published = server.diagnostics();
+    assert_eq!(published["uri"], json!(uri));
+    assert_eq!(codes(&published), Vec::<String>::new(), "{published}");
+
+    std::fs::write(dir.join("netproof.toml"), "bogus = 1\n").expect("config");
+    server.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri}, "text": design}),
+    );
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": design}]}),
+    );
+    // The findings come first, then the message about the configuration.
+    let published = server.diagnostics();
+    assert_eq!(codes(&published), vec!["NP205".to_string()], "{published}");
+    let shown = server.wait_for("the configuration error", |m| {
+        m["method"] == "window/showMessage"
+    });
+    let message = shown["params"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("bogus"), "{shown}");
+    assert_eq!(shown["params"]["type"], json!(1), "an error");
+    let _ = server.request("shutdown", Value::Null);
+    server.notify("exit", Value::Null);
+    assert_eq!(server.exit_status(), Some(0));
+}
