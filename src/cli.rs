@@ -42,7 +42,8 @@ macro_rules! heading {
   netproof trace design.np client web01 HTTP --at 52.58.125.207
                                                  Follow one packet and its reply hop by hop
   netproof reach design.np --from internet --to web01
-                                                 Everything that reaches web01 from the internet"),
+                                                 Everything that reaches web01 from the internet
+  netproof fmt designs/                          Rewrite designs in the canonical layout"),
     arg_required_else_help = true
 )]
 pub struct Cli {
@@ -62,6 +63,7 @@ pub enum Command {
     Explain(ExplainArgs),
     Trace(TraceArgs),
     Reach(ReachArgs),
+    Fmt(FmtArgs),
 }
 
 /// Which flows get from one place to another, exhaustively.
@@ -242,6 +244,101 @@ pub fn plan_fixes(reports: &[crate::check::FileReport]) -> Vec<FileFix> {
                 fixed: fixed.text,
                 applied,
             })
+        })
+        .collect()
+}
+
+/// Rewrite .np designs in the canonical layout.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Rewrite .np designs in one canonical layout: two spaces per block level, one \
+                  space between words, `{` at the end of its line and `}` on its own, at most \
+                  one blank line in a row, rule and route columns aligned within a block, \
+                  trailing comments aligned in runs. Every comment is kept, and only \
+                  whitespace and line breaks change, never what the design means; formatting \
+                  a formatted file changes nothing. PATHs are found as `check` finds them: \
+                  directories are searched recursively for *.np files, and `-` formats \
+                  standard input to standard output. Files that change are rewritten in place \
+                  and listed on standard error; files already formatted are not written. A \
+                  file with syntax errors is not formatted: its errors are shown (on standard \
+                  error) and the other files are still formatted. The layout is described in \
+                  docs/formatting.md.",
+    after_help = concat!(heading!("Examples:"), "
+  netproof fmt                                   Format every .np file under the current directory
+  netproof fmt designs/ shop.np                  Format a directory (recursively) and a file
+  netproof fmt --check designs/                  In CI: show what would change, fail if anything would
+  cat design.np | netproof fmt - > tidy.np       Format standard input to standard output
+
+", heading!("Exit status:"), "
+  0  every file is formatted (with --check: every file already was)
+  1  with --check: some file is not formatted (its diff is on standard output)
+  2  a usage error, a PATH that is missing, unreadable, not UTF-8, or a directory without
+     .np files (nothing is formatted then), a file that cannot be written, or a file with
+     syntax errors (which is left as it is)")
+)]
+pub struct FmtArgs {
+    /// Files or directories to format; `-` is standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write nothing: print a unified diff for each file that is not formatted
+    /// and exit with status 1 if there is one.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// One input of `fmt` and what formatting made of it.
+#[derive(Debug)]
+pub struct FmtFile {
+    /// The path as shown, which is also where the file is read from and
+    /// written to (`<stdin>` for standard input).
+    pub path: String,
+    pub original: String,
+    /// The formatted text, or the syntax errors that stopped formatting.
+    pub result: Result<String, crate::format::FormatError>,
+}
+
+impl FmtFile {
+    /// The formatted text when it differs from the original.
+    pub fn changed(&self) -> Option<&str> {
+        match &self.result {
+            Ok(formatted) if *formatted != self.original => Some(formatted),
+            _ => None,
+        }
+    }
+
+    /// The unified diff from the original to the formatted text; empty when
+    /// nothing changes or the file was not formatted.
+    pub fn diff(&self) -> String {
+        self.changed()
+            .map(|formatted| crate::fix::unified_diff(&self.path, &self.original, formatted))
+            .unwrap_or_default()
+    }
+
+    /// A report of the syntax errors that stopped formatting, for the human
+    /// emitter.
+    pub fn error_report(&self) -> Option<crate::check::FileReport> {
+        let error = self.result.as_ref().err()?;
+        Some(crate::check::FileReport {
+            source: crate::check::SourceFile::new(self.path.clone(), self.original.clone()),
+            diagnostics: error.diagnostics.clone(),
+            expectations: Vec::new(),
+        })
+    }
+}
+
+/// Formats every input, in parallel, keeping their order.
+pub fn format_inputs(inputs: Vec<(String, String)>) -> Vec<FmtFile> {
+    use rayon::prelude::*;
+    inputs
+        .into_par_iter()
+        .map(|(path, original)| {
+            let result = crate::format::format_source(&original);
+            FmtFile {
+                path,
+                original,
+                result,
+            }
         })
         .collect()
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod engine;
 pub mod fix;
+pub mod format;
 pub mod gen;
 pub mod model;
 pub mod reach;
