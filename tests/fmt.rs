@@ -214,11 +214,9 @@ fn disturb(text: &str, seed: u64, how: Disturb) -> String {
     while let Some(&c) = chars.get(i) {
         i += 1;
         if c == '\n' {
-            if !in_comment {
-                if how.structure && rng.chance(10) {
-                    comments += 1;
-                    out.push_str(&format!(" # trailing {comments}"));
-                }
+            if !in_comment && how.structure && rng.chance(10) {
+                comments += 1;
+                out.push_str(&format!(" # trailing {comments}"));
             }
             out.push_str(&rng.blanks(3));
             out.push_str(eol);
@@ -781,4 +779,15 @@ fn fmt_help_teaches() {
     ] {
         assert!(help.contains(needle), "{needle} missing from\n{help}");
     }
+}
+
+/// docs/formatting.md shows a design before and after formatting; the
+/// "after" must be what the formatter makes of the "before".
+#[test]
+fn the_documented_example_is_what_fmt_does() {
+    let page = fs::read_to_string(common::root().join("docs/formatting.md")).expect("the page");
+    let blocks = np_blocks(&page);
+    assert_eq!(blocks.len(), 2, "a before and an after block");
+    assert_ne!(blocks[0], blocks[1]);
+    assert_eq!(fmt(&blocks[0]), blocks[1]);
 }
