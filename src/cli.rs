@@ -311,7 +311,7 @@ impl FmtFile {
     /// nothing changes or the file was not formatted.
     pub fn diff(&self) -> String {
         self.changed()
-            .map(|formatted| crate::fix::unified_diff(&self.path, &self.original, formatted))
+            .map(|formatted| layout_diff(&self.path, &self.original, formatted))
             .unwrap_or_default()
     }
 
@@ -325,6 +325,125 @@ impl FmtFile {
             expectations: Vec::new(),
         })
     }
+}
+
+/// A unified diff (three lines of context, `a/PATH` and `b/PATH` headers)
+/// between a text and its formatted version.
+///
+/// `fix::unified_diff` runs the Myers algorithm on lines, whose cost grows
+/// with the length times the number of changed lines: fine for a few fixes,
+/// but reformatting an unformatted file changes most of its lines (minutes
+/// on the W2 design). Formatting changes whitespace and line breaks only, so
+/// this diff first matches lines by their text without whitespace (Myers
+/// again, but now nearly every line matches, which is its fast case), then
+/// shows a matched pair whose whitespace differs as a removed and an added
+/// line. The result is a correct, deterministic unified diff in about the
+/// time formatting takes. A deadline would bound Myers too, but would make
+/// the output depend on the machine's speed.
+fn layout_diff(path: &str, old: &str, new: &str) -> String {
+    use similar::{Algorithm, DiffOp};
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    // A hash of the line without its whitespace: equal hashes that are not
+    // equal texts only make the diff less tidy, never wrong, because lines
+    // are compared again below.
+    let key = |line: &&str| {
+        let mut h = DefaultHasher::new();
+        for b in line.bytes().filter(|b| !b.is_ascii_whitespace()) {
+            b.hash(&mut h);
+        }
+        h.finish()
+    };
+    let old_keys: Vec<u64> = old_lines.iter().map(key).collect();
+    let new_keys: Vec<u64> = new_lines.iter().map(key).collect();
+    let mut ops = Vec::new();
+    let same = |o: usize, n: usize| old_lines.get(o) == new_lines.get(n);
+    for op in similar::capture_diff_slices(Algorithm::Myers, &old_keys, &new_keys) {
+        let DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = op
+        else {
+            ops.push(op);
+            continue;
+        };
+        // Split the matched run into runs of identical lines and runs of
+        // lines that differ in whitespace (shown as removed, then added).
+        let mut k = 0;
+        while k < len {
+            let identical = same(old_index + k, new_index + k);
+            let mut end = k + 1;
+            while end < len && same(old_index + end, new_index + end) == identical {
+                end += 1;
+            }
+            let (o, n, run) = (old_index + k, new_index + k, end - k);
+            if identical {
+                ops.push(DiffOp::Equal {
+                    old_index: o,
+                    new_index: n,
+                    len: run,
+                });
+            } else {
+                ops.push(DiffOp::Delete {
+                    old_index: o,
+                    old_len: run,
+                    new_index: n,
+                });
+                ops.push(DiffOp::Insert {
+                    old_index: o + run,
+                    new_index: n,
+                    new_len: run,
+                });
+            }
+            k = end;
+        }
+    }
+    let mut out = String::new();
+    for group in similar::group_diff_ops(ops, 3) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        if out.is_empty() {
+            out.push_str(&format!("--- a/{path}\n+++ b/{path}\n"));
+        }
+        let range = |start: usize, end: usize| {
+            let len = end.saturating_sub(start);
+            match len {
+                1 => format!("{}", start + 1),
+                0 => format!("{start},0"),
+                _ => format!("{},{len}", start + 1),
+            }
+        };
+        out.push_str(&format!(
+            "@@ -{} +{} @@\n",
+            range(first.old_range().start, last.old_range().end),
+            range(first.new_range().start, last.new_range().end)
+        ));
+        for op in &group {
+            let mut push = |sign: char, line: &str| {
+                out.push(sign);
+                out.push_str(line);
+                if !line.ends_with('\n') {
+                    out.push_str("\n\\ No newline at end of file\n");
+                }
+            };
+            for line in old_lines.get(op.old_range()).unwrap_or_default() {
+                if matches!(op, DiffOp::Equal { .. }) {
+                    push(' ', line);
+                } else {
+                    push('-', line);
+                }
+            }
+            if !matches!(op, DiffOp::Equal { .. }) {
+                for line in new_lines.get(op.new_range()).unwrap_or_default() {
+                    push('+', line);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Formats every input, in parallel, keeping their order.

@@ -716,6 +716,26 @@ fn fmt_check_shows_a_diff_and_writes_nothing() {
     let out = netproof(&dir, &["fmt", "--check", "tidy.np"], b"");
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
+
+    // Hunks far apart, a split block and a missing final newline.
+    let mut long = String::from("internet {\n");
+    for i in 0..20 {
+        long.push_str(&format!("  host h{i} 198.51.100.{i}\n"));
+    }
+    long.push_str("}\nvpc a 10.0.0.0/16 { subnet s 10.0.1.0/24 }");
+    let long = long.replacen("  host h1 ", "   host h1 ", 1);
+    fs::write(dir.join("long.np"), &long).expect("write");
+    let out = netproof(&dir, &["fmt", "--check", "long.np"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "--- a/long.np\n+++ b/long.np\n\
+         @@ -1,6 +1,6 @@\n internet {\n   host h0 198.51.100.0\n-   host h1 198.51.100.1\n\
+         +  host h1 198.51.100.1\n   host h2 198.51.100.2\n   host h3 198.51.100.3\n   host h4 198.51.100.4\n\
+         @@ -20,4 +20,6 @@\n   host h18 198.51.100.18\n   host h19 198.51.100.19\n }\n\
+         -vpc a 10.0.0.0/16 { subnet s 10.0.1.0/24 }\n\\ No newline at end of file\n\
+         +vpc a 10.0.0.0/16 {\n+  subnet s 10.0.1.0/24\n+}\n"
+    );
 }
 
 #[test]
