@@ -266,7 +266,7 @@ pub fn plan_fixes(reports: &[crate::check::FileReport]) -> Vec<FileFix> {
     after_help = concat!(heading!("Examples:"), "
   netproof fmt                                   Format every .np file under the current directory
   netproof fmt designs/ shop.np                  Format a directory (recursively) and a file
-  netproof fmt --check designs/                  In CI: show what would change, fail if anything would
+  netproof fmt --check designs/                  CI: print a diff, exit 1 if a file would change
   cat design.np | netproof fmt - > tidy.np       Format standard input to standard output
 
 ", heading!("Exit status:"), "

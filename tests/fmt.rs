@@ -391,6 +391,80 @@ proptest! {
     }
 }
 
+/// Pieces of text that move statement ends, blocks and lists around.
+const SPLICES: &[&str] = &[
+    " ", "\n", "\n\n", ";", "{", "}", "{}", "[", "]", ",", "# x", "\t", "->", "a", "\r\n",
+];
+
+/// Cuts and splices at random places: most results have syntax errors and
+/// must be refused without a panic, the rest (odd but valid: `;` in odd
+/// places, empty blocks, blocks on one line) must keep every property.
+fn mutate(text: &str, seed: u64) -> String {
+    let mut rng = Rng(seed);
+    let mut chars: Vec<char> = text.chars().collect();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(chars.len() as u64 + 1) as usize;
+        if rng.chance(40) && at < chars.len() {
+            let len = (1 + rng.below(3) as usize).min(chars.len() - at);
+            chars.drain(at..at + len);
+        } else {
+            let piece = SPLICES[rng.below(SPLICES.len() as u64) as usize];
+            chars.splice(at..at, piece.chars());
+        }
+    }
+    chars.into_iter().collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// Mutated designs: refused with NP001 errors, or formatted with every
+    /// property intact; never a panic.
+    #[test]
+    fn mutated_designs_are_refused_or_keep_their_meaning(
+        pick in any::<prop::sample::Index>(),
+        seed in any::<u64>(),
+    ) {
+        let (name, text) = pick.get(&CORPUS);
+        let mutated = mutate(text, seed);
+        match format_source(&mutated) {
+            Ok(_) => check_properties(name, &mutated)?,
+            Err(e) => {
+                prop_assert!(!e.diagnostics.is_empty());
+                prop_assert!(e.diagnostics.iter().all(|d| d.code.as_str() == "NP001"));
+            }
+        }
+    }
+
+    /// Arbitrary text never makes the formatter panic.
+    #[test]
+    fn arbitrary_text_never_panics(text in "[ -~\t\n\r{}\\[\\];,#\"é]{0,200}") {
+        if format_source(&text).is_ok() {
+            check_properties("arbitrary", &text)?;
+        }
+    }
+}
+
+/// The mutations are not all refused: many odd but valid texts reach the
+/// formatter (and keep every property).
+#[test]
+fn many_mutations_reach_the_formatter() {
+    let mut formatted = 0;
+    let tries = 400u64;
+    for seed in 0..tries {
+        let (name, text) = &CORPUS[seed as usize % CORPUS.len()];
+        let mutated = mutate(text, seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        if format_source(&mutated).is_ok() {
+            formatted += 1;
+            if let Err(e) = check_properties(name, &mutated) {
+                panic!("{e}");
+            }
+        }
+    }
+    eprintln!("{formatted} of {tries} mutations formatted");
+    assert!(formatted * 10 >= tries, "only {formatted} of {tries}");
+}
+
 /// The model comparison sees real changes: a text and the same text with
 /// one token changed (what a formatter bug would do) differ.
 #[test]
