@@ -44,7 +44,8 @@ macro_rules! heading {
   netproof trace design.np client web01 HTTP --at 52.58.125.207
                                                  Follow one packet and its reply hop by hop
   netproof reach design.np --from internet --to web01
-                                                 Everything that reaches web01 from the internet"),
+                                                 Everything that reaches web01 from the internet
+  netproof fmt designs/                          Rewrite designs in the canonical layout"),
     arg_required_else_help = true
 )]
 pub struct Cli {
@@ -70,6 +71,7 @@ pub enum Command {
     Trace(TraceArgs),
     Reach(ReachArgs),
     Lsp(LspArgs),
+    Fmt(FmtArgs),
 }
 
 /// Run the language server (for editors), speaking LSP over stdin/stdout.
@@ -316,6 +318,220 @@ pub fn plan_fixes(reports: &[crate::check::FileReport]) -> Vec<FileFix> {
                 fixed: fixed.text,
                 applied,
             })
+        })
+        .collect()
+}
+
+/// Rewrite .np designs in the canonical layout.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Rewrite .np designs in one canonical layout: two spaces per block level, one \
+                  space between words, `{` at the end of its line and `}` on its own, at most \
+                  one blank line in a row, rule and route columns aligned within a block, \
+                  trailing comments aligned in runs. Every comment is kept, and only \
+                  whitespace and line breaks change, never what the design means; formatting \
+                  a formatted file changes nothing. PATHs are found as `check` finds them: \
+                  directories are searched recursively for *.np files, and `-` formats \
+                  standard input to standard output. Files that change are rewritten in place \
+                  and listed on standard error; files already formatted are not written. A \
+                  file with syntax errors is not formatted: its errors are shown (on standard \
+                  error) and the other files are still formatted. The layout is described in \
+                  docs/formatting.md.",
+    after_help = concat!(heading!("Examples:"), "
+  netproof fmt                                   Format every .np file under the current directory
+  netproof fmt designs/ shop.np                  Format a directory (recursively) and a file
+  netproof fmt --check designs/                  CI: print a diff, exit 1 if a file would change
+  cat design.np | netproof fmt - > tidy.np       Format standard input to standard output
+
+", heading!("Exit status:"), "
+  0  every file is formatted (with --check: every file already was)
+  1  with --check: some file is not formatted (its diff is on standard output)
+  2  a usage error, a PATH that is missing, unreadable, not UTF-8, or a directory without
+     .np files (nothing is formatted then), a file that cannot be written, or a file with
+     syntax errors (which is left as it is)")
+)]
+pub struct FmtArgs {
+    /// Files or directories to format; `-` is standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write nothing: print a unified diff for each file that is not formatted
+    /// and exit with status 1 if there is one.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// One input of `fmt` and what formatting made of it.
+#[derive(Debug)]
+pub struct FmtFile {
+    /// The path as shown, which is also where the file is read from and
+    /// written to (`<stdin>` for standard input).
+    pub path: String,
+    pub original: String,
+    /// The formatted text, or the syntax errors that stopped formatting.
+    pub result: Result<String, crate::format::FormatError>,
+}
+
+impl FmtFile {
+    /// The formatted text when it differs from the original.
+    pub fn changed(&self) -> Option<&str> {
+        match &self.result {
+            Ok(formatted) if *formatted != self.original => Some(formatted),
+            _ => None,
+        }
+    }
+
+    /// The unified diff from the original to the formatted text; empty when
+    /// nothing changes or the file was not formatted.
+    pub fn diff(&self) -> String {
+        self.changed()
+            .map(|formatted| layout_diff(&self.path, &self.original, formatted))
+            .unwrap_or_default()
+    }
+
+    /// A report of the syntax errors that stopped formatting, for the human
+    /// emitter.
+    pub fn error_report(&self) -> Option<crate::check::FileReport> {
+        let error = self.result.as_ref().err()?;
+        Some(crate::check::FileReport {
+            source: crate::check::SourceFile::new(self.path.clone(), self.original.clone()),
+            diagnostics: error.diagnostics.clone(),
+            expectations: Vec::new(),
+        })
+    }
+}
+
+/// A unified diff (three lines of context, `a/PATH` and `b/PATH` headers)
+/// between a text and its formatted version.
+///
+/// `fix::unified_diff` runs the Myers algorithm on lines, whose cost grows
+/// with the length times the number of changed lines: fine for a few fixes,
+/// but reformatting an unformatted file changes most of its lines (minutes
+/// on the W2 design). Formatting changes whitespace and line breaks only, so
+/// this diff first matches lines by their text without whitespace (Myers
+/// again, but now nearly every line matches, which is its fast case), then
+/// shows a matched pair whose whitespace differs as a removed and an added
+/// line. The result is a correct, deterministic unified diff in about the
+/// time formatting takes. A deadline would bound Myers too, but would make
+/// the output depend on the machine's speed.
+fn layout_diff(path: &str, old: &str, new: &str) -> String {
+    use similar::{Algorithm, DiffOp};
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    // A hash of the line without its whitespace: equal hashes that are not
+    // equal texts only make the diff less tidy, never wrong, because lines
+    // are compared again below.
+    let key = |line: &&str| {
+        let mut h = DefaultHasher::new();
+        for b in line.bytes().filter(|b| !b.is_ascii_whitespace()) {
+            b.hash(&mut h);
+        }
+        h.finish()
+    };
+    let old_keys: Vec<u64> = old_lines.iter().map(key).collect();
+    let new_keys: Vec<u64> = new_lines.iter().map(key).collect();
+    let mut ops = Vec::new();
+    let same = |o: usize, n: usize| old_lines.get(o) == new_lines.get(n);
+    for op in similar::capture_diff_slices(Algorithm::Myers, &old_keys, &new_keys) {
+        let DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = op
+        else {
+            ops.push(op);
+            continue;
+        };
+        // Split the matched run into runs of identical lines and runs of
+        // lines that differ in whitespace (shown as removed, then added).
+        let mut k = 0;
+        while k < len {
+            let identical = same(old_index + k, new_index + k);
+            let mut end = k + 1;
+            while end < len && same(old_index + end, new_index + end) == identical {
+                end += 1;
+            }
+            let (o, n, run) = (old_index + k, new_index + k, end - k);
+            if identical {
+                ops.push(DiffOp::Equal {
+                    old_index: o,
+                    new_index: n,
+                    len: run,
+                });
+            } else {
+                ops.push(DiffOp::Delete {
+                    old_index: o,
+                    old_len: run,
+                    new_index: n,
+                });
+                ops.push(DiffOp::Insert {
+                    old_index: o + run,
+                    new_index: n,
+                    new_len: run,
+                });
+            }
+            k = end;
+        }
+    }
+    let mut out = String::new();
+    for group in similar::group_diff_ops(ops, 3) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            continue;
+        };
+        if out.is_empty() {
+            out.push_str(&format!("--- a/{path}\n+++ b/{path}\n"));
+        }
+        let range = |start: usize, end: usize| {
+            let len = end.saturating_sub(start);
+            match len {
+                1 => format!("{}", start + 1),
+                0 => format!("{start},0"),
+                _ => format!("{},{len}", start + 1),
+            }
+        };
+        out.push_str(&format!(
+            "@@ -{} +{} @@\n",
+            range(first.old_range().start, last.old_range().end),
+            range(first.new_range().start, last.new_range().end)
+        ));
+        for op in &group {
+            let mut push = |sign: char, line: &str| {
+                out.push(sign);
+                out.push_str(line);
+                if !line.ends_with('\n') {
+                    out.push_str("\n\\ No newline at end of file\n");
+                }
+            };
+            for line in old_lines.get(op.old_range()).unwrap_or_default() {
+                if matches!(op, DiffOp::Equal { .. }) {
+                    push(' ', line);
+                } else {
+                    push('-', line);
+                }
+            }
+            if !matches!(op, DiffOp::Equal { .. }) {
+                for line in new_lines.get(op.new_range()).unwrap_or_default() {
+                    push('+', line);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Formats every input, in parallel, keeping their order.
+pub fn format_inputs(inputs: Vec<(String, String)>) -> Vec<FmtFile> {
+    use rayon::prelude::*;
+    inputs
+        .into_par_iter()
+        .map(|(path, original)| {
+            let result = crate::format::format_source(&original);
+            FmtFile {
+                path,
+                original,
+                result,
+            }
         })
         .collect()
 }

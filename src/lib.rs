@@ -12,6 +12,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod fix;
+pub mod format;
 pub mod gen;
 pub mod lsp;
 pub mod model;

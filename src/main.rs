@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             drop(out);
             netproof::lsp::run(args.verbose)
         }
+        Command::Fmt(args) => fmt(&args, color, cli.quiet, &mut out),
     };
     ExitCode::from(status)
 }
@@ -217,6 +218,67 @@ fn reach(args: &cli::ReachArgs, color: bool, out: &mut dyn Write) -> u8 {
             USAGE_OR_INPUT_ERROR
         }
     }
+}
+
+/// `fmt`: rewrites files (or, with `--check`, prints diffs); standard input
+/// goes to standard output. 0 when everything is (or was) formatted, 1 when
+/// `--check` found a file to change, 2 for usage and input errors, files
+/// that cannot be written and files with syntax errors.
+fn fmt(args: &cli::FmtArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 {
+    let (inputs, errors) = cli::collect_inputs(&args.paths, || {
+        let mut bytes = Vec::new();
+        io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
+    });
+    if !errors.is_empty() {
+        for error in &errors {
+            say!("error: {error}");
+        }
+        return USAGE_OR_INPUT_ERROR;
+    }
+    let files = cli::format_inputs(inputs);
+    let refused: Vec<_> = files
+        .iter()
+        .filter_map(cli::FmtFile::error_report)
+        .collect();
+    if !refused.is_empty() {
+        report_design_errors(&refused, color);
+        for report in &refused {
+            say!(
+                "error: `{}` has syntax errors and was not formatted",
+                report.source.path
+            );
+        }
+    }
+    let mut status = 0;
+    let mut output = String::new();
+    for file in &files {
+        let Ok(formatted) = &file.result else {
+            continue;
+        };
+        if args.check {
+            output.push_str(&file.diff());
+            if file.changed().is_some() {
+                status = 1;
+            }
+        } else if file.path == cli::STDIN_PATH {
+            output.push_str(formatted);
+        } else if let Some(formatted) = file.changed() {
+            // Only files that change are written, so an editor or a build
+            // tool watching the others sees nothing happen to them.
+            if let Err(error) = std::fs::write(&file.path, formatted) {
+                say!("error: cannot write `{}`: {error}", file.path);
+                status = USAGE_OR_INPUT_ERROR;
+                continue;
+            }
+            if !quiet {
+                say!("{}", file.path);
+            }
+        }
+    }
+    if !refused.is_empty() {
+        status = USAGE_OR_INPUT_ERROR;
+    }
+    finish(out.write_all(output.as_bytes()), out, status)
 }
 
 /// Shows a design's errors on stderr, so stdout holds an answer or nothing.

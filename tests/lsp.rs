@@ -339,11 +339,37 @@ fn a_whole_session() {
     assert_eq!(published["version"], 2);
     assert_eq!(published["diagnostics"], json!([]), "{published}");
 
-    // Formatting answers (no edits until the formatter is wired in).
-    let formatting = server.request(
-        "textDocument/formatting",
-        json!({"textDocument": {"uri": URI}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    // Formatting gives the edits that take the text to `netproof fmt`'s
+    // layout.
+    let messy = fixed
+        .replace("  subnet web", "subnet    web")
+        .replace("shop 10.0.0.0/16 {\n", "shop   10.0.0.0/16 {  \n\n\n");
+    assert_ne!(messy, fixed);
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": URI, "version": 3},
+            "contentChanges": [{"text": messy}],
+        }),
     );
+    let format_request = json!({
+        "textDocument": {"uri": URI},
+        "options": {"tabSize": 2, "insertSpaces": true},
+    });
+    let formatting = server.request("textDocument/formatting", format_request.clone());
+    let edits = formatting["result"].as_array().expect("edits").clone();
+    let canonical = netproof::format::format_source(&messy).expect("the text parses");
+    assert_eq!(apply(&messy, &edits), canonical);
+    assert_ne!(canonical, messy);
+    // Text with a syntax error is not formatted: no edits, no error.
+    server.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": URI, "version": 4},
+            "contentChanges": [{"text": "vpc shop 10.0.0.0/16 {\n  subnet\n"}],
+        }),
+    );
+    let formatting = server.request("textDocument/formatting", format_request);
     assert!(formatting.get("error").is_none(), "{formatting}");
     assert_eq!(formatting["result"], Value::Null, "{formatting}");
 

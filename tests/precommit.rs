@@ -2,10 +2,11 @@
 //!
 //! The test builds what a user's setup is: a hook repository holding this
 //! crate and its `.pre-commit-hooks.yaml`, and a repository of designs whose
-//! `.pre-commit-config.yaml` uses the `netproof` hook. pre-commit then
-//! builds netproof itself (`language: rust` runs `cargo install`) and runs it
-//! from git's pre-commit hook: a commit with a broken design is refused with
-//! the diagnostic shown, and the fixed design commits.
+//! `.pre-commit-config.yaml` uses the `netproof-fmt` and `netproof` hooks.
+//! pre-commit then builds netproof itself (`language: rust` runs `cargo
+//! install`) and runs it from git's pre-commit hook: a commit with a broken
+//! design is refused with the diagnostic shown (and the design rewritten
+//! into the canonical layout), and the fixed design commits.
 //!
 //! `.ci/run` installs pre-commit and sets `NETPROOF_REQUIRE_TOOLS=1`, which
 //! makes a missing pre-commit a failure. On a developer's machine without
@@ -135,7 +136,7 @@ fn a_commit_with_a_broken_design_is_blocked_and_a_fixed_one_passes() {
     std::fs::create_dir_all(&designs).unwrap_or_else(|e| panic!("{e}"));
     git(&designs, &["init", "--quiet"]);
     let config = format!(
-        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: netproof\n",
+        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: netproof-fmt\n      - id: netproof\n",
         hooks.display()
     );
     std::fs::write(designs.join(".pre-commit-config.yaml"), config)
@@ -156,9 +157,10 @@ fn a_commit_with_a_broken_design_is_blocked_and_a_fixed_one_passes() {
         text(&install)
     );
 
-    // A design with host bits set in its prefix (NP005, an error).
-    std::fs::write(designs.join("shop.np"), "vpc shop 10.0.0.1/16 {\n}\n")
-        .unwrap_or_else(|e| panic!("{e}"));
+    // A design with host bits set in its prefix (NP005, an error), and not
+    // in the canonical layout either.
+    let broken = "vpc   shop 10.0.0.1/16 {\n  subnet web 10.0.1.0/24\n}\n";
+    std::fs::write(designs.join("shop.np"), broken).unwrap_or_else(|e| panic!("{e}"));
     git(&designs, &["add", "shop.np", ".pre-commit-config.yaml"]);
     let blocked = run(
         &designs,
@@ -175,6 +177,15 @@ fn a_commit_with_a_broken_design_is_blocked_and_a_fixed_one_passes() {
     assert!(shown.contains("Failed"), "{shown}");
     assert!(shown.contains("NP005"), "diagnostic not shown:\n{shown}");
     assert!(shown.contains("shop.np"), "{shown}");
+    assert!(shown.contains("netproof fmt"), "fmt hook not run:\n{shown}");
+    assert!(
+        shown.contains("files were modified by this hook"),
+        "{shown}"
+    );
+    let rewritten = std::fs::read_to_string(designs.join("shop.np")).unwrap_or_default();
+    let canonical = netproof::format::format_source(broken).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(rewritten, canonical, "the fmt hook rewrites the design");
+    assert_ne!(canonical, broken);
     let head = run(
         &designs,
         Path::new("git"),
@@ -188,8 +199,8 @@ fn a_commit_with_a_broken_design_is_blocked_and_a_fixed_one_passes() {
     );
 
     // The fixed design commits.
-    std::fs::write(designs.join("shop.np"), "vpc shop 10.0.0.0/16 {\n}\n")
-        .unwrap_or_else(|e| panic!("{e}"));
+    let fixed = canonical.replace("10.0.0.1/16", "10.0.0.0/16");
+    std::fs::write(designs.join("shop.np"), fixed).unwrap_or_else(|e| panic!("{e}"));
     git(&designs, &["add", "shop.np"]);
     let passed = run(
         &designs,
@@ -206,6 +217,7 @@ fn a_commit_with_a_broken_design_is_blocked_and_a_fixed_one_passes() {
         shown.contains("netproof check") && shown.contains("Passed"),
         "{shown}"
     );
+    assert!(!shown.contains("Failed"), "both hooks pass:\n{shown}");
 
     // A commit without designs does not run netproof at all.
     std::fs::write(designs.join("notes.txt"), "not a design\n").unwrap_or_else(|e| panic!("{e}"));

@@ -7,10 +7,7 @@ use lsp_types::{Range, TextEdit};
 /// The document formatted as `netproof fmt` would, or `None` when it cannot
 /// be (the formatter refuses text that does not parse).
 pub fn format_document(text: &str) -> Option<String> {
-    // TODO(merge): call crate::format::format_source(text).ok() once the
-    // formatter lands; until then there is nothing to format with.
-    let _ = text;
-    None
+    crate::format::format_source(text).ok()
 }
 
 /// The edits that turn `old` into `new`: one per run of changed lines, so
@@ -20,7 +17,12 @@ pub fn edits(old: &str, new: &str, lines: &LineMap, enc: Encoding) -> Vec<TextEd
     if old == new {
         return Vec::new();
     }
-    let diff = similar::TextDiff::from_lines(old, new);
+    // A reformat can touch nearly every line of a big file, where an exact
+    // line diff takes minutes; past the deadline `similar` settles for a
+    // coarser diff, whose edits are just as correct, only larger.
+    let diff = similar::TextDiff::configure()
+        .timeout(std::time::Duration::from_millis(200))
+        .diff_lines(old, new);
     let old_lines = diff.old_slices();
     let new_lines = diff.new_slices();
     // Byte offsets where each line of `old` starts, as `similar` cut it.

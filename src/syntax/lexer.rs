@@ -25,7 +25,7 @@ use nom::sequence::preceded;
 use nom::IResult;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum TokenKind {
+pub(crate) enum TokenKind {
     /// A maximal run of `A-Z a-z 0-9 _ . : / -` (stopping before `->`),
     /// classified later by the position it appears in.
     Atom,
@@ -49,14 +49,14 @@ pub(super) enum TokenKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Token {
+pub(crate) struct Token {
     pub kind: TokenKind,
     pub span: Span,
 }
 
 /// The lexer's output: tokens (ending with `Eof`), comment spans and the
 /// lexical errors found on the way.
-pub(super) struct Lexed {
+pub(crate) struct Lexed {
     pub tokens: Vec<Token>,
     pub comments: Vec<Span>,
     pub diagnostics: Vec<Diagnostic>,
@@ -219,7 +219,7 @@ const MIN_PIECE_BYTES: usize = 1 << 20;
 /// their line), so lexing starts afresh after each newline: a large text is
 /// cut into pieces just after newlines and the pieces are lexed in
 /// parallel, which gives exactly the tokens of one sequential pass.
-pub(super) fn lex(text: &str) -> Lexed {
+pub(crate) fn lex(text: &str) -> Lexed {
     let mut cuts = vec![0];
     // Checked before asking rayon anything: asking starts its thread pool.
     if text.len() >= 2 * MIN_PIECE_BYTES {

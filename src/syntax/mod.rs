@@ -26,6 +26,11 @@ pub use keywords::STATEMENT_KEYWORDS;
 
 use crate::diagnostic::Diagnostic;
 
+/// Tokens and comment spans, for the formatter, which works on the token
+/// stream rather than the tree so that it keeps every comment and never
+/// needs to know a statement's form.
+pub(crate) use lexer::{lex, Token, TokenKind};
+
 /// The result of parsing one file.
 #[derive(Debug)]
 pub struct Parse {
