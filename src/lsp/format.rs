@@ -88,8 +88,13 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn formatting_has_no_formatter_yet() {
-        assert_eq!(format_document("vpc a 10.0.0.0/16 {}\n"), None);
+    fn documents_are_formatted_by_netproof_fmt_unless_they_do_not_parse() {
+        let messy = "vpc   a 10.0.0.0/16 {\n      subnet b 10.0.1.0/24\n}\n";
+        assert_eq!(
+            format_document(messy).as_deref(),
+            Some("vpc a 10.0.0.0/16 {\n  subnet b 10.0.1.0/24\n}\n")
+        );
+        assert_eq!(format_document("vpc a 10.0.0.0/16 {\n  subnet\n"), None);
     }
 
     #[test]
