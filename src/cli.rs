@@ -45,7 +45,10 @@ macro_rules! heading {
                                                  Follow one packet and its reply hop by hop
   netproof reach design.np --from internet --to web01
                                                  Everything that reaches web01 from the internet
-  netproof fmt designs/                          Rewrite designs in the canonical layout"),
+  netproof check --format sarif designs/ > netproof.sarif
+                                                 SARIF 2.1.0 for GitHub code scanning
+  netproof fmt designs/                          Rewrite designs in the canonical layout
+  netproof lsp                                   The language server, for editors (see editors/)"),
     arg_required_else_help = true
 )]
 pub struct Cli {
@@ -54,8 +57,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_color: bool,
 
-    /// Print findings and errors only: no summary line, no progress, no list
-    /// of applied fixes. A clean `check` then prints nothing at all.
+    /// Print findings and errors only: no summary line, no progress bar, no
+    /// list of fixed or reformatted files. A clean `check` prints nothing.
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
@@ -239,16 +242,8 @@ pub struct CheckArgs {
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
 
-    /// Use this configuration file for every file checked, instead of the
-    /// nearest netproof.toml of each; its `exclude` patterns are relative to
-    /// its directory.
-    #[arg(long, value_name = "PATH", conflicts_with = "no_config")]
-    pub config: Option<PathBuf>,
-
-    /// Ignore every netproof.toml: all rules at their default severities,
-    /// nothing excluded. Inline suppressions still apply.
-    #[arg(long)]
-    pub no_config: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 
     /// Apply every available fix to the files in place, list each fix on
     /// standard error, then check the fixed files and report what remains.
@@ -260,6 +255,21 @@ pub struct CheckArgs {
     /// output, without writing anything. Exit status 1 when there is a fix.
     #[arg(long)]
     pub diff: bool,
+}
+
+/// Which netproof.toml governs each file (`check` and `fmt`).
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Use this configuration file for every file, instead of the nearest
+    /// netproof.toml of each; its `exclude` patterns are relative to its
+    /// directory.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every netproof.toml: all rules at their default severities,
+    /// nothing excluded. Inline suppressions still apply.
+    #[arg(long)]
+    pub no_config: bool,
 }
 
 /// The fixes for one file, ready to be shown (`--diff`) or written (`--fix`).
@@ -359,6 +369,11 @@ pub struct FmtArgs {
     /// and exit with status 1 if there is one.
     #[arg(long)]
     pub check: bool,
+
+    /// Files a netproof.toml `exclude`s are not formatted, as they are not
+    /// checked (generated designs stay as their generator wrote them).
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// One input of `fmt` and what formatting made of it.
@@ -825,9 +840,20 @@ pub fn check_inputs(
     args: &CheckArgs,
     read_stdin: impl FnOnce() -> io::Result<Vec<u8>>,
 ) -> Result<CheckInputs, Vec<String>> {
-    let mut resolver = if args.no_config {
+    configured_inputs(&args.paths, &args.config, read_stdin)
+}
+
+/// The files under `paths` that their configuration does not exclude, each
+/// with that configuration, or every message about unreadable paths and
+/// invalid configuration files.
+pub fn configured_inputs(
+    paths: &[PathBuf],
+    choice: &ConfigArgs,
+    read_stdin: impl FnOnce() -> io::Result<Vec<u8>>,
+) -> Result<CheckInputs, Vec<String>> {
+    let mut resolver = if choice.no_config {
         Resolver::disabled()
-    } else if let Some(path) = &args.config {
+    } else if let Some(path) = &choice.config {
         match Config::load(path) {
             Ok(config) => Resolver::fixed(config),
             Err(error) => return Err(vec![error.render()]),
@@ -837,8 +863,8 @@ pub fn check_inputs(
     };
     let mut config_errors: Vec<ConfigError> = Vec::new();
     let mut excluded = 0;
-    let (inputs, errors) = collect_inputs_where(&args.paths, read_stdin, |path| {
-        match resolver.for_file(path) {
+    let (inputs, errors) =
+        collect_inputs_where(paths, read_stdin, |path| match resolver.for_file(path) {
             Ok(Some(config)) if config.is_excluded(path) => {
                 excluded += 1;
                 false
@@ -850,8 +876,7 @@ pub fn check_inputs(
                 }
                 false
             }
-        }
-    });
+        });
     let default = Arc::new(Config::default());
     let mut out = CheckInputs {
         excluded,

@@ -225,17 +225,27 @@ fn reach(args: &cli::ReachArgs, color: bool, out: &mut dyn Write) -> u8 {
 /// `--check` found a file to change, 2 for usage and input errors, files
 /// that cannot be written and files with syntax errors.
 fn fmt(args: &cli::FmtArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 {
-    let (inputs, errors) = cli::collect_inputs(&args.paths, || {
+    let inputs = cli::configured_inputs(&args.paths, &args.config, || {
         let mut bytes = Vec::new();
         io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
     });
-    if !errors.is_empty() {
-        for error in &errors {
-            say!("error: {error}");
+    let inputs = match inputs {
+        Ok(inputs) => inputs,
+        Err(messages) => {
+            for message in &messages {
+                // Each message ends with its own newline.
+                let _ = write!(io::stderr(), "{message}");
+            }
+            return USAGE_OR_INPUT_ERROR;
         }
-        return USAGE_OR_INPUT_ERROR;
-    }
-    let files = cli::format_inputs(inputs);
+    };
+    let files = cli::format_inputs(
+        inputs
+            .files
+            .into_iter()
+            .map(|(path, text, _)| (path, text))
+            .collect(),
+    );
     let refused: Vec<_> = files
         .iter()
         .filter_map(cli::FmtFile::error_report)

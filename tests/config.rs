@@ -556,3 +556,34 @@ fn fix_removes_a_suppression_that_suppresses_nothing() {
     let after = fs::read_to_string(dir.path().join("a.np")).unwrap_or_default();
     assert_eq!(after, "sddc prod {\n  segment web-tier 10.10.11.0/24\n}\n");
 }
+
+/// `fmt` leaves alone what `netproof.toml` excludes, named or walked, so a
+/// generated design stays as its generator wrote it; `--no-config` formats
+/// it all the same.
+#[test]
+fn fmt_skips_excluded_files() {
+    let dir = scratch();
+    let dir = dir.path();
+    let messy = "vpc   shop 10.0.0.0/16 {\n      subnet web 10.0.1.0/24\n}\n";
+    write(dir, "netproof.toml", "exclude = [\"generated/**\"]\n");
+    write(dir, "generated/out.np", messy);
+    write(dir, "mine.np", messy);
+    let out = netproof(dir, &["fmt", "--check", ".", "generated/out.np"]);
+    assert_eq!(status(&out), 1, "{}", stderr(&out));
+    let diff = stdout(&out);
+    assert!(diff.contains("mine.np"), "{diff}");
+    assert!(!diff.contains("generated/out.np"), "{diff}");
+    let out = netproof(dir, &["fmt", "generated/out.np", "mine.np"]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let read = |p: &str| fs::read_to_string(dir.join(p)).expect("read back");
+    assert_eq!(read("generated/out.np"), messy, "excluded: untouched");
+    assert_ne!(read("mine.np"), messy);
+    let out = netproof(dir, &["fmt", "--no-config", "generated/out.np"]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    assert_ne!(read("generated/out.np"), messy);
+    // An invalid configuration stops `fmt` as it stops `check`.
+    write(dir, "netproof.toml", "bogus = 1\n");
+    let out = netproof(dir, &["fmt", "mine.np"]);
+    assert_eq!(status(&out), 2);
+    assert!(stderr(&out).contains("bogus"), "{}", stderr(&out));
+}
