@@ -1,74 +1,21 @@
 //! End-to-end tests of the `netproof` binary: arguments, exit statuses,
 //! input discovery and the shape of both output formats.
 
+mod common;
+
+use common::{netproof, netproof_with_stdin, scratch, status, stderr, stdout, write};
 use netproof::registry::RULES;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output};
 
 /// A design no rule should ever flag.
 const CLEAN: &str = "# The shop VPC.\nvpc shop 10.0.0.0/16 {\n  subnet web 10.0.1.0/24\n}\n";
 
 /// A design with exactly one error: NP005 on the VPC's prefix.
 const HOST_BITS: &str = "vpc shop 10.0.0.1/16 {\n  subnet web 10.0.1.0/24\n}\n";
-
-/// A fresh, empty directory for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli")
-        .join(test);
-    // A leftover from an earlier run may or may not exist.
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("create the scratch directory");
-    dir
-}
-
-fn write(dir: &Path, relative: &str, contents: impl AsRef<[u8]>) {
-    let path = dir.join(relative);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).expect("create parent directories");
-    }
-    fs::write(path, contents).expect("write a test file");
-}
-
-fn netproof(dir: &Path, args: &[&str]) -> Output {
-    netproof_with_stdin(dir, args, b"")
-}
-
-fn netproof_with_stdin(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netproof"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start netproof");
-    if let Some(mut input) = child.stdin.take() {
-        // netproof may exit without reading stdin; a broken pipe is fine then.
-        let _ = input.write_all(stdin);
-    }
-    child.wait_with_output().expect("wait for netproof")
-}
-
-fn status(output: &Output) -> i32 {
-    output
-        .status
-        .code()
-        .expect("netproof exits rather than being killed")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
-}
 
 fn json(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).expect("stdout is one JSON document")
@@ -94,7 +41,7 @@ fn set<'a>(keys: &[&'a str]) -> BTreeSet<&'a str> {
 
 #[test]
 fn every_help_page_has_examples() {
-    let dir = scratch("help");
+    let dir = scratch("cli", "help");
     // Every subcommand clap knows, so that a new one without examples fails.
     let command = <netproof::cli::Cli as clap::CommandFactory>::command();
     let subcommands: Vec<String> = command
@@ -121,7 +68,7 @@ fn every_help_page_has_examples() {
 
 #[test]
 fn version_names_the_crate_version() {
-    let out = netproof(&scratch("version"), &["--version"]);
+    let out = netproof(&scratch("cli", "version"), &["--version"]);
     assert_eq!(status(&out), 0);
     assert_eq!(
         stdout(&out),
@@ -131,7 +78,7 @@ fn version_names_the_crate_version() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let dir = scratch("usage");
+    let dir = scratch("cli", "usage");
     assert_eq!(status(&netproof(&dir, &[])), 2);
     assert_eq!(status(&netproof(&dir, &["lint"])), 2);
     assert_eq!(status(&netproof(&dir, &["check", "--format", "xml"])), 2);
@@ -142,7 +89,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn clean_file_exits_0_with_a_summary() {
-    let dir = scratch("clean");
+    let dir = scratch("cli", "clean");
     write(&dir, "shop.np", CLEAN);
     let out = netproof(&dir, &["check", "shop.np"]);
     assert_eq!(status(&out), 0, "{}", stderr(&out));
@@ -152,7 +99,7 @@ fn clean_file_exits_0_with_a_summary() {
 
 #[test]
 fn missing_file_exits_2_and_names_it() {
-    let dir = scratch("missing");
+    let dir = scratch("cli", "missing");
     write(&dir, "shop.np", CLEAN);
     let out = netproof(&dir, &["check", "shop.np", "nope.np"]);
     assert_eq!(status(&out), 2);
@@ -165,7 +112,7 @@ fn missing_file_exits_2_and_names_it() {
 
 #[test]
 fn every_bad_path_is_reported_at_once() {
-    let dir = scratch("several-errors");
+    let dir = scratch("cli", "several-errors");
     fs::create_dir_all(dir.join("empty")).expect("mkdir");
     write(&dir, "latin1.np", b"vpc caf\xe9 10.0.0.0/16 {}\n");
     let out = netproof(&dir, &["check", "a.np", "empty", "latin1.np"]);
@@ -181,7 +128,7 @@ fn every_bad_path_is_reported_at_once() {
 
 #[test]
 fn stdin_is_read_for_dash() {
-    let dir = scratch("stdin");
+    let dir = scratch("cli", "stdin");
     let out = netproof_with_stdin(&dir, &["check", "-"], CLEAN.as_bytes());
     assert_eq!(status(&out), 0, "{}", stderr(&out));
     assert_eq!(stdout(&out), "0 errors, 0 warnings, 0 infos in 1 file\n");
@@ -214,7 +161,7 @@ fn design_tree(dir: &Path) {
 
 #[test]
 fn directories_are_searched_recursively() {
-    let root = scratch("recursion");
+    let root = scratch("cli", "recursion");
     design_tree(&root.join("designs"));
     let out = netproof(&root, &["check", "--format", "json", "designs"]);
     assert_eq!(status(&out), 0, "{}", stderr(&out));
@@ -223,7 +170,7 @@ fn directories_are_searched_recursively() {
 
 #[test]
 fn no_path_means_the_current_directory() {
-    let dir = scratch("default-path");
+    let dir = scratch("cli", "default-path");
     design_tree(&dir);
     let out = netproof(&dir, &["check"]);
     assert_eq!(status(&out), 0, "{}", stderr(&out));
@@ -234,7 +181,7 @@ fn no_path_means_the_current_directory() {
 fn found_paths_are_shown_as_written() {
     // The only way to see discovered paths without the parser is an input
     // error, so these files are not UTF-8.
-    let dir = scratch("paths");
+    let dir = scratch("cli", "paths");
     write(&dir, "sub/x.np", b"\xff");
     let under_dot = stderr(&netproof(&dir, &["check"]));
     assert!(under_dot.contains("`sub/x.np`"), "{under_dot}");
@@ -244,7 +191,7 @@ fn found_paths_are_shown_as_written() {
 
 #[test]
 fn a_file_named_twice_is_checked_once() {
-    let dir = scratch("duplicates");
+    let dir = scratch("cli", "duplicates");
     write(&dir, "a.np", CLEAN);
     let out = netproof(&dir, &["check", "--format", "json", "a.np", "a.np", "."]);
     assert_eq!(json(&out)["summary"]["files"], 1);
@@ -252,7 +199,7 @@ fn a_file_named_twice_is_checked_once() {
 
 #[test]
 fn an_explicit_file_is_checked_whatever_its_extension() {
-    let dir = scratch("extension");
+    let dir = scratch("cli", "extension");
     write(&dir, "design.txt", CLEAN);
     let out = netproof(&dir, &["check", "design.txt"]);
     assert_eq!(status(&out), 0, "{}", stderr(&out));
@@ -262,7 +209,7 @@ fn an_explicit_file_is_checked_whatever_its_extension() {
 
 #[test]
 fn json_has_exactly_the_documented_top_level_keys() {
-    let dir = scratch("json-keys");
+    let dir = scratch("cli", "json-keys");
     write(&dir, "a.np", CLEAN);
     write(&dir, "b.np", CLEAN);
     let out = netproof(&dir, &["check", "--format", "json", "."]);
@@ -287,7 +234,7 @@ fn json_has_exactly_the_documented_top_level_keys() {
 
 #[test]
 fn clean_designs_pass_every_threshold() {
-    let dir = scratch("thresholds-clean");
+    let dir = scratch("cli", "thresholds-clean");
     write(&dir, "a.np", CLEAN);
     for fail_on in ["error", "warning", "info"] {
         let out = netproof(&dir, &["check", "--fail-on", fail_on, "a.np"]);
@@ -297,7 +244,7 @@ fn clean_designs_pass_every_threshold() {
 
 #[test]
 fn no_color_is_accepted_anywhere() {
-    let dir = scratch("no-color");
+    let dir = scratch("cli", "no-color");
     write(&dir, "a.np", CLEAN);
     for args in [
         &["--no-color", "check", "a.np"][..],
@@ -314,7 +261,7 @@ fn an_error_exits_1_at_every_threshold() {
     // Every rule in today's registry is an error, so `--fail-on error` and
     // `--fail-on warning` can only be told apart by a warning rule; the
     // threshold arithmetic itself is unit-tested in `cli::tests`.
-    let dir = scratch("thresholds-error");
+    let dir = scratch("cli", "thresholds-error");
     write(&dir, "bad.np", HOST_BITS);
     for fail_on in ["error", "warning", "info"] {
         let out = netproof(&dir, &["check", "--fail-on", fail_on, "bad.np"]);
@@ -325,7 +272,7 @@ fn an_error_exits_1_at_every_threshold() {
 
 #[test]
 fn human_output_shows_the_finding_and_the_summary() {
-    let dir = scratch("human-finding");
+    let dir = scratch("cli", "human-finding");
     write(&dir, "bad.np", HOST_BITS);
     write(&dir, "good.np", CLEAN);
     let out = netproof(&dir, &["check", "."]);
@@ -345,7 +292,7 @@ fn human_output_shows_the_finding_and_the_summary() {
 
 #[test]
 fn json_diagnostics_have_exactly_the_documented_keys() {
-    let dir = scratch("json-diagnostic-keys");
+    let dir = scratch("cli", "json-diagnostic-keys");
     write(
         &dir,
         "bad.np",
@@ -404,7 +351,7 @@ fn json_diagnostics_have_exactly_the_documented_keys() {
 
 #[test]
 fn stdin_is_reported_as_stdin() {
-    let dir = scratch("stdin-path");
+    let dir = scratch("cli", "stdin-path");
     let out = netproof_with_stdin(
         &dir,
         &["check", "--format", "json", "-"],
@@ -416,7 +363,7 @@ fn stdin_is_reported_as_stdin() {
 
 #[test]
 fn reports_are_in_path_order() {
-    let dir = scratch("order");
+    let dir = scratch("cli", "order");
     write(&dir, "b.np", HOST_BITS);
     write(&dir, "a/z.np", HOST_BITS);
     write(&dir, "a.np", HOST_BITS);
@@ -435,7 +382,7 @@ fn reports_are_in_path_order() {
 
 #[test]
 fn rules_lists_every_registry_code() {
-    let out = netproof(&scratch("rules"), &["rules"]);
+    let out = netproof(&scratch("cli", "rules"), &["rules"]);
     assert_eq!(status(&out), 0);
     let text = stdout(&out);
     let mut lines = text.lines();
@@ -457,7 +404,10 @@ fn rules_lists_every_registry_code() {
 
 #[test]
 fn rules_as_json() {
-    let out = netproof(&scratch("rules-json"), &["rules", "--format", "json"]);
+    let out = netproof(
+        &scratch("cli", "rules-json"),
+        &["rules", "--format", "json"],
+    );
     assert_eq!(status(&out), 0);
     let doc = json(&out);
     let rules = doc.as_array().expect("an array of rules");
@@ -474,7 +424,7 @@ fn rules_as_json() {
 
 #[test]
 fn explain_prints_the_page_by_code_or_name() {
-    let dir = scratch("explain");
+    let dir = scratch("cli", "explain");
     for rule in RULES {
         let lower = rule.code.as_str().to_ascii_lowercase();
         for key in [rule.code.as_str(), lower.as_str(), rule.name] {
@@ -487,14 +437,17 @@ fn explain_prints_the_page_by_code_or_name() {
 
 #[test]
 fn explain_rejects_unknown_codes_with_suggestions() {
-    let out = netproof(&scratch("explain-unknown"), &["explain", "NP999"]);
+    let out = netproof(&scratch("cli", "explain-unknown"), &["explain", "NP999"]);
     assert_eq!(status(&out), 2);
     assert_eq!(stdout(&out), "");
     let text = stderr(&out);
     assert!(text.starts_with("error: unknown rule `NP999`\n"), "{text}");
     assert!(text.contains("the closest rules are `NP"), "{text}");
 
-    let out = netproof(&scratch("explain-typo"), &["explain", "overlaping-subnets"]);
+    let out = netproof(
+        &scratch("cli", "explain-typo"),
+        &["explain", "overlaping-subnets"],
+    );
     assert_eq!(status(&out), 2);
     assert!(stderr(&out).contains("`NP103` (overlapping-subnets)"));
 }
@@ -549,7 +502,7 @@ fn large_designs_check_identically_whatever_the_thread_count() {
         .filter(|l| l.trim_start().starts_with("rule ") || l.trim_start().starts_with("route "))
         .count();
     assert!(entries > 20_000, "{entries} rules and routes");
-    let dir = scratch("large-threads");
+    let dir = scratch("cli", "large-threads");
     fs::write(dir.join("large.np"), &broken).expect("write the design");
     let run = |threads: &str| {
         Command::new(env!("CARGO_BIN_EXE_netproof"))
@@ -585,7 +538,7 @@ const PUBLIC_IN_FIREWALL: &str = "sddc prod {
 
 #[test]
 fn diff_shows_fixes_without_writing() {
-    let dir = scratch("diff_shows_fixes_without_writing");
+    let dir = scratch("cli", "diff_shows_fixes_without_writing");
     write(&dir, "a.np", HOST_BITS);
     write(&dir, "b.np", PUBLIC_IN_FIREWALL);
     let output = netproof(&dir, &["check", "--diff", "."]);
@@ -612,7 +565,7 @@ fn diff_shows_fixes_without_writing() {
 
 #[test]
 fn fix_rewrites_only_fixable_files_and_rechecks() {
-    let dir = scratch("fix_rewrites_only_fixable_files_and_rechecks");
+    let dir = scratch("cli", "fix_rewrites_only_fixable_files_and_rechecks");
     let clean = "vpc shop 10.0.0.0/16 {\n  subnet web 10.0.1.0/24   # untouched\n}\n";
     write(&dir, "a.np", HOST_BITS);
     write(&dir, "b.np", PUBLIC_IN_FIREWALL);
@@ -647,7 +600,7 @@ fn fix_rewrites_only_fixable_files_and_rechecks() {
 
 #[test]
 fn fix_refuses_standard_input() {
-    let dir = scratch("fix_refuses_standard_input");
+    let dir = scratch("cli", "fix_refuses_standard_input");
     let output = netproof_with_stdin(&dir, &["check", "--fix", "-"], HOST_BITS.as_bytes());
     assert_eq!(status(&output), 2);
     assert!(stderr(&output).contains("--fix cannot write back to standard input"));
@@ -655,7 +608,7 @@ fn fix_refuses_standard_input() {
 
 #[test]
 fn quiet_prints_findings_only() {
-    let dir = scratch("quiet");
+    let dir = scratch("cli", "quiet");
     write(&dir, "clean.np", CLEAN);
     write(&dir, "shop.np", HOST_BITS);
     let clean = netproof(&dir, &["--quiet", "check", "clean.np"]);
@@ -680,7 +633,7 @@ fn quiet_prints_findings_only() {
 
 #[test]
 fn quiet_fix_does_not_list_the_fixes() {
-    let dir = scratch("quiet-fix");
+    let dir = scratch("cli", "quiet-fix");
     write(&dir, "shop.np", HOST_BITS);
     let out = netproof(&dir, &["check", "--quiet", "--fix", "shop.np"]);
     assert_eq!(status(&out), 0, "{}", stderr(&out));
@@ -691,7 +644,7 @@ fn quiet_fix_does_not_list_the_fixes() {
 
 #[test]
 fn no_progress_when_stderr_is_not_a_terminal() {
-    let dir = scratch("progress-pipe");
+    let dir = scratch("cli", "progress-pipe");
     for i in 0..20 {
         write(&dir, &format!("d{i:02}.np"), CLEAN);
     }
@@ -729,7 +682,7 @@ fn progress_is_drawn_and_cleared_on_a_terminal() {
         eprintln!("skipped: no /usr/bin/script to make a terminal");
         return;
     }
-    let dir = scratch("progress-tty");
+    let dir = scratch("cli", "progress-tty");
     for i in 0..20 {
         write(&dir, &format!("d{i:02}.np"), CLEAN);
     }

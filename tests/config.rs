@@ -2,13 +2,15 @@
 //! command-line flags, what a configuration changes in the output and the
 //! exit status, excludes, and the suppressions' lines.
 
+mod common;
+
+use common::{netproof, netproof_with_stdin, status, stderr, stdout, write};
 use netproof::check::{check_source, check_source_with};
 use netproof::config::{config_for, Config};
 use serde_json::Value;
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 /// One info finding: NP205 on line 3 (`spare` is used by nothing).
 const INFO: &str =
@@ -20,48 +22,11 @@ const WARNING: &str = "sddc prod {\n  segment web-tier 10.10.11.0/24\n  firewall
 /// One error: NP005 on line 1.
 const ERROR: &str = "vpc shop 10.0.0.1/16 {\n  subnet web 10.0.1.0/24\n}\n";
 
+/// A fresh directory outside the crate, removed when dropped. (Not
+/// `common::scratch`: outside the current directory, `config_for` reports
+/// the configuration's path absolute, which a test here checks.)
 fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().expect("create a scratch directory")
-}
-
-fn write(dir: &Path, relative: &str, contents: impl AsRef<[u8]>) {
-    let path = dir.join(relative);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).expect("create parent directories");
-    }
-    fs::write(path, contents).expect("write a test file");
-}
-
-fn netproof(dir: &Path, args: &[&str]) -> Output {
-    netproof_with_stdin(dir, args, b"")
-}
-
-fn netproof_with_stdin(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netproof"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start netproof");
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin);
-    }
-    child.wait_with_output().expect("wait for netproof")
-}
-
-fn status(output: &Output) -> i32 {
-    output.status.code().expect("netproof exits normally")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// `(path, code, severity)` of every diagnostic of a JSON run.

@@ -56,6 +56,8 @@
 //! The plain tests at the end are the disagreements the properties found,
 //! each fixed in the implementation that deviated, kept as a small design.
 
+mod common;
+
 use netproof::check::{check_source, SourceFile};
 use netproof::diagnostic::Severity;
 use netproof::engine::expect::{reachability, Reachability};
@@ -1794,17 +1796,8 @@ fn box_spec() -> impl Strategy<Value = BoxSpec> {
         )
 }
 
-/// 256 cases per property by default (well under a second each in debug
-/// builds); `PROPTEST_CASES` asks for more, for a deeper local run.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(256)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(), ..ProptestConfig::default() })]
 
     /// (a) For each packet: the engine reaches it exactly when the oracle
     /// does, unless the engine does not know.

@@ -15,9 +15,8 @@ mod common;
 use netproof::format::{format_source, FormatError, MAX_CELL_WIDTH, MAX_COMMENT_COLUMN};
 use proptest::prelude::*;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::LazyLock;
 
 // ---- Helpers ----------------------------------------------------------------
@@ -344,15 +343,8 @@ fn the_corpus_is_large_and_every_design_keeps_its_meaning() {
     }
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(256)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(), ..ProptestConfig::default() })]
 
     /// Disturbed whitespace, blank lines and added comments: idempotent,
     /// same tokens, same comments, same model.
@@ -416,7 +408,7 @@ fn mutate(text: &str, seed: u64) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(), ..ProptestConfig::default() })]
 
     /// Mutated designs: refused with NP001 errors, or formatted with every
     /// property intact; never a panic.
@@ -707,28 +699,10 @@ const MESSY: &str = "vpc shop 10.0.0.0/16 {\n    subnet web 10.0.1.0/24\n}\n";
 const TIDY: &str = "vpc shop 10.0.0.0/16 {\n  subnet web 10.0.1.0/24\n}\n";
 const BROKEN: &str = "vpc shop 10.0.0.0/16 {\n  segmnt web 10.0.1.0/24\n}\n";
 
-fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("fmt")
-        .join(test);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("create the scratch directory");
-    dir
-}
-
+/// `netproof` in `dir` with `args` and `stdin`; `NO_COLOR` is left as the
+/// test process has it.
 fn netproof(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netproof"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start netproof");
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin);
-    }
-    child.wait_with_output().expect("wait for netproof")
+    common::run_netproof(dir, args, stdin, common::NoColor::Inherit)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -751,10 +725,10 @@ fn age(path: &Path) -> std::time::SystemTime {
 
 #[test]
 fn fmt_rewrites_changed_files_and_leaves_formatted_ones_alone() {
-    let dir = scratch("rewrite");
+    let dir = common::scratch("fmt", "rewrite");
     fs::create_dir_all(dir.join("designs/sub")).expect("mkdir");
-    fs::write(dir.join("designs/messy.np"), MESSY).expect("write");
-    fs::write(dir.join("designs/sub/tidy.np"), TIDY).expect("write");
+    common::write(&dir, "designs/messy.np", MESSY);
+    common::write(&dir, "designs/sub/tidy.np", TIDY);
     let before = age(&dir.join("designs/sub/tidy.np"));
     let out = netproof(&dir, &["fmt", "designs"], b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -776,9 +750,9 @@ fn fmt_rewrites_changed_files_and_leaves_formatted_ones_alone() {
 
 #[test]
 fn fmt_check_shows_a_diff_and_writes_nothing() {
-    let dir = scratch("check");
-    fs::write(dir.join("messy.np"), MESSY).expect("write");
-    fs::write(dir.join("tidy.np"), TIDY).expect("write");
+    let dir = common::scratch("fmt", "check");
+    common::write(&dir, "messy.np", MESSY);
+    common::write(&dir, "tidy.np", TIDY);
     let out = netproof(&dir, &["fmt", "--check", "."], b"");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -798,7 +772,7 @@ fn fmt_check_shows_a_diff_and_writes_nothing() {
     }
     long.push_str("}\nvpc a 10.0.0.0/16 { subnet s 10.0.1.0/24 }");
     let long = long.replacen("  host h1 ", "   host h1 ", 1);
-    fs::write(dir.join("long.np"), &long).expect("write");
+    common::write(&dir, "long.np", &long);
     let out = netproof(&dir, &["fmt", "--check", "long.np"], b"");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -814,7 +788,7 @@ fn fmt_check_shows_a_diff_and_writes_nothing() {
 
 #[test]
 fn fmt_reads_standard_input_and_writes_standard_output() {
-    let dir = scratch("stdin");
+    let dir = common::scratch("fmt", "stdin");
     let out = netproof(&dir, &["fmt", "-"], MESSY.as_bytes());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), TIDY);
@@ -827,9 +801,9 @@ fn fmt_reads_standard_input_and_writes_standard_output() {
 
 #[test]
 fn fmt_refuses_files_with_syntax_errors_and_formats_the_rest() {
-    let dir = scratch("broken");
-    fs::write(dir.join("broken.np"), BROKEN).expect("write");
-    fs::write(dir.join("messy.np"), MESSY).expect("write");
+    let dir = common::scratch("fmt", "broken");
+    common::write(&dir, "broken.np", BROKEN);
+    common::write(&dir, "messy.np", MESSY);
     let out = netproof(&dir, &["fmt", "broken.np", "messy.np"], b"");
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
@@ -850,7 +824,7 @@ fn fmt_refuses_files_with_syntax_errors_and_formats_the_rest() {
 
 #[test]
 fn fmt_usage_errors_exit_2() {
-    let dir = scratch("usage");
+    let dir = common::scratch("fmt", "usage");
     let out = netproof(&dir, &["fmt", "missing.np"], b"");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read `missing.np`"));
@@ -861,7 +835,7 @@ fn fmt_usage_errors_exit_2() {
 
 #[test]
 fn fmt_help_teaches() {
-    let dir = scratch("help");
+    let dir = common::scratch("fmt", "help");
     let out = netproof(&dir, &["fmt", "--help"], b"");
     assert_eq!(out.status.code(), Some(0));
     let help = text(&out.stdout);

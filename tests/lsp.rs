@@ -4,6 +4,8 @@
 //! Every read has a timeout, so a server that hangs fails the test instead
 //! of hanging CI.
 
+mod common;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -506,8 +508,7 @@ fn a_burst_of_incremental_changes_ends_checked_at_the_latest_text() {
 /// while the document is still checked without it.
 #[test]
 fn the_nearest_netproof_toml_applies_and_its_errors_are_shown() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lsp-config");
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::scratch("lsp", "config");
     std::fs::create_dir_all(dir.join("designs")).expect("scratch directory");
     let file = dir.join("designs").join("prod.np");
     let uri = format!("file://{}", file.display());

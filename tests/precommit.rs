@@ -45,14 +45,6 @@ fn tools_required() -> bool {
     std::env::var("NETPROOF_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
 }
 
-/// A fresh, empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("precommit-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    dir
-}
-
 fn copy_tree(from: &Path, to: &Path) {
     if from.is_dir() {
         std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
@@ -117,7 +109,7 @@ fn a_commit_with_a_broken_design_is_blocked_and_a_fixed_one_passes() {
         return;
     };
     let root = common::root();
-    let base = scratch("hook");
+    let base = common::scratch("precommit", "hook");
 
     // The hook repository: this crate as pre-commit would clone it.
     let hooks = base.join("netproof");

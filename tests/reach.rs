@@ -1,19 +1,14 @@
 //! `netproof reach`: exhaustive answers, their exit statuses and JSON shape.
 
+mod common;
+
+use common::stdout;
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Output;
 
+/// `netproof` at the crate's root, with `NO_COLOR=1`.
 fn netproof(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netproof"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .expect("netproof runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    common::run_netproof(&common::root(), args, b"", common::NoColor::Set)
 }
 
 #[test]

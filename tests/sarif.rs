@@ -10,7 +10,7 @@ use netproof::render::{security_severity, Emitter, SarifEmitter};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
@@ -99,16 +99,6 @@ fn fixture_paths() -> Vec<String> {
         .collect()
 }
 
-/// A fresh, empty directory for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("sarif")
-        .join(test);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("create the scratch directory");
-    dir
-}
-
 #[test]
 fn every_fixture_is_valid_sarif() {
     let paths = fixture_paths();
@@ -195,20 +185,12 @@ fn an_empty_run_and_standard_input_are_valid_sarif() {
         Some(RULES.len())
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netproof"))
-        .args(["check", "--format", "sarif", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start netproof");
-    if let Some(mut input) = child.stdin.take() {
-        use std::io::Write;
-        input
-            .write_all(b"vpc shop 10.0.0.1/16 {\n}\n")
-            .expect("write the design to stdin");
-    }
-    let out = child.wait_with_output().expect("wait for netproof");
+    let out = common::run_netproof(
+        &common::root(),
+        &["check", "--format", "sarif", "-"],
+        b"vpc shop 10.0.0.1/16 {\n}\n",
+        common::NoColor::Inherit,
+    );
     let log = parse(&out, "standard input");
     assert_valid(&log, "standard input");
     let location = &results(&log)[0]["locations"][0]["physicalLocation"]["artifactLocation"];
@@ -495,9 +477,9 @@ fn fingerprints(dir: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn fingerprints_survive_unrelated_edits_and_follow_the_line() {
-    let dir = scratch("fingerprints");
+    let dir = common::scratch("sarif", "fingerprints");
     let design = "vpc shop 10.0.0.1/16 {\n  subnet web 10.0.1.0/24\n  subnet app 10.0.1.0/25\n}\n";
-    fs::write(dir.join("design.np"), design).expect("write the design");
+    common::write(&dir, "design.np", design);
     let before = fingerprints(&dir);
     let codes: Vec<&str> = before.iter().map(|(c, _)| c.as_str()).collect();
     assert_eq!(codes, ["NP005", "NP103"]);
@@ -508,13 +490,13 @@ fn fingerprints_survive_unrelated_edits_and_follow_the_line() {
         "# The shop.\n\nvpc other 10.9.0.0/16 {{\n}}\n\n{}",
         design.replace("  subnet app", "      subnet   app")
     );
-    fs::write(dir.join("design.np"), edited).expect("write the design");
+    common::write(&dir, "design.np", edited);
     assert_eq!(fingerprints(&dir), before);
 
     // The finding's own line changes: its fingerprint changes; the other
     // finding's does not.
     let changed = design.replace("10.0.1.0/25", "10.0.1.128/25");
-    fs::write(dir.join("design.np"), changed).expect("write the design");
+    common::write(&dir, "design.np", changed);
     let after = fingerprints(&dir);
     assert_eq!(after.len(), 2);
     assert_eq!(after[0], before[0]);
@@ -524,9 +506,9 @@ fn fingerprints_survive_unrelated_edits_and_follow_the_line() {
 
 #[test]
 fn identical_lines_get_distinct_fingerprints() {
-    let dir = scratch("duplicate-lines");
+    let dir = common::scratch("sarif", "duplicate-lines");
     let design = "vpc a 10.0.0.1/16 {\n}\nvpc b 10.1.0.0/16 {\n  subnet x 10.1.0.0/24\n  subnet y 10.2.0.0/24\n  subnet y 10.2.0.0/24\n}\n";
-    fs::write(dir.join("design.np"), design).expect("write the design");
+    common::write(&dir, "design.np", design);
     let prints = fingerprints(&dir);
     let distinct: BTreeSet<&String> = prints.iter().map(|(_, f)| f).collect();
     assert_eq!(distinct.len(), prints.len(), "{prints:?}");
@@ -559,7 +541,7 @@ fn output_is_identical_whatever_the_thread_count() {
 
 #[test]
 fn paths_become_relative_uris() {
-    let dir = scratch("uris");
+    let dir = common::scratch("sarif", "uris");
     fs::create_dir_all(dir.join("my designs")).expect("create a subdirectory");
     fs::write(
         dir.join("my designs/café.np"),

@@ -3,29 +3,14 @@
 
 mod common;
 
+use common::{status, stderr, stdout};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
+use std::process::Output;
 
+/// `netproof` at the crate's root, with `NO_COLOR` removed.
 fn netproof(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netproof"))
-        .args(args)
-        .current_dir(common::root())
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run netproof")
-}
-
-fn status(o: &Output) -> i32 {
-    o.status.code().expect("netproof exits")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("UTF-8")
+    common::netproof(&common::root(), args)
 }
 
 /// One flow per scenario: the trace, and whether it reaches.
@@ -154,10 +139,13 @@ fn unknown_names_suggest_the_closest() {
 
 #[test]
 fn designs_with_errors_are_not_traced() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("trace-errors");
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let dir = common::scratch("trace", "errors");
+    common::write(
+        &dir,
+        "broken.np",
+        "vpc a 10.0.0.1/16 {\n  subnet s 10.0.1.0/24\n}\n",
+    );
     let file = dir.join("broken.np");
-    std::fs::write(&file, "vpc a 10.0.0.1/16 {\n  subnet s 10.0.1.0/24\n}\n").expect("write");
     let path = file.to_string_lossy().into_owned();
     let out = netproof(&["trace", &path, "10.0.1.10", "10.0.1.11"]);
     assert_eq!(status(&out), 2);
