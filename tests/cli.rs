@@ -673,15 +673,9 @@ fn progress_only_for_a_person_at_a_terminal() {
 /// progress bar is drawn on stderr and cleared at the end.
 #[test]
 fn progress_is_drawn_and_cleared_on_a_terminal() {
-    let script = Path::new("/usr/bin/script");
-    if !script.is_file() {
-        assert!(
-            std::env::var("NETPROOF_REQUIRE_TOOLS").map_or(true, |v| v != "1"),
-            "util-linux's script is missing"
-        );
-        eprintln!("skipped: no /usr/bin/script to make a terminal");
+    let Some(script) = terminal_maker() else {
         return;
-    }
+    };
     let dir = scratch("cli", "progress-tty");
     for i in 0..20 {
         write(&dir, &format!("d{i:02}.np"), CLEAN);
@@ -707,4 +701,62 @@ fn progress_is_drawn_and_cleared_on_a_terminal() {
         seen.ends_with("\r\u{1b}[2K"),
         "the bar is cleared: {seen:?}"
     );
+}
+
+/// util-linux's `script`, which runs a command on a pseudo-terminal; `None`
+/// (after saying so) where it is missing, unless CI requires it.
+fn terminal_maker() -> Option<&'static Path> {
+    let script = Path::new("/usr/bin/script");
+    if script.is_file() {
+        return Some(script);
+    }
+    assert!(
+        std::env::var("NETPROOF_REQUIRE_TOOLS").map_or(true, |v| v != "1"),
+        "util-linux's script is missing"
+    );
+    eprintln!("skipped: no /usr/bin/script to make a terminal");
+    None
+}
+
+/// On a terminal the report is colored; `--no-color` and a non-empty
+/// `NO_COLOR` turn that off, and an empty `NO_COLOR` does not
+/// (https://no-color.org).
+#[test]
+fn color_on_a_terminal_unless_no_color() {
+    let Some(script) = terminal_maker() else {
+        return;
+    };
+    let dir = scratch("cli", "color-tty");
+    write(&dir, "shop.np", HOST_BITS);
+    let run = |flag: &str, no_color: Option<&str>| {
+        let inner = format!(
+            "{} check {flag} {}",
+            env!("CARGO_BIN_EXE_netproof"),
+            dir.join("shop.np").display()
+        );
+        let mut command = Command::new(script);
+        command
+            .args(["-qec", &inner, "/dev/null"])
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR");
+        if let Some(value) = no_color {
+            command.env("NO_COLOR", value);
+        }
+        let out = command.output().expect("run script");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let colored = run("", None);
+    assert!(colored.contains("NP005"), "{colored:?}");
+    assert!(
+        colored.contains("\u{1b}["),
+        "colored on a terminal: {colored:?}"
+    );
+    assert!(
+        run("", Some("")).contains("\u{1b}["),
+        "an empty NO_COLOR is unset"
+    );
+    for plain in [run("--no-color", None), run("", Some("1"))] {
+        assert!(plain.contains("NP005"), "{plain:?}");
+        assert!(!plain.contains('\u{1b}'), "no escape codes: {plain:?}");
+    }
 }
