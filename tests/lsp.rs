@@ -354,6 +354,11 @@ fn a_whole_session() {
             "contentChanges": [{"text": messy}],
         }),
     );
+    // Each change is checked and published before the next step, so that
+    // the messages of this session come in one order whatever the timing.
+    let published = server.diagnostics();
+    assert_eq!(published["version"], 3, "{published}");
+    assert_eq!(published["diagnostics"], json!([]), "{published}");
     let format_request = json!({
         "textDocument": {"uri": URI},
         "options": {"tabSize": 2, "insertSpaces": true},
@@ -371,6 +376,18 @@ fn a_whole_session() {
             "contentChanges": [{"text": "vpc shop 10.0.0.0/16 {\n  subnet\n"}],
         }),
     );
+    let published = server.diagnostics();
+    assert_eq!(published["version"], 4, "{published}");
+    let codes: Vec<&Value> = published["diagnostics"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|d| &d["code"])
+        .collect();
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| *c == "NP001"),
+        "{published}"
+    );
     let formatting = server.request("textDocument/formatting", format_request);
     assert!(formatting.get("error").is_none(), "{formatting}");
     assert_eq!(formatting["result"], Value::Null, "{formatting}");
@@ -381,7 +398,11 @@ fn a_whole_session() {
         json!({"textDocument": {"uri": URI}}),
     );
     let published = server.diagnostics();
-    assert_eq!(published["diagnostics"], json!([]));
+    assert_eq!(published["diagnostics"], json!([]), "{published}");
+    assert!(
+        published.get("version").is_none_or(Value::is_null),
+        "{published}"
+    );
 
     let shutdown = server.request("shutdown", Value::Null);
     assert_eq!(shutdown["result"], Value::Null, "{shutdown}");
