@@ -14,13 +14,21 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-/// The official schema, shipped beside the repository (OASIS errata 01,
-/// draft-04). A missing schema fails the tests: they must never pass
-/// without validating anything.
+/// The official schema (OASIS errata 01, draft-04), as the project's
+/// shared specification holds it beside the repository.
+const SHARED_SCHEMA: &str = "../shared/schemas/sarif-schema-2.1.0.json";
+
+/// A byte-for-byte copy of it in the repository, so that a checkout alone
+/// (as CI has) can validate; `the_schema_copy_is_the_official_one` keeps
+/// the two identical.
+const SCHEMA: &str = "tests/schemas/sarif-schema-2.1.0.json";
+
+/// The validator for [`SCHEMA`]. A missing schema fails the tests: they
+/// must never pass without validating anything.
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let path = common::root().join("../shared/schemas/sarif-schema-2.1.0.json");
+        let path = common::root().join(SCHEMA);
         let text = fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
                 "the SARIF schema is needed to validate the output, but `{}` cannot be read: {e}",
@@ -34,6 +42,20 @@ fn validator() -> &'static jsonschema::Validator {
             .build(&schema)
             .unwrap_or_else(|e| panic!("`{}` is not a usable schema: {e}", path.display()))
     })
+}
+
+#[test]
+fn the_schema_copy_is_the_official_one() {
+    let copy = fs::read(common::root().join(SCHEMA)).expect("the schema copy");
+    let shared = common::root().join(SHARED_SCHEMA);
+    match fs::read(&shared) {
+        Ok(official) => assert!(copy == official, "{SCHEMA} differs from {SHARED_SCHEMA}"),
+        // A checkout on its own (CI) has only the copy, which the other
+        // tests then use; the comparison runs wherever the two meet.
+        Err(e) => eprintln!("not compared: `{}`: {e}", shared.display()),
+    }
+    let schema: Value = serde_json::from_slice(&copy).expect("the copy is JSON");
+    assert_eq!(schema["id"], "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json", "{}", schema["id"]);
 }
 
 /// Every schema error in `log`, each with where it is in the document.
