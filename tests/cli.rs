@@ -318,8 +318,14 @@ fn json_diagnostics_have_exactly_the_documented_keys() {
             "labels",
             "help",
             "fix",
+            "path",
             "url"
         ])
+    );
+    assert_eq!(
+        d["path"],
+        serde_json::json!([]),
+        "NP005 is not about a flow"
     );
     assert_eq!(d["code"], "NP005");
     assert_eq!(d["severity"], "error");
@@ -759,4 +765,49 @@ fn color_on_a_terminal_unless_no_color() {
         assert!(plain.contains("NP005"), "{plain:?}");
         assert!(!plain.contains('\u{1b}'), "no escape codes: {plain:?}");
     }
+}
+
+/// A failed expectation's JSON carries the failing packet's path, the same
+/// hops its help lists, with the lines that decided them.
+#[test]
+fn json_carries_the_path_of_a_failed_expectation() {
+    let out = netproof(
+        &common::root(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "fixtures/scenarios/seed000-hybrid.np",
+        ],
+    );
+    assert_eq!(status(&out), 1);
+    let doc = json(&out);
+    let failed = doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["code"] == "NP901")
+        .expect("seed000-hybrid has a failing expectation");
+    let path = failed["path"].as_array().expect("a path");
+    assert!(path.len() >= 3, "{failed}");
+    let help = failed["help"].as_str().expect("help");
+    for (i, step) in path.iter().enumerate() {
+        let node = step["node"].as_str().expect("node");
+        let decision = step["decision"].as_str().expect("decision");
+        if i + 1 < path.len() {
+            // The last step is the drop itself, which the message states.
+            assert!(
+                help.contains(&format!("{node}: {decision}")),
+                "{step} not in\n{help}"
+            );
+        }
+        if !step["location"].is_null() {
+            assert_eq!(
+                step["location"]["file"],
+                "fixtures/scenarios/seed000-hybrid.np"
+            );
+            assert!(step["location"]["line"].as_u64().is_some_and(|l| l >= 1));
+        }
+    }
+    assert!(path.iter().any(|s| !s["location"].is_null()), "{failed}");
 }

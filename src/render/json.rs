@@ -54,7 +54,17 @@ struct JsonDiagnostic<'a> {
     labels: Vec<JsonLabel<'a>>,
     help: Option<&'a str>,
     fix: Option<JsonFix<'a>>,
+    /// The packet's path, hop by hop, for findings about one flow.
+    path: Vec<JsonStep<'a>>,
     url: String,
+}
+
+#[derive(Serialize)]
+struct JsonStep<'a> {
+    node: &'a str,
+    decision: &'a str,
+    /// The line that made the decision; `null` for implicit behaviour.
+    location: Option<Location<'a>>,
 }
 
 /// A span as editors count it: 1-based lines, 1-based character columns, the
@@ -176,6 +186,15 @@ impl<'a> JsonDiagnostic<'a> {
                     })
                     .collect(),
             }),
+            path: diag
+                .path
+                .iter()
+                .map(|step| JsonStep {
+                    node: &step.node,
+                    decision: &step.decision,
+                    location: step.span.map(|span| Location::new(source, span)),
+                })
+                .collect(),
             url: diag.url(),
         }
     }
@@ -185,7 +204,7 @@ impl<'a> JsonDiagnostic<'a> {
 mod tests {
     use super::*;
     use crate::check::ExpectationResult;
-    use crate::diagnostic::Edit;
+    use crate::diagnostic::{Edit, PathStep};
     use crate::registry::Code;
     use crate::syntax::ast::ExpectKind;
 
@@ -238,9 +257,28 @@ mod tests {
             "`äpp` is 10.0.1.0/25",
         )
         .with_label(find(text, "10.0.1.0/24"), "`wéb` already covers it");
+        let no_reach = find(text, "expect no-reach äpp -> wéb SSH");
+        let delivered = Diagnostic::new(
+            Code::NP902,
+            "expectation fails: tcp 10.0.1.10:1024 -> 10.0.1.20:22 is delivered",
+            no_reach,
+            "this traffic should not get through",
+        )
+        .with_path(vec![
+            PathStep {
+                node: "äpp".into(),
+                decision: "sent".into(),
+                span: Some(find(text, "subnet äpp")),
+            },
+            PathStep {
+                node: "vpc café / local route".into(),
+                decision: "delivered in the VPC".into(),
+                span: None,
+            },
+        ]);
         let mut designed = FileReport {
             source: SourceFile::new("designs/café.np", text),
-            diagnostics: vec![host_bits, overlap],
+            diagnostics: vec![host_bits, overlap, delivered],
             expectations: Vec::new(),
         };
         designed.expectations = vec![
