@@ -319,3 +319,35 @@ fn neovim_and_helix_start_the_server() {
         "{helix}"
     );
 }
+
+/// The grammar in VS Code's own engine: `editors/vscode/test/grammar.js`
+/// tokenizes the known lines, every statement keyword and every shipped
+/// example with vscode-textmate on Oniguruma. `.ci/run` installs them
+/// (`npm ci` in editors/vscode) and sets `NETPROOF_REQUIRE_TOOLS=1`; without
+/// them this test says so and checks nothing.
+#[test]
+fn the_grammar_runs_in_vscode_textmate() {
+    let vscode = editors().join("vscode");
+    let installed = vscode.join("node_modules/vscode-textmate").is_dir()
+        && vscode.join("node_modules/vscode-oniguruma").is_dir();
+    if !installed {
+        assert!(
+            std::env::var("NETPROOF_REQUIRE_TOOLS").map_or(true, |v| v != "1"),
+            "vscode-textmate is not installed in editors/vscode (npm ci)"
+        );
+        eprintln!("skipped: run `npm ci` in editors/vscode to test the grammar in vscode-textmate");
+        return;
+    }
+    let out = std::process::Command::new("node")
+        .arg("test/grammar.js")
+        .current_dir(&vscode)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run node: {e}"));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("tokenized as expected"), "{said}");
+}

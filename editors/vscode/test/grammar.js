@@ -1,9 +1,9 @@
 // Runs the TextMate grammar with the engine VS Code uses (vscode-textmate on
 // Oniguruma) over the shipped examples and a few lines whose tokens are
-// known. Optional: CI does not run it (it needs npm); tests/editors.rs
-// checks the same grammar from Rust. Run it from editors/vscode:
+// known. tests/editors.rs runs it (CI installs the packages with `npm ci`)
+// besides checking the same grammar from Rust. Run it from editors/vscode:
 //
-//   npm install && npm run test:grammar
+//   npm ci && npm run test:grammar
 "use strict";
 
 const fs = require("fs");
