@@ -38,11 +38,11 @@
 //!   comment just before `}` stays at the block's inner level). A trailing
 //!   comment stays on its line. Within a paragraph (consecutive lines of
 //!   one indentation, not separated by a blank line or an own-line comment)
-//!   trailing comments start in one
-//!   column, two spaces after the longest commented line's code; a line
-//!   whose code ends past column [`MAX_COMMENT_COLUMN`] takes no part, and
-//!   its comment follows two spaces after the code. Trailing whitespace in comments is removed; nothing else in
-//!   a comment changes.
+//!   trailing comments start in one column, two spaces after the longest
+//!   commented line's code; a line whose code ends past column
+//!   [`MAX_COMMENT_COLUMN`] takes no part, and its comment follows two
+//!   spaces after the code. Trailing whitespace in comments is removed;
+//!   nothing else in a comment changes.
 //! - Alignment: in a run of consecutive rule lines of one block (firewall
 //!   `rule`s, security group and network ACL `inbound`/`outbound` rules,
 //!   `route`s of a route table or transit gateway), not interrupted by a
