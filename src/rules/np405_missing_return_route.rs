@@ -93,31 +93,40 @@ fn intents(space: &Space) -> Vec<PacketSet> {
         if members.is_empty() {
             continue;
         }
-        for r in sg
+        let flows: Vec<PacketSet> = sg
             .inbound
             .iter()
             .filter(|r| !r.implicit && explicit(&r.peers))
-        {
-            let src = space
-                .addrs(&r.peers)
-                .intersect(&space.owned)
-                .difference(&members);
-            push(service_flows(&r.services, &src, &members));
-        }
+            .map(|r| {
+                let src = space
+                    .addrs(&r.peers)
+                    .intersect(&space.owned)
+                    .difference(&members);
+                service_flows(&r.services, &src, &members)
+            })
+            .collect();
+        // One walk per filter, of all its rules' flows at once: a firewall
+        // of a thousand rules over a few address pairs is a few regions of
+        // packet space, not a thousand walks (10 s on a 100k-line design).
+        push(PacketSet::union_all(&flows));
     }
     for fw in &m.firewalls {
-        for r in &fw.rules {
-            if r.decl.implicit
-                || r.action.value != Action::Allow
-                || !explicit(&r.from)
-                || !explicit(&r.to)
-            {
-                continue;
-            }
-            let src = space.addrs(&r.from).intersect(&space.owned);
-            let dst = space.addrs(&r.to).intersect(&space.owned);
-            push(service_flows(&r.services, &src, &dst));
-        }
+        let flows: Vec<PacketSet> = fw
+            .rules
+            .iter()
+            .filter(|r| {
+                !r.decl.implicit
+                    && r.action.value == Action::Allow
+                    && explicit(&r.from)
+                    && explicit(&r.to)
+            })
+            .map(|r| {
+                let src = space.addrs(&r.from).intersect(&space.owned);
+                let dst = space.addrs(&r.to).intersect(&space.owned);
+                service_flows(&r.services, &src, &dst)
+            })
+            .collect();
+        push(PacketSet::union_all(&flows));
     }
     out
 }
