@@ -223,18 +223,11 @@ fn outcome(
     src_names: &[(Dest, AddrRanges)],
     fallback: crate::span::Span,
 ) -> Outcome {
-    let fwd = Walker {
-        space,
-        session: &[],
-        accept: None,
-    };
+    let fwd = Walker::forward(space);
     let mut reached = PacketSet::empty();
     let mut failures: Vec<Failure> = Vec::new();
     for (start, addrs) in starts(space, &all.src_addrs(), src_names) {
-        let b = Branch::new(all.with_src(&addrs));
-        let mut leaves = Vec::new();
-        fwd.walk(Loc::Leave(start), b, &mut leaves);
-        for leaf in leaves {
+        for leaf in fwd.leaves_from(start, all.with_src(&addrs)) {
             match leaf {
                 Leaf::Dropped { drop, branch } => failures.push(Failure {
                     set: branch.orig.clone(),
@@ -422,20 +415,11 @@ fn describe(space: &Space, d: Dest) -> String {
 
 fn no_reach(space: &Space, e: &Expectation) -> Verdict {
     let (src, dst, all) = flows(space, e);
-    let fwd = Walker {
-        space,
-        session: &[],
-        accept: None,
-    };
+    let fwd = Walker::forward(space);
     let mut unknown = false;
     let dst_names = e.dst.as_ref().map_or_else(Vec::new, |d| named(space, d));
     for (start, addrs) in starts(space, &src, &named(space, &e.src)) {
-        let mut leaves = Vec::new();
-        fwd.walk(
-            Loc::Leave(start),
-            Branch::new(all.with_src(&addrs)),
-            &mut leaves,
-        );
+        let leaves = fwd.leaves_from(start, all.with_src(&addrs));
         for leaf in leaves {
             match leaf {
                 Leaf::Delivered { to, branch } if delivered_into(space, to, &dst, &dst_names) => {
@@ -525,22 +509,13 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
     };
     let src = space.addrs(&e.src);
     let flows = service_flows(&e.services, &src, &space.internet);
-    let fwd = Walker {
-        space,
-        session: &[],
-        accept: None,
-    };
+    let fwd = Walker::forward(space);
     let mut unknown = false;
     let mut delivered = false;
     let mut wrong: Option<(PacketSet, Vec<Entity>, Vec<Hop>)> = None;
     let mut first_drop: Option<(PacketSet, Drop, Vec<Hop>)> = None;
     for (start, addrs) in starts(space, &src, &named(space, &e.src)) {
-        let mut leaves = Vec::new();
-        fwd.walk(
-            Loc::Leave(start),
-            Branch::new(flows.with_src(&addrs)),
-            &mut leaves,
-        );
+        let leaves = fwd.leaves_from(start, flows.with_src(&addrs));
         for leaf in leaves {
             match leaf {
                 Leaf::Delivered { branch, .. } => {
@@ -586,28 +561,38 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
     }
 }
 
-/// A packet bound for the internet that reads well: to a declared internet
-/// host if the set has one, else to a documentation address (RFC 5737),
-/// else whatever the set holds.
-fn internet_witness(space: &Space, set: &PacketSet) -> Option<Packet> {
-    let hosts = space
-        .model
+/// The addresses of the design's declared internet hosts: the first choice
+/// for the internet side of a packet shown in a message.
+pub fn internet_host_addrs(model: &crate::model::Model) -> AddrRanges {
+    model
         .hosts
         .iter()
         .filter(|h| h.kind == crate::model::HostKind::InternetHost)
         .fold(AddrRanges::empty(), |acc, h| {
             acc.union(&AddrRanges::from_addr(h.addr.value))
-        });
-    let docs = [
-        "198.51.100.0/24",
-        "203.0.113.0/24",
-        "192.0.2.0/24",
-        "2001:db8::/32",
-    ]
-    .iter()
-    .filter_map(|n| n.parse::<ipnet::IpNet>().ok());
-    let docs = AddrRanges::from_nets(docs);
-    [hosts, docs]
+        })
+}
+
+/// The documentation prefixes (RFC 5737, RFC 3849): internet addresses that
+/// read as examples, the second choice.
+pub fn documentation_addrs() -> AddrRanges {
+    AddrRanges::from_nets(
+        [
+            "198.51.100.0/24",
+            "203.0.113.0/24",
+            "192.0.2.0/24",
+            "2001:db8::/32",
+        ]
+        .iter()
+        .filter_map(|n| n.parse::<ipnet::IpNet>().ok()),
+    )
+}
+
+/// A packet bound for the internet that reads well: to a declared internet
+/// host if the set has one, else to a documentation address, else whatever
+/// the set holds.
+fn internet_witness(space: &Space, set: &PacketSet) -> Option<Packet> {
+    [internet_host_addrs(space.model), documentation_addrs()]
         .iter()
         .find_map(|d| readable_witness(&set.with_dst(d)))
         .or_else(|| readable_witness(set))

@@ -14,7 +14,7 @@
 use super::expect::{reply, starts};
 use super::packet_set::{AddrRanges, PacketSet, ServiceBox, Services};
 use super::space::{service_flows, Iface, Space};
-use super::walk::{Branch, Dest, Leaf, Loc, Walker};
+use super::walk::{Dest, Leaf, Walker};
 use crate::model::{HostId, ServiceSet, SubnetId};
 use crate::span::Span;
 use rayon::prelude::*;
@@ -178,13 +178,8 @@ pub fn matrix(space: &Space) -> Matrix {
 /// One start's walk and replies, its reached packets cut into per-pair
 /// parts; `false` when some packets took a path the engine does not model.
 fn walk_start(space: &Space, members: &Members, start: Dest, set: PacketSet) -> (Vec<Part>, bool) {
-    let fwd = Walker {
-        space,
-        session: &[],
-        accept: None,
-    };
-    let mut leaves = Vec::new();
-    fwd.walk(Loc::Leave(start), Branch::new(set), &mut leaves);
+    let fwd = Walker::forward(space);
+    let leaves = fwd.leaves_from(start, set);
     let mut complete = true;
     let mut reached: Vec<(Dest, PacketSet)> = Vec::new();
     let mut failures = Vec::new();

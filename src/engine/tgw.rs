@@ -118,33 +118,16 @@ impl<'s, 'm> Walker<'s, 'm> {
     fn tgw_routes(&self, c: ConnectionId) -> Vec<TgwRoute> {
         let m = self.m();
         let conn = &m.connections[c.index()];
-        let attached: Vec<SiteId> = conn
-            .attach
-            .iter()
-            .filter_map(|a| match a.value {
-                Entity::Site(s) => Some(s),
-                _ => None,
-            })
-            .collect();
+        let attached = conn.attached_sites();
         let mut routes = Vec::new();
         for r in &conn.routes {
             let next = match r.target {
                 RouteTarget::Blackhole => Next::Blackhole,
                 RouteTarget::Site(s) => Next::Site(s),
-                RouteTarget::Connection(x) => {
-                    // The far end: the end that is not attached here (else
-                    // the last one).
-                    let ends = &m.connections[x.index()].ends;
-                    let far = ends
-                        .iter()
-                        .map(|e| e.value)
-                        .find(|e| !attached.contains(e))
-                        .or_else(|| ends.last().map(|e| e.value));
-                    match far {
-                        Some(f) => Next::Conn(x, f),
-                        None => continue,
-                    }
-                }
+                RouteTarget::Connection(x) => match m.connections[x.index()].far_end(&attached) {
+                    Some(f) => Next::Conn(x, f),
+                    None => continue,
+                },
                 _ => continue,
             };
             routes.push(TgwRoute {
@@ -210,14 +193,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         let m = self.m();
         let conn = &m.connections[c.index()];
         let node = format!("transit-gateway {}", conn.decl.name);
-        let attached: Vec<SiteId> = conn
-            .attach
-            .iter()
-            .filter_map(|a| match a.value {
-                Entity::Site(s) => Some(s),
-                _ => None,
-            })
-            .collect();
+        let attached = conn.attached_sites();
         let mut steps = Vec::new();
         let mut rest = b.orig.clone();
         for r in self.tgw_routes(c) {

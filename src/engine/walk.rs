@@ -307,6 +307,22 @@ impl<'s, 'm> Walker<'s, 'm> {
     }
 
     /// Walks `branch` from `loc` to its leaves.
+    /// A walker for requests: no session to follow, no sender to accept.
+    pub fn forward(space: &'s Space<'m>) -> Self {
+        Walker {
+            space,
+            session: &[],
+            accept: None,
+        }
+    }
+
+    /// Every leaf of `set` sent from `start`.
+    pub fn leaves_from(&self, start: Dest, set: PacketSet) -> Vec<Leaf> {
+        let mut leaves = Vec::new();
+        self.walk(Loc::Leave(start), Branch::new(set), &mut leaves);
+        leaves
+    }
+
     pub fn walk(&self, loc: Loc, branch: Branch, out: &mut Vec<Leaf>) {
         let mut stack = vec![(loc, branch)];
         while let Some((loc, b)) = stack.pop() {
@@ -2376,7 +2392,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                     self.cgw_firewall(sddc, up, b.clone(), Some(b.view), None, &mut steps)
                 {
                     let conn = &m.connections[c.index()];
-                    match conn.ends.iter().map(|e| e.value).find(|&e| e != sddc) {
+                    match conn.other_end(sddc) {
                         Some(other) => steps.extend(self.enter_site(other, up, x)),
                         None => steps.push(Self::drop(
                             x,
@@ -2751,7 +2767,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 Some(conn.decl.span),
             );
             if let Some(x) = self.edge_firewall(site, up, nb, None, &mut steps) {
-                if let Some(other) = conn.ends.iter().map(|e| e.value).find(|&e| e != site) {
+                if let Some(other) = conn.other_end(site) {
                     steps.extend(self.enter_site(other, up, x));
                 }
             }
@@ -2767,7 +2783,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             {
                 continue;
             }
-            let Some(other) = c.ends.iter().map(|e| e.value).find(|&e| e != site) else {
+            let Some(other) = c.other_end(site) else {
                 continue;
             };
             if m.site(other).kind == SiteKind::Sddc {
@@ -2810,7 +2826,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 Some(*span),
             );
             if let Some(x) = self.edge_firewall(site, up, nb, None, &mut steps) {
-                if let Some(other) = conn.ends.iter().map(|e| e.value).find(|&e| e != site) {
+                if let Some(other) = conn.other_end(site) {
                     steps.extend(self.enter_site(other, up, x));
                 }
             }

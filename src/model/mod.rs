@@ -457,6 +457,36 @@ pub struct Connection {
     pub routes: Vec<Route>,
 }
 
+impl Connection {
+    /// The sites a transit gateway attaches directly (not through a
+    /// connection).
+    pub fn attached_sites(&self) -> Vec<SiteId> {
+        self.attach
+            .iter()
+            .filter_map(|a| match a.value {
+                Entity::Site(s) => Some(s),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The end that is not `site`: where a connection leads from it.
+    pub fn other_end(&self, site: SiteId) -> Option<SiteId> {
+        self.ends.iter().map(|e| e.value).find(|&e| e != site)
+    }
+
+    /// Where traffic a transit gateway sends over this connection arrives:
+    /// the end that is not among the gateway's `attached` sites, else the
+    /// last end.
+    pub fn far_end(&self, attached: &[SiteId]) -> Option<SiteId> {
+        self.ends
+            .iter()
+            .map(|e| e.value)
+            .find(|s| !attached.contains(s))
+            .or_else(|| self.ends.last().map(|e| e.value))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Service {
     pub decl: Decl,

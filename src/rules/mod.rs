@@ -179,6 +179,17 @@ pub(crate) mod util {
             .collect()
     }
 
+    /// The first `shown` names, quoted and comma-separated, then "and N
+    /// more" for the rest: `` `a`, `b`, `c` and 2 more ``.
+    pub fn some_names<'a>(names: impl ExactSizeIterator<Item = &'a str>, shown: usize) -> String {
+        let total = names.len();
+        let listed: Vec<String> = names.take(shown).map(|n| format!("`{n}`")).collect();
+        match total.saturating_sub(shown) {
+            0 => listed.join(", "),
+            n => format!("{} and {n} more", listed.join(", ")),
+        }
+    }
+
     /// "segment" or "subnet", as the language calls it for this kind.
     pub fn subnet_noun(model: &Model, id: SubnetId) -> &'static str {
         match model.subnet(id).kind {

@@ -17,7 +17,7 @@
 
 use super::np103_overlapping_subnets::bounds;
 use crate::diagnostic::Diagnostic;
-use crate::model::{ConnectionId, Entity, Model, SiteId};
+use crate::model::{Entity, Model, SiteId};
 use crate::registry::Code;
 use crate::span::Span;
 use crate::syntax::ast::{ConnKind, SiteKind};
@@ -163,20 +163,17 @@ fn groups(model: &Model) -> Vec<Group> {
             ConnKind::TransitGateway => {
                 // Every attachment's routes propagate to every other
                 // attachment; an attached connection brings its far end.
-                let attached: Vec<SiteId> = c
-                    .attach
-                    .iter()
-                    .filter_map(|a| match a.value {
-                        Entity::Site(s) => Some(s),
-                        _ => None,
-                    })
-                    .collect();
+                let attached = c.attached_sites();
                 let mut members = Vec::new();
                 for a in &c.attach {
                     match a.value {
                         Entity::Site(s) => members.push((s, a.span)),
                         Entity::Connection(k) => {
-                            if let Some(far) = far_end(model, k, &attached) {
+                            if let Some(far) = model
+                                .connections
+                                .get(k.index())
+                                .and_then(|x| x.far_end(&attached))
+                            {
                                 members.push((far, a.span));
                             }
                         }
@@ -193,17 +190,6 @@ fn groups(model: &Model) -> Vec<Group> {
         }
     }
     out
-}
-
-/// The end of a connection attached to a transit gateway that is not
-/// itself attached (the last end when both are), as the engine reads it.
-fn far_end(model: &Model, c: ConnectionId, attached: &[SiteId]) -> Option<SiteId> {
-    let conn = model.connections.get(c.index())?;
-    conn.ends
-        .iter()
-        .map(|e| e.value)
-        .find(|s| !attached.contains(s))
-        .or_else(|| conn.ends.last().map(|e| e.value))
 }
 
 /// The first overlap found between two sites of a group, and how many more.

@@ -19,11 +19,13 @@
 //! the labels.
 
 use crate::diagnostic::Diagnostic;
-use crate::engine::expect::{reachability, readable_witness};
+use crate::engine::expect::{
+    documentation_addrs, internet_host_addrs, reachability, readable_witness,
+};
 use crate::engine::packet_set::{AddrRanges, Packet, PacketSet};
 use crate::engine::space::{Iface, PublicOwner, Space, EPHEMERAL, TCP};
-use crate::engine::walk::{Branch, Dest, Leaf, Loc, Walker};
-use crate::model::{HostId, HostKind, Model};
+use crate::engine::walk::{Dest, Leaf, Walker};
+use crate::model::{HostId, Model};
 use crate::registry::Code;
 use crate::sim::Stage;
 use crate::span::Span;
@@ -107,22 +109,7 @@ fn published(space: &Space) -> AddrRanges {
 /// A source address that reads well in a message: a declared internet host,
 /// else a documentation address (RFC 5737), else the set's own choice.
 fn witness(model: &Model, set: &PacketSet) -> Option<Packet> {
-    let hosts = model
-        .hosts
-        .iter()
-        .filter(|h| h.kind == HostKind::InternetHost)
-        .fold(AddrRanges::empty(), |acc, h| {
-            acc.union(&AddrRanges::from_addr(h.addr.value))
-        });
-    let docs = [
-        "203.0.113.0/24",
-        "198.51.100.0/24",
-        "192.0.2.0/24",
-        "2001:db8::/32",
-    ]
-    .iter()
-    .filter_map(|n| n.parse::<ipnet::IpNet>().ok());
-    [hosts, AddrRanges::from_nets(docs)]
+    [internet_host_addrs(model), documentation_addrs()]
         .iter()
         .find_map(|s| readable_witness(&set.with_src(s)))
         .or_else(|| readable_witness(set))
@@ -146,17 +133,8 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
         return;
     }
     // Which host receives each reaching flow: walk only those forward.
-    let walker = Walker {
-        space,
-        session: &[],
-        accept: None,
-    };
-    let mut leaves = Vec::new();
-    walker.walk(
-        Loc::Leave(Dest::Internet),
-        Branch::new(reached),
-        &mut leaves,
-    );
+    let walker = Walker::forward(space);
+    let leaves = walker.leaves_from(Dest::Internet, reached);
     let mut by_host: BTreeMap<HostId, Vec<PacketSet>> = BTreeMap::new();
     for leaf in leaves {
         if let Leaf::Delivered {

@@ -14,7 +14,9 @@
 //! together; designs without one cost nothing.
 
 use crate::diagnostic::Diagnostic;
-use crate::engine::expect::{explain, readable_witness, Part};
+use crate::engine::expect::{
+    documentation_addrs, explain, internet_host_addrs, readable_witness, Part,
+};
 use crate::engine::packet_set::{AddrRanges, Packet, PacketSet};
 use crate::engine::space::{Space, EPHEMERAL, TCP, UDP};
 use crate::model::{Model, SubnetKind};
@@ -38,22 +40,7 @@ fn by_port(set: &PacketSet) -> Option<Packet> {
 /// A packet that reads well: its internet side, if any, a declared internet
 /// host or a documentation address (RFC 5737) rather than 0.0.0.1.
 fn witness(model: &Model, set: &PacketSet) -> Option<Packet> {
-    let hosts = model
-        .hosts
-        .iter()
-        .filter(|h| h.kind == crate::model::HostKind::InternetHost)
-        .fold(AddrRanges::empty(), |acc, h| {
-            acc.union(&AddrRanges::from_addr(h.addr.value))
-        });
-    let docs = [
-        "203.0.113.0/24",
-        "198.51.100.0/24",
-        "192.0.2.0/24",
-        "2001:db8::/32",
-    ]
-    .iter()
-    .filter_map(|n| n.parse::<ipnet::IpNet>().ok());
-    let nice = hosts.union(&AddrRanges::from_nets(docs));
+    let nice = internet_host_addrs(model).union(&documentation_addrs());
     by_port(&set.with_src(&nice))
         .or_else(|| by_port(&set.with_dst(&nice)))
         .or_else(|| by_port(set))

@@ -10,7 +10,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::engine::packet_set::AddrRanges;
 use crate::engine::space::{service_flows, Space};
-use crate::engine::walk::{Branch, Dest, Loc, Walker};
+use crate::engine::walk::{Dest, Walker};
 use crate::model::{ServiceSet, SiteId};
 use crate::registry::Code;
 use crate::span::Span;
@@ -74,17 +74,8 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
         if set.is_empty() {
             continue;
         }
-        let walker = Walker {
-            space,
-            session: &[],
-            accept: None,
-        };
-        let mut leaves = Vec::new();
-        walker.walk(
-            Loc::Leave(Dest::Virtual(sid, sub)),
-            Branch::new(set),
-            &mut leaves,
-        );
+        let walker = Walker::forward(space);
+        let leaves = walker.leaves_from(Dest::Virtual(sid, sub), set);
         // The route decisions name the `advertise` line they used.
         let spans: BTreeSet<Span> = leaves
             .iter()

@@ -20,11 +20,7 @@ use crate::span::Span;
 
 pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
     let m = space.model;
-    let walker = Walker {
-        space,
-        session: &[],
-        accept: None,
-    };
+    let walker = Walker::forward(space);
     for (i, sddc) in m.sites.iter().enumerate() {
         let Some(cv) = sddc.connected_vpc else {
             continue;

@@ -10,6 +10,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::{GatewayKind, HostKind, Model, SiteId};
 use crate::registry::Code;
+use crate::rules::util::some_names;
 use crate::span::Span;
 
 /// How many VMs a finding names before it says "and N more".
@@ -36,24 +37,15 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         }
         vms.sort();
         let subnet = model.subnet(sub);
-        let names: Vec<String> = vms
-            .iter()
-            .take(SHOWN)
-            .map(|(_, n)| format!("`{n}`"))
-            .collect();
-        let more = match vms.len().saturating_sub(SHOWN) {
-            0 => String::new(),
-            n => format!(" and {n} more"),
-        };
+        let names = some_names(vms.iter().map(|(_, n)| n.as_ref()), SHOWN);
         let noun = if vms.len() == 1 { "VM" } else { "VMs" };
         let mut d = Diagnostic::new(
             Code::NP601,
             format!(
-                "gateway `{}` of `{}` sits in subnet `{}`, which also holds tenant {noun} {}{more}",
+                "gateway `{}` of `{}` sits in subnet `{}`, which also holds tenant {noun} {names}",
                 g.decl.name,
                 site_name(model, g.site),
                 subnet.decl.name,
-                names.join(", ")
             ),
             g.decl.span,
             "gateway in a VM subnet",

@@ -12,6 +12,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::{GatewayKind, HostKind, Model};
 use crate::registry::Code;
+use crate::rules::util::some_names;
 use crate::span::Span;
 use std::collections::BTreeMap;
 
@@ -59,15 +60,7 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             continue;
         }
         vms.sort();
-        let names: Vec<String> = vms
-            .iter()
-            .take(SHOWN)
-            .map(|(_, n)| format!("`{n}`"))
-            .collect();
-        let more = match vms.len().saturating_sub(SHOWN) {
-            0 => String::new(),
-            n => format!(" and {n} more"),
-        };
+        let names = some_names(vms.iter().map(|(_, n)| n.as_ref()), SHOWN);
         let noun = if vms.len() == 1 { "VM" } else { "VMs" };
         let gw_names: Vec<String> = gateways.iter().map(|(_, _, n)| format!("`{n}`")).collect();
         let gw_noun = if gateways.len() == 1 {
@@ -78,9 +71,8 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         let mut d = Diagnostic::new(
             Code::NP603,
             format!(
-                "Hyper-V host `{host}` runs {gw_noun} {} and also tenant {noun} {}{more}",
+                "Hyper-V host `{host}` runs {gw_noun} {} and also tenant {noun} {names}",
                 gw_names.join(", "),
-                names.join(", ")
             ),
             *span,
             format!("runs gateway `{first}`"),

@@ -649,12 +649,10 @@ fn covered<T: Coord>(piece: Cube<T>, cands: &[Cube<T>]) -> bool {
     true
 }
 
-/// For every rule of one family, whether it decides any packet under first
-/// match (whether its first-match region is non-empty), without computing
-/// the regions: a rule with an obviously uncovered part is settled at once,
-/// where its region could be cut into thousands of boxes by earlier rules.
-pub(crate) fn first_match_nonempty<T: Coord>(rules: &[&[Cube<T>]]) -> Vec<bool> {
-    use rayon::prelude::*;
+/// Every rule's boxes in one list, the rule each box belongs to, and for
+/// each box the boxes of earlier rules that overlap it.
+#[allow(clippy::type_complexity)]
+fn flatten_rules<T: Coord>(rules: &[&[Cube<T>]]) -> (Vec<Cube<T>>, Vec<usize>, Vec<Vec<usize>>) {
     let mut cubes = Vec::new();
     let mut group = Vec::new();
     for (r, set) in rules.iter().enumerate() {
@@ -662,6 +660,16 @@ pub(crate) fn first_match_nonempty<T: Coord>(rules: &[&[Cube<T>]]) -> Vec<bool> 
         group.extend(std::iter::repeat_n(r, set.len()));
     }
     let earlier = earlier_overlaps(&cubes, &group);
+    (cubes, group, earlier)
+}
+
+/// For every rule of one family, whether it decides any packet under first
+/// match (whether its first-match region is non-empty), without computing
+/// the regions: a rule with an obviously uncovered part is settled at once,
+/// where its region could be cut into thousands of boxes by earlier rules.
+pub(crate) fn first_match_nonempty<T: Coord>(rules: &[&[Cube<T>]]) -> Vec<bool> {
+    use rayon::prelude::*;
+    let (cubes, group, earlier) = flatten_rules(rules);
     let open: Vec<bool> = cubes
         .par_iter()
         .zip(earlier.par_iter())
@@ -682,13 +690,7 @@ pub(crate) fn first_match_nonempty<T: Coord>(rules: &[&[Cube<T>]]) -> Vec<bool> 
 /// boxes of earlier rules, coalesced.
 pub(crate) fn first_match<T: Coord>(rules: &[&[Cube<T>]]) -> Vec<Vec<Cube<T>>> {
     use rayon::prelude::*;
-    let mut cubes = Vec::new();
-    let mut group = Vec::new();
-    for (r, set) in rules.iter().enumerate() {
-        cubes.extend_from_slice(set);
-        group.extend(std::iter::repeat_n(r, set.len()));
-    }
-    let earlier = earlier_overlaps(&cubes, &group);
+    let (cubes, group, earlier) = flatten_rules(rules);
     let pieces: Vec<Vec<Cube<T>>> = cubes
         .par_iter()
         .zip(earlier.par_iter())
