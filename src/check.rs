@@ -13,9 +13,9 @@ use crate::syntax::{self, ast::ExpectKind};
 use rayon::prelude::*;
 use std::sync::Arc;
 
-/// Inputs larger than this are refused before parsing: spans are 32-bit, and
-/// a design this large is certainly a mistake (a binary file, a log).
-pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
+/// Inputs larger than this are refused before parsing (files and standard
+/// input are not even read past it: see [`crate::files::read`]).
+pub use crate::files::MAX_INPUT_BYTES;
 
 /// One source text and its line index.
 #[derive(Debug)]

@@ -8,11 +8,9 @@ use crate::registry::{self, RuleMeta, RULES};
 use crate::render::Summary;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::fs;
+use std::collections::HashMap;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A section heading in `--help`, styled like clap's own headings (bold,
@@ -168,7 +166,10 @@ pub fn reach(
     if !errors.is_empty() {
         return ReachRun::Usage(errors.iter().map(ToString::to_string).collect());
     }
-    let Some((path, text)) = inputs.into_iter().next() else {
+    let Some(Input {
+        shown: path, text, ..
+    }) = inputs.into_iter().next()
+    else {
         return ReachRun::Usage(vec!["no design given".into()]);
     };
     let json = args.format == Format::Json;
@@ -270,6 +271,12 @@ pub struct ConfigArgs {
     /// nothing excluded. Inline suppressions still apply.
     #[arg(long)]
     pub no_config: bool,
+
+    /// Say which netproof.toml each file is checked under, and which
+    /// `exclude` pattern of which netproof.toml leaves each left-out file
+    /// out (on standard error).
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// The fixes for one file, ready to be shown (`--diff`) or written (`--fix`).
@@ -660,7 +667,10 @@ pub fn trace(args: &TraceArgs, read_stdin: impl FnOnce() -> io::Result<Vec<u8>>)
     if !errors.is_empty() {
         return TraceRun::Usage(errors.iter().map(ToString::to_string).collect());
     }
-    let Some((path, text)) = inputs.into_iter().next() else {
+    let Some(Input {
+        shown: path, text, ..
+    }) = inputs.into_iter().next()
+    else {
         return TraceRun::Usage(vec!["no design to trace".into()]);
     };
     // A trace needs the model only: parse and resolve once, and refuse only
@@ -827,8 +837,65 @@ pub struct CheckInputs {
     /// The configuration of each file, by path shown (for `fail-on`, and to
     /// check fixed files again under the same configuration).
     pub configs: HashMap<String, Arc<Config>>,
+    /// Where each file was read from, by path shown, so fixes and
+    /// formatting go back to that file and no other (standard input has
+    /// none).
+    pub origins: HashMap<String, crate::files::Origin>,
     /// How many files configurations excluded.
     pub excluded: usize,
+    /// Each file left out: the path shown, the configuration file, and the
+    /// pattern that excluded it.
+    pub exclusions: Vec<Exclusion>,
+}
+
+/// A file a configuration's `exclude` left out.
+#[derive(Debug)]
+pub struct Exclusion {
+    pub path: String,
+    pub config: PathBuf,
+    pub pattern: String,
+}
+
+impl CheckInputs {
+    /// The lines `--verbose` prints: the configuration of each file read,
+    /// then each file left out and why.
+    pub fn verbose_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .files
+            .iter()
+            .map(|(path, _, config)| match &config.path {
+                Some(file) => format!("`{path}`: checked under `{}`", crate::files::shown(file)),
+                None => format!("`{path}`: no netproof.toml applies"),
+            })
+            .collect();
+        lines.extend(self.exclusions.iter().map(|e| {
+            format!(
+                "`{}`: left out by the pattern `{}` of `{}`",
+                e.path,
+                e.pattern,
+                crate::files::shown(&e.config)
+            )
+        }));
+        lines
+    }
+
+    /// The message for a run in which configurations excluded every file
+    /// given: nothing was checked, which must never look like a pass.
+    pub fn nothing_left_message(&self) -> String {
+        let mut configs: Vec<String> = self
+            .exclusions
+            .iter()
+            .map(|e| format!("`{}`", crate::files::shown(&e.config)))
+            .collect();
+        configs.sort();
+        configs.dedup();
+        format!(
+            "error: every file given is excluded by the `exclude` patterns of {}, so nothing \
+             was checked\n  help: --verbose shows the pattern that excludes each file; \
+             --no-config checks them anyway\n",
+            configs.join(", ")
+        )
+    }
 }
 
 /// Reads what `check` is to check: finds the configuration of every file
@@ -862,11 +929,15 @@ pub fn configured_inputs(
         Resolver::discover()
     };
     let mut config_errors: Vec<ConfigError> = Vec::new();
-    let mut excluded = 0;
-    let (inputs, errors) =
-        collect_inputs_where(paths, read_stdin, |path| match resolver.for_file(path) {
+    let mut exclusions = Vec::new();
+    let (inputs, errors) = collect_inputs_where(paths, read_stdin, |path, shown| {
+        match resolver.for_file(path) {
             Ok(Some(config)) if config.is_excluded(path) => {
-                excluded += 1;
+                exclusions.push(Exclusion {
+                    path: shown.to_string(),
+                    config: config.path.clone().unwrap_or_default(),
+                    pattern: config.excluded_by(path).unwrap_or_default().to_string(),
+                });
                 false
             }
             Ok(_) => true,
@@ -876,18 +947,24 @@ pub fn configured_inputs(
                 }
                 false
             }
-        });
+        }
+    });
     let default = Arc::new(Config::default());
     let mut out = CheckInputs {
-        excluded,
+        excluded: exclusions.len(),
+        exclusions,
         ..CheckInputs::default()
     };
-    for (path, text) in inputs {
+    for Input {
+        shown: path,
+        text,
+        origin,
+    } in inputs
+    {
         // Standard input is a design in the current directory.
-        let located = if path == STDIN_PATH {
-            PathBuf::from(".").join(STDIN_PATH)
-        } else {
-            PathBuf::from(&path)
+        let located = match &origin {
+            Some(origin) => origin.path.clone(),
+            None => PathBuf::from(".").join(STDIN_PATH),
         };
         let config = match resolver.for_file(&located) {
             Ok(config) => config.unwrap_or_else(|| default.clone()),
@@ -899,6 +976,9 @@ pub fn configured_inputs(
             }
         };
         out.configs.insert(path.clone(), config.clone());
+        if let Some(origin) = origin {
+            out.origins.insert(path.clone(), origin);
+        }
         out.files.push((path, text, config));
     }
     if errors.is_empty() && config_errors.is_empty() {
@@ -909,205 +989,8 @@ pub fn configured_inputs(
     Err(messages)
 }
 
-/// The path shown for standard input.
-pub const STDIN_PATH: &str = "<stdin>";
-
-/// Why an input could not be read. Each one makes the run exit with status 2.
-#[derive(Debug)]
-pub enum InputError {
-    Io {
-        path: String,
-        error: io::Error,
-    },
-    NotUtf8 {
-        path: String,
-        line: usize,
-        column: usize,
-    },
-    NoDesigns {
-        dir: String,
-    },
-    StdinTwice,
-}
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            InputError::Io { path, error } => {
-                let why = match error.kind() {
-                    io::ErrorKind::NotFound => "no such file or directory".to_string(),
-                    io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-                    _ => error.to_string(),
-                };
-                write!(f, "cannot read `{path}`: {why}")
-            }
-            InputError::NotUtf8 { path, line, column } => write!(
-                f,
-                "cannot read `{path}`: it is not UTF-8 text (the first invalid byte is at line \
-                 {line}, column {column}); netproof reads UTF-8 designs only"
-            ),
-            InputError::NoDesigns { dir } => {
-                write!(f, "no `.np` files found in `{dir}` or its subdirectories")
-            }
-            InputError::StdinTwice => write!(f, "`-` (standard input) can be given only once"),
-        }
-    }
-}
-
-impl std::error::Error for InputError {}
-
-/// The designs named by `paths`, as `(path shown, text)` pairs ready for
-/// [`crate::check::check_files`], and every input error found on the way.
-/// All errors are collected rather than stopping at the first, so one run
-/// lists every bad path. `read_stdin` is called at most once, for `-`.
-pub fn collect_inputs(
-    paths: &[PathBuf],
-    read_stdin: impl FnOnce() -> io::Result<Vec<u8>>,
-) -> (Vec<(String, String)>, Vec<InputError>) {
-    collect_inputs_where(paths, read_stdin, |_| true)
-}
-
-/// [`collect_inputs`], reading only the files (found in a directory or named)
-/// for which `keep` is true; standard input is always kept. A directory whose
-/// `.np` files are all left out is not an error.
-pub fn collect_inputs_where(
-    paths: &[PathBuf],
-    read_stdin: impl FnOnce() -> io::Result<Vec<u8>>,
-    mut keep: impl FnMut(&Path) -> bool,
-) -> (Vec<(String, String)>, Vec<InputError>) {
-    let mut read_stdin = Some(read_stdin);
-    let mut inputs = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen = HashSet::new();
-    for path in paths {
-        if path.as_os_str() == "-" {
-            match read_stdin.take() {
-                Some(read) => match read() {
-                    Ok(bytes) => add_text(STDIN_PATH.to_string(), bytes, &mut inputs, &mut errors),
-                    Err(error) => errors.push(InputError::Io {
-                        path: STDIN_PATH.to_string(),
-                        error,
-                    }),
-                },
-                None => errors.push(InputError::StdinTwice),
-            }
-            continue;
-        }
-        let shown = display(path);
-        let metadata = match fs::metadata(path) {
-            Ok(m) => m,
-            Err(error) => {
-                errors.push(InputError::Io { path: shown, error });
-                continue;
-            }
-        };
-        let files = if metadata.is_dir() {
-            let mut files = Vec::new();
-            // Paths under `.` are shown without the `./` prefix, as people
-            // write them.
-            let shown_root = if path == Path::new(".") {
-                PathBuf::new()
-            } else {
-                path.clone()
-            };
-            find_designs(path, &shown_root, &mut files, &mut errors);
-            if files.is_empty() {
-                errors.push(InputError::NoDesigns { dir: shown });
-            }
-            files.sort();
-            files
-        } else {
-            // A file named explicitly is checked whatever its extension.
-            vec![(path.clone(), path.clone())]
-        };
-        for (real, shown) in files {
-            let shown = display(&shown);
-            // The same file named twice (or named and found in a directory)
-            // is checked once.
-            if !seen.insert(shown.clone()) || !keep(&real) {
-                continue;
-            }
-            match fs::read(&real) {
-                Ok(bytes) => add_text(shown, bytes, &mut inputs, &mut errors),
-                Err(error) => errors.push(InputError::Io { path: shown, error }),
-            }
-        }
-    }
-    (inputs, errors)
-}
-
-fn display(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
-
-fn add_text(
-    path: String,
-    bytes: Vec<u8>,
-    inputs: &mut Vec<(String, String)>,
-    errors: &mut Vec<InputError>,
-) {
-    match String::from_utf8(bytes) {
-        Ok(text) => inputs.push((path, text)),
-        Err(e) => {
-            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            // `valid` is UTF-8 by definition, so the lossy conversion is exact.
-            let valid = String::from_utf8_lossy(valid);
-            let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
-            errors.push(InputError::NotUtf8 {
-                path,
-                line: valid.matches('\n').count() + 1,
-                column: valid[line_start..].chars().count() + 1,
-            });
-        }
-    }
-}
-
-/// Collects `(path to read, path to show)` for every `*.np` file under `dir`.
-/// Hidden directories and `target` are skipped: they hold tool state and
-/// build output, not designs. Symbolic links to directories are not followed,
-/// which rules out cycles; links to files are.
-fn find_designs(
-    dir: &Path,
-    shown: &Path,
-    files: &mut Vec<(PathBuf, PathBuf)>,
-    errors: &mut Vec<InputError>,
-) {
-    let entries = match fs::read_dir(dir).and_then(|rd| rd.collect::<io::Result<Vec<_>>>()) {
-        Ok(entries) => entries,
-        Err(error) => {
-            errors.push(InputError::Io {
-                path: display(dir),
-                error,
-            });
-            return;
-        }
-    };
-    for entry in entries {
-        let name = entry.file_name();
-        let path = entry.path();
-        let shown_path = shown.join(&name);
-        let file_type = match entry.file_type() {
-            Ok(t) => t,
-            Err(error) => {
-                errors.push(InputError::Io {
-                    path: display(&shown_path),
-                    error,
-                });
-                continue;
-            }
-        };
-        if file_type.is_dir() {
-            let skipped = name.to_string_lossy().starts_with('.') || name == "target";
-            if !skipped {
-                find_designs(&path, &shown_path, files, errors);
-            }
-        } else if path.extension().is_some_and(|ext| ext == "np")
-            && (file_type.is_file() || path.is_file())
-        {
-            files.push((path, shown_path));
-        }
-    }
-}
+pub use crate::files::collect::Input;
+pub use crate::files::{collect_inputs, collect_inputs_where, InputError, STDIN_PATH};
 
 /// Looks a rule up by code (any case) or name (any case).
 pub fn find_rule(key: &str) -> Option<&'static RuleMeta> {
@@ -1326,7 +1209,12 @@ mod tests {
         let (inputs, errors) = collect_inputs(&[PathBuf::from("-"), PathBuf::from("-")], || {
             Ok(b"x".to_vec())
         });
-        assert_eq!(inputs, [(STDIN_PATH.to_string(), "x".to_string())]);
+        let expected = Input {
+            shown: STDIN_PATH.to_string(),
+            text: "x".to_string(),
+            origin: None,
+        };
+        assert_eq!(inputs, [expected]);
         assert!(matches!(errors.as_slice(), [InputError::StdinTwice]));
     }
 }

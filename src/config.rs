@@ -72,15 +72,21 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads and validates the configuration file at `path`.
+    /// Reads and validates the configuration file at `path`. It must be a
+    /// regular file (a link to one is followed: this is for a file the user
+    /// named, or one discovery has already vetted).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let unreadable = |message: String| ConfigError {
             path: path.to_path_buf(),
-            message: format!("cannot read it: {e}"),
+            message,
             span: None,
             text: String::new(),
             help: None,
-        })?;
+        };
+        let bytes = crate::files::read_regular_file(path)
+            .map_err(|e| unreadable(format!("cannot read it: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| unreadable("cannot read it: it is not UTF-8 text".to_string()))?;
         let root = path
             .parent()
             .map(Path::to_path_buf)
@@ -226,19 +232,24 @@ impl Config {
     /// `generated/**` both exclude everything below `generated/`. A file
     /// outside that directory is never excluded.
     pub fn is_excluded(&self, path: &Path) -> bool {
+        self.excluded_by(path).is_some()
+    }
+
+    /// The `exclude` pattern (as written) that excludes `path`, if one does
+    /// (see [`Config::is_excluded`]); for `--verbose`.
+    pub fn excluded_by(&self, path: &Path) -> Option<&str> {
         if self.exclude_patterns.is_empty() {
-            return false;
+            return None;
         }
-        let (Some(file), Some(root)) = (absolute(path), absolute(&self.root)) else {
-            return false;
-        };
-        let Ok(relative) = file.strip_prefix(&root) else {
-            return false;
-        };
+        let file = absolute(path)?;
+        let root = absolute(&self.root)?;
+        let relative = file.strip_prefix(&root).ok()?;
         relative
             .ancestors()
             .filter(|p| !p.as_os_str().is_empty())
-            .any(|p| self.exclude.is_match(p))
+            .find_map(|p| self.exclude.matches(p).first().copied())
+            .and_then(|i| self.exclude_patterns.get(i))
+            .map(String::as_str)
     }
 
     /// Applies the configuration to one file's findings: drops the rules it
@@ -336,6 +347,16 @@ impl ConfigError {
         let mut out = format!("error: {self}\n");
         if let (Some((line, column)), Some(span)) = (self.line_col(), &self.span) {
             let source_line = self.text.lines().nth(line - 1).unwrap_or("");
+            // A control character would drive the terminal: show it escaped
+            // (the caret then marks the escaped text's start, near enough).
+            let source_line: String = source_line
+                .chars()
+                .map(|c| match c {
+                    '\t' => " ".to_string(),
+                    c if c.is_control() => c.escape_unicode().to_string(),
+                    c => c.to_string(),
+                })
+                .collect();
             let width = span.end.saturating_sub(span.start).clamp(
                 1,
                 source_line
@@ -360,7 +381,11 @@ impl ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration `{}`", self.path.display())?;
+        write!(
+            f,
+            "invalid configuration `{}`",
+            crate::files::shown(&self.path)
+        )?;
         if let Some((line, column)) = self.line_col() {
             write!(f, " at line {line}, column {column}")?;
         }
@@ -439,19 +464,52 @@ impl Resolver {
             return Ok(found.clone());
         }
         let candidate = dir.join(FILE_NAME);
-        let found = if candidate.is_file() {
-            // Messages show the file as the user would type it: relative to
-            // the current directory when it is below it.
-            let cwd = std::env::current_dir().unwrap_or_default();
-            let shown = match candidate.strip_prefix(&cwd) {
-                Ok(relative) if !relative.as_os_str().is_empty() => relative.to_path_buf(),
-                _ => candidate.clone(),
-            };
-            Some(Arc::new(Config::load(&shown)?))
-        } else {
-            match dir.parent() {
+        // Messages show the file as the user would type it: relative to the
+        // current directory when it is below it.
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let shown = match candidate.strip_prefix(&cwd) {
+            Ok(relative) if !relative.as_os_str().is_empty() => relative.to_path_buf(),
+            _ => candidate.clone(),
+        };
+        let refused = |message: String, help: &str| ConfigError {
+            path: shown.clone(),
+            message,
+            span: None,
+            text: String::new(),
+            help: Some(help.to_string()),
+        };
+        // Discovery reads only a regular file that is really there: a link
+        // could lead anywhere (and an invalid configuration is quoted in the
+        // error), and something else under this name is a mistake to
+        // report, not a file to pass over.
+        let found = match std::fs::symlink_metadata(&candidate) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(refused(
+                    "it is a symbolic link, and netproof does not follow links when it looks \
+                     for its configuration"
+                        .to_string(),
+                    "replace the link with a copy of the file, or name the file with --config",
+                ))
+            }
+            Ok(m) if m.is_file() => Some(Arc::new(Config::load(&shown)?)),
+            Ok(m) => {
+                return Err(refused(
+                    format!(
+                        "it is {}, not a regular file",
+                        crate::files::read::describe(m.file_type())
+                    ),
+                    "remove or rename it, or use --config or --no-config",
+                ))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match dir.parent() {
                 Some(parent) => self.for_dir(parent)?,
                 None => None,
+            },
+            Err(e) => {
+                return Err(refused(
+                    format!("cannot read it: {e}"),
+                    "use --config or --no-config",
+                ))
             }
         };
         self.cache.insert(dir.to_path_buf(), found.clone());

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod engine;
+pub mod files;
 pub mod fix;
 pub mod format;
 pub mod gen;

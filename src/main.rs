@@ -5,8 +5,9 @@
 use clap::Parser;
 use netproof::check::{check_files_observed, check_files_with};
 use netproof::cli::{self, CheckArgs, CheckFormat, Cli, Command, Format, TraceArgs, TraceRun};
+use netproof::files;
 use netproof::render::{Emitter, HumanEmitter, JsonEmitter, SarifEmitter, FIXED_WIDTH};
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 /// Writes one line to standard error. Unlike `eprintln!` it cannot panic: if
@@ -41,6 +42,15 @@ fn main() -> ExitCode {
     ExitCode::from(status)
 }
 
+/// Reads standard input, at most `files::MAX_INPUT_BYTES` of it (it may be
+/// endless: `< /dev/zero`).
+fn read_stdin() -> io::Result<Vec<u8>> {
+    netproof::files::read_bounded(io::stdin().lock()).map_err(|error| match error {
+        netproof::files::ReadError::Io(error) => error,
+        other => io::Error::other(other),
+    })
+}
+
 /// Color only for a terminal, and never with `--no-color` or a non-empty
 /// `NO_COLOR` (https://no-color.org).
 fn use_color(no_color_flag: bool, is_terminal: bool) -> bool {
@@ -49,15 +59,8 @@ fn use_color(no_color_flag: bool, is_terminal: bool) -> bool {
 }
 
 fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 {
-    let inputs = cli::check_inputs(args, || {
-        let mut bytes = Vec::new();
-        io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
-    });
-    let cli::CheckInputs {
-        files: inputs,
-        configs,
-        excluded,
-    } = match inputs {
+    let inputs = cli::check_inputs(args, read_stdin);
+    let inputs = match inputs {
         Ok(inputs) => inputs,
         Err(messages) => {
             for message in &messages {
@@ -67,12 +70,15 @@ fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 
             return USAGE_OR_INPUT_ERROR;
         }
     };
-    if inputs.is_empty() && excluded > 0 && !quiet {
-        say!(
-            "note: every file given is excluded by the `exclude` patterns of its netproof.toml; \
-             nothing to check"
-        );
+    if let Some(status) = report_exclusions(&inputs, args.config.verbose) {
+        return status;
     }
+    let cli::CheckInputs {
+        files: inputs,
+        configs,
+        origins,
+        ..
+    } = inputs;
     if args.fix && inputs.iter().any(|(path, _, _)| path == cli::STDIN_PATH) {
         say!("error: --fix cannot write back to standard input; use --diff to see the fixes");
         return USAGE_OR_INPUT_ERROR;
@@ -87,26 +93,35 @@ fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 
             u8::from(!fixes.is_empty()),
         );
     }
+    let mut unwritten = false;
     if args.fix {
         let fixes = cli::plan_fixes(&reports);
+        let mut fixed: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        // Every file is tried: one that cannot be written is reported and
+        // the others are still fixed.
         for fix in &fixes {
-            if let Err(error) = std::fs::write(&fix.path, &fix.fixed) {
-                say!("error: cannot write `{}`: {error}", fix.path);
-                return USAGE_OR_INPUT_ERROR;
+            let written = match origins.get(&fix.path) {
+                Some(origin) => {
+                    files::write_design(origin, fix.original.as_bytes(), fix.fixed.as_bytes())
+                        .map_err(|e| e.to_string())
+                }
+                None => Err("it was not read from a file".to_string()),
+            };
+            if let Err(error) = written {
+                say!("error: `{}` was not fixed: {error}", fix.path);
+                unwritten = true;
+                continue;
             }
+            fixed.insert(fix.path.as_str(), fix.fixed.as_str());
             if !quiet {
                 for line in fix.summary() {
                     say!("{line}");
                 }
             }
         }
-        if !fixes.is_empty() {
+        if !fixed.is_empty() {
             // Check again what was written, so the report (and the status)
             // describe the files as they now are.
-            let fixed: std::collections::HashMap<&str, &str> = fixes
-                .iter()
-                .map(|f| (f.path.as_str(), f.fixed.as_str()))
-                .collect();
             let inputs = reports
                 .iter()
                 .map(|r| {
@@ -138,7 +153,28 @@ fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 
             ..HumanEmitter::plain()
         }),
     };
+    let status = if unwritten {
+        USAGE_OR_INPUT_ERROR
+    } else {
+        status
+    };
     finish(emitter.emit(&reports, out), out, status)
+}
+
+/// `--verbose`'s account of configurations and exclusions, and the refusal
+/// to pass a run in which configurations left out every file given:
+/// `Some(2)` then, after saying so (even with `--quiet`: it is an error).
+fn report_exclusions(inputs: &cli::CheckInputs, verbose: bool) -> Option<u8> {
+    if verbose {
+        for line in inputs.verbose_lines() {
+            say!("{line}");
+        }
+    }
+    if inputs.files.is_empty() && inputs.excluded > 0 {
+        let _ = write!(io::stderr(), "{}", inputs.nothing_left_message());
+        return Some(USAGE_OR_INPUT_ERROR);
+    }
+    None
 }
 
 /// Checks the files, with a progress bar on standard error when a person is
@@ -172,10 +208,7 @@ fn check_with_progress(
 /// errors and designs with errors (whose diagnostics go to stderr, so that
 /// stdout holds a trace or nothing).
 fn trace(args: &TraceArgs, color: bool, out: &mut dyn Write) -> u8 {
-    let run = cli::trace(args, || {
-        let mut bytes = Vec::new();
-        io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
-    });
+    let run = cli::trace(args, read_stdin);
     match run {
         TraceRun::Traced { output, reaches } => {
             finish(out.write_all(output.as_bytes()), out, u8::from(!reaches))
@@ -198,10 +231,7 @@ fn trace(args: &TraceArgs, color: bool, out: &mut dyn Write) -> u8 {
 /// for usage errors and designs with errors.
 fn reach(args: &cli::ReachArgs, color: bool, out: &mut dyn Write) -> u8 {
     use netproof::reach::ReachRun;
-    let run = cli::reach(args, || {
-        let mut bytes = Vec::new();
-        io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
-    });
+    let run = cli::reach(args, read_stdin);
     match run {
         ReachRun::Answered { output, complete } => {
             finish(out.write_all(output.as_bytes()), out, u8::from(!complete))
@@ -225,10 +255,7 @@ fn reach(args: &cli::ReachArgs, color: bool, out: &mut dyn Write) -> u8 {
 /// `--check` found a file to change, 2 for usage and input errors, files
 /// that cannot be written and files with syntax errors.
 fn fmt(args: &cli::FmtArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 {
-    let inputs = cli::configured_inputs(&args.paths, &args.config, || {
-        let mut bytes = Vec::new();
-        io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
-    });
+    let inputs = cli::configured_inputs(&args.paths, &args.config, read_stdin);
     let inputs = match inputs {
         Ok(inputs) => inputs,
         Err(messages) => {
@@ -239,6 +266,10 @@ fn fmt(args: &cli::FmtArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8
             return USAGE_OR_INPUT_ERROR;
         }
     };
+    if let Some(status) = report_exclusions(&inputs, args.config.verbose) {
+        return status;
+    }
+    let origins = inputs.origins;
     let files = cli::format_inputs(
         inputs
             .files
@@ -275,8 +306,15 @@ fn fmt(args: &cli::FmtArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8
         } else if let Some(formatted) = file.changed() {
             // Only files that change are written, so an editor or a build
             // tool watching the others sees nothing happen to them.
-            if let Err(error) = std::fs::write(&file.path, formatted) {
-                say!("error: cannot write `{}`: {error}", file.path);
+            let written = match origins.get(&file.path) {
+                Some(origin) => {
+                    files::write_design(origin, file.original.as_bytes(), formatted.as_bytes())
+                        .map_err(|e| e.to_string())
+                }
+                None => Err("it was not read from a file".to_string()),
+            };
+            if let Err(error) = written {
+                say!("error: `{}` was not formatted: {error}", file.path);
                 status = USAGE_OR_INPUT_ERROR;
                 continue;
             }

@@ -287,13 +287,15 @@ fn excludes_hold_for_walked_and_named_files() {
     let named = json_check(dir.path(), &["generated/deep/gen.np", "main.np"]);
     assert_eq!(codes(&named), ["NP205"]);
     assert_eq!(status(&named), 0);
-    // A path that reaches the file another way is excluded the same.
+    // A path that reaches the file another way is excluded the same (and
+    // as it is the only file given, nothing is checked: an error).
     let roundabout = json_check(dir.path(), &["legacy/keep/../old.np"]);
-    assert!(codes(&roundabout).is_empty());
+    assert_eq!(status(&roundabout), 2);
+    assert!(stderr(&roundabout).contains("every file given is excluded"));
 }
 
 #[test]
-fn when_every_file_is_excluded_the_run_passes_with_a_note() {
+fn when_every_file_is_excluded_the_run_is_an_error() {
     let dir = scratch();
     write(dir.path(), "netproof.toml", "exclude = [\"generated\"]\n");
     write(dir.path(), "generated/a.np", ERROR);
@@ -302,14 +304,18 @@ fn when_every_file_is_excluded_the_run_passes_with_a_note() {
         &["check", "generated/a.np"],
         &["check"],
     ] {
+        // Nothing was checked, which must not look like a pass.
         let out = netproof(dir.path(), args);
-        assert_eq!(status(&out), 0, "{args:?}: {}", stderr(&out));
+        assert_eq!(status(&out), 2, "{args:?}: {}", stderr(&out));
         assert!(
-            stderr(&out).contains("note: every file given is excluded"),
+            stderr(&out).contains(
+                "error: every file given is excluded by the `exclude` patterns of \
+                 `netproof.toml`, so nothing was checked"
+            ),
             "{args:?}: {}",
             stderr(&out)
         );
-        assert!(stdout(&out).contains("in 0 files"), "{}", stdout(&out));
+        assert_eq!(stdout(&out), "");
     }
     // A directory with no designs at all is still an error.
     fs::create_dir_all(dir.path().join("empty")).expect("mkdir");

@@ -1,0 +1,84 @@
+//! Reading designs and configuration files, and writing designs back.
+//!
+//! Every byte netproof reads from a file and every byte it writes to one
+//! goes through this module, so the guarantees of `docs/reliability.md` hold
+//! in one place:
+//!
+//! - [`read`]: only regular files are read (a FIFO, a device or a directory
+//!   is refused, never waited on or read without end), and at most
+//!   [`MAX_INPUT_BYTES`]; standard input is bounded the same way.
+//! - [`collect`]: designs are found under directories without following
+//!   symbolic links out of the directory being checked, file names that are
+//!   not UTF-8 are kept as they are (shown escaped, never replaced by a
+//!   lossy look-alike), and every file that cannot be checked is reported.
+//! - [`write`]: a design is rewritten by writing a temporary file beside
+//!   it, syncing it, and renaming it over the original, only when the file
+//!   still holds exactly what was read, keeping its permissions and writing
+//!   through a symbolic link to its target rather than replacing the link.
+
+pub mod collect;
+pub mod read;
+pub mod write;
+
+pub use collect::{collect_inputs, collect_inputs_where, Collected, InputError, STDIN_PATH};
+pub use read::{read_bounded, read_regular_file, ReadError, MAX_INPUT_BYTES};
+pub use write::{write_design, WriteError};
+
+use std::path::{Path, PathBuf};
+
+/// Where a design was read from, kept so it can be written back to the same
+/// file and nowhere else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The path as given or found (relative or absolute, any bytes).
+    pub path: PathBuf,
+    /// The file itself: `path` with every symbolic link resolved, as it was
+    /// when the design was read. A write goes here, and is refused if the
+    /// path no longer leads here.
+    pub resolved: PathBuf,
+}
+
+/// How a path is shown in messages and reports.
+///
+/// A path that is UTF-8 without control characters is shown as it is. Any
+/// other (bytes that are not UTF-8, an escape sequence that would drive the
+/// terminal) is shown quoted with Rust's escapes, e.g. `"bad\xFF.np"`, which
+/// loses nothing. The two forms never collide, because a path shown as it
+/// is never starts with a quote: so two different files are never shown
+/// under one name, and a report's path identifies its file.
+pub fn shown(path: &Path) -> String {
+    match path.to_str() {
+        Some(s) if !s.starts_with('"') && !s.chars().any(char::is_control) => s.to_string(),
+        _ => format!("{:?}", path.as_os_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn plain_paths_are_shown_as_they_are() {
+        assert_eq!(shown(Path::new("designs/a b.np")), "designs/a b.np");
+        assert_eq!(shown(Path::new("dir\\x.np")), "dir\\x.np");
+    }
+
+    #[test]
+    fn non_utf8_and_control_characters_are_escaped_without_loss() {
+        let bad = Path::new(OsStr::from_bytes(b"bad\xff.np"));
+        let lossy = Path::new("bad\u{fffd}.np");
+        assert_eq!(shown(bad), "\"bad\\xFF.np\"");
+        assert_ne!(shown(bad), shown(lossy));
+        assert_eq!(shown(Path::new("a\u{1b}[31m.np")), "\"a\\u{1b}[31m.np\"");
+    }
+
+    #[test]
+    fn the_two_forms_never_collide() {
+        // A plain name that looks like an escaped one is escaped itself.
+        let looks_escaped = Path::new("\"bad\\xFF.np\"");
+        let bad = Path::new(OsStr::from_bytes(b"bad\xff.np"));
+        assert_ne!(shown(looks_escaped), shown(bad));
+    }
+}

@@ -1,0 +1,151 @@
+//! Bounded reads of regular files and of standard input.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+
+/// Inputs larger than this are refused: spans are 32-bit, and a design (or
+/// a configuration) this large is certainly a mistake: a binary file, a
+/// log, a device.
+pub const MAX_INPUT_BYTES: usize = 256 * 1024 * 1024;
+
+/// Why a file could not be read.
+#[derive(Debug)]
+pub enum ReadError {
+    Io(io::Error),
+    /// Not a regular file: what it is instead ("a FIFO", "a directory", ...).
+    NotRegular(&'static str),
+    TooLarge,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Io(error) => match error.kind() {
+                io::ErrorKind::NotFound => write!(f, "no such file or directory"),
+                io::ErrorKind::PermissionDenied => write!(f, "permission denied"),
+                _ => write!(f, "{error}"),
+            },
+            ReadError::NotRegular(what) => write!(
+                f,
+                "it is {what}, not a regular file; netproof reads regular files only"
+            ),
+            ReadError::TooLarge => write!(
+                f,
+                "it is larger than {} MiB, the most netproof reads",
+                MAX_INPUT_BYTES / (1024 * 1024)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+impl From<io::Error> for ReadError {
+    fn from(error: io::Error) -> ReadError {
+        ReadError::Io(error)
+    }
+}
+
+/// What a file that is not a regular file is, in words.
+pub fn describe(file_type: fs::FileType) -> &'static str {
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a file"
+    }
+}
+
+/// Reads the regular file at `path` (following symbolic links), at most
+/// [`MAX_INPUT_BYTES`] of it.
+///
+/// The type is checked before opening, so a FIFO is never opened (opening
+/// one for reading waits for a writer) and a device is never read (a read
+/// of `/dev/zero` never ends). The file is opened without blocking and
+/// checked again through the open handle, so a file swapped for a FIFO in
+/// between is refused too.
+pub fn read_regular_file(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let before = fs::metadata(path)?;
+    if !before.is_file() {
+        return Err(ReadError::NotRegular(describe(before.file_type())));
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(ReadError::NotRegular(describe(metadata.file_type())));
+    }
+    if metadata.len() > MAX_INPUT_BYTES as u64 {
+        return Err(ReadError::TooLarge);
+    }
+    read_bounded(file)
+}
+
+/// Reads `reader` to its end, refusing (without reading further) once more
+/// than [`MAX_INPUT_BYTES`] have come: a file can grow while it is read, and
+/// standard input can be endless.
+pub fn read_bounded(reader: impl Read) -> Result<Vec<u8>, ReadError> {
+    read_at_most(reader, MAX_INPUT_BYTES)
+}
+
+fn read_at_most(reader: impl Read, limit: usize) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    reader.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(bytes)
+}
+
+/// Opens `path` for reading if it is a regular file; used where the caller
+/// compares contents itself (the writer's check that a file is unchanged).
+pub(crate) fn open_regular(path: &Path) -> Result<File, ReadError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(ReadError::NotRegular(describe(metadata.file_type())));
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_and_directories_are_refused_without_reading() {
+        // `/dev/zero` would be read without end.
+        let error = read_regular_file(Path::new("/dev/zero")).err();
+        assert!(matches!(
+            error,
+            Some(ReadError::NotRegular("a character device"))
+        ));
+        let error = read_regular_file(Path::new("/")).err();
+        assert!(matches!(error, Some(ReadError::NotRegular("a directory"))));
+    }
+
+    #[test]
+    fn an_endless_reader_is_cut_at_the_limit() {
+        let error = read_at_most(io::repeat(b'x'), 1000).err();
+        assert!(matches!(error, Some(ReadError::TooLarge)));
+        let bytes = read_bounded(&b"vpc a 10.0.0.0/16 {}\n"[..]).ok();
+        assert_eq!(bytes.as_deref(), Some(&b"vpc a 10.0.0.0/16 {}\n"[..]));
+    }
+}
