@@ -222,11 +222,20 @@ pub fn reach(
 
 ", heading!("Exit status:"), "
   0  no diagnostic at or above the fail-on severity (with --fix: after fixing; with
-     --diff: no fix to show); also when every file given is excluded by configuration
+     --diff: no fix to show)
   1  at least one diagnostic at or above the fail-on severity (with --diff: a fix to show)
-  2  a usage error, or a PATH that is missing, unreadable, not UTF-8, or a directory
-     without .np files, or a netproof.toml that cannot be read or is invalid (nothing is
-     checked then); with --fix, `-` or a file that cannot be written")
+  2  a usage error, or a PATH that is missing, unreadable, not UTF-8, not a regular file,
+     larger than 256 MiB, a link found in a directory that leads outside it, or a
+     directory without .np files; every file excluded by configuration; a netproof.toml
+     that cannot be read, is a link, or is invalid (nothing is checked then); with --fix,
+     `-`, or a file that could not be written (read-only, or changed since it was read:
+     the other files are still fixed)
+
+", heading!("Files:"), "
+  Fixes are written atomically (a temporary file beside the design, renamed over it),
+  keeping permissions and line endings; through a symbolic link, to the file it leads to.
+  Links found in a directory are followed only to files inside that directory. See
+  docs/reliability.md.")
 )]
 pub struct CheckArgs {
     /// Files or directories to check; `-` is standard input.
@@ -350,6 +359,8 @@ pub fn plan_fixes(reports: &[crate::check::FileReport]) -> Vec<FileFix> {
                   a formatted file changes nothing. PATHs are found as `check` finds them: \
                   directories are searched recursively for *.np files, and `-` formats \
                   standard input to standard output. Files that change are rewritten in place \
+                  (atomically: a temporary file beside each, renamed over it, with its \
+                  permissions; never when it changed since it was read, or is read-only) \
                   and listed on standard error; files already formatted are not written. A \
                   file with syntax errors is not formatted: its errors are shown (on standard \
                   error) and the other files are still formatted. The layout is described in \
@@ -363,9 +374,11 @@ pub fn plan_fixes(reports: &[crate::check::FileReport]) -> Vec<FileFix> {
 ", heading!("Exit status:"), "
   0  every file is formatted (with --check: every file already was)
   1  with --check: some file is not formatted (its diff is on standard output)
-  2  a usage error, a PATH that is missing, unreadable, not UTF-8, or a directory without
-     .np files (nothing is formatted then), a file that cannot be written, or a file with
-     syntax errors (which is left as it is)")
+  2  a usage error, a PATH that is missing, unreadable, not UTF-8, not a regular file, or
+     a directory without .np files, or every file excluded by configuration (nothing is
+     formatted then); a file that could not be written (read-only, or changed since it
+     was read), or a file with syntax errors (each is left as it is; the others are
+     formatted)")
 )]
 pub struct FmtArgs {
     /// Files or directories to format; `-` is standard input.
