@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{scratch, status, stderr, stdout, write};
+use common::{scratch, status, stdout, write};
 use serde_json::Value;
 use std::path::Path;
 
@@ -83,4 +83,85 @@ fn fmt_refuses_a_file_with_old_mac_line_ends() {
         OLD_MAC,
         "the file is left as it was"
     );
+}
+
+/// NP303 is a behaviour rule: it does not run on a file with a syntax
+/// error, so its suppression there is not evidence of anything.
+const JUSTIFIED: &str = "vpc shop 192.168.0.0/16 {
+  internet-gateway igw
+  route-table public-rt {
+    route 0.0.0.0/0 -> igw
+  }
+  subnet public 192.168.1.0/24 route-table public-rt
+  security-group admin-sg {
+    inbound [SSH] from 0.0.0.0/0
+  }
+  # netproof: ignore NP303 -- approved in SEC-42
+  instance bastion 192.168.1.10 in public sg [admin-sg] elastic-ip 54.64.1.10
+}
+";
+
+#[test]
+fn a_justified_suppression_survives_a_syntax_error_elsewhere() {
+    let dir = scratch("silent", "justified");
+    // Clean, the suppression is used: nothing is reported.
+    write(&dir, "a.np", JUSTIFIED);
+    assert_eq!(findings(&json(&dir, "a.np")), []);
+    // With a syntax error elsewhere, only the syntax error is reported, and
+    // `--fix` keeps the justified comment.
+    let broken = format!("{JUSTIFIED}vpc oops {{\n");
+    write(&dir, "a.np", &broken);
+    let codes: Vec<String> = findings(&json(&dir, "a.np"))
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    assert!(!codes.iter().any(|c| c == "NP007"), "{codes:?}");
+    assert!(codes.iter().any(|c| c == "NP001"), "{codes:?}");
+    let out = netproof(&dir, &["check", "--fix", "a.np"]);
+    assert_eq!(status(&out), 1, "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a.np")).unwrap_or_default(),
+        broken
+    );
+}
+
+/// A suppression of a rule that needs a complete model (NP205) is not
+/// unused in a file with a resolution error either.
+#[test]
+fn a_suppression_of_a_rule_skipped_on_an_incomplete_model_is_not_unused() {
+    let dir = scratch("silent", "incomplete");
+    let text = "sddc prod {
+  segment web 10.10.11.0/24
+  # netproof: ignore NP205 -- kept for the migration
+  public-ip spare 52.58.125.208
+  vm a 10.10.11.5 in nowhere
+}
+";
+    write(&dir, "a.np", text);
+    let codes: Vec<String> = findings(&json(&dir, "a.np"))
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    assert_eq!(codes, ["NP002"]);
+}
+
+/// Rules that `netproof.toml` ignores still run (only their findings are
+/// dropped), so a suppression of one that finds nothing on its line is
+/// unused on real evidence, and reported as without the configuration.
+#[test]
+fn a_suppression_of_an_ignored_rule_that_finds_nothing_is_still_unused() {
+    let dir = scratch("silent", "ignored_rule");
+    write(
+        &dir,
+        "a.np",
+        "sddc prod {\n  segment web 10.10.11.0/24  # netproof: ignore NP302 -- reviewed\n}\n",
+    );
+    for config in ["", "ignore = [\"NP302\"]\n"] {
+        write(&dir, "netproof.toml", config);
+        assert_eq!(
+            findings(&json(&dir, "a.np")),
+            [("NP007".to_string(), 2)],
+            "{config:?}"
+        );
+    }
 }
