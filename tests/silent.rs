@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{scratch, status, stdout, write};
+use common::{scratch, status, stderr, stdout, write};
 use serde_json::Value;
 use std::path::Path;
 
