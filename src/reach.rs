@@ -117,6 +117,15 @@ pub fn query_answer(
     };
     let space = Space::new(&model);
     let e = &model.expectations[index];
+    // A question about no packet has no answer: over an empty set, "every
+    // flow reaches" would be true and say nothing.
+    if let Some(why) = crate::engine::expect::no_flows(&space, e) {
+        return ReachRun::Usage(vec![format!(
+            "the question names no packet: {}, so there is nothing to answer ({})",
+            why.reason(),
+            why.help()
+        )]);
+    }
     let src = space.addrs(&e.src);
     let dst = e
         .dst

@@ -85,6 +85,138 @@ fn fmt_refuses_a_file_with_old_mac_line_ends() {
     );
 }
 
+/// Three expectations that name no packet, one that does.
+const VACUOUS: &str = "sddc prod {
+  segment web 10.10.11.0/24
+  vm a 10.10.11.5 in web
+  vm b 10.10.11.6 in web
+}
+expect reach a -> 2001:db8::1 tcp/443
+expect no-reach a -> b icmpv6
+expect reach a -> b [ ]
+expect reach a -> b tcp/443
+";
+
+#[test]
+fn expectations_that_name_no_packet_are_errors_not_passes() {
+    let dir = scratch("silent", "vacuous");
+    write(&dir, "a.np", VACUOUS);
+    let out = netproof(&dir, &["check", "a.np"]);
+    assert_eq!(status(&out), 1, "{}", stdout(&out));
+    let report = json(&dir, "a.np");
+    let found = findings(&report);
+    assert_eq!(
+        found,
+        [
+            ("NP904".to_string(), 6),
+            ("NP904".to_string(), 7),
+            ("NP904".to_string(), 8)
+        ],
+        "{report:#}"
+    );
+    let messages: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    assert!(
+        messages[0].contains("IPv4") && messages[0].contains("IPv6"),
+        "{messages:?}"
+    );
+    assert!(messages[1].contains("icmpv6"), "{messages:?}");
+    assert!(
+        messages[2].contains("service list is empty"),
+        "{messages:?}"
+    );
+    let holds: Vec<(u64, Value)> = report["expectations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| (e["line"].as_u64().unwrap_or(0), e["holds"].clone()))
+        .collect();
+    assert_eq!(
+        holds,
+        [
+            (6, Value::Bool(false)),
+            (7, Value::Bool(false)),
+            (8, Value::Bool(false)),
+            (9, Value::Bool(true))
+        ]
+    );
+}
+
+#[test]
+fn expectations_from_an_empty_group_are_errors() {
+    let dir = scratch("silent", "vacuous_egress");
+    write(
+        &dir,
+        "a.np",
+        "sddc prod {\n  segment web 10.10.11.0/24\n  vm a 10.10.11.5 in web\n  group nobody []\n}\nexpect egress nobody via prod\nexpect reach nobody -> a\n",
+    );
+    let report = json(&dir, "a.np");
+    assert_eq!(
+        findings(&report),
+        [("NP904".to_string(), 6), ("NP904".to_string(), 7)],
+        "{report:#}"
+    );
+    assert_eq!(report["expectations"][0]["holds"], Value::Bool(false));
+    assert_eq!(report["expectations"][1]["holds"], Value::Bool(false));
+}
+
+/// `reach` and `trace` refuse the same questions: a flow between address
+/// families, or a service of neither's family, is nothing to answer.
+#[test]
+fn reach_over_no_flow_is_a_usage_error_like_trace() {
+    let dir = scratch("silent", "reach_empty");
+    write(&dir, "a.np", VACUOUS);
+    for (to, service) in [("2001:db8::1", "any"), ("b", "icmpv6"), ("b", "[ ]")] {
+        let out = netproof(
+            &dir,
+            &[
+                "reach",
+                "a.np",
+                "--from",
+                "a",
+                "--to",
+                to,
+                "--service",
+                service,
+            ],
+        );
+        assert_eq!(status(&out), 2, "{to} {service}: {}", stdout(&out));
+        assert!(
+            !stdout(&out).contains("every flow reaches"),
+            "{}",
+            stdout(&out)
+        );
+        assert!(
+            stderr(&out).contains("no packet"),
+            "{to} {service}: {}",
+            stderr(&out)
+        );
+    }
+    for (to, service) in [("2001:db8::1", "tcp/443"), ("b", "icmpv6")] {
+        let out = netproof(&dir, &["trace", "a.np", "a", to, service]);
+        assert_eq!(status(&out), 2, "{to} {service}: {}", stdout(&out));
+    }
+    // A question with flows is still answered.
+    let out = netproof(
+        &dir,
+        &[
+            "reach",
+            "a.np",
+            "--from",
+            "a",
+            "--to",
+            "b",
+            "--service",
+            "tcp/443",
+        ],
+    );
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+}
+
 /// NP303 is a behaviour rule: it does not run on a file with a syntax
 /// error, so its suppression there is not evidence of anything.
 const JUSTIFIED: &str = "vpc shop 192.168.0.0/16 {
