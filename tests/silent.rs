@@ -297,3 +297,31 @@ fn a_suppression_of_an_ignored_rule_that_finds_nothing_is_still_unused() {
         );
     }
 }
+
+/// A public address sends nothing (`docs/forwarding.md`, "Where packets
+/// start"): no packet of the question is walked, which is not "every flow
+/// reaches". `trace` says the same flow fails.
+#[test]
+fn reach_from_an_address_that_sends_nothing_is_not_every_flow_reaching() {
+    let root = common::root();
+    let design = "fixtures/scenarios/seed000-publish-vm.np";
+    let out = netproof(
+        &root,
+        &["reach", design, "--from", "web-pip", "--to", "client"],
+    );
+    assert_eq!(status(&out), 1, "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("not sent"), "{text}");
+    assert!(!text.contains("every flow reaches"), "{text}");
+    let out = netproof(
+        &root,
+        &[
+            "reach", design, "--from", "web-pip", "--to", "client", "--format", "json",
+        ],
+    );
+    assert_eq!(status(&out), 1, "{}", stdout(&out));
+    let answer: Value = serde_json::from_str(&stdout(&out)).unwrap_or_default();
+    assert!(answer["not_sent"].is_string(), "{answer:#}");
+    let out = netproof(&root, &["trace", design, "web-pip", "client"]);
+    assert_eq!(status(&out), 1, "{}", stdout(&out));
+}
