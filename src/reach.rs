@@ -122,8 +122,11 @@ pub fn query_answer(
     let space = Space::new(&model);
     let e = &model.expectations[index];
     // A question about no packet has no answer: over an empty set, "every
-    // flow reaches" would be true and say nothing.
-    if let Some(why) = crate::engine::expect::no_flows(&space, e) {
+    // flow reaches" would be true and say nothing. Packets that exist but
+    // are not sent are answered, as `trace` answers them: they do not reach.
+    let why = crate::engine::expect::no_flows(&space, e);
+    if let Some(why) = why.filter(|&w| w != crate::rules::np904_vacuous_expectation::Why::NoSender)
+    {
         return ReachRun::Usage(vec![format!(
             "the question names no packet: {}, so there is nothing to answer ({})",
             why.reason(),

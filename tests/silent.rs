@@ -325,3 +325,40 @@ fn reach_from_an_address_that_sends_nothing_is_not_every_flow_reaching() {
     let out = netproof(&root, &["trace", design, "web-pip", "client"]);
     assert_eq!(status(&out), 1, "{}", stdout(&out));
 }
+
+/// A public address sends nothing, so an expectation from one names no
+/// packet: `egress` held (nothing left by another exit), `no-reach` held
+/// and `reach` was not decided.
+#[test]
+fn expectations_from_an_address_that_sends_nothing_are_errors() {
+    let dir = scratch("silent", "no_sender");
+    let text =
+        std::fs::read_to_string(common::root().join("fixtures/rules/NP904/fires-no-sender.np"))
+            .unwrap_or_default();
+    write(&dir, "a.np", text);
+    let report = json(&dir, "a.np");
+    assert_eq!(
+        findings(&report),
+        [
+            ("NP904".to_string(), 16),
+            ("NP904".to_string(), 17),
+            ("NP904".to_string(), 18)
+        ],
+        "{report:#}"
+    );
+    let holds: Vec<Value> = report["expectations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["holds"].clone())
+        .collect();
+    assert_eq!(
+        holds,
+        [
+            Value::Bool(false),
+            Value::Bool(false),
+            Value::Bool(false),
+            Value::Bool(true)
+        ]
+    );
+}

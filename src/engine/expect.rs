@@ -197,8 +197,9 @@ fn flows(space: &Space, e: &Expectation) -> (AddrRanges, AddrRanges, PacketSet) 
 
 /// Why an expectation names no packet, when it names none: its flow set
 /// (sources, times the addresses they send to, times the services, each
-/// family with its own, see `service_flows`) is empty. An `egress`
-/// expectation's packets go to every internet address.
+/// family with its own, see `service_flows`) is empty, or has no packet
+/// from an address that sends. An `egress` expectation's packets go to
+/// every internet address.
 pub fn no_flows(space: &Space, e: &Expectation) -> Option<np904::Why> {
     use super::packet_set::Family;
     use np904::Why;
@@ -212,8 +213,14 @@ pub fn no_flows(space: &Space, e: &Expectation) -> Option<np904::Why> {
                 .unwrap_or_else(AddrRanges::empty)
         }
     };
-    if !service_flows(&e.services, &src, &to).is_empty() {
-        return None;
+    let flows = service_flows(&e.services, &src, &to);
+    if !flows.is_empty() {
+        // Addresses that send nothing start no walk (`starts`): flows from
+        // them alone are as empty as no flow at all.
+        let sending = starts(space, &src, &named(space, &e.src))
+            .into_iter()
+            .fold(AddrRanges::empty(), |acc, (_, a)| acc.union(&a));
+        return flows.with_src(&sending).is_empty().then_some(Why::NoSender);
     }
     let families = |a: &AddrRanges| {
         [(Family::V4, "IPv4"), (Family::V6, "IPv6")]

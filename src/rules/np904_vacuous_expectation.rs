@@ -31,6 +31,11 @@ pub enum Why {
     /// They share one family, and every service belongs to the other one
     /// (ICMPv6 between IPv4 addresses, ICMP between IPv6 ones).
     ServiceFamily { shared: &'static str },
+    /// There are flows, but none from an address that sends: a public
+    /// address, an endpoint, an address of a site outside its subnets, a
+    /// device that only answers (`docs/forwarding.md`, "Where packets
+    /// start").
+    NoSender,
 }
 
 impl Why {
@@ -48,6 +53,10 @@ impl Why {
                 "its source and destination share only {shared} addresses, and none of its \
                  services is {shared} (`icmp` belongs to IPv4 and `icmpv6` to IPv6)"
             ),
+            Why::NoSender => "its source sends nothing (public addresses, endpoints, \
+                addresses of a site outside its subnets and devices that only answer start \
+                no packet)"
+                .into(),
         }
     }
 
@@ -65,6 +74,10 @@ impl Why {
                 "use the ICMP of the addresses' family (`icmp` for IPv4, `icmpv6` for IPv6), \
                  or addresses of the services' family"
             }
+            Why::NoSender => {
+                "start from the host behind the address (the target of its NAT rule or \
+                 Elastic IP), or from a subnet"
+            }
         }
     }
 }
@@ -76,6 +89,7 @@ pub fn diagnostic(e: &Expectation, why: Why) -> Diagnostic {
     let (at, label) = match why {
         Why::NoServices | Why::ServiceFamily { .. } => (e.services.span, "these services"),
         Why::NoSource => (e.src.span, "no address"),
+        Why::NoSender => (e.src.span, "sends nothing"),
         Why::NoDestination => (destination_span(e), "no address"),
         Why::Families { .. } => (destination_span(e), "another address family"),
     };
