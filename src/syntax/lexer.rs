@@ -259,15 +259,12 @@ pub(crate) fn lex(text: &str) -> Lexed {
 /// Nothing else is lexed: the rest of the file would be misread anyway.
 fn refuse_lone_carriage_returns(text: &str) -> Option<Lexed> {
     let bytes = text.as_bytes();
-    // Most files have no `\r` at all; this scan is the whole cost for them.
-    if !bytes.contains(&b'\r') {
-        return None;
-    }
-    let mut lone = bytes
-        .iter()
-        .enumerate()
-        .filter(|&(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
-        .map(|(i, _)| i);
+    // A search for one character skips ahead with `memchr`, so a `\n` file
+    // costs one fast scan and a `\r\n` file one step per line.
+    let mut lone = text
+        .match_indices('\r')
+        .map(|(i, _)| i)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'));
     let first = lone.next()?;
     let count = 1 + lone.count();
     let what = if count == 1 {
