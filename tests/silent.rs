@@ -152,16 +152,26 @@ fn expectations_from_an_empty_group_are_errors() {
     write(
         &dir,
         "a.np",
-        "sddc prod {\n  segment web 10.10.11.0/24\n  vm a 10.10.11.5 in web\n  group nobody []\n}\nexpect egress nobody via prod\nexpect reach nobody -> a\n",
+        "sddc prod {\n  segment web 10.10.11.0/24\n  vm a 10.10.11.5 in web\n  group nobody []\n}\nexpect egress nobody via prod\nexpect reach nobody -> a\nexpect no-reach a -> nobody\n",
     );
     let report = json(&dir, "a.np");
     assert_eq!(
         findings(&report),
-        [("NP904".to_string(), 6), ("NP904".to_string(), 7)],
+        [
+            ("NP904".to_string(), 6),
+            ("NP904".to_string(), 7),
+            ("NP904".to_string(), 8)
+        ],
         "{report:#}"
+    );
+    let message = report["diagnostics"][2]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("destination stands for no address"),
+        "{message}"
     );
     assert_eq!(report["expectations"][0]["holds"], Value::Bool(false));
     assert_eq!(report["expectations"][1]["holds"], Value::Bool(false));
+    assert_eq!(report["expectations"][2]["holds"], Value::Bool(false));
 }
 
 /// `reach` and `trace` refuse the same questions: a flow between address
