@@ -85,12 +85,14 @@ pub fn check_source_with(
     let text: String = text.into();
     // The line index is only needed to show findings; it is built while the
     // file is checked (a pass over the whole text, 50 ms on a 90 MB file).
-    let (lines, (mut diagnostics, expectations, comments)) =
+    let (lines, (mut diagnostics, expectations, comments, complete)) =
         rayon::join(|| LineIndex::new(&text), || analyze(&text));
     // Suppressions come before the configuration, so that a suppression is
     // unused only when nothing it names would be found on its line, whatever
-    // the configuration then hides.
-    crate::suppress::apply(&text, &lines, &comments, &mut diagnostics);
+    // the configuration then hides. In a file whose front-end errors kept
+    // rules from running, no suppression is called unused: even the rules
+    // that ran saw only part of the design.
+    crate::suppress::apply(&text, &lines, &comments, &mut diagnostics, |_| complete);
     config.apply(&mut diagnostics);
     diagnostic::sort_and_dedup(&mut diagnostics);
     FileReport {
@@ -104,9 +106,14 @@ pub fn check_source_with(
     }
 }
 
-/// The findings and expectations of one text, and its comments' spans (for
-/// the suppressions).
-fn analyze(text: &str) -> (Vec<Diagnostic>, Vec<ExpectationResult>, Vec<Span>) {
+/// What [`analyze`] found: the findings, the expectations, the comments'
+/// spans (for the suppressions) and whether every rule ran on the whole
+/// design (no front-end error stopped any).
+type Analysis = (Vec<Diagnostic>, Vec<ExpectationResult>, Vec<Span>, bool);
+
+/// The findings and expectations of one text, its comments' spans, and
+/// whether every rule ran.
+fn analyze(text: &str) -> Analysis {
     if text.len() > MAX_INPUT_BYTES {
         let d = crate::rules::np001_syntax_error::syntax_error(
             Span::new(0, 0),
@@ -117,7 +124,7 @@ fn analyze(text: &str) -> (Vec<Diagnostic>, Vec<ExpectationResult>, Vec<Span>) {
             "file too large",
             Some("split the design into several files, one per independent network".into()),
         );
-        return (vec![d], Vec::new(), Vec::new());
+        return (vec![d], Vec::new(), Vec::new(), false);
     }
     let syntax::Parse {
         mut tree,
@@ -150,7 +157,7 @@ fn analyze(text: &str) -> (Vec<Diagnostic>, Vec<ExpectationResult>, Vec<Span>) {
     let firewalls = std::mem::take(&mut model.firewalls);
     rayon::join(move || drop(firewalls), move || drop(model));
     diagnostic::sort_and_dedup(&mut diagnostics);
-    (diagnostics, expectations, comments)
+    (diagnostics, expectations, comments, !broken)
 }
 
 /// Decides the expectations, unless the file has errors that make the model

@@ -84,6 +84,10 @@ struct JsonAnswer<'a> {
     dropped: Vec<JsonDrop>,
     /// On paths this version of the engine does not model.
     undecided: Option<String>,
+    /// From source addresses that send nothing (a public address, an
+    /// endpoint, an address of a site outside its subnets, a device that
+    /// only answers).
+    not_sent: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -117,6 +121,18 @@ pub fn query_answer(
     };
     let space = Space::new(&model);
     let e = &model.expectations[index];
+    // A question about no packet has no answer: over an empty set, "every
+    // flow reaches" would be true and say nothing. Packets that exist but
+    // are not sent are answered, as `trace` answers them: they do not reach.
+    let why = crate::engine::expect::no_flows(&space, e);
+    if let Some(why) = why.filter(|&w| w != crate::rules::np904_vacuous_expectation::Why::NoSender)
+    {
+        return ReachRun::Usage(vec![format!(
+            "the question names no packet: {}, so there is nothing to answer ({})",
+            why.reason(),
+            why.help()
+        )]);
+    }
     let src = space.addrs(&e.src);
     let dst = e
         .dst
@@ -125,7 +141,14 @@ pub fn query_answer(
         .unwrap_or_else(AddrRanges::empty);
     let flows = service_flows(&e.services, &src, &dst);
     let parts = explain(&space, &flows);
-    let complete = parts.iter().all(|p| matches!(p, Part::Reached(_)));
+    // Packets from addresses that send nothing are in no part: no walk
+    // starts there. They are not reaching, whatever the parts say.
+    let not_sent = parts.iter().fold(flows.clone(), |rest, p| {
+        rest.difference(match p {
+            Part::Reached(s) | Part::Unknown(s) | Part::Failed { set: s, .. } => s,
+        })
+    });
+    let complete = not_sent.is_empty() && parts.iter().all(|p| matches!(p, Part::Reached(_)));
     // A part holding every flow asked about reads better as one phrase than
     // as the list of every protocol.
     let reached = parts.iter().find_map(|p| match p {
@@ -166,6 +189,7 @@ pub fn query_answer(
             reached: None,
             dropped: Vec::new(),
             undecided: None,
+            not_sent: (!not_sent.is_empty()).then(|| svc(&not_sent)),
         };
         for p in &parts {
             match p {
@@ -206,8 +230,17 @@ pub fn query_answer(
                 )),
             }
         }
-        if parts.is_empty() {
-            out.push_str("nothing: the query names no packets\n");
+        if !not_sent.is_empty() {
+            out.push_str(&format!(
+                "not sent (these source addresses send nothing: a public address, an endpoint, \
+                 an address of a site outside its subnets, or a device that only answers; \
+                 docs/forwarding.md, \"Where packets start\"):\n  {}\n",
+                svc(&not_sent)
+            ));
+            if let Some(ex) = example(&not_sent) {
+                out.push_str(&format!("  for example {ex}\n"));
+            }
+            out.push('\n');
         }
         out.push_str(if complete {
             "every flow reaches\n"

@@ -83,6 +83,7 @@ rules! {
     NP901, "expectation-unreachable", Error, "An `expect reach` fails: some flow of its set is not delivered or not answered.";
     NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";
     NP903, "expectation-wrong-egress", Error, "An `expect egress` fails: internet-bound traffic leaves by another exit, or not at all.";
+    NP904, "vacuous-expectation", Error, "An expectation names no packet (no service, no address, or no flow between its address families), so it asserts nothing.";
 }
 
 #[derive(Debug)]

@@ -8,7 +8,8 @@
 //! finding it names would have been reported there, so ignoring a rule in
 //! the configuration does not make every inline suppression of it noisy.
 //! A suppression that silences nothing, names no rule, or cannot be read is
-//! reported as NP007 (`rules::np007_unused_suppression`).
+//! reported as NP007 (`rules::np007_unused_suppression`); "silences
+//! nothing" only counts for a rule that ran on the whole design.
 
 use crate::diagnostic::Diagnostic;
 use crate::registry::{Code, RULES};
@@ -133,7 +134,19 @@ pub fn directives(text: &str, lines: &LineIndex, comments: &[Span]) -> Directive
 /// Removes the findings that suppressions silence and appends an NP007 for
 /// each suppressed code that silenced nothing and for every malformed
 /// directive. Findings of [`ALWAYS_REPORTED`] rules are never removed.
-pub fn apply(text: &str, lines: &LineIndex, comments: &[Span], diagnostics: &mut Vec<Diagnostic>) {
+///
+/// `ran` says whether a code's rule looked at the whole file. A suppression
+/// of a rule that did not (a behaviour rule, or one that needs a complete
+/// model, in a file with front-end errors) silenced nothing because nothing
+/// was looked for: that is no evidence that it is stale, so it is not
+/// reported, and `--fix` cannot delete a justification a person wrote.
+pub fn apply(
+    text: &str,
+    lines: &LineIndex,
+    comments: &[Span],
+    diagnostics: &mut Vec<Diagnostic>,
+    ran: impl Fn(Code) -> bool,
+) {
     let Directives {
         suppressions,
         mut problems,
@@ -165,6 +178,7 @@ pub fn apply(text: &str, lines: &LineIndex, comments: &[Span], diagnostics: &mut
                 .iter()
                 .copied()
                 .filter(|&(code, _)| used.get(&(s.line, code)) == Some(&false))
+                .filter(|&(code, _)| ran(code))
                 .collect();
             // When the whole comment suppresses nothing, deleting it is the
             // fix; it goes on the first finding only, so that `--fix` lists
@@ -348,6 +362,34 @@ mod tests {
         let unknown =
             "sddc prod {\n  segment web 10.10.11.0/24  # netproof: ignore NP205 NP999\n}\n";
         assert_eq!(fixed(unknown), unknown);
+    }
+
+    /// A suppression whose rule did not run is not reported, and the fix
+    /// never deletes it; the same comment is unused once the rule runs.
+    #[test]
+    fn a_suppression_is_unused_only_if_its_rule_ran() {
+        let text = "sddc prod {\n  # netproof: ignore NP205, NP303 -- approved in SEC-42\n  segment web 10.10.11.0/24\n}\n";
+        // Each NP007 as the code it points at and whether it deletes the
+        // comment.
+        let unused = |ran: &dyn Fn(Code) -> bool| -> Vec<(&str, bool)> {
+            let mut diagnostics = Vec::new();
+            apply(
+                text,
+                &LineIndex::new(text),
+                &comments(text),
+                &mut diagnostics,
+                ran,
+            );
+            diagnostics
+                .iter()
+                .map(|d| (d.primary.span.slice(text), d.fix.is_some()))
+                .collect()
+        };
+        assert_eq!(unused(&|_| true), [("NP205", true), ("NP303", false)]);
+        // NP303 did not run: only NP205 is unused, and since the comment
+        // may still be needed for NP303, it is not deleted.
+        assert_eq!(unused(&|c| c != Code::NP303), [("NP205", false)]);
+        assert_eq!(unused(&|_| false), []);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{AddrTerm, Entity, Expectation, HostId, SiteId, SubnetId};
 use crate::rules::{
     np901_expectation_unreachable as np901, np902_expectation_reachable as np902,
-    np903_expectation_wrong_egress as np903,
+    np903_expectation_wrong_egress as np903, np904_vacuous_expectation as np904,
 };
 use crate::syntax::ast::{ExpectKind, SiteKind};
 
@@ -162,6 +162,15 @@ pub(super) struct Failure {
 }
 
 pub fn evaluate(space: &Space, e: &Expectation) -> Verdict {
+    // An empty flow set would hold vacuously for every kind: `reach` has no
+    // flow that fails, `no-reach` none that is delivered, `egress` none
+    // that leaves by another exit. It is a finding, and not a pass.
+    if let Some(why) = no_flows(space, e) {
+        return Verdict {
+            holds: Some(false),
+            diagnostic: Some(np904::diagnostic(e, why)),
+        };
+    }
     match e.kind {
         ExpectKind::Reach => reach(space, e),
         ExpectKind::NoReach => no_reach(space, e),
@@ -184,6 +193,78 @@ fn flows(space: &Space, e: &Expectation) -> (AddrRanges, AddrRanges, PacketSet) 
             .unwrap_or_else(|| dst.clone());
     let set = service_flows(&e.services, &src, &to);
     (src, dst, set)
+}
+
+/// Why an expectation names no packet, when it names none: its flow set
+/// (sources, times the addresses they send to, times the services, each
+/// family with its own, see `service_flows`) is empty, or has no packet
+/// from an address that sends. An `egress` expectation's packets go to
+/// every internet address.
+pub fn no_flows(space: &Space, e: &Expectation) -> Option<np904::Why> {
+    use super::packet_set::Family;
+    use np904::Why;
+    let src = space.addrs(&e.src);
+    let to = match e.kind {
+        ExpectKind::Egress => space.internet.clone(),
+        _ => {
+            e.at.as_ref()
+                .or(e.dst.as_ref())
+                .map(|a| space.addrs(a))
+                .unwrap_or_else(AddrRanges::empty)
+        }
+    };
+    let flows = service_flows(&e.services, &src, &to);
+    if !flows.is_empty() {
+        // Addresses that send nothing start no walk (`starts`): flows from
+        // them alone are as empty as no flow at all. The hosts and subnets
+        // the source names always send, which settles most expectations
+        // without looking at every site.
+        let names = named(space, &e.src);
+        let union = |parts: &[(Dest, AddrRanges)]| {
+            parts
+                .iter()
+                .fold(AddrRanges::empty(), |acc, (_, a)| acc.union(a))
+        };
+        if !flows.with_src(&union(&names)).is_empty() {
+            return None;
+        }
+        let sending = union(&starts(space, &src, &names));
+        return flows.with_src(&sending).is_empty().then_some(Why::NoSender);
+    }
+    let families = |a: &AddrRanges| {
+        [(Family::V4, "IPv4"), (Family::V6, "IPv6")]
+            .into_iter()
+            .filter(|(f, _)| !a.only(*f).is_empty())
+            .map(|(_, name)| name)
+            .collect::<Vec<_>>()
+    };
+    let (src_families, to_families) = (families(&src), families(&to));
+    let shared: Vec<&'static str> = src_families
+        .iter()
+        .copied()
+        .filter(|f| to_families.contains(f))
+        .collect();
+    Some(if e.services.ranges.is_empty() {
+        Why::NoServices
+    } else if src.is_empty() {
+        Why::NoSource
+    } else if to.is_empty() {
+        Why::NoDestination
+    } else {
+        match shared.as_slice() {
+            // Both sides have addresses, so each has exactly one family.
+            [] => Why::Families {
+                src: src_families.first().copied().unwrap_or("no"),
+                dst: to_families.first().copied().unwrap_or("no"),
+            },
+            [one] => Why::ServiceFamily { shared: one },
+            // Every service is a flow of one family or both, so sharing
+            // both families leaves some flow; this is for completeness.
+            _ => Why::ServiceFamily {
+                shared: "IPv4 and IPv6",
+            },
+        }
+    })
 }
 
 /// Whether a delivery is to the expectation's destination: its address is

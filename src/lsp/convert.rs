@@ -286,6 +286,28 @@ mod tests {
         assert_eq!(lines.line_text(text, 7), "");
     }
 
+    /// A lone `\r` ends a line for the editor and not for netproof's own
+    /// line index, so a file with one is refused (at the first, which is
+    /// on the same line for both) rather than reported with line numbers
+    /// the command line and the editor do not share.
+    #[test]
+    fn findings_in_a_file_with_lone_carriage_returns_are_on_the_editors_lines() {
+        let text = "vpc a 10.0.0.0/16 {\n  subnet s 10.0.0.0/24\r  bogus\r}\n";
+        let report = crate::check::check_source("t.np", text);
+        let lines = LineMap::new(text);
+        assert!(!report.diagnostics.is_empty());
+        for d in &report.diagnostics {
+            let editor = lines.position(text, d.primary.span.start as usize, Encoding::Utf32);
+            let ours = report.source.line_col(d.primary.span.start);
+            assert_eq!(
+                (editor.line as usize + 1, editor.character as usize + 1),
+                (ours.line, ours.column),
+                "{}",
+                d.message
+            );
+        }
+    }
+
     #[test]
     fn out_of_range_positions_clamp() {
         let text = "ab\r\ncd";

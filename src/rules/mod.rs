@@ -49,6 +49,7 @@ pub mod np604_forwarding_overlap;
 pub mod np901_expectation_unreachable;
 pub mod np902_expectation_reachable;
 pub mod np903_expectation_wrong_egress;
+pub mod np904_vacuous_expectation;
 
 mod nat;
 

@@ -220,6 +220,9 @@ const MIN_PIECE_BYTES: usize = 1 << 20;
 /// cut into pieces just after newlines and the pieces are lexed in
 /// parallel, which gives exactly the tokens of one sequential pass.
 pub(crate) fn lex(text: &str) -> Lexed {
+    if let Some(refused) = refuse_lone_carriage_returns(text) {
+        return refused;
+    }
     let mut cuts = vec![0];
     // Checked before asking rayon anything: asking starts its thread pool.
     if text.len() >= 2 * MIN_PIECE_BYTES {
@@ -242,6 +245,54 @@ pub(crate) fn lex(text: &str) -> Lexed {
     cuts.push(text.len());
     cuts.dedup();
     lex_pieces(text, &cuts)
+}
+
+/// Refuses a text with a carriage return that no line feed follows (old
+/// Mac OS line ends, or a stray one). Editors and the language server
+/// protocol end a line there; the grammar does not, so such a file would
+/// be read as one long line, where the first `#` comments out everything
+/// after it and the design "checks clean". Reading `\r` as a line end
+/// would instead need the line index, the formatter, the language server
+/// and every output format to agree on it; refusing is simpler and leaves
+/// no room for them to disagree. The one finding sits on the first lone
+/// `\r`, whose line is the same whoever counts: no lone `\r` precedes it.
+/// Nothing else is lexed: the rest of the file would be misread anyway.
+fn refuse_lone_carriage_returns(text: &str) -> Option<Lexed> {
+    let bytes = text.as_bytes();
+    // A search for one character skips ahead with `memchr`, so a `\n` file
+    // costs one fast scan and a `\r\n` file one step per line.
+    let mut lone = text
+        .match_indices('\r')
+        .map(|(i, _)| i)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'));
+    let first = lone.next()?;
+    let count = 1 + lone.count();
+    let what = if count == 1 {
+        "a carriage return that is not followed by a line feed".to_string()
+    } else {
+        format!("{count} carriage returns that are not followed by a line feed")
+    };
+    let end = Span::new(text.len(), text.len());
+    Some(Lexed {
+        tokens: vec![Token {
+            kind: TokenKind::Eof,
+            span: end,
+        }],
+        comments: Vec::new(),
+        diagnostics: vec![syntax_error(
+            Span::new(first, first + 1),
+            format!(
+                "the file has {what} (old Mac OS line ends); netproof reads lines ended by \
+                 `\\n` or `\\r\\n` only, so it does not read this file"
+            ),
+            "a lone carriage return",
+            Some(
+                "convert the line ends to `\\n` (your editor's line-ending setting, or \
+                 `tr '\\r' '\\n'` for a file whose lines all end in `\\r`)"
+                    .to_string(),
+            ),
+        )],
+    })
 }
 
 /// Lexes the pieces between consecutive `cuts` (each 0, the text's end or
@@ -418,6 +469,32 @@ mod tests {
         assert_eq!(pieces.comments, whole.comments);
         assert_eq!(pieces.diagnostics, whole.diagnostics);
         assert!(!whole.diagnostics.is_empty());
+    }
+
+    /// A carriage return that no line feed follows ends a line for editors
+    /// (and the language server protocol) but not for the grammar, which
+    /// read such a file as one long line whose first `#` swallowed the rest.
+    /// The file is refused at the first one, with the count.
+    #[test]
+    fn lone_carriage_returns_refuse_the_file() {
+        let text = "# design\rvpc a 10.0.0.0/16 {\r}\r\nvm x 10.0.0.1\r";
+        let lexed = lex(text);
+        assert_eq!(kinds(text), vec![TokenKind::Eof]);
+        assert!(lexed.comments.is_empty());
+        assert_eq!(lexed.diagnostics.len(), 1);
+        let d = &lexed.diagnostics[0];
+        assert_eq!(d.code, crate::registry::Code::NP001);
+        assert_eq!(d.primary.span, Span::new(8, 9));
+        assert!(d.message.contains("3 carriage returns"), "{}", d.message);
+        // `\r\n` line ends are not lone.
+        let crlf = lex("vpc a 10.0.0.0/16 {\r\n}\r\n# note\r\n");
+        assert!(crlf.diagnostics.is_empty());
+        assert_eq!(crlf.comments.len(), 1);
+        // One is enough, even in a comment of an otherwise `\n` file.
+        let one = lex("vpc a 10.0.0.0/16 {\n  # a\rb\n}\n");
+        assert_eq!(one.diagnostics.len(), 1);
+        assert!(one.diagnostics[0].message.contains("a carriage return"));
+        assert_eq!(one.diagnostics[0].primary.span, Span::new(25, 26));
     }
 
     #[test]
