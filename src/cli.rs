@@ -126,8 +126,10 @@ pub struct LspArgs {
 
 ", heading!("Exit status:"), "
   0  every flow asked about reaches (always, with --matrix)
-  1  some flow does not reach
-  2  a usage error: an unknown name or service, an unreadable FILE, or a FILE with errors")
+  1  some flow does not reach, or is not sent at all (from a public IP, an endpoint)
+  2  a usage error: an unknown name or service, a question that names no packet (an
+     IPv4 source to an IPv6 address, an empty service list), an unreadable FILE, or a
+     FILE with errors")
 )]
 pub struct ReachArgs {
     /// The design; `-` reads it from standard input.
