@@ -1,7 +1,7 @@
 //! `netproof lsp`: the language server, over stdio.
 //!
 //! One thread owns every open document and answers the client in order
-//! (`lsp-server` reads and writes the framed JSON-RPC on threads of its
+//! (`transport` reads and writes the framed JSON-RPC on threads of its
 //! own). A document is checked when it is opened, changed or saved, through
 //! [`diagnose`], the one call into the checking pipeline. Changes are not
 //! checked at once: a changed document is marked, every message already
@@ -20,6 +20,7 @@ mod hover;
 mod symbols;
 
 pub use convert::Encoding;
+pub use transport::session;
 
 use crate::check::FileReport;
 use convert::LineMap;
@@ -44,6 +45,9 @@ macro_rules! log {
         let _ = writeln!(std::io::stderr(), "netproof lsp: {}", format_args!($($arg)*));
     }};
 }
+
+// After `log!`, which it uses.
+pub mod transport;
 
 /// Checks one document: the whole pipeline, as `netproof check` runs it,
 /// under the `netproof.toml` that governs the document's file (none for an
@@ -76,19 +80,13 @@ fn display_path(uri: &Url) -> String {
 
 /// Runs the server on stdin and stdout until the client says `exit`, and
 /// returns the exit status the protocol asks for: 0 after `shutdown`, 1
-/// without it (or when the client went away).
+/// without it (or when the client went away, or its input could not be
+/// read as messages: `transport`).
 pub fn run(verbose: bool) -> u8 {
-    let (connection, io_threads) = Connection::stdio();
-    let status = serve(&connection, verbose);
-    // Serving ends at `exit` or when the client closed its end, and either
-    // way the reader thread has stopped; the writer stops once the
-    // connection (its sender) is gone. Joining them makes sure every
-    // response was written before the process exits.
-    drop(connection);
-    if let Err(error) = io_threads.join() {
-        log!("the connection closed with an error: {error}");
-    }
-    status
+    // Stdin's own lock cannot move to the reader thread; a buffer of its
+    // own over the unlocked handle can.
+    let input = std::io::BufReader::with_capacity(64 << 10, std::io::stdin());
+    session(input, std::io::stdout(), verbose)
 }
 
 /// Serves one client on `connection`, from the `initialize` handshake to
@@ -277,7 +275,7 @@ impl Server<'_> {
     }
 
     fn client_gone(&self) -> u8 {
-        log!("the client closed the connection without `exit`");
+        log!("the session ended without `exit`");
         1
     }
 
