@@ -808,3 +808,53 @@ fn the_end_of_input_inside_a_message_ends_the_session_cleanly() {
         );
     }
 }
+
+/// `lsp_types::Url` rewrites what it parses (`..` and `.` segments,
+/// percent-encoding, the scheme's case); every answer about a document
+/// names it exactly as the client did, or the client cannot match them.
+#[test]
+fn answers_name_a_document_by_the_uri_the_client_sent() {
+    for uri in [
+        "file:///tmp/x/../y.np",
+        "file:///tmp/./designs/shop.np",
+        "FILE:///tmp/My Design.np",
+    ] {
+        let mut server = Server::start();
+        initialize(&mut server, &[]);
+        open(&mut server, uri, DESIGN);
+        let published = server.diagnostics();
+        assert_eq!(published["uri"], json!(uri), "{published}");
+        assert_eq!(published["diagnostics"][0]["code"], "NP005", "{published}");
+        let at = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": position(line, character)});
+        let hover = server.request("textDocument/hover", at(3, 31));
+        assert!(hover["result"]["contents"]["value"].is_string(), "{hover}");
+        let definition = server.request("textDocument/definition", at(3, 31));
+        assert_eq!(definition["result"]["uri"], json!(uri), "{definition}");
+        let actions = server.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": {"start": position(0, 0), "end": position(0, 0)},
+                "context": {"diagnostics": [], "only": ["source.fixAll"]},
+            }),
+        );
+        let changes = &actions["result"][0]["edit"]["changes"];
+        assert!(changes[uri].is_array(), "{actions}");
+        server.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "internet {}\n"}]}),
+        );
+        let published = server.diagnostics();
+        assert_eq!(published["uri"], json!(uri), "{published}");
+        assert_eq!(published["version"], 2, "{published}");
+        server.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        let published = server.diagnostics();
+        assert_eq!(published["uri"], json!(uri), "{published}");
+        server.request("shutdown", Value::Null);
+        server.notify("exit", Value::Null);
+        assert_eq!(server.exit_status(), Some(0));
+    }
+}
