@@ -1,7 +1,9 @@
 //! Feeds arbitrary bytes to the language server as its input stream: first
 //! to the framing reader alone, then to a whole session (reader, server,
-//! writer) in memory. Neither may panic, and everything the server writes
-//! back must be well framed. Run with `cargo +nightly fuzz run
+//! writer) in memory, run in sequence on one thread
+//! (`transport::session_in_sequence`: the same parts as `netproof lsp`,
+//! without threads that LeakSanitizer would misread). Neither may panic,
+//! and everything the server writes back must be well framed. Run with `cargo +nightly fuzz run
 //! lsp_transport` from the repository root; the server logs each bad frame
 //! to standard error, so `-- -close_fd_mask=2` keeps the output readable.
 #![no_main]
@@ -13,8 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let mut input = data;
     while let Ok(Some(_)) = transport::read(&mut input) {}
 
-    let mut output = Vec::new();
-    let status = netproof::lsp::session(data, &mut output, false);
+    let (status, output) = transport::session_in_sequence(data, false);
     assert!(status <= 1, "exit status {status}");
     let mut written = output.as_slice();
     loop {

@@ -339,6 +339,24 @@ where
     })
 }
 
+/// [`session`] on the calling thread, for fuzzing: the reader takes every
+/// frame of `input` first (into an unbounded channel), then the server
+/// answers them, then the writer writes the answers; returns the exit
+/// status and everything written. The same reader, server and writer as
+/// `session`, in sequence, so that a fuzzer's leak checks see no threads
+/// come and go (LeakSanitizer counts the thread-local state that channels
+/// leave in finished threads as leaks).
+pub fn session_in_sequence(input: &[u8], verbose: bool) -> (u8, Vec<u8>) {
+    let (server, client) = Connection::memory();
+    let output = Mutex::new(Vec::new());
+    pump(input, client.sender, &output);
+    let status = super::serve(&server, verbose);
+    drop(server);
+    deliver(client.receiver, &output);
+    let output = output.into_inner().unwrap_or_else(PoisonError::into_inner);
+    (status, output)
+}
+
 /// The reader: frames from `input` to the server until the stream ends,
 /// cannot be framed, or brings `exit`; frames that are not messages are
 /// answered here.
@@ -639,6 +657,35 @@ mod tests {
         assert!(ids.contains(&Value::Null), "{ids:?}");
         let served: Vec<&Value> = ids.iter().filter(|id| !id.is_null()).collect();
         assert_eq!(served, [&json!("1"), &json!("2"), &json!("3")]);
+    }
+
+    #[test]
+    fn a_session_in_sequence_answers_as_one_on_threads() {
+        let mut input = framed(
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#,
+        );
+        input.extend(framed("{oops"));
+        input.extend(framed(SHUTDOWN.replace("\"id\":1", "\"id\":3").as_str()));
+        input.extend(framed(EXIT));
+        let (status, output) = session_in_sequence(&input, false);
+        assert_eq!(status, 0);
+        let (answers, end) = frames(&output, MAX_MESSAGE);
+        assert!(end.is_none(), "{end:?}");
+        assert_eq!(answers.len(), 3, "{answers:?}");
+        // The reader's own answer comes first here, as it runs before the
+        // server. (`lsp_server` cannot read its `id: null`, so it is read
+        // back here as a frame that is not a message.)
+        assert!(matches!(answers[0], Frame::Invalid(_)), "{answers:?}");
+        let text = String::from_utf8_lossy(&output);
+        assert!(text.contains(r#""code":-32700"#), "{text}");
+        let ids: Vec<String> = answers
+            .iter()
+            .filter_map(|f| match f {
+                Frame::Message(Message::Response(r)) => Some(r.id.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ids, ["1", "3"]);
     }
 
     #[test]
