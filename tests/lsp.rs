@@ -106,6 +106,20 @@ impl Server {
         }
     }
 
+    /// Waits until the server has closed its output, which it does when
+    /// the session is over; fails after the timeout.
+    fn wait_for_end(&mut self) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.messages.recv_timeout(left) {
+                Ok(_) => continue,
+                Err(RecvTimeoutError::Timeout) => panic!("the session did not end"),
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
     fn diagnostics(&mut self) -> Value {
         self.wait_for("published diagnostics", |m| {
             m["method"] == "textDocument/publishDiagnostics"
@@ -113,13 +127,30 @@ impl Server {
             .clone()
     }
 
+    /// Writes bytes as they are, framed or not.
+    fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("the server's stdin is open");
+        stdin.write_all(bytes).expect("write to the server");
+        stdin.flush().expect("flush to the server");
+    }
+
     /// Closes stdin and waits for the process, with a timeout.
-    fn exit_status(mut self) -> Option<i32> {
+    fn exit_status(self) -> Option<i32> {
+        self.exit_status_and_log().0
+    }
+
+    /// Closes stdin, waits for the process with a timeout, and returns its
+    /// exit status and everything it wrote to standard error.
+    fn exit_status_and_log(mut self) -> (Option<i32>, String) {
         drop(self.stdin.take());
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait().expect("poll the server") {
-                return status.code();
+                let mut log = String::new();
+                if let Some(mut stderr) = self.child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut stderr, &mut log);
+                }
+                return (status.code(), log);
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
@@ -572,4 +603,258 @@ fn the_nearest_netproof_toml_applies_and_its_errors_are_shown() {
     let _ = server.request("shutdown", Value::Null);
     server.notify("exit", Value::Null);
     assert_eq!(server.exit_status(), Some(0));
+}
+
+/// The next error answer that is not about any request (`id: null`), as
+/// JSON-RPC answers a message it could not read.
+fn error_without_id(server: &mut Server, what: &str) -> Value {
+    let answer = server.wait_for(what, |m| m.get("id") == Some(&Value::Null));
+    assert!(answer["error"]["message"].is_string(), "{answer}");
+    answer
+}
+
+/// Bodies that are not JSON, or JSON that is not a message, are answered
+/// with the JSON-RPC error for each, and the session goes on.
+#[test]
+fn a_malformed_message_is_answered_and_the_session_goes_on() {
+    let mut server = Server::start();
+    initialize(&mut server, &[]);
+    open(&mut server, URI, DESIGN);
+    server.diagnostics();
+    for (body, code) in [
+        (
+            &b"{\"jsonrpc\": \"2.0\", \"id\": 9, \"method\": "[..],
+            -32700,
+        ),
+        (&b"\xff\xfe not even text"[..], -32700),
+        (&b""[..], -32700),
+        (&b"[1, 2, 3]"[..], -32600),
+        (&b"42"[..], -32600),
+        (&b"{\"jsonrpc\": \"2.0\", \"method\": 7}"[..], -32600),
+    ] {
+        let mut frame = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+        frame.extend_from_slice(body);
+        server.send_raw(&frame);
+        let answer = error_without_id(&mut server, "the answer to a malformed message");
+        assert_eq!(
+            answer["error"]["code"],
+            json!(code),
+            "{}: {answer}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    // A request whose id can be read but which is not a request otherwise
+    // is answered under its id.
+    let body = r#"{"jsonrpc": "2.0", "id": 77, "method": ["hover"]}"#;
+    server.send_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+    let answer = server.wait_for("the answer to request 77", |m| m["id"] == json!(77));
+    assert_eq!(answer["error"]["code"], json!(-32600), "{answer}");
+    // Still serving, and the document is still open.
+    let hover = server.request("textDocument/hover", at(3, 31));
+    assert!(hover["result"]["contents"]["value"].is_string(), "{hover}");
+    server.request("shutdown", Value::Null);
+    server.notify("exit", Value::Null);
+    assert_eq!(server.exit_status(), Some(0));
+}
+
+/// `Content-Type` (the only other header the protocol defines) and header
+/// names in any case are accepted.
+#[test]
+fn other_headers_are_tolerated() {
+    let mut server = Server::start();
+    initialize(&mut server, &[]);
+    let body = r#"{"jsonrpc": "2.0", "id": 5, "method": "shutdown"}"#;
+    server.send_raw(
+        format!(
+            "Content-Type: application/vscode-jsonrpc; charset=utf-8\r\ncontent-length:{}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    let answer = server.wait_for("the answer to shutdown", |m| m["id"] == json!(5));
+    assert!(answer.get("error").is_none(), "{answer}");
+    server.notify("exit", Value::Null);
+    assert_eq!(server.exit_status(), Some(0));
+}
+
+/// A stream whose next message cannot be found (no length, or a length
+/// that is no number of bytes) is answered once with a parse error, and the
+/// session ends with status 1 and a line in the log saying why.
+#[test]
+fn a_stream_that_cannot_be_framed_ends_the_session_with_an_answer() {
+    for (what, bytes, logged) in [
+        (
+            "no Content-Length",
+            "Content-Type: application/vscode-jsonrpc\r\n\r\n{}".to_string(),
+            "Content-Length",
+        ),
+        (
+            "a Content-Length past 64 bits",
+            "Content-Length: 99999999999999999999\r\n\r\n{}".to_string(),
+            "99999999999999999999",
+        ),
+        (
+            "a negative Content-Length",
+            "Content-Length: -1\r\n\r\n{}".to_string(),
+            "-1",
+        ),
+        (
+            "a header line without a colon",
+            "Content-Length 2\r\n\r\n{}".to_string(),
+            "header",
+        ),
+    ] {
+        let mut server = Server::start();
+        initialize(&mut server, &[]);
+        server.send_raw(bytes.as_bytes());
+        let answer = error_without_id(&mut server, what);
+        assert_eq!(answer["error"]["code"], json!(-32700), "{what}: {answer}");
+        let (status, log) = server.exit_status_and_log();
+        assert_eq!(status, Some(1), "{what}: {log}");
+        assert!(log.contains(logged), "{what}: {log}");
+        assert!(!log.contains("panicked"), "{what}: {log}");
+    }
+}
+
+/// A header line is read up to 8 KiB: a megabyte without a newline is
+/// refused as soon as the limit is passed, without waiting for the rest.
+#[test]
+fn a_megabyte_header_line_is_refused_at_the_limit() {
+    let mut server = Server::start();
+    initialize(&mut server, &[]);
+    let mut stdin = server.stdin.take().expect("the server's stdin");
+    // The server stops reading at the limit, so the rest of the write may
+    // fail; it is done on a thread of its own, and stdin stays open until
+    // it is over.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&vec![b'a'; 1 << 20]);
+        let _ = stdin.flush();
+        stdin
+    });
+    let answer = error_without_id(&mut server, "the answer to a megabyte header line");
+    assert_eq!(answer["error"]["code"], json!(-32700), "{answer}");
+    // The server ends the session by itself, with stdin still open.
+    server.wait_for_end();
+    let stdin = writer.join().expect("the writer thread");
+    drop(stdin);
+    let (status, log) = server.exit_status_and_log();
+    assert_eq!(status, Some(1), "{log}");
+    assert!(log.contains("8 KiB"), "{log}");
+}
+
+/// A message larger than the limit is never allocated: with a 4 GiB
+/// `Content-Length`, the server reads and discards what comes, and ends
+/// cleanly (status 1, no panic) when the stream ends in its middle.
+#[test]
+fn a_4_gib_content_length_is_neither_allocated_nor_a_crash() {
+    let mut server = Server::start();
+    initialize(&mut server, &[]);
+    server.send_raw(b"Content-Length: 4294967296\r\n\r\n{\"jsonrpc\": \"2.0\"");
+    // Once a few megabytes more are taken, the server is well past the
+    // header (a pipe holds far less), wherever it would have allocated.
+    for _ in 0..4 {
+        server.send_raw(&vec![b' '; 1 << 20]);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id()))
+            .expect("the server's /proc status");
+        let peak_kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc status");
+        assert!(
+            peak_kib < 256 * 1024,
+            "the server's resident memory peaked at {peak_kib} KiB"
+        );
+    }
+    let (status, log) = server.exit_status_and_log();
+    assert_eq!(status, Some(1), "{log}");
+    assert!(log.contains("in the middle of a message"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+/// The largest length a 64-bit `usize` holds made the old reader panic
+/// ("capacity overflow"); it is a message over the limit like any other.
+#[test]
+fn a_content_length_of_usize_max_is_not_a_crash() {
+    let mut server = Server::start();
+    initialize(&mut server, &[]);
+    server.send_raw(b"Content-Length: 18446744073709551615\r\n\r\n{}");
+    let (status, log) = server.exit_status_and_log();
+    assert_eq!(status, Some(1), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(log.contains("in the middle of a message"), "{log}");
+}
+
+/// A client that goes away in the middle of a message ends the session as
+/// one that goes away between messages: status 1, and a line in the log.
+#[test]
+fn the_end_of_input_inside_a_message_ends_the_session_cleanly() {
+    for partial in [
+        "Content-Length: 100\r\n\r\n{\"jsonrpc\": ",
+        "Content-Length: 100\r\n",
+        "Content-Len",
+    ] {
+        let mut server = Server::start();
+        initialize(&mut server, &[]);
+        server.send_raw(partial.as_bytes());
+        let (status, log) = server.exit_status_and_log();
+        assert_eq!(status, Some(1), "{partial:?}: {log}");
+        assert!(
+            log.contains("in the middle of a message"),
+            "{partial:?}: {log}"
+        );
+    }
+}
+
+/// `lsp_types::Url` rewrites what it parses (`..` and `.` segments,
+/// percent-encoding, the scheme's case); every answer about a document
+/// names it exactly as the client did, or the client cannot match them.
+#[test]
+fn answers_name_a_document_by_the_uri_the_client_sent() {
+    for uri in [
+        "file:///tmp/x/../y.np",
+        "file:///tmp/./designs/shop.np",
+        "FILE:///tmp/My Design.np",
+    ] {
+        let mut server = Server::start();
+        initialize(&mut server, &[]);
+        open(&mut server, uri, DESIGN);
+        let published = server.diagnostics();
+        assert_eq!(published["uri"], json!(uri), "{published}");
+        assert_eq!(published["diagnostics"][0]["code"], "NP005", "{published}");
+        let at = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": position(line, character)});
+        let hover = server.request("textDocument/hover", at(3, 31));
+        assert!(hover["result"]["contents"]["value"].is_string(), "{hover}");
+        let definition = server.request("textDocument/definition", at(3, 31));
+        assert_eq!(definition["result"]["uri"], json!(uri), "{definition}");
+        let actions = server.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": {"start": position(0, 0), "end": position(0, 0)},
+                "context": {"diagnostics": [], "only": ["source.fixAll"]},
+            }),
+        );
+        let changes = &actions["result"][0]["edit"]["changes"];
+        assert!(changes[uri].is_array(), "{actions}");
+        server.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "internet {}\n"}]}),
+        );
+        let published = server.diagnostics();
+        assert_eq!(published["uri"], json!(uri), "{published}");
+        assert_eq!(published["version"], 2, "{published}");
+        server.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        let published = server.diagnostics();
+        assert_eq!(published["uri"], json!(uri), "{published}");
+        server.request("shutdown", Value::Null);
+        server.notify("exit", Value::Null);
+        assert_eq!(server.exit_status(), Some(0));
+    }
 }

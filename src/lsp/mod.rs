@@ -1,7 +1,7 @@
 //! `netproof lsp`: the language server, over stdio.
 //!
 //! One thread owns every open document and answers the client in order
-//! (`lsp-server` reads and writes the framed JSON-RPC on threads of its
+//! (`transport` reads and writes the framed JSON-RPC on threads of its
 //! own). A document is checked when it is opened, changed or saved, through
 //! [`diagnose`], the one call into the checking pipeline. Changes are not
 //! checked at once: a changed document is marked, every message already
@@ -9,6 +9,9 @@
 //! so a burst of edits costs one check of the latest text, not one per
 //! keystroke. A request about a marked document checks it first, so answers
 //! always describe the text the client has.
+//!
+//! Documents are known by their URI exactly as the client wrote it
+//! (`uri`), never as `lsp_types::Url` rewrites it.
 //!
 //! Nothing is written to standard output but the protocol; the log goes to
 //! standard error.
@@ -20,6 +23,7 @@ mod hover;
 mod symbols;
 
 pub use convert::Encoding;
+pub use transport::session;
 
 use crate::check::FileReport;
 use convert::LineMap;
@@ -44,6 +48,10 @@ macro_rules! log {
         let _ = writeln!(std::io::stderr(), "netproof lsp: {}", format_args!($($arg)*));
     }};
 }
+
+// After `log!`, which they use.
+pub mod transport;
+mod uri;
 
 /// Checks one document: the whole pipeline, as `netproof check` runs it,
 /// under the `netproof.toml` that governs the document's file (none for an
@@ -76,19 +84,13 @@ fn display_path(uri: &Url) -> String {
 
 /// Runs the server on stdin and stdout until the client says `exit`, and
 /// returns the exit status the protocol asks for: 0 after `shutdown`, 1
-/// without it (or when the client went away).
+/// without it (or when the client went away, or its input could not be
+/// read as messages: `transport`).
 pub fn run(verbose: bool) -> u8 {
-    let (connection, io_threads) = Connection::stdio();
-    let status = serve(&connection, verbose);
-    // Serving ends at `exit` or when the client closed its end, and either
-    // way the reader thread has stopped; the writer stops once the
-    // connection (its sender) is gone. Joining them makes sure every
-    // response was written before the process exits.
-    drop(connection);
-    if let Err(error) = io_threads.join() {
-        log!("the connection closed with an error: {error}");
-    }
-    status
+    // Stdin's own lock cannot move to the reader thread; a buffer of its
+    // own over the unlocked handle can.
+    let input = std::io::BufReader::with_capacity(64 << 10, std::io::stdin());
+    session(input, std::io::stdout(), verbose)
 }
 
 /// Serves one client on `connection`, from the `initialize` handshake to
@@ -185,6 +187,8 @@ pub fn capabilities(enc: Encoding) -> ServerCapabilities {
 
 /// One open document.
 struct Document {
+    /// Its URI as `lsp_types` parsed it, which finds its file.
+    url: Url,
     version: i32,
     text: String,
     lines: LineMap,
@@ -196,8 +200,9 @@ struct Document {
 }
 
 impl Document {
-    fn new(version: i32, text: String) -> Document {
+    fn new(url: Url, version: i32, text: String) -> Document {
         Document {
+            url,
             version,
             lines: LineMap::new(&text),
             text,
@@ -223,9 +228,10 @@ struct Server<'c> {
     connection: &'c Connection,
     enc: Encoding,
     verbose: bool,
-    documents: HashMap<Url, Document>,
+    /// The open documents, by their URI as the client sent it (`uri`).
+    documents: HashMap<String, Document>,
     /// Documents changed since their last check, in a stable order.
-    dirty: BTreeSet<Url>,
+    dirty: BTreeSet<String>,
     shutdown: bool,
     /// The configuration error last shown, if any.
     config_error: Option<String>,
@@ -277,7 +283,7 @@ impl Server<'_> {
     }
 
     fn client_gone(&self) -> u8 {
-        log!("the client closed the connection without `exit`");
+        log!("the session ended without `exit`");
         1
     }
 
@@ -325,20 +331,25 @@ impl Server<'_> {
         }
     }
 
-    /// Reads a request's parameters as `R` wants them and answers with
-    /// `handle`'s result.
+    /// Reads a request about a document as `R` wants its parameters and
+    /// answers with `handle`'s result, which is given the document's URI as
+    /// the client sent it, and names the document that way.
     fn answer<R: req::Request>(
         &mut self,
         request: Request,
-        handle: fn(&mut Self, R::Params) -> R::Result,
+        handle: fn(&mut Self, &str, R::Params) -> R::Result,
     ) -> Result<serde_json::Value, Failure> {
+        let key = uri::sent(&request.params);
         let params: R::Params =
             serde_json::from_value(request.params).map_err(Failure::invalid_params)?;
-        let result = handle(self, params);
-        serde_json::to_value(result).map_err(|error| Failure {
+        let key = key.ok_or_else(|| Failure::invalid_params("no `textDocument.uri`"))?;
+        let result = handle(self, &key, params);
+        let mut value = serde_json::to_value(result).map_err(|error| Failure {
             code: ErrorCode::InternalError,
             message: format!("cannot serialize the answer: {error}"),
-        })
+        })?;
+        uri::restore(&mut value, &key);
+        Ok(value)
     }
 
     fn fail(&self, id: RequestId, failure: Failure) {
@@ -355,47 +366,44 @@ impl Server<'_> {
         let method = n.method.clone();
         let handled = match method.as_str() {
             notif::DidOpenTextDocument::METHOD => {
-                self.notify::<notif::DidOpenTextDocument>(n, |s, p| {
+                self.notify::<notif::DidOpenTextDocument>(n, |s, key, p| {
                     let doc = p.text_document;
                     s.documents
-                        .insert(doc.uri.clone(), Document::new(doc.version, doc.text));
-                    s.dirty.insert(doc.uri);
+                        .insert(key.clone(), Document::new(doc.uri, doc.version, doc.text));
+                    s.dirty.insert(key);
                 })
             }
             notif::DidChangeTextDocument::METHOD => {
-                self.notify::<notif::DidChangeTextDocument>(n, |s, p| {
-                    let uri = p.text_document.uri;
+                self.notify::<notif::DidChangeTextDocument>(n, |s, key, p| {
                     let enc = s.enc;
-                    let Some(doc) = s.documents.get_mut(&uri) else {
-                        log!("a change to `{uri}`, which is not open; ignored");
+                    let Some(doc) = s.documents.get_mut(&key) else {
+                        log!("a change to `{key}`, which is not open; ignored");
                         return;
                     };
                     let text = apply_changes(&doc.text, &doc.lines, p.content_changes, enc);
                     doc.version = p.text_document.version;
                     doc.set_text(text);
-                    s.dirty.insert(uri);
+                    s.dirty.insert(key);
                 })
             }
             notif::DidSaveTextDocument::METHOD => {
-                self.notify::<notif::DidSaveTextDocument>(n, |s, p| {
-                    let uri = p.text_document.uri;
-                    if let Some(doc) = s.documents.get_mut(&uri) {
+                self.notify::<notif::DidSaveTextDocument>(n, |s, key, p| {
+                    if let Some(doc) = s.documents.get_mut(&key) {
                         // Saving changes no text, but what the check reads
                         // beside it (configuration) may have changed.
                         if let Some(text) = p.text {
                             doc.set_text(text);
                         }
                         doc.report = None;
-                        s.dirty.insert(uri);
+                        s.dirty.insert(key);
                     }
                 })
             }
             notif::DidCloseTextDocument::METHOD => {
-                self.notify::<notif::DidCloseTextDocument>(n, |s, p| {
-                    let uri = p.text_document.uri;
-                    s.documents.remove(&uri);
-                    s.dirty.remove(&uri);
-                    s.publish(uri, Vec::new(), None);
+                self.notify::<notif::DidCloseTextDocument>(n, |s, key, p| {
+                    s.documents.remove(&key);
+                    s.dirty.remove(&key);
+                    s.publish(&key, p.text_document.uri, Vec::new(), None);
                 })
             }
             // Everything else ($/cancelRequest, $/setTrace, configuration
@@ -407,31 +415,37 @@ impl Server<'_> {
         }
     }
 
+    /// Reads a notification about a document as `N` wants its parameters
+    /// and hands them to `handle` with the document's URI as the client
+    /// sent it.
     fn notify<N: notif::Notification>(
         &mut self,
         n: Notification,
-        handle: impl FnOnce(&mut Self, N::Params),
-    ) -> Result<(), serde_json::Error> {
-        let params: N::Params = serde_json::from_value(n.params)?;
-        handle(self, params);
+        handle: impl FnOnce(&mut Self, String, N::Params),
+    ) -> Result<(), String> {
+        let key = uri::sent(&n.params);
+        let params: N::Params = serde_json::from_value(n.params).map_err(|e| e.to_string())?;
+        let key = key.ok_or("no `textDocument.uri`")?;
+        handle(self, key, params);
         Ok(())
     }
 
     /// Checks every changed document and publishes its findings.
     fn check_dirty(&mut self) {
-        for uri in std::mem::take(&mut self.dirty) {
-            self.check(&uri);
+        for key in std::mem::take(&mut self.dirty) {
+            self.check(&key);
         }
     }
 
     /// Checks one document if it changed since its last check, and publishes
     /// its findings.
-    fn check(&mut self, uri: &Url) {
-        self.dirty.remove(uri);
+    fn check(&mut self, key: &str) {
+        self.dirty.remove(key);
         let enc = self.enc;
-        let Some(doc) = self.documents.get_mut(uri) else {
+        let Some(doc) = self.documents.get_mut(key) else {
             return;
         };
+        let uri = &doc.url;
         if doc.report.is_some() {
             return;
         }
@@ -445,13 +459,14 @@ impl Server<'_> {
         let version = doc.version;
         if self.verbose {
             log!(
-                "checked {uri} (version {version}) in {:.1?}: {} findings",
+                "checked {key} (version {version}) in {:.1?}: {} findings",
                 started.elapsed(),
                 report.diagnostics.len()
             );
         }
+        let uri = uri.clone();
         doc.report = Some(report);
-        self.publish(uri.clone(), diagnostics, Some(version));
+        self.publish(key, uri, diagnostics, Some(version));
         self.tell_config_error(config_error);
     }
 
@@ -474,29 +489,42 @@ impl Server<'_> {
         }
     }
 
-    fn publish(&self, uri: Url, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i32>) {
+    /// Publishes a document's findings under its URI as the client sent
+    /// it, `key`; `uri` is the same URI as `lsp_types` parsed it.
+    fn publish(
+        &self,
+        key: &str,
+        uri: Url,
+        diagnostics: Vec<lsp_types::Diagnostic>,
+        version: Option<i32>,
+    ) {
         let params = PublishDiagnosticsParams {
             uri,
             diagnostics,
             version,
         };
-        self.send(Notification::new(
-            notif::PublishDiagnostics::METHOD.to_string(),
+        let mut params = match serde_json::to_value(params) {
+            Ok(params) => params,
+            Err(error) => return log!("cannot serialize the findings of {key}: {error}"),
+        };
+        uri::restore(&mut params, key);
+        self.send(Notification {
+            method: notif::PublishDiagnostics::METHOD.to_string(),
             params,
-        ));
+        });
     }
 
     /// An open document, checked against its current text; `None` for a
     /// document the client never opened.
-    fn current(&mut self, uri: &Url) -> Option<&Document> {
-        self.check(uri);
-        self.documents.get(uri)
+    fn current(&mut self, key: &str) -> Option<&Document> {
+        self.check(key);
+        self.documents.get(key)
     }
 
-    fn hover(&mut self, p: lsp_types::HoverParams) -> Option<Hover> {
+    fn hover(&mut self, key: &str, p: lsp_types::HoverParams) -> Option<Hover> {
         let enc = self.enc;
         let at = p.text_document_position_params;
-        let doc = self.current(&at.text_document.uri)?;
+        let doc = self.current(key)?;
         let offset = doc.lines.offset(&doc.text, at.position, enc);
         let mut sections: Vec<String> = Vec::new();
         let mut range = None;
@@ -523,11 +551,15 @@ impl Server<'_> {
         })
     }
 
-    fn definition(&mut self, p: lsp_types::GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
+    fn definition(
+        &mut self,
+        key: &str,
+        p: lsp_types::GotoDefinitionParams,
+    ) -> Option<GotoDefinitionResponse> {
         let enc = self.enc;
         let at = p.text_document_position_params;
         let uri = at.text_document.uri;
-        let doc = self.current(&uri)?;
+        let doc = self.current(key)?;
         let offset = doc.lines.offset(&doc.text, at.position, enc);
         let symbols = doc.symbols();
         let o = symbols.at(&doc.text, offset)?;
@@ -538,11 +570,12 @@ impl Server<'_> {
 
     fn code_action(
         &mut self,
+        key: &str,
         p: lsp_types::CodeActionParams,
     ) -> Option<lsp_types::CodeActionResponse> {
         let enc = self.enc;
         let uri = p.text_document.uri;
-        let doc = self.current(&uri)?;
+        let doc = self.current(key)?;
         let report = doc.report.as_ref()?;
         let cx = actions::Context {
             uri: &uri,
@@ -562,10 +595,11 @@ impl Server<'_> {
 
     fn formatting(
         &mut self,
-        p: lsp_types::DocumentFormattingParams,
+        key: &str,
+        _: lsp_types::DocumentFormattingParams,
     ) -> Option<Vec<lsp_types::TextEdit>> {
         let enc = self.enc;
-        let doc = self.documents.get(&p.text_document.uri)?;
+        let doc = self.documents.get(key)?;
         let formatted = format::format_document(&doc.text)?;
         Some(format::edits(&doc.text, &formatted, &doc.lines, enc))
     }
