@@ -147,3 +147,56 @@ fn many_findings_on_one_long_line_print_a_bounded_window_each() {
     let all = json["diagnostics"].as_array().map_or(0, Vec::len);
     assert_eq!(all, n);
 }
+
+/// `sites` VM networks that each declare a VM `x`, and `references`
+/// expectations that name `x` twice without a site.
+fn ambiguous_design(sites: usize, references: usize) -> String {
+    let mut text = String::new();
+    for i in 0..sites {
+        text.push_str(&format!(
+            "vmnetwork n{i} {{\n  subnet s 10.0.1.0/24\n  vm x 10.0.1.10 in s\n}}\n"
+        ));
+    }
+    for _ in 0..references {
+        text.push_str("expect reach x -> x any\n");
+    }
+    text
+}
+
+#[test]
+fn an_ambiguous_name_describes_a_bounded_number_of_candidates() {
+    let (sites, references) = (300, 200);
+    let report = netproof::check::check_source("amb.np", ambiguous_design(sites, references));
+    let ambiguous: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "NP002")
+        .collect();
+    assert_eq!(ambiguous.len(), 2 * references);
+    for d in &ambiguous {
+        assert!(
+            d.message.contains(&format!("{sites} declarations fit")),
+            "{}",
+            d.message
+        );
+        assert_eq!(
+            d.secondary.len(),
+            netproof::rules::np002_undefined_reference::MAX_CANDIDATES
+        );
+        let help = d.help.as_deref().unwrap_or("");
+        assert!(help.contains("`n0.x` or `n1.x`"), "{help}");
+        assert!(
+            help.contains(&format!("one of {} more", sites - 5)),
+            "{help}"
+        );
+    }
+    // The human output grows with the references, not with references
+    // times declarations.
+    let shown = common::render_all(&report);
+    assert!(
+        shown.len() < ambiguous.len() * 2_000,
+        "{} bytes for {} findings",
+        shown.len(),
+        ambiguous.len()
+    );
+}
