@@ -331,7 +331,7 @@ fn push_visible(out: &mut String, c: char) {
 /// `max_chars` characters of it, the rest replaced by an ellipsis and a
 /// count.
 pub fn visible(text: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let mut out = String::with_capacity(text.len().min(max_chars.saturating_mul(4)));
     for (n, (i, c)) in text.char_indices().enumerate() {
         if n == max_chars {
             let rest = text.get(i..).map_or(0, |r| r.chars().count());

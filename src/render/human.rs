@@ -544,4 +544,11 @@ vpc shop 10.0.0.0/16 {
             assert!(rendered.contains(shown), "{shown} in {rendered}");
         }
     }
+
+    #[test]
+    fn visible_without_a_limit_escapes_and_keeps_everything() {
+        let text = "a\u{1b}b\tc\nd";
+        assert_eq!(visible(text, usize::MAX), "a\\u{1b}b\tc\nd");
+        assert_eq!(visible("abcdef", 3), "abc… (3 more characters)");
+    }
 }
