@@ -25,6 +25,13 @@ const LEAD_CHARS: usize = 80;
 /// one more keeps the snippets of two nearby labels in one segment.
 const MARGIN_LINES: usize = 2;
 
+/// Labels whose lines (with margins) are at most this many lines apart are
+/// shown in one snippet, with the lines between them, as miette would join
+/// them; farther apart they get snippets of their own, so that a finding
+/// whose labels are thousands of lines apart does not print the lines
+/// between.
+const JOIN_GAP: usize = 16;
+
 /// Marks the clipped ends of a line.
 const ELLIPSIS: char = '…';
 
@@ -94,7 +101,7 @@ pub(super) fn excerpt<'l>(
     let mut merged: Vec<(usize, usize)> = Vec::new();
     for (first, last) in runs {
         match merged.last_mut() {
-            Some((_, end)) if first <= *end + 1 => *end = (*end).max(last),
+            Some((_, end)) if first <= *end + 1 + JOIN_GAP => *end = (*end).max(last),
             _ => merged.push((first, last)),
         }
     }
