@@ -179,7 +179,10 @@ pub fn query_answer(
             .nth(lc.line.saturating_sub(1))
             .unwrap_or("")
             .trim();
-        (lc.line, text.to_string())
+        (
+            lc.line,
+            crate::render::visible(text, crate::render::MAX_LINE_CHARS),
+        )
     };
     let output = if json {
         let mut answer = JsonAnswer {
@@ -247,7 +250,9 @@ pub fn query_answer(
         } else {
             "some flows do not reach\n"
         });
-        out
+        // Names and quoted lines come from the design: control characters
+        // in them reach the terminal as visible escapes.
+        crate::render::visible(&out, usize::MAX)
     };
     ReachRun::Answered { output, complete }
 }
@@ -304,7 +309,7 @@ pub fn matrix(path: String, text: String, json: bool) -> ReachRun {
                  (docs/engine.md); pairs they might add are not listed\n",
             );
         }
-        out
+        crate::render::visible(&out, usize::MAX)
     };
     ReachRun::Answered {
         output,

@@ -573,22 +573,17 @@ impl<'m> Space<'m> {
     /// The addresses an expression names, leaving out `sg NAME` terms (a
     /// security group's members, as a source, are matched by interface).
     pub fn addrs_without_sg(&self, e: &AddrExpr) -> AddrRanges {
-        let mut out = AddrRanges::empty();
-        for t in &e.terms {
-            if !matches!(t.value, AddrTerm::Sg(_)) {
-                out = out.union(&self.term(t.value, 0));
-            }
-        }
-        out
+        AddrRanges::union_many(
+            e.terms
+                .iter()
+                .filter(|t| !matches!(t.value, AddrTerm::Sg(_)))
+                .map(|t| self.term(t.value, 0)),
+        )
     }
 
     /// The addresses an expression names.
     pub fn addrs(&self, e: &AddrExpr) -> AddrRanges {
-        let mut out = AddrRanges::empty();
-        for t in &e.terms {
-            out = out.union(&self.term(t.value, 0));
-        }
-        out
+        AddrRanges::union_many(e.terms.iter().map(|t| self.term(t.value, 0)))
     }
 
     fn term(&self, t: AddrTerm, depth: usize) -> AddrRanges {
@@ -614,13 +609,13 @@ impl<'m> Space<'m> {
             Entity::Site(s) => self.site_addrs(s),
             // Groups may include groups; a cycle adds nothing new, so a depth
             // bound is enough to stop it.
-            Entity::Group(g) if depth < 32 => {
-                let mut out = AddrRanges::empty();
-                for t in &m.groups[g.index()].members.terms {
-                    out = out.union(&self.term(t.value, depth + 1));
-                }
-                out
-            }
+            Entity::Group(g) if depth < 32 => AddrRanges::union_many(
+                m.groups[g.index()]
+                    .members
+                    .terms
+                    .iter()
+                    .map(|t| self.term(t.value, depth + 1)),
+            ),
             _ => AddrRanges::empty(),
         }
     }

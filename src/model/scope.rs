@@ -249,9 +249,15 @@ impl Scopes {
         )
     }
 
+    /// The finding for a name that fits several declarations. Only the
+    /// first [`np002::MAX_CANDIDATES`] are described (the rest are counted):
+    /// a name declared in a thousand sites and referenced a thousand times
+    /// would otherwise make a million labels, quadratic in the file.
     fn ambiguous(&self, text: &str, span: Span, candidates: &[&Symbol]) -> Diagnostic {
+        let total = candidates.len();
         let candidates: Vec<np002::Candidate> = candidates
             .iter()
+            .take(np002::MAX_CANDIDATES)
             .map(|sym| np002::Candidate {
                 span: sym.name_span,
                 description: format!("{} {}", sym.kind.article_noun(), self.scope_phrase(sym)),
@@ -261,7 +267,7 @@ impl Scopes {
                     .map(|site| format!("{site}.{text}")),
             })
             .collect();
-        np002::ambiguous(text, span, &candidates)
+        np002::ambiguous(text, span, &candidates, total)
     }
 
     fn undefined(&self, text: &str, span: Span, from: Option<SiteId>, want: Want) -> Diagnostic {

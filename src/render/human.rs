@@ -5,17 +5,28 @@
 //! borrows it and implements [`miette::Diagnostic`] only for rendering, so the
 //! core does not depend on how miette wants its errors shaped.
 
+use super::excerpt::{excerpt, visible, Excerpt, ShownLabel};
 use super::{count, Emitter, Summary};
 use crate::check::FileReport;
 use crate::diagnostic::{Diagnostic, Label, Severity};
-use crate::span::{LineIndex, Span};
-use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    SourceCode, SourceSpan, SpanContents,
-};
+use crate::span::Span;
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 use std::fmt;
 use std::io;
-use std::sync::Arc;
+
+/// The most findings the human output shows for one file, in order; a note
+/// counts the rest (the summary line counts everything, and the JSON and
+/// SARIF outputs list everything). It keeps a hostile file from flooding a
+/// terminal: 1,000 findings of at most [`MAX_LABELS`] clipped lines each.
+pub const MAX_FINDINGS_PER_FILE: usize = 1_000;
+
+/// The most labels one finding shows (the primary one included); a note
+/// counts the rest, which the JSON and SARIF outputs keep.
+pub const MAX_LABELS: usize = 12;
+
+/// The most characters of a message, label, help or path shown; the rest is
+/// counted after an ellipsis.
+pub const MAX_TEXT_CHARS: usize = 2_000;
 
 /// The width used whenever the output is not a colored terminal, so that
 /// files, pipes and snapshots always wrap the same way.
@@ -47,11 +58,25 @@ impl HumanEmitter {
 impl Emitter for HumanEmitter {
     fn emit(&self, reports: &[FileReport], out: &mut dyn io::Write) -> io::Result<()> {
         for report in reports {
-            for diagnostic in &report.diagnostics {
+            for diagnostic in report.diagnostics.iter().take(MAX_FINDINGS_PER_FILE) {
                 let rendered = render(report, diagnostic, self.color, self.width);
                 // miette ends its report with a newline; one more separates
                 // consecutive reports.
                 writeln!(out, "{rendered}")?;
+            }
+            let cut = report
+                .diagnostics
+                .len()
+                .saturating_sub(MAX_FINDINGS_PER_FILE);
+            if cut > 0 {
+                writeln!(
+                    out,
+                    "note: {} in `{}` not shown: the human output shows the first {} of a \
+                     file's findings; `--format json` lists them all\n",
+                    count(cut, "more finding", "more findings"),
+                    visible(&report.source.path, MAX_TEXT_CHARS),
+                    MAX_FINDINGS_PER_FILE,
+                )?;
             }
         }
         if self.quiet {
@@ -96,42 +121,72 @@ fn render(report: &FileReport, diag: &Diagnostic, color: bool, width: usize) -> 
         .with_links(color)
         .with_link_display_text(format!("({url})"))
         .without_syntax_highlighting();
-    let text = &report.source.text;
-    // miette draws nothing for a point at the very end of a text that lacks a
-    // final line break, so such a text is shown with one added; the copy is
-    // made only for the diagnostics that need it.
-    let shown = if !text.ends_with('\n') && diag_labels(diag).any(|l| is_end_point(text, l.span)) {
-        Arc::new(format!("{text}\n"))
-    } else {
-        Arc::clone(text)
-    };
+    let text: &str = &report.source.text;
+    let all = diag_labels(diag).count();
+    let labels: Vec<(Span, String, bool)> = diag_labels(diag)
+        .take(MAX_LABELS)
+        .enumerate()
+        .map(|(i, l)| {
+            (
+                source_span(text, l.span),
+                visible(&l.message, MAX_TEXT_CHARS),
+                i == 0,
+            )
+        })
+        .collect();
+    let (source, shown, clips) = excerpt(
+        &visible(&report.source.path, MAX_TEXT_CHARS),
+        text,
+        &report.source.lines,
+        &labels,
+    );
     let adapter = Adapter {
         diag,
-        text,
-        source: CharColumns::new(&report.source.path, shown, &report.source.lines),
+        message: visible(&diag.message, MAX_TEXT_CHARS),
+        help: diag.help.as_deref().map(|h| visible(h, MAX_TEXT_CHARS)),
+        labels: shown,
+        source,
         url,
     };
     let mut rendered = String::new();
     if handler.render_report(&mut rendered, &adapter).is_err() {
-        // miette only fails when a span is out of bounds, which the adapter
-        // prevents by clamping; should it happen anyway, the message alone is
-        // still worth showing.
-        rendered = format!("{}: {}\n", adapter.code(), diag.message);
+        // miette only fails when a span is out of bounds, which the excerpt
+        // prevents; should it happen anyway, the message alone is still
+        // worth showing.
+        rendered = format!("{}: {}\n", adapter.code(), adapter.message);
+    }
+    for clip in clips {
+        rendered.push_str(&format!(
+            "  note: line {} is {} characters long; only columns {}-{} are shown\n",
+            clip.line, clip.length, clip.shown.0, clip.shown.1
+        ));
+    }
+    if all > MAX_LABELS {
+        rendered.push_str(&format!(
+            "  note: {} more labels are not shown; `--format json` lists them all\n",
+            all - MAX_LABELS
+        ));
     }
     if let Some(fix) = &diag.fix {
         // miette has no notion of a fix; it reads best as one more footer line
         // under the help, in the same indentation.
-        rendered.push_str(&format!("  fix: {}\n", fix.description));
+        rendered.push_str(&format!(
+            "  fix: {}\n",
+            visible(&fix.description, MAX_TEXT_CHARS)
+        ));
     }
     rendered
 }
 
-/// A netproof diagnostic seen through miette's eyes.
+/// A netproof diagnostic seen through miette's eyes, with everything taken
+/// from the design made safe to print.
 #[derive(Debug)]
 struct Adapter<'a> {
     diag: &'a Diagnostic,
-    text: &'a str,
-    source: CharColumns<'a>,
+    message: String,
+    help: Option<String>,
+    labels: Vec<ShownLabel>,
+    source: Excerpt<'a>,
     url: String,
 }
 
@@ -142,21 +197,11 @@ impl Adapter<'_> {
     fn code(&self) -> String {
         format!("{}({})", self.diag.code, self.diag.name())
     }
-
-    fn label(&self, label: &Label, primary: bool) -> LabeledSpan {
-        let message = (!label.message.is_empty()).then(|| label.message.clone());
-        let span = source_span(self.text, label.span);
-        if primary {
-            LabeledSpan::new_primary_with_span(message, span)
-        } else {
-            LabeledSpan::new_with_span(message, span)
-        }
-    }
 }
 
 impl fmt::Display for Adapter<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diag.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -176,8 +221,7 @@ impl miette::Diagnostic for Adapter<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diag
-            .help
+        self.help
             .as_ref()
             .map(|help| Box::new(help) as Box<dyn fmt::Display>)
     }
@@ -191,9 +235,14 @@ impl miette::Diagnostic for Adapter<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let primary = std::iter::once(self.label(&self.diag.primary, true));
-        let secondary = self.diag.secondary.iter().map(|l| self.label(l, false));
-        Some(Box::new(primary.chain(secondary)))
+        Some(Box::new(self.labels.iter().map(|l| {
+            let message = (!l.message.is_empty()).then(|| l.message.clone());
+            if l.primary {
+                LabeledSpan::new_primary_with_span(message, l.span)
+            } else {
+                LabeledSpan::new_with_span(message, l.span)
+            }
+        })))
     }
 }
 
@@ -207,21 +256,22 @@ fn is_end_point(text: &str, span: Span) -> bool {
     span.is_empty() && span.start as usize >= text.len()
 }
 
-/// Converts a span to miette's form, clamped to the text and widened to
-/// character boundaries. A span that does not fit would be a bug upstream, but
-/// an emitter must show the finding rather than fail on it.
+/// Clamps a span to the text and widens it to character boundaries. A span
+/// that does not fit would be a bug upstream, but an emitter must show the
+/// finding rather than fail on it.
 ///
 /// An empty span at the end of a text that ends with a line break would sit on
 /// a line miette does not draw, so it moves to the end of the last line, where
 /// a reader looks for "unexpected end of file" anyway. (The JSON output keeps
 /// the exact position, the start of the empty last line.)
-fn source_span(text: &str, span: Span) -> SourceSpan {
+fn source_span(text: &str, span: Span) -> Span {
     let len = text.len();
     if is_end_point(text, span) {
         let last_line = text
             .strip_suffix('\n')
             .map(|t| t.strip_suffix('\r').unwrap_or(t));
-        return SourceSpan::new(last_line.map_or(len, str::len).into(), 0);
+        let at = last_line.map_or(len, str::len);
+        return Span::new(at, at);
     }
     let mut start = (span.start as usize).min(len);
     while !text.is_char_boundary(start) {
@@ -231,115 +281,7 @@ fn source_span(text: &str, span: Span) -> SourceSpan {
     while !text.is_char_boundary(end) {
         end += 1;
     }
-    SourceSpan::new(start.into(), end - start)
-}
-
-/// The file's [`NamedSource`], with one correction: miette counts the column
-/// in the `[file:line:column]` header in bytes, while netproof counts
-/// characters everywhere (JSON, SARIF, editors). This wrapper recomputes the
-/// column so that the human and machine outputs name the same position on
-/// lines with multi-byte characters.
-///
-/// It also keeps rendering linear: miette finds a span's lines by scanning
-/// the text from its start, which costs the whole file for every finding
-/// (minutes for ten thousand findings in a 4 MB design). Each read here
-/// hands miette only the lines around the span, and the file's line index
-/// says where they start.
-#[derive(Debug)]
-struct CharColumns<'l> {
-    name: String,
-    text: Arc<String>,
-    lines: &'l LineIndex,
-}
-
-impl<'l> CharColumns<'l> {
-    fn new(name: &str, text: Arc<String>, lines: &'l LineIndex) -> CharColumns<'l> {
-        CharColumns {
-            name: name.to_string(),
-            text,
-            lines,
-        }
-    }
-
-    /// The byte range of whole lines around `start..end`: from `before`
-    /// lines above the one holding `start` to `after` lines below the one
-    /// holding `end`, plus one more each way, so that it holds everything
-    /// miette may show around the span.
-    fn window(&self, start: usize, end: usize, before: usize, after: usize) -> (usize, usize) {
-        let text = self.text.as_bytes();
-        let line_start = |at: usize| {
-            text[..at]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1)
-        };
-        let line_end = |at: usize| {
-            text[at..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(text.len(), |i| at + i + 1)
-        };
-        let start = start.min(text.len());
-        let end = end.clamp(start, text.len());
-        let mut from = line_start(start);
-        for _ in 0..=before {
-            if from == 0 {
-                break;
-            }
-            from = line_start(from - 1);
-        }
-        let mut to = line_end(end);
-        for _ in 0..=after {
-            if to >= text.len() {
-                break;
-            }
-            to = line_end(to);
-        }
-        (from, to)
-    }
-
-    /// The 0-based character column of byte `offset`. Line breaks are `\n`
-    /// and `\r`, as in miette's own line counting, so that this column belongs
-    /// to the line number miette prints beside it.
-    fn char_column(&self, offset: usize) -> Option<usize> {
-        let before = self.text.get(..offset)?;
-        let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
-        Some(before[line_start..].chars().count())
-    }
-}
-
-impl SourceCode for CharColumns<'_> {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        context_lines_before: usize,
-        context_lines_after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let (from, to) = self.window(
-            span.offset(),
-            span.offset() + span.len(),
-            context_lines_before,
-            context_lines_after,
-        );
-        let window: &'a str = self.text.get(from..to).ok_or(MietteError::OutOfBounds)?;
-        let inner = SourceSpan::new((span.offset() - from).into(), span.len());
-        let contents = window.read_span(&inner, context_lines_before, context_lines_after)?;
-        let start = from + contents.span().offset();
-        let column = self.char_column(start).unwrap_or_else(|| contents.column());
-        // The window starts a line; the line index numbers it (0-based here).
-        let first_line = self.lines.line_col(&self.text, from as u32).line - 1;
-        Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
-            contents.data(),
-            SourceSpan::new(start.into(), contents.span().len()),
-            first_line + contents.line(),
-            column,
-            // miette's count of line breaks up to the end of what it read,
-            // from the start of the source: it merges two labels' snippets
-            // by it.
-            first_line + contents.line_count(),
-        )))
-    }
+    Span::new(start, end)
 }
 
 #[cfg(test)]
@@ -557,5 +499,56 @@ vpc shop 10.0.0.0/16 {
             String::from_utf8_lossy(&out),
             "0 errors, 0 warnings, 0 infos in 1 file\n"
         );
+    }
+
+    #[test]
+    fn a_finding_shows_at_most_max_labels_and_counts_the_rest() {
+        let text: String = (0..40)
+            .map(|i| format!("vpc v{i} 10.{i}.0.0/16 {{}}\n"))
+            .collect();
+        let mut diag = Diagnostic::new(Code::NP002, "many", find(&text, "v0", 0), "first");
+        for i in 1..40 {
+            diag = diag.with_label(find(&text, &format!("v{i} "), 0), format!("label {i}"));
+        }
+        let report = report("many.np", &text, vec![diag]);
+        let rendered = render_human(&report, &report.diagnostics[0], false);
+        assert!(
+            rendered.contains(&format!("label {}", MAX_LABELS - 1)),
+            "{rendered}"
+        );
+        assert!(
+            !rendered.contains(&format!("label {}", MAX_LABELS)),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains(&format!(
+                "note: {} more labels are not shown",
+                40 - MAX_LABELS
+            )),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn messages_and_labels_escape_control_characters() {
+        let text = "vpc shop 10.0.0.0/16 {}\n";
+        let diag = Diagnostic::new(Code::NP001, "bad \u{1b}[2J", find(text, "shop", 0), "\u{7}")
+            .with_help("\u{9b}help");
+        let report = report("x.np", text, vec![diag]);
+        let rendered = render_human(&report, &report.diagnostics[0], false);
+        assert!(
+            !rendered.chars().any(|c| c.is_control() && c != '\n'),
+            "{rendered:?}"
+        );
+        for shown in ["bad \\u{1b}[2J", "\\u{7}", "\\u{9b}help"] {
+            assert!(rendered.contains(shown), "{shown} in {rendered}");
+        }
+    }
+
+    #[test]
+    fn visible_without_a_limit_escapes_and_keeps_everything() {
+        let text = "a\u{1b}b\tc\nd";
+        assert_eq!(visible(text, usize::MAX), "a\\u{1b}b\tc\nd");
+        assert_eq!(visible("abcdef", 3), "abc… (3 more characters)");
     }
 }

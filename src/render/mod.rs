@@ -10,12 +10,16 @@
 //! diagnostics by position, so output is byte-for-byte identical whatever the
 //! thread count.
 
+mod excerpt;
 mod human;
 mod json;
 mod sarif;
 mod trace;
 
-pub use human::{render_human, HumanEmitter, FIXED_WIDTH};
+pub use excerpt::{visible, MAX_LINE_CHARS};
+pub use human::{
+    render_human, HumanEmitter, FIXED_WIDTH, MAX_FINDINGS_PER_FILE, MAX_LABELS, MAX_TEXT_CHARS,
+};
 pub use json::JsonEmitter;
 pub use sarif::{
     artifact_uri, line_hash, rule_category, security_severity, ArtifactUri, SarifEmitter,

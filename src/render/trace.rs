@@ -63,7 +63,9 @@ pub fn render_trace_human(
     } else {
         out.push_str("fails\n");
     }
-    out
+    // Names, strings and quoted lines come from the design: control
+    // characters in them must reach the terminal as visible escapes.
+    super::visible(&out, usize::MAX)
 }
 
 fn section(out: &mut String, source: &SourceFile, model: &Model, name: &str, t: &Trace) {
@@ -144,7 +146,9 @@ fn line_of(source: &SourceFile, span: Span) -> Option<(usize, String)> {
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line = source.line_col(span.start).line;
     let shown = without_comment(text.get(line_start..line_end)?).trim();
-    Some((line, shown.to_string()))
+    // A quoted line is a reminder of the statement, not the statement: a
+    // megabyte-long line is cut like the human output's snippets.
+    Some((line, super::visible(shown, super::MAX_LINE_CHARS)))
 }
 
 /// A line without its trailing `# comment`: the quoted line should show the

@@ -35,13 +35,16 @@ pub struct Candidate {
     pub qualified: Option<String>,
 }
 
-pub fn ambiguous(text: &str, span: Span, candidates: &[Candidate]) -> Diagnostic {
+/// The most candidates an ambiguity finding describes; the message gives
+/// the total and the help counts the rest.
+pub const MAX_CANDIDATES: usize = 5;
+
+/// `text` fits `total` declarations, of which `candidates` (at most
+/// [`MAX_CANDIDATES`]) are described.
+pub fn ambiguous(text: &str, span: Span, candidates: &[Candidate], total: usize) -> Diagnostic {
     let mut d = Diagnostic::new(
         Code::NP002,
-        format!(
-            "`{text}` is ambiguous: {} declarations fit",
-            candidates.len()
-        ),
+        format!("`{text}` is ambiguous: {total} declarations fit"),
         span,
         "ambiguous name",
     );
@@ -53,9 +56,18 @@ pub fn ambiguous(text: &str, span: Span, candidates: &[Candidate]) -> Diagnostic
         .filter_map(|c| c.qualified.as_ref())
         .map(|q| format!("`{q}`"))
         .collect();
+    let more = total.saturating_sub(candidates.len());
+    let more = if more == 0 {
+        String::new()
+    } else {
+        format!(" (or one of {more} more)")
+    };
     d.with_help(if qualified.is_empty() {
         "rename one of the declarations".to_string()
     } else {
-        format!("qualify the name with its site: {}", qualified.join(" or "))
+        format!(
+            "qualify the name with its site: {}{more}",
+            qualified.join(" or ")
+        )
     })
 }

@@ -459,9 +459,48 @@ fn hash_except<T: Coord>(c: &Cube<T>, d: usize) -> u64 {
     h
 }
 
+/// The dimension a sweep over `boxes` should run along: the destination,
+/// unless the boxes hardly differ there and the source separates them much
+/// better. Sets from an address list (hundreds of sources, one destination)
+/// otherwise keep every box open at once, and the sweep compares every pair:
+/// an expectation over 1,000 scattered sources took minutes.
+fn sweep_dim<'c, T: Coord + 'c>(boxes: impl Iterator<Item = &'c Cube<T>> + Clone) -> usize {
+    if boxes.clone().nth(SWEEP_SWITCH_MIN).is_none() {
+        return DST;
+    }
+    let distinct = |d: usize| {
+        let mut los: Vec<T> = boxes.clone().map(|c| c.lo[d]).collect();
+        los.sort_unstable();
+        los.dedup();
+        los.len()
+    };
+    if distinct(SRC) > 4 * distinct(DST) {
+        SRC
+    } else {
+        DST
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Box comparisons made by [`overlap_pairs`] on this thread: the work
+    /// the sweep exists to keep small, for tests to measure.
+    pub(crate) static COMPARISONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[inline]
+fn count_comparison() {
+    #[cfg(test)]
+    COMPARISONS.with(|c| c.set(c.get() + 1));
+}
+
+/// Below this many boxes a sweep stays on the destination, whatever the
+/// spread: the choice then costs more than it saves.
+const SWEEP_SWITCH_MIN: usize = 256;
+
 /// Calls `f(i, j)` for every overlapping pair `a[i]`, `b[j]`, by a sweep
-/// along the destination: only boxes whose destination ranges are open at
-/// the same time are compared.
+/// along the destination (or the source, see [`sweep_dim`]): only boxes
+/// whose ranges are open at the same time are compared.
 pub(crate) fn overlap_pairs<T: Coord>(
     a: &[Cube<T>],
     b: &[Cube<T>],
@@ -473,6 +512,7 @@ pub(crate) fn overlap_pairs<T: Coord>(
     if a.len().saturating_mul(b.len()) <= 64 {
         for (i, x) in a.iter().enumerate() {
             for (j, y) in b.iter().enumerate() {
+                count_comparison();
                 if x.overlaps(y) {
                     f(i, j);
                 }
@@ -480,30 +520,34 @@ pub(crate) fn overlap_pairs<T: Coord>(
         }
         return;
     }
-    // Events: every box of both lists by destination start; `true` marks `b`.
+    let d = sweep_dim(a.iter().chain(b));
+    // Events: every box of both lists by its start along `d`; `true` marks
+    // `b`.
     let mut events: Vec<(T, bool, usize)> = a
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.lo[DST], false, i))
-        .chain(b.iter().enumerate().map(|(j, c)| (c.lo[DST], true, j)))
+        .map(|(i, c)| (c.lo[d], false, i))
+        .chain(b.iter().enumerate().map(|(j, c)| (c.lo[d], true, j)))
         .collect();
     events.sort_unstable();
     let mut open_a: Vec<usize> = Vec::new();
     let mut open_b: Vec<usize> = Vec::new();
     for (start, in_b, k) in events {
         if in_b {
-            open_a.retain(|&i| a[i].hi[DST] >= start);
+            open_a.retain(|&i| a[i].hi[d] >= start);
             let y = &b[k];
             for &i in &open_a {
+                count_comparison();
                 if a[i].overlaps(y) {
                     f(i, k);
                 }
             }
             open_b.push(k);
         } else {
-            open_b.retain(|&j| b[j].hi[DST] >= start);
+            open_b.retain(|&j| b[j].hi[d] >= start);
             let x = &a[k];
             for &j in &open_b {
+                count_comparison();
                 if x.overlaps(&b[j]) {
                     f(k, j);
                 }
@@ -518,12 +562,13 @@ pub(crate) fn overlap_pairs<T: Coord>(
 /// group (rule) box `i` belongs to; boxes of one group never overlap.
 pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
     let mut out = vec![Vec::new(); cubes.len()];
+    let d = sweep_dim(cubes.iter());
     let mut order: Vec<usize> = (0..cubes.len()).collect();
-    order.sort_unstable_by_key(|&i| (cubes[i].lo[DST], i));
+    order.sort_unstable_by_key(|&i| (cubes[i].lo[d], i));
     let mut open: Vec<usize> = Vec::new();
     for k in order {
-        let start = cubes[k].lo[DST];
-        open.retain(|&i| cubes[i].hi[DST] >= start);
+        let start = cubes[k].lo[d];
+        open.retain(|&i| cubes[i].hi[d] >= start);
         for &i in &open {
             if group[i] != group[k] && cubes[i].overlaps(&cubes[k]) {
                 if group[i] < group[k] {

@@ -844,3 +844,51 @@ fn operations_at_the_top_of_the_space() {
         "0.0.0.0/0, ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
     );
 }
+
+/// `n` packets from scattered single sources (every other address) to one
+/// destination: the shape of `expect reach [10.0.0.1, 10.0.0.3, ...] -> x`.
+fn scattered_sources(n: u32, port: u16) -> PacketSet {
+    let sources = AddrRanges::union_many(
+        (0..n).map(|i| AddrRanges::from_addr(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + 2 * i)))),
+    );
+    PacketSet::all()
+        .with_src(&sources)
+        .with_dst(&AddrRanges::from_addr(a4("192.0.2.1")))
+        .with_dport(port, port)
+}
+
+#[test]
+fn scattered_sources_to_one_destination_cost_linear_comparisons() {
+    let n = 2_000;
+    let a = scattered_sources(n, 443);
+    let b = scattered_sources(n, 443).union(&scattered_sources(n, 80));
+    assert_eq!(a.box_count(), n as usize);
+    super::cube::COMPARISONS.with(|c| c.set(0));
+    let both = a.intersect(&b);
+    let left = b.difference(&a);
+    let compared = super::cube::COMPARISONS.with(std::cell::Cell::get);
+    assert!(both.set_eq(&a));
+    assert!(left.set_eq(&scattered_sources(n, 80)));
+    // A sweep along the destination compares every pair (millions here); one
+    // along the source compares each box with its few neighbours.
+    assert!(
+        compared < 20 * n as usize,
+        "{compared} comparisons for {n} boxes"
+    );
+}
+
+#[test]
+fn union_many_is_the_fold_of_unions() {
+    let sets: Vec<AddrRanges> = [
+        "10.0.0.0/30",
+        "10.0.0.2/31",
+        "10.0.0.8/29",
+        "::/127",
+        "10.0.0.4/30",
+    ]
+    .iter()
+    .map(|s| AddrRanges::from_net(net(s)))
+    .collect();
+    let folded = sets.iter().fold(AddrRanges::empty(), |acc, s| acc.union(s));
+    assert_eq!(AddrRanges::union_many(sets), folded);
+}
