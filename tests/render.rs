@@ -102,7 +102,8 @@ fn a_path_with_control_characters_is_escaped_in_the_report() {
     let out = netproof(&dir, &["check", name]);
     let shown = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(raw_control(&shown), None, "{shown:?}");
-    assert!(shown.contains("[x\\u{1b}[31m.np:1:10]"), "{shown}");
+    // The path is shown quoted with Rust's escapes (`files::shown`).
+    assert!(shown.contains("[\"x\\u{1b}[31m.np\":1:10]"), "{shown}");
 }
 
 /// `n` syntax errors on one line of about `n * 200` bytes.
