@@ -99,7 +99,11 @@ pub enum Command {
 
 ", heading!("Exit status:"), "
   0  the client sent `shutdown`, then `exit`
-  1  the client sent `exit` without `shutdown`, or closed the connection")
+  1  the client sent `exit` without `shutdown`, closed the connection (also in the middle
+     of a message), or sent input that cannot be framed as messages (no or a bad
+     Content-Length, a header line over 8 KiB): the server answers that with a -32700
+     error first. A message body that is not JSON, is not a JSON-RPC message, or is over
+     64 MiB is answered with an error and the session goes on.")
 )]
 pub struct LspArgs {
     /// Log every request, notification and check (with its duration) to

@@ -11,10 +11,13 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 /// Writes one line to standard error. Unlike `eprintln!` it cannot panic: if
-/// even stderr is gone there is nobody left to tell.
+/// even stderr is gone there is nobody left to tell. Control characters are
+/// escaped: a message can quote a name from a design or an argument, and
+/// must not drive the terminal.
 macro_rules! say {
     ($($arg:tt)*) => {{
-        let _ = writeln!(io::stderr(), $($arg)*);
+        let line = netproof::render::visible(&format!($($arg)*), usize::MAX);
+        let _ = writeln!(io::stderr(), "{line}");
     }};
 }
 
@@ -65,7 +68,11 @@ fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 
         Err(messages) => {
             for message in &messages {
                 // Each message ends with its own newline.
-                let _ = write!(io::stderr(), "{message}");
+                let _ = write!(
+                    io::stderr(),
+                    "{}",
+                    netproof::render::visible(message, usize::MAX)
+                );
             }
             return USAGE_OR_INPUT_ERROR;
         }
@@ -261,7 +268,11 @@ fn fmt(args: &cli::FmtArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8
         Err(messages) => {
             for message in &messages {
                 // Each message ends with its own newline.
-                let _ = write!(io::stderr(), "{message}");
+                let _ = write!(
+                    io::stderr(),
+                    "{}",
+                    netproof::render::visible(message, usize::MAX)
+                );
             }
             return USAGE_OR_INPUT_ERROR;
         }

@@ -201,3 +201,25 @@ fn an_ambiguous_name_describes_a_bounded_number_of_candidates() {
         ambiguous.len()
     );
 }
+
+#[test]
+fn messages_quoting_arguments_escape_control_characters() {
+    let dir = scratch("render", "messages_quoting_arguments");
+    write(
+        &dir,
+        "d.np",
+        "vpc shop 10.0.0.0/16 {\n  subnet web 10.0.1.0/24\n}\n",
+    );
+    let evil = "web\u{1b}]0;pwned\u{7}";
+    for args in [
+        &["trace", "d.np", evil, "web", "any"][..],
+        &["reach", "d.np", "--from", evil, "--to", "web"],
+        &["explain", evil],
+    ] {
+        let out = netproof(&dir, args);
+        assert_eq!(status(&out), 2, "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(raw_control(&err), None, "{args:?}: {err:?}");
+        assert!(err.contains("\\u{1b}"), "{args:?}: {err}");
+    }
+}
