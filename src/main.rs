@@ -107,14 +107,7 @@ fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 
         // Every file is tried: one that cannot be written is reported and
         // the others are still fixed.
         for fix in &fixes {
-            let written = match origins.get(&fix.path) {
-                Some(origin) => {
-                    files::write_design(origin, fix.original.as_bytes(), fix.fixed.as_bytes())
-                        .map_err(|e| e.to_string())
-                }
-                None => Err("it was not read from a file".to_string()),
-            };
-            if let Err(error) = written {
+            if let Err(error) = write_back(&origins, &fix.path, &fix.original, &fix.fixed) {
                 say!("error: `{}` was not fixed: {error}", fix.path);
                 unwritten = true;
                 continue;
@@ -166,6 +159,20 @@ fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 
         status
     };
     finish(emitter.emit(&reports, out), out, status)
+}
+
+/// Writes `new` over the design shown as `path`, which held `original` when
+/// it was read (see `files::write_design`), or says why it did not.
+fn write_back(
+    origins: &std::collections::HashMap<String, files::Origin>,
+    path: &str,
+    original: &str,
+    new: &str,
+) -> Result<(), String> {
+    let origin = origins
+        .get(path)
+        .ok_or_else(|| "it was not read from a file".to_string())?;
+    files::write_design(origin, original.as_bytes(), new.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// `--verbose`'s account of configurations and exclusions, and the refusal
@@ -317,14 +324,7 @@ fn fmt(args: &cli::FmtArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8
         } else if let Some(formatted) = file.changed() {
             // Only files that change are written, so an editor or a build
             // tool watching the others sees nothing happen to them.
-            let written = match origins.get(&file.path) {
-                Some(origin) => {
-                    files::write_design(origin, file.original.as_bytes(), formatted.as_bytes())
-                        .map_err(|e| e.to_string())
-                }
-                None => Err("it was not read from a file".to_string()),
-            };
-            if let Err(error) = written {
+            if let Err(error) = write_back(&origins, &file.path, &file.original, formatted) {
                 say!("error: `{}` was not formatted: {error}", file.path);
                 status = USAGE_OR_INPUT_ERROR;
                 continue;

@@ -81,15 +81,8 @@ pub fn read_regular_file(path: &Path) -> Result<Vec<u8>, ReadError> {
     if !before.is_file() {
         return Err(ReadError::NotRegular(describe(before.file_type())));
     }
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)?;
-    let metadata = file.metadata()?;
-    if !metadata.is_file() {
-        return Err(ReadError::NotRegular(describe(metadata.file_type())));
-    }
-    if metadata.len() > MAX_INPUT_BYTES as u64 {
+    let file = open_regular(path)?;
+    if file.metadata()?.len() > MAX_INPUT_BYTES as u64 {
         return Err(ReadError::TooLarge);
     }
     read_bounded(file)
@@ -111,8 +104,8 @@ fn read_at_most(reader: impl Read, limit: usize) -> Result<Vec<u8>, ReadError> {
     Ok(bytes)
 }
 
-/// Opens `path` for reading if it is a regular file; used where the caller
-/// compares contents itself (the writer's check that a file is unchanged).
+/// Opens `path` for reading, without blocking (a FIFO would wait for a
+/// writer), and keeps it only if the open handle is a regular file.
 pub(crate) fn open_regular(path: &Path) -> Result<File, ReadError> {
     let file = OpenOptions::new()
         .read(true)
