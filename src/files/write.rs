@@ -22,6 +22,9 @@ pub enum WriteError {
     /// where it could (as root, or by renaming over it in a writable
     /// directory): read-only says "leave me alone".
     ReadOnly,
+    /// The file has other names (hard links): replacing it would leave them
+    /// with the old text.
+    HardLinked(u64),
     /// The file is gone or is no longer a regular file.
     Read(ReadError),
     Io(io::Error),
@@ -40,6 +43,11 @@ impl fmt::Display for WriteError {
                  as it is"
             ),
             WriteError::ReadOnly => write!(f, "it is read-only"),
+            WriteError::HardLinked(links) => write!(
+                f,
+                "it has {links} hard links, and replacing it would leave the other names with \
+                 the old text (apply the change through an editor, or break the link)"
+            ),
             WriteError::Read(error) => write!(f, "{error}"),
             WriteError::Io(error) => write!(f, "{error}"),
         }
@@ -71,7 +79,8 @@ impl From<ReadError> for WriteError {
 /// symbolic link is written through: the file it leads to is replaced and
 /// the link stays a link. Nothing is written when the file no longer holds
 /// `original` (an edit saved meanwhile), when the path no longer leads to
-/// the file that was read, or when the file is read-only.
+/// the file that was read, when the file is read-only, or when it has other
+/// names (hard links), which a rename would leave behind with the old text.
 pub fn write_design(origin: &Origin, original: &[u8], new: &[u8]) -> Result<(), WriteError> {
     write_design_with(origin, original, new, write_all)
 }
@@ -96,6 +105,12 @@ pub(crate) fn write_design_with(
     }
     if metadata.permissions().readonly() {
         return Err(WriteError::ReadOnly);
+    }
+    {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.nlink() > 1 {
+            return Err(WriteError::HardLinked(metadata.nlink()));
+        }
     }
     // Renaming needs only a writable directory, so ask the file itself
     // whether this user may write it (opening for writing changes nothing).
@@ -238,6 +253,21 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).expect("chmod");
         let result = write_design(&origin(&path), b"x\n", b"y\n");
         assert!(matches!(result, Err(WriteError::ReadOnly)), "{result:?}");
+        assert_eq!(fs::read(&path).expect("read"), b"x\n");
+    }
+
+    #[test]
+    fn a_hard_linked_file_is_not_split_from_its_other_names() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("a.np");
+        fs::write(&path, "x\n").expect("write");
+        fs::hard_link(&path, dir.path().join("b.np")).expect("link");
+        let result = write_design(&origin(&path), b"x\n", b"y\n");
+        assert!(
+            matches!(result, Err(WriteError::HardLinked(2))),
+            "{result:?}"
+        );
+        assert_eq!(fs::read(dir.path().join("b.np")).expect("read"), b"x\n");
         assert_eq!(fs::read(&path).expect("read"), b"x\n");
     }
 
