@@ -231,6 +231,16 @@ fn names_that_are_not_utf8_are_kept_and_never_confused() {
         "{}",
         stdout(&output)
     );
+    // SARIF names the file itself: its bytes, percent-encoded.
+    let output = netproof(&dir, &["check", "--format", "sarif", "."]);
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).expect("SARIF is JSON");
+    let uris: Vec<&str> = sarif["runs"][0]["artifacts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["location"]["uri"].as_str())
+        .collect();
+    assert_eq!(uris, ["bad%FF.np", "bad%EF%BF%BD.np"], "{sarif}");
     let output = netproof(&dir, &["fmt", "."]);
     assert_eq!(status(&output), 0, "{}", stderr(&output));
     assert_eq!(read(&lossy), FORMATTED);

@@ -53,6 +53,61 @@ pub fn shown(path: &Path) -> String {
     }
 }
 
+/// The path a [`shown`] string stands for: the inverse of `shown`, for
+/// emitters that must name the file itself (SARIF's URIs percent-encode its
+/// bytes). A string `shown` could not have made is taken as a plain path.
+pub fn path_of_shown(text: &str) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    let quoted = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .filter(|_| text.len() >= 2);
+    let Some(inner) = quoted else {
+        return PathBuf::from(text);
+    };
+    match unescape(inner) {
+        Some(bytes) => PathBuf::from(std::ffi::OsString::from_vec(bytes)),
+        None => PathBuf::from(text),
+    }
+}
+
+/// Undoes the escapes of `OsStr`'s `Debug` form (`\xFF`, `\u{1b}`, `\n`,
+/// `\"` ...).
+fn unescape(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        let byte = |c: char| -> Option<u8> { u8::try_from(u32::from(c)).ok() };
+        match chars.next()? {
+            'x' => {
+                let hex: String = chars.by_ref().take(2).collect();
+                out.push(u8::from_str_radix(&hex, 16).ok()?);
+            }
+            'u' => {
+                if chars.next()? != '{' {
+                    return None;
+                }
+                let hex: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                let c = char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?;
+                let mut buf = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+            'n' => out.push(b'\n'),
+            'r' => out.push(b'\r'),
+            't' => out.push(b'\t'),
+            '0' => out.push(0),
+            c @ ('\\' | '"' | '\'') => out.push(byte(c)?),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +127,23 @@ mod tests {
         assert_eq!(shown(bad), "\"bad\\xFF.np\"");
         assert_ne!(shown(bad), shown(lossy));
         assert_eq!(shown(Path::new("a\u{1b}[31m.np")), "\"a\\u{1b}[31m.np\"");
+    }
+
+    #[test]
+    fn shown_paths_lead_back_to_their_files() {
+        let names: [&[u8]; 7] = [
+            b"designs/a b.np",
+            b"bad\xff.np",
+            b"x\x1b[31m\n\t\r\0.np",
+            b"\"quoted\".np",
+            b"back\\slash\\xFF.np",
+            "caf\u{e9}\u{202e}.np".as_bytes(),
+            b"\"",
+        ];
+        for name in names {
+            let path = Path::new(OsStr::from_bytes(name));
+            assert_eq!(path_of_shown(&shown(path)), path, "{}", shown(path));
+        }
     }
 
     #[test]

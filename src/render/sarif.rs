@@ -13,7 +13,7 @@ use crate::cli::STDIN_PATH;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::registry::{Code, RuleMeta, RULES};
 use crate::span::{LineCol, Span};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::hash::Hasher;
@@ -179,7 +179,9 @@ pub fn artifact_uri(path: &str, base: Option<&Path>) -> ArtifactUri {
             uri_base_id: None,
         };
     }
-    let as_path = Path::new(path);
+    // The file itself, with its bytes, not the escaped form shown to people.
+    let owned = crate::files::path_of_shown(path);
+    let as_path = owned.as_path();
     let relative = if as_path.is_absolute() {
         base.and_then(|b| as_path.strip_prefix(b).ok())
     } else {
@@ -191,7 +193,7 @@ pub fn artifact_uri(path: &str, base: Option<&Path>) -> ArtifactUri {
                 .components()
                 .filter_map(|c| match c {
                     Component::Normal(s) => {
-                        Some(utf8_percent_encode(&s.to_string_lossy(), SEGMENT).to_string())
+                        Some(percent_encode(s.as_encoded_bytes(), SEGMENT).to_string())
                     }
                     Component::ParentDir => Some("..".to_string()),
                     Component::CurDir | Component::RootDir | Component::Prefix(_) => None,
@@ -214,9 +216,7 @@ pub fn artifact_uri(path: &str, base: Option<&Path>) -> ArtifactUri {
                     }
                     Component::Normal(s) => {
                         uri.push('/');
-                        uri.push_str(
-                            &utf8_percent_encode(&s.to_string_lossy(), SEGMENT).to_string(),
-                        );
+                        uri.push_str(&percent_encode(s.as_encoded_bytes(), SEGMENT).to_string());
                     }
                     Component::ParentDir => uri.push_str("/.."),
                     Component::RootDir | Component::CurDir => {}
