@@ -146,6 +146,19 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any name at all (any bytes but `/` and NUL) is shown without
+        /// control characters and leads back to itself.
+        #[test]
+        fn any_name_round_trips(name in proptest::collection::vec(1u8..=255, 0..40)) {
+            let name: Vec<u8> = name.into_iter().filter(|&b| b != b'/').collect();
+            let path = Path::new(OsStr::from_bytes(&name));
+            let text = shown(path);
+            proptest::prop_assert!(!text.chars().any(char::is_control));
+            proptest::prop_assert_eq!(path_of_shown(&text), path);
+        }
+    }
+
     #[test]
     fn the_two_forms_never_collide() {
         // A plain name that looks like an escaped one is escaped itself.
