@@ -56,15 +56,69 @@ impl Encoding {
     }
 }
 
+/// The spacing of [`LineMap`]'s running counts of code units. Counting from
+/// the start of the line for every conversion made many findings on one
+/// long line quadratic (a 20 MB line with thousands of findings kept the
+/// server from answering for minutes); with a count every 4 KiB a
+/// conversion costs at most two blocks of counting.
+const BLOCK: usize = 4096;
+
 /// The byte offset where each line starts, with the protocol's idea of a
-/// line end.
+/// line end, and running counts of characters so that a position's
+/// `character` costs at most a block's worth of counting however long its
+/// line is.
+///
+/// The counts are over the whole text, not per line, at every multiple of
+/// the block size (which may fall inside a character). A character is
+/// counted at its first byte, so a count is the number of code units of
+/// every character that starts before its boundary: UTF-32 counts one
+/// unit for each byte that does not continue a character, UTF-16 one more
+/// for each 4-byte character (a surrogate pair). UTF-8 units are bytes
+/// and need no count.
 #[derive(Clone, Debug)]
 pub struct LineMap {
     starts: Vec<usize>,
+    block: usize,
+    /// `chars[k]`: characters starting in the first `k * block` bytes.
+    chars: Vec<usize>,
+    /// `astral[k]`: 4-byte characters starting in the first `k * block`
+    /// bytes, which UTF-16 counts twice.
+    astral: Vec<usize>,
+}
+
+/// Whether byte `b` starts a character (rather than continuing one).
+fn starts_char(b: u8) -> bool {
+    (b & 0xC0) != 0x80
+}
+
+/// Whether byte `b` starts a 4-byte character: in valid UTF-8 only those
+/// lead bytes are `0xF0` or above.
+fn starts_astral(b: u8) -> bool {
+    b >= 0xF0
+}
+
+/// The code units of `enc` of the characters that start in `bytes`.
+fn units_in(bytes: &[u8], enc: Encoding) -> usize {
+    note_scanned(bytes.len());
+    match enc {
+        Encoding::Utf8 => bytes.len(),
+        Encoding::Utf32 => bytes.iter().filter(|&&b| starts_char(b)).count(),
+        Encoding::Utf16 => bytes
+            .iter()
+            .map(|&b| usize::from(starts_char(b)) + usize::from(starts_astral(b)))
+            .sum(),
+    }
 }
 
 impl LineMap {
     pub fn new(text: &str) -> LineMap {
+        LineMap::with_block(text, BLOCK)
+    }
+
+    /// A map with counts every `block` bytes (at least one); tests make it
+    /// small so that short texts cross many blocks.
+    fn with_block(text: &str, block: usize) -> LineMap {
+        let block = block.max(1);
         let mut starts = vec![0];
         let bytes = text.as_bytes();
         for (i, &b) in bytes.iter().enumerate() {
@@ -78,7 +132,48 @@ impl LineMap {
                 starts.push(i + 1);
             }
         }
-        LineMap { starts }
+        let blocks = bytes.len() / block + 2;
+        let mut chars = Vec::with_capacity(blocks);
+        let mut astral = Vec::with_capacity(blocks);
+        let (mut c, mut a) = (0, 0);
+        chars.push(c);
+        astral.push(a);
+        for chunk in bytes.chunks(block) {
+            c += chunk.iter().filter(|&&b| starts_char(b)).count();
+            a += chunk.iter().filter(|&&b| starts_astral(b)).count();
+            chars.push(c);
+            astral.push(a);
+        }
+        LineMap {
+            starts,
+            block,
+            chars,
+            astral,
+        }
+    }
+
+    /// The code units of the characters that start before block boundary
+    /// `k`, or `None` past the end of the text.
+    fn units_before_block(&self, k: usize, enc: Encoding) -> Option<usize> {
+        let chars = *self.chars.get(k)?;
+        Some(match enc {
+            Encoding::Utf8 => k.saturating_mul(self.block),
+            Encoding::Utf32 => chars,
+            Encoding::Utf16 => chars + self.astral.get(k).copied().unwrap_or(0),
+        })
+    }
+
+    /// The code units in `text[..offset]`, where `offset` is a character
+    /// boundary within the text: the count at the block boundary below it
+    /// plus what lies between the two.
+    fn units_up_to(&self, text: &str, offset: usize, enc: Encoding) -> usize {
+        let k = offset / self.block;
+        let from = (k * self.block).min(offset);
+        self.units_before_block(k, enc).unwrap_or(0)
+            + text
+                .as_bytes()
+                .get(from..offset)
+                .map_or(0, |b| units_in(b, enc))
     }
 
     /// The 0-based line holding byte `offset` (clamped to the text).
@@ -102,18 +197,15 @@ impl LineMap {
     /// The position of byte `offset`. An offset past the end is the end; an
     /// offset inside a character is that character's start.
     pub fn position(&self, text: &str, offset: usize, enc: Encoding) -> Position {
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
+        let offset = floor_char_boundary(text, offset);
         let line = self.line_of(offset);
-        let start = self.starts.get(line).copied().unwrap_or(0);
-        let character: usize = text
-            .get(start..offset)
-            .unwrap_or("")
-            .chars()
-            .map(|c| enc.units(c))
-            .sum();
+        let start = self.starts.get(line).copied().unwrap_or(0).min(offset);
+        let character = match enc {
+            Encoding::Utf8 => offset - start,
+            _ => self
+                .units_up_to(text, offset, enc)
+                .saturating_sub(self.units_up_to(text, start, enc)),
+        };
         Position::new(saturating_u32(line), saturating_u32(character))
     }
 
@@ -121,20 +213,57 @@ impl LineMap {
     /// the end of its line means the end of the line, and a line past the
     /// end of the text means the end of the text; a position inside a
     /// character (half of a UTF-16 surrogate pair) means its start.
+    ///
+    /// That is the last character boundary of the line with at most
+    /// `character` units before it. The block counts are found by binary
+    /// search, which leaves at most one block to count through.
     pub fn offset(&self, text: &str, pos: Position, enc: Encoding) -> usize {
         let Some(&start) = self.starts.get(pos.line as usize) else {
             return text.len();
         };
-        let line = self.line_text(text, pos.line as usize);
-        let mut units = 0;
-        for (i, c) in line.char_indices() {
+        let end = start + self.line_text(text, pos.line as usize).len();
+        let character = pos.character as usize;
+        if enc == Encoding::Utf8 {
+            return floor_char_boundary(text, start.saturating_add(character).min(end));
+        }
+        let at_start = self.units_up_to(text, start, enc);
+        let wanted = at_start.saturating_add(character);
+        // The block boundaries inside the line, and among them the last
+        // with no more than the wanted units before it. A boundary inside
+        // a character counts that character already, so its count is the
+        // one of the next character boundary.
+        let first = start.div_ceil(self.block);
+        let last = end / self.block;
+        let (mut lo, mut hi) = (first, last.saturating_add(1).max(first));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.units_before_block(mid, enc) {
+                Some(units) if units <= wanted => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        let below = lo
+            .checked_sub(1)
+            .filter(|&k| k >= first)
+            .and_then(|k| Some((k, self.units_before_block(k, enc)?)));
+        let (mut at, mut units) = match below {
+            Some((k, units)) => (k * self.block, units),
+            None => (start, at_start),
+        };
+        while at < end && !text.is_char_boundary(at) {
+            at += 1;
+        }
+        let rest = text.get(at..end).unwrap_or("");
+        for (i, c) in rest.char_indices() {
             let next = units + enc.units(c);
-            if next > pos.character as usize {
-                return start + i;
+            if next > wanted {
+                note_scanned(i);
+                return at + i;
             }
             units = next;
         }
-        start + line.len()
+        note_scanned(rest.len());
+        end
     }
 
     pub fn range(&self, text: &str, span: Span, enc: Encoding) -> Range {
@@ -151,6 +280,29 @@ impl LineMap {
         let b = self.offset(text, range.end, enc);
         (a.min(b), a.max(b))
     }
+}
+
+/// `offset` clamped to the text and moved back to a character's start.
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+// The bytes counted by conversions on this thread, so that a test can
+// show the work a conversion does without timing it.
+#[cfg(test)]
+thread_local! {
+    static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn note_scanned(bytes: usize) {
+    #[cfg(test)]
+    SCANNED.with(|s| s.set(s.get() + bytes));
+    #[cfg(not(test))]
+    let _ = bytes;
 }
 
 fn saturating_u32(n: usize) -> u32 {
@@ -211,6 +363,7 @@ pub fn diagnostic(
 mod tests {
     use super::*;
     use crate::registry::Code;
+    use proptest::prelude::*;
 
     fn round_trip(text: &str, enc: Encoding) {
         let lines = LineMap::new(text);
@@ -329,6 +482,131 @@ mod tests {
         let lines = LineMap::new(text);
         assert_eq!(lines.offset(text, Position::new(0, 1), Encoding::Utf16), 0);
         assert_eq!(lines.offset(text, Position::new(0, 2), Encoding::Utf16), 4);
+    }
+
+    const ENCODINGS: [Encoding; 3] = [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32];
+
+    /// The conversions as they were before the block counts, counting from
+    /// the start of the line: slow on long lines, and plainly right.
+    fn naive_position(lines: &LineMap, text: &str, offset: usize, enc: Encoding) -> Position {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = lines.line_of(offset);
+        let start = lines.starts.get(line).copied().unwrap_or(0);
+        let character: usize = text
+            .get(start..offset)
+            .unwrap_or("")
+            .chars()
+            .map(|c| enc.units(c))
+            .sum();
+        Position::new(saturating_u32(line), saturating_u32(character))
+    }
+
+    fn naive_offset(lines: &LineMap, text: &str, pos: Position, enc: Encoding) -> usize {
+        let Some(&start) = lines.starts.get(pos.line as usize) else {
+            return text.len();
+        };
+        let line = lines.line_text(text, pos.line as usize);
+        let mut units = 0;
+        for (i, c) in line.char_indices() {
+            let next = units + enc.units(c);
+            if next > pos.character as usize {
+                return start + i;
+            }
+            units = next;
+        }
+        start + line.len()
+    }
+
+    /// Texts of ASCII, 2-, 3- and 4-byte characters and all three line ends.
+    fn mixed_text() -> impl Strategy<Value = String> {
+        let pieces = vec!["a", " ", "é", "日", "𝄞", "\n", "\r\n", "\r"];
+        prop::collection::vec(prop::sample::select(pieces), 0..60).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        /// With blocks of a few bytes, so that a short text crosses many
+        /// boundaries, some inside characters and some inside line ends,
+        /// every byte offset and every position (past the end of its line
+        /// and of the text too) converts as counting from the line start does.
+        #[test]
+        fn block_counts_convert_as_counting_from_the_line_start(
+            text in mixed_text(),
+            block in 1usize..10,
+        ) {
+            let lines = LineMap::with_block(&text, block);
+            for enc in ENCODINGS {
+                for offset in 0..=text.len() + 2 {
+                    prop_assert_eq!(
+                        lines.position(&text, offset, enc),
+                        naive_position(&lines, &text, offset, enc),
+                        "{:?} at byte {} ({:?})", text, offset, enc
+                    );
+                }
+                for line in 0..=lines.starts.len() + 1 {
+                    let longest = lines.line_text(&text, line).len() + 3;
+                    let characters = (0..=longest).chain([u32::MAX as usize]);
+                    for character in characters {
+                        let pos = Position::new(saturating_u32(line), saturating_u32(character));
+                        prop_assert_eq!(
+                            lines.offset(&text, pos, enc),
+                            naive_offset(&lines, &text, pos, enc),
+                            "{:?} at {:?} ({:?})", text, pos, enc
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The bytes `LineMap` counted while `f` ran, on this thread.
+    fn scanned_by(f: impl FnOnce()) -> usize {
+        SCANNED.with(|s| s.set(0));
+        f();
+        SCANNED.with(|s| s.get())
+    }
+
+    /// Many findings on one long line: each conversion used to count from
+    /// the start of the line (a 20 MB line with thousands of findings kept
+    /// the server busy for minutes). Each one must cost a bounded amount
+    /// of counting, whatever the length of the line.
+    #[test]
+    fn conversions_on_a_long_line_count_a_bounded_number_of_bytes() {
+        let line = "aé日𝄞 ".repeat(20_000);
+        let text = format!("x\n{line}\ny\n");
+        let lines = LineMap::new(&text);
+        let offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).step_by(401).collect();
+        // A conversion counts the bytes from a block boundary to the line's
+        // start and from one to the offset, two blocks at most, plus the
+        // character that straddles a boundary.
+        let bound = offsets.len() * (2 * BLOCK + 8);
+        for enc in [Encoding::Utf8, Encoding::Utf16, Encoding::Utf32] {
+            let mut positions = Vec::new();
+            let work = scanned_by(|| {
+                positions = offsets
+                    .iter()
+                    .map(|&o| lines.position(&text, o, enc))
+                    .collect();
+            });
+            assert!(
+                work <= bound,
+                "{enc:?}: position counted {work} bytes, more than {bound}"
+            );
+            let mut back = Vec::new();
+            let work = scanned_by(|| {
+                back = positions
+                    .iter()
+                    .map(|&p| lines.offset(&text, p, enc))
+                    .collect();
+            });
+            assert!(
+                work <= bound,
+                "{enc:?}: offset counted {work} bytes, more than {bound}"
+            );
+            assert_eq!(back, offsets, "{enc:?}");
+        }
     }
 
     #[test]
