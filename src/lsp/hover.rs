@@ -59,8 +59,34 @@ pub fn name_markdown(symbols: &Symbols, o: Occurrence, text: &str, lines: &LineM
     out.push('\n');
     out.push_str(&facts.join("\n"));
     out.push_str("\n\n```netproof\n");
-    out.push_str(lines.line_text(text, line).trim());
+    out.push_str(&definition_excerpt(
+        lines.line_text(text, line),
+        text,
+        decl.name_span.start as usize,
+    ));
     out.push_str("\n```\n");
+    out
+}
+
+/// The defining line, trimmed; a line longer than the CLI's excerpts
+/// (`render::MAX_LINE_CHARS`) is cut to that many characters from the name,
+/// so a hover on a name defined in a megabyte-long line stays small.
+fn definition_excerpt(line: &str, text: &str, name_start: usize) -> String {
+    let line = line.trim();
+    if line.chars().count() <= crate::render::MAX_LINE_CHARS {
+        return line.to_string();
+    }
+    let from_name = text.get(name_start..).unwrap_or(line);
+    let from_name = from_name.lines().next().unwrap_or_default();
+    let mut out = String::from("… ");
+    out.extend(from_name.chars().take(crate::render::MAX_LINE_CHARS));
+    if from_name
+        .chars()
+        .nth(crate::render::MAX_LINE_CHARS)
+        .is_some()
+    {
+        out.push_str(" …");
+    }
     out
 }
 
@@ -99,6 +125,19 @@ mod tests {
         assert!(md.contains("- site: sddc `prod`"), "{md}");
         assert!(md.contains("- defined on line 3\n"), "{md}");
         assert!(md.contains("segment web-tier 10.10.11.0/24\n```"), "{md}");
+    }
+
+    #[test]
+    fn a_name_defined_on_a_huge_line_shows_a_bounded_excerpt() {
+        let filler = " ".repeat(1_000_000);
+        let text = format!("vpc shop 10.0.0.0/16 {{{filler}subnet web 10.0.1.0/24 }}\n");
+        let symbols = Symbols::build(&text);
+        let lines = LineMap::new(&text);
+        let at = text.find("web").unwrap_or_default();
+        let o = symbols.at(&text, at).unwrap_or_else(|| panic!("no name"));
+        let md = name_markdown(&symbols, o, &text, &lines);
+        assert!(md.len() < 2_000, "{} bytes", md.len());
+        assert!(md.contains("… web 10.0.1.0/24 }\n```"), "{md}");
     }
 
     #[test]
