@@ -20,6 +20,7 @@
 
 mod addr;
 mod cube;
+mod overlap;
 mod show;
 #[cfg(test)]
 mod tests;

@@ -489,7 +489,7 @@ thread_local! {
 }
 
 #[inline]
-fn count_comparison() {
+pub(crate) fn count_comparison() {
     #[cfg(test)]
     COMPARISONS.with(|c| c.set(c.get() + 1));
 }
@@ -500,7 +500,9 @@ const SWEEP_SWITCH_MIN: usize = 256;
 
 /// Calls `f(i, j)` for every overlapping pair `a[i]`, `b[j]`, by a sweep
 /// along the destination (or the source, see [`sweep_dim`]): only boxes
-/// whose ranges are open at the same time are compared.
+/// whose ranges are open at the same time are compared. When too many are
+/// open at once, the pairs are found by partition instead
+/// (`overlap::partition_pairs`), and reported in the same order.
 pub(crate) fn overlap_pairs<T: Coord>(
     a: &[Cube<T>],
     b: &[Cube<T>],
@@ -530,32 +532,78 @@ pub(crate) fn overlap_pairs<T: Coord>(
         .chain(b.iter().enumerate().map(|(j, c)| (c.lo[d], true, j)))
         .collect();
     events.sort_unstable();
-    let mut open_a: Vec<usize> = Vec::new();
-    let mut open_b: Vec<usize> = Vec::new();
-    for (start, in_b, k) in events {
-        if in_b {
-            open_a.retain(|&i| a[i].hi[d] >= start);
-            let y = &b[k];
-            for &i in &open_a {
-                count_comparison();
-                if a[i].overlaps(y) {
-                    f(i, k);
+    match sweep(a, b, d, &events) {
+        Some(pairs) => pairs.into_iter().for_each(|(i, j)| f(i, j)),
+        None => {
+            // The sweep would compare too many pairs: find them by
+            // partition, and report them in the order the sweep would have
+            // (by the later box's event, then the earlier one's), so that
+            // results do not depend on which way they were found.
+            let mut rank_a = vec![0usize; a.len()];
+            let mut rank_b = vec![0usize; b.len()];
+            for (r, &(_, in_b, k)) in events.iter().enumerate() {
+                let ranks = if in_b { &mut rank_b } else { &mut rank_a };
+                if let Some(x) = ranks.get_mut(k) {
+                    *x = r;
                 }
             }
-            open_b.push(k);
-        } else {
-            open_b.retain(|&j| b[j].hi[d] >= start);
-            let x = &a[k];
-            for &j in &open_b {
-                count_comparison();
-                if x.overlaps(&b[j]) {
-                    f(k, j);
-                }
-            }
-            open_a.push(k);
+            let mut pairs = super::overlap::partition_pairs(a, b);
+            pairs.sort_unstable_by_key(|&(i, j)| {
+                let (ri, rj) = (rank_a[i], rank_b[j]);
+                (ri.max(rj), ri.min(rj))
+            });
+            pairs.into_iter().for_each(|(i, j)| f(i, j));
         }
     }
 }
+
+/// The overlapping pairs by a sweep along `d` over `events` (see
+/// [`overlap_pairs`]), or `None` once the boxes open at the same time have
+/// cost more than a few comparisons per box: the sign of lists fragmented in
+/// another field than `d` (both addresses, or the ports), where the sweep
+/// compares nearly every pair.
+fn sweep<T: Coord>(
+    a: &[Cube<T>],
+    b: &[Cube<T>],
+    d: usize,
+    events: &[(T, bool, usize)],
+) -> Option<Vec<(usize, usize)>> {
+    let budget = SWEEP_WORK_PER_BOX
+        .saturating_mul(a.len() + b.len())
+        .saturating_add(SWEEP_WORK_MIN);
+    let mut work = 0usize;
+    let mut pairs = Vec::new();
+    let mut open_a: Vec<usize> = Vec::new();
+    let mut open_b: Vec<usize> = Vec::new();
+    for &(start, in_b, k) in events {
+        let (open_same, open_other) = if in_b {
+            (&mut open_b, &mut open_a)
+        } else {
+            (&mut open_a, &mut open_b)
+        };
+        let other = if in_b { a } else { b };
+        let this = if in_b { &b[k] } else { &a[k] };
+        work += open_other.len();
+        open_other.retain(|&i| other[i].hi[d] >= start);
+        for &i in open_other.iter() {
+            count_comparison();
+            if this.overlaps(&other[i]) {
+                pairs.push(if in_b { (i, k) } else { (k, i) });
+            }
+        }
+        work += open_other.len();
+        if work > budget {
+            return None;
+        }
+        open_same.push(k);
+    }
+    Some(pairs)
+}
+
+/// The sweep's allowance, in boxes looked at per box of both lists, plus a
+/// constant so that small lists never leave it.
+const SWEEP_WORK_PER_BOX: usize = 8;
+const SWEEP_WORK_MIN: usize = 1 << 12;
 
 /// For every box, the indices of the boxes of the same list that overlap it
 /// and come from an earlier group, by the same sweep. `group[i]` tells which
