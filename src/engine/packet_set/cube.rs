@@ -606,9 +606,47 @@ const SWEEP_WORK_PER_BOX: usize = 8;
 const SWEEP_WORK_MIN: usize = 1 << 12;
 
 /// For every box, the indices of the boxes of the same list that overlap it
-/// and come from an earlier group, by the same sweep. `group[i]` tells which
-/// group (rule) box `i` belongs to; boxes of one group never overlap.
+/// and come from an earlier group, in increasing order. `group[i]` tells
+/// which group (rule) box `i` belongs to; boxes of one group never overlap.
+///
+/// A sweep finds them while it stays within the same allowance as
+/// [`overlap_pairs`]'s; past it (the union of sets from one list of
+/// scattered addresses to another keeps every box of the other list open at
+/// once), the pairs are found by partition. Each box's list is sorted
+/// either way, so the answer does not depend on the search.
 pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = match sweep_earlier(cubes, group) {
+        Some(out) => out,
+        None => {
+            let mut out = vec![Vec::new(); cubes.len()];
+            // Every overlapping pair comes out in both orders (and every box
+            // with itself); the order from the earlier group keeps each
+            // pair once.
+            for (i, k) in super::overlap::partition_pairs(cubes, cubes) {
+                if group.get(i) < group.get(k) {
+                    if let Some(v) = out.get_mut(k) {
+                        v.push(i);
+                    }
+                }
+            }
+            out
+        }
+    };
+    // Rule order makes the pieces, and so the output, independent of how
+    // the search visited the boxes.
+    for v in &mut out {
+        v.sort_unstable();
+    }
+    out
+}
+
+/// [`earlier_overlaps`] by a sweep, unsorted, or `None` once it has looked
+/// at more open boxes than its allowance.
+fn sweep_earlier<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Option<Vec<Vec<usize>>> {
+    let budget = SWEEP_WORK_PER_BOX
+        .saturating_mul(cubes.len())
+        .saturating_add(SWEEP_WORK_MIN);
+    let mut work = 0usize;
     let mut out = vec![Vec::new(); cubes.len()];
     let d = sweep_dim(cubes.iter());
     let mut order: Vec<usize> = (0..cubes.len()).collect();
@@ -616,8 +654,10 @@ pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> 
     let mut open: Vec<usize> = Vec::new();
     for k in order {
         let start = cubes[k].lo[d];
+        work += open.len();
         open.retain(|&i| cubes[i].hi[d] >= start);
         for &i in &open {
+            count_comparison();
             if group[i] != group[k] && cubes[i].overlaps(&cubes[k]) {
                 if group[i] < group[k] {
                     out[k].push(i);
@@ -626,14 +666,13 @@ pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> 
                 }
             }
         }
+        work += open.len();
+        if work > budget {
+            return None;
+        }
         open.push(k);
     }
-    // The sweep finds candidates in destination order; rule order makes the
-    // pieces, and so the output, independent of how ties were visited.
-    for v in &mut out {
-        v.sort_unstable();
-    }
-    out
+    Some(out)
 }
 
 /// `a` minus the union of `b`, as disjoint boxes (not coalesced).

@@ -969,3 +969,70 @@ fn partition_finds_the_pairs_a_sweep_finds() {
     assert!(!every.is_empty());
     assert_eq!(found, every);
 }
+
+#[test]
+fn union_of_scattered_products_costs_n_log_n_comparisons() {
+    // The union of two sets from a list of scattered sources to a list of
+    // scattered destinations (one per service, as `service_flows` builds
+    // them) makes the boxes disjoint with one search for earlier
+    // overlapping boxes over both lists: a sweep along either address keeps
+    // every box of the other list open at once.
+    let n = 120;
+    let boxes = (n * n) as usize;
+    let https = scattered_both(n, 443);
+    let web = scattered_both(n, 80).union(&scattered_both(n, 443));
+    super::cube::COMPARISONS.with(|c| c.set(0));
+    let all = PacketSet::union_all([&https, &web]);
+    let compared = super::cube::COMPARISONS.with(std::cell::Cell::get);
+    assert!(all.set_eq(&web));
+    assert!(
+        compared < 16 * 3 * boxes,
+        "{compared} comparisons for {} boxes",
+        3 * boxes
+    );
+}
+
+/// Boxes of every size, overlapping in every way, in a few groups: the
+/// input for comparing the fast paths of the overlap searches with the
+/// plain ones.
+fn random_grouped_cubes(seed: u32, n: usize) -> (Vec<super::cube::Cube<u32>>, Vec<usize>) {
+    let mut x: u32 = seed;
+    let mut next = |m: u32| {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        (x >> 8) % m
+    };
+    let mut cubes = Vec::new();
+    let mut group = Vec::new();
+    for k in 0..n {
+        let mut c = super::cube::Cube::<u32>::full();
+        for d in 0..super::cube::DIMS {
+            let lo = next(64);
+            let len = if k % 7 == 0 { next(64) } else { next(3) };
+            c.lo[d] = lo;
+            c.hi[d] = lo + len;
+        }
+        cubes.push(c);
+        group.push(next(5) as usize);
+    }
+    group.sort_unstable();
+    (cubes, group)
+}
+
+#[test]
+fn earlier_overlaps_are_every_pair_from_an_earlier_group() {
+    for seed in [1, 7, 12345, 99_999] {
+        for n in [10, 300, 2_000] {
+            let (cubes, group) = random_grouped_cubes(seed, n);
+            let found = super::cube::earlier_overlaps(&cubes, &group);
+            let mut every = vec![Vec::new(); cubes.len()];
+            for (k, y) in cubes.iter().enumerate() {
+                for (i, x) in cubes.iter().enumerate() {
+                    if group.get(i) < group.get(k) && x.overlaps(y) {
+                        every[k].push(i);
+                    }
+                }
+            }
+            assert_eq!(found, every, "seed {seed}, {n} boxes");
+        }
+    }
+}
