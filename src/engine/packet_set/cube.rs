@@ -348,6 +348,22 @@ pub(crate) fn cmp_all<T: Coord>(a: &Cube<T>, b: &Cube<T>) -> Ordering {
     a.lo.cmp(&b.lo).then_with(|| a.hi.cmp(&b.hi))
 }
 
+/// Whether two lists hold the same boxes, in whatever order: a sort of each,
+/// where proving equal sets by [`is_subset`] would search every box's
+/// overlaps. Lists of different boxes can still hold the same set.
+pub(crate) fn same_boxes<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    let (mut x, mut y) = (a.to_vec(), b.to_vec());
+    x.sort_unstable_by(cmp_all);
+    y.sort_unstable_by(cmp_all);
+    x == y
+}
+
 /// Compares boxes by every dimension but `d`, then by `d`'s start: boxes
 /// that could merge along `d` become neighbours.
 fn cmp_except<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> Ordering {
