@@ -19,6 +19,7 @@
 //! which is what a reachability query needs and far cheaper on big lists).
 
 mod addr;
+mod coalesce;
 mod cube;
 mod overlap;
 mod show;

@@ -7,6 +7,7 @@
 //! matters: sorting and copying boxes is most of the work.
 
 use super::addr::{Family, Iv};
+pub(crate) use super::coalesce::coalesce;
 use std::cmp::Ordering;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -377,102 +378,6 @@ fn cmp_except<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> Ordering {
         }
     }
     a.lo[d].cmp(&b.lo[d])
-}
-
-fn same_except<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> bool {
-    (0..DIMS).all(|e| e == d || (a.lo[e] == b.lo[e] && a.hi[e] == b.hi[e]))
-}
-
-/// Merges disjoint boxes that differ in one dimension only and touch in it,
-/// until no such pair is left. This does not find the fewest boxes (that
-/// problem is NP-hard) but undoes the cuts that the operations make.
-///
-/// Boxes are grouped by a hash of their other dimensions rather than sorted
-/// by them: sorting 16-byte keys is several times faster than comparing
-/// boxes field by field, and this runs on lists of hundreds of thousands of
-/// boxes. A hash collision can only hide a merge, never make a wrong one,
-/// because merges compare the boxes themselves.
-pub(crate) fn coalesce<T: Coord>(v: &mut Vec<Cube<T>>) {
-    if v.len() < 2 {
-        return;
-    }
-    // `u32` indices keep the keys small; a list of 2^32 boxes would need
-    // 160 GiB of IPv4 boxes, so they cannot wrap.
-    let mut keys: Vec<(u64, T, u32)> = Vec::with_capacity(v.len());
-    let mut next: Vec<Cube<T>> = Vec::with_capacity(v.len());
-    // Dimensions are tried in turn until every other dimension has been
-    // tried since the last merge; the bound only guards against a
-    // pathological input looping for long (each pass only shrinks the list,
-    // so stopping early is still correct).
-    let mut quiet = 0;
-    let mut ever_merged = false;
-    let mut d = 0;
-    for _ in 0..8 * DIMS {
-        keys.clear();
-        keys.extend(
-            v.iter()
-                .enumerate()
-                .map(|(i, c)| (hash_except(c, d), c.lo[d], i as u32)),
-        );
-        keys.sort_unstable();
-        next.clear();
-        let mut merged = false;
-        let mut last_key = None;
-        for &(h, _, i) in &keys {
-            let c = v[i as usize];
-            if last_key == Some(h) {
-                if let Some(last) = next.last_mut() {
-                    if same_except(last, &c, d)
-                        && last.hi[d] < c.lo[d]
-                        && last.hi[d].inc() == c.lo[d]
-                    {
-                        last.hi[d] = c.hi[d];
-                        merged = true;
-                        continue;
-                    }
-                }
-            }
-            last_key = Some(h);
-            next.push(c);
-        }
-        std::mem::swap(v, &mut next);
-        if merged {
-            quiet = 0;
-        } else {
-            quiet += 1;
-        }
-        // A merging dimension is left with nothing to merge, so once the
-        // others have been tried after it, no pair can be left; without any
-        // merge every dimension must be tried once.
-        if quiet == DIMS || (quiet == DIMS - 1 && ever_merged) {
-            break;
-        }
-        ever_merged |= merged;
-        d = (d + 1) % DIMS;
-    }
-}
-
-/// A hash of every dimension but `d` (the multiply-rotate mix of rustc's
-/// FxHash: fast, and good enough to group equal keys). An interval of
-/// values below 2^32, which is every IPv4 one, is mixed as one word.
-fn hash_except<T: Coord>(c: &Cube<T>, d: usize) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h: u64 = 0;
-    let mut mix = |w: u64| h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-    for e in 0..DIMS {
-        if e == d {
-            continue;
-        }
-        let (lo, hi) = (c.lo[e].to_u128(), c.hi[e].to_u128());
-        if hi >> 32 == 0 {
-            mix((lo << 32 | hi) as u64);
-        } else {
-            for w in [lo as u64, (lo >> 64) as u64, hi as u64, (hi >> 64) as u64] {
-                mix(w);
-            }
-        }
-    }
-    h
 }
 
 /// The dimension a sweep over `boxes` should run along: the destination,

@@ -1076,3 +1076,68 @@ fn splitting_off_all_of_a_scattered_product_compares_no_boxes() {
     assert!(no.is_empty());
     assert!(compared < boxes, "{compared} comparisons for {boxes} boxes");
 }
+
+#[test]
+fn coalescing_boxes_that_touch_nowhere_sorts_them_once() {
+    // Every pass of coalescing a product of two scattered lists merges
+    // nothing; sorting the list in each of them cost a fifth of an
+    // expectation's time.
+    let n = 120;
+    let flows = scattered_both(n, 443);
+    let mut boxes = flows.v4.clone();
+    boxes.reverse();
+    super::coalesce::SORTED.with(|c| c.set(0));
+    super::cube::coalesce(&mut boxes);
+    let sorted = super::coalesce::SORTED.with(std::cell::Cell::get);
+    assert_eq!(boxes.len(), flows.v4.len());
+    assert!(
+        sorted <= flows.v4.len(),
+        "{sorted} keys sorted for {} boxes",
+        flows.v4.len()
+    );
+}
+
+#[test]
+fn coalescing_with_shortcuts_gives_what_sorting_every_pass_gives() {
+    // Random boxes cut into pieces along random fields, so that some passes
+    // merge and others do not; the lists must come out equal, order included.
+    for seed in [3, 11, 2024, 77_777] {
+        let (cubes, _) = random_grouped_cubes(seed, 400);
+        let mut pieces = Vec::new();
+        for (k, c) in cubes.into_iter().enumerate() {
+            let d = k % super::cube::DIMS;
+            if c.lo[d] < c.hi[d] && k % 3 != 0 {
+                let (mut a, mut b) = (c, c);
+                a.hi[d] = c.lo[d];
+                b.lo[d] = c.lo[d] + 1;
+                pieces.extend([b, a]);
+            } else {
+                pieces.push(c);
+            }
+        }
+        let pieces = super::cube::disjoint(pieces);
+        let mut cut = Vec::new();
+        for (k, c) in pieces.iter().enumerate() {
+            let d = (k * 7) % super::cube::DIMS;
+            if c.lo[d] < c.hi[d] {
+                let (mut a, mut b) = (*c, *c);
+                a.hi[d] = c.lo[d];
+                b.lo[d] = c.lo[d] + 1;
+                cut.extend([b, a]);
+            } else {
+                cut.push(*c);
+            }
+        }
+        let mut fast = cut.clone();
+        let mut plain = cut;
+        super::cube::coalesce(&mut fast);
+        super::coalesce::coalesce_with(&mut plain, false);
+        assert_eq!(fast, plain, "seed {seed}");
+        // Already coalesced: nothing merges, and the order is kept the same.
+        let mut again = fast.clone();
+        let mut plain_again = fast;
+        super::cube::coalesce(&mut again);
+        super::coalesce::coalesce_with(&mut plain_again, false);
+        assert_eq!(again, plain_again, "seed {seed}");
+    }
+}
