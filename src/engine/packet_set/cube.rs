@@ -7,6 +7,7 @@
 //! matters: sorting and copying boxes is most of the work.
 
 use super::addr::{Family, Iv};
+pub(crate) use super::coalesce::coalesce;
 use std::cmp::Ordering;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -348,6 +349,22 @@ pub(crate) fn cmp_all<T: Coord>(a: &Cube<T>, b: &Cube<T>) -> Ordering {
     a.lo.cmp(&b.lo).then_with(|| a.hi.cmp(&b.hi))
 }
 
+/// Whether two lists hold the same boxes, in whatever order: a sort of each,
+/// where proving equal sets by [`is_subset`] would search every box's
+/// overlaps. Lists of different boxes can still hold the same set.
+pub(crate) fn same_boxes<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    let (mut x, mut y) = (a.to_vec(), b.to_vec());
+    x.sort_unstable_by(cmp_all);
+    y.sort_unstable_by(cmp_all);
+    x == y
+}
+
 /// Compares boxes by every dimension but `d`, then by `d`'s start: boxes
 /// that could merge along `d` become neighbours.
 fn cmp_except<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> Ordering {
@@ -361,102 +378,6 @@ fn cmp_except<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> Ordering {
         }
     }
     a.lo[d].cmp(&b.lo[d])
-}
-
-fn same_except<T: Coord>(a: &Cube<T>, b: &Cube<T>, d: usize) -> bool {
-    (0..DIMS).all(|e| e == d || (a.lo[e] == b.lo[e] && a.hi[e] == b.hi[e]))
-}
-
-/// Merges disjoint boxes that differ in one dimension only and touch in it,
-/// until no such pair is left. This does not find the fewest boxes (that
-/// problem is NP-hard) but undoes the cuts that the operations make.
-///
-/// Boxes are grouped by a hash of their other dimensions rather than sorted
-/// by them: sorting 16-byte keys is several times faster than comparing
-/// boxes field by field, and this runs on lists of hundreds of thousands of
-/// boxes. A hash collision can only hide a merge, never make a wrong one,
-/// because merges compare the boxes themselves.
-pub(crate) fn coalesce<T: Coord>(v: &mut Vec<Cube<T>>) {
-    if v.len() < 2 {
-        return;
-    }
-    // `u32` indices keep the keys small; a list of 2^32 boxes would need
-    // 160 GiB of IPv4 boxes, so they cannot wrap.
-    let mut keys: Vec<(u64, T, u32)> = Vec::with_capacity(v.len());
-    let mut next: Vec<Cube<T>> = Vec::with_capacity(v.len());
-    // Dimensions are tried in turn until every other dimension has been
-    // tried since the last merge; the bound only guards against a
-    // pathological input looping for long (each pass only shrinks the list,
-    // so stopping early is still correct).
-    let mut quiet = 0;
-    let mut ever_merged = false;
-    let mut d = 0;
-    for _ in 0..8 * DIMS {
-        keys.clear();
-        keys.extend(
-            v.iter()
-                .enumerate()
-                .map(|(i, c)| (hash_except(c, d), c.lo[d], i as u32)),
-        );
-        keys.sort_unstable();
-        next.clear();
-        let mut merged = false;
-        let mut last_key = None;
-        for &(h, _, i) in &keys {
-            let c = v[i as usize];
-            if last_key == Some(h) {
-                if let Some(last) = next.last_mut() {
-                    if same_except(last, &c, d)
-                        && last.hi[d] < c.lo[d]
-                        && last.hi[d].inc() == c.lo[d]
-                    {
-                        last.hi[d] = c.hi[d];
-                        merged = true;
-                        continue;
-                    }
-                }
-            }
-            last_key = Some(h);
-            next.push(c);
-        }
-        std::mem::swap(v, &mut next);
-        if merged {
-            quiet = 0;
-        } else {
-            quiet += 1;
-        }
-        // A merging dimension is left with nothing to merge, so once the
-        // others have been tried after it, no pair can be left; without any
-        // merge every dimension must be tried once.
-        if quiet == DIMS || (quiet == DIMS - 1 && ever_merged) {
-            break;
-        }
-        ever_merged |= merged;
-        d = (d + 1) % DIMS;
-    }
-}
-
-/// A hash of every dimension but `d` (the multiply-rotate mix of rustc's
-/// FxHash: fast, and good enough to group equal keys). An interval of
-/// values below 2^32, which is every IPv4 one, is mixed as one word.
-fn hash_except<T: Coord>(c: &Cube<T>, d: usize) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h: u64 = 0;
-    let mut mix = |w: u64| h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-    for e in 0..DIMS {
-        if e == d {
-            continue;
-        }
-        let (lo, hi) = (c.lo[e].to_u128(), c.hi[e].to_u128());
-        if hi >> 32 == 0 {
-            mix((lo << 32 | hi) as u64);
-        } else {
-            for w in [lo as u64, (lo >> 64) as u64, hi as u64, (hi >> 64) as u64] {
-                mix(w);
-            }
-        }
-    }
-    h
 }
 
 /// The dimension a sweep over `boxes` should run along: the destination,
@@ -606,9 +527,47 @@ const SWEEP_WORK_PER_BOX: usize = 8;
 const SWEEP_WORK_MIN: usize = 1 << 12;
 
 /// For every box, the indices of the boxes of the same list that overlap it
-/// and come from an earlier group, by the same sweep. `group[i]` tells which
-/// group (rule) box `i` belongs to; boxes of one group never overlap.
+/// and come from an earlier group, in increasing order. `group[i]` tells
+/// which group (rule) box `i` belongs to; boxes of one group never overlap.
+///
+/// A sweep finds them while it stays within the same allowance as
+/// [`overlap_pairs`]'s; past it (the union of sets from one list of
+/// scattered addresses to another keeps every box of the other list open at
+/// once), the pairs are found by partition. Each box's list is sorted
+/// either way, so the answer does not depend on the search.
 pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = match sweep_earlier(cubes, group) {
+        Some(out) => out,
+        None => {
+            let mut out = vec![Vec::new(); cubes.len()];
+            // Every overlapping pair comes out in both orders (and every box
+            // with itself); the order from the earlier group keeps each
+            // pair once.
+            for (i, k) in super::overlap::partition_pairs(cubes, cubes) {
+                if group.get(i) < group.get(k) {
+                    if let Some(v) = out.get_mut(k) {
+                        v.push(i);
+                    }
+                }
+            }
+            out
+        }
+    };
+    // Rule order makes the pieces, and so the output, independent of how
+    // the search visited the boxes.
+    for v in &mut out {
+        v.sort_unstable();
+    }
+    out
+}
+
+/// [`earlier_overlaps`] by a sweep, unsorted, or `None` once it has looked
+/// at more open boxes than its allowance.
+fn sweep_earlier<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Option<Vec<Vec<usize>>> {
+    let budget = SWEEP_WORK_PER_BOX
+        .saturating_mul(cubes.len())
+        .saturating_add(SWEEP_WORK_MIN);
+    let mut work = 0usize;
     let mut out = vec![Vec::new(); cubes.len()];
     let d = sweep_dim(cubes.iter());
     let mut order: Vec<usize> = (0..cubes.len()).collect();
@@ -616,8 +575,10 @@ pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> 
     let mut open: Vec<usize> = Vec::new();
     for k in order {
         let start = cubes[k].lo[d];
+        work += open.len();
         open.retain(|&i| cubes[i].hi[d] >= start);
         for &i in &open {
+            count_comparison();
             if group[i] != group[k] && cubes[i].overlaps(&cubes[k]) {
                 if group[i] < group[k] {
                     out[k].push(i);
@@ -626,14 +587,13 @@ pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> 
                 }
             }
         }
+        work += open.len();
+        if work > budget {
+            return None;
+        }
         open.push(k);
     }
-    // The sweep finds candidates in destination order; rule order makes the
-    // pieces, and so the output, independent of how ties were visited.
-    for v in &mut out {
-        v.sort_unstable();
-    }
-    out
+    Some(out)
 }
 
 /// `a` minus the union of `b`, as disjoint boxes (not coalesced).

@@ -280,6 +280,27 @@ proptest! {
     }
 
     #[test]
+    fn split_off_is_the_subset_and_the_difference(a in arb_boxes(), b in arb_boxes(), rev in any::<bool>()) {
+        let sa = gen_set(&a);
+        let mut yes = sa.intersect(&gen_set(&b));
+        // The same boxes in another order must be recognised too.
+        if rev {
+            yes.v4.reverse();
+            yes.v6.reverse();
+        }
+        let (y, n) = sa.split_off(yes.clone());
+        prop_assert_eq!(enumerate(&y), enumerate(&yes));
+        prop_assert_eq!(enumerate(&n), enumerate(&sa.difference(&yes)));
+        // A whole set split off itself, reordered, leaves nothing.
+        let mut whole = sa.clone();
+        whole.v4.reverse();
+        whole.v6.reverse();
+        let (y, n) = sa.split_off(whole);
+        prop_assert!(y == sa);
+        prop_assert!(n.is_empty());
+    }
+
+    #[test]
     fn membership_matches_the_model(a in arb_boxes(), ps in prop::collection::vec(arb_packet(), 32)) {
         let (s, m) = (gen_set(&a), gen_model(&a));
         for p in &ps {
@@ -968,4 +989,155 @@ fn partition_finds_the_pairs_a_sweep_finds() {
     }
     assert!(!every.is_empty());
     assert_eq!(found, every);
+}
+
+#[test]
+fn union_of_scattered_products_costs_n_log_n_comparisons() {
+    // The union of two sets from a list of scattered sources to a list of
+    // scattered destinations (one per service, as `service_flows` builds
+    // them) makes the boxes disjoint with one search for earlier
+    // overlapping boxes over both lists: a sweep along either address keeps
+    // every box of the other list open at once.
+    let n = 120;
+    let boxes = (n * n) as usize;
+    let https = scattered_both(n, 443);
+    let web = scattered_both(n, 80).union(&scattered_both(n, 443));
+    super::cube::COMPARISONS.with(|c| c.set(0));
+    let all = PacketSet::union_all([&https, &web]);
+    let compared = super::cube::COMPARISONS.with(std::cell::Cell::get);
+    assert!(all.set_eq(&web));
+    assert!(
+        compared < 16 * 3 * boxes,
+        "{compared} comparisons for {} boxes",
+        3 * boxes
+    );
+}
+
+/// Boxes of every size, overlapping in every way, in a few groups: the
+/// input for comparing the fast paths of the overlap searches with the
+/// plain ones.
+fn random_grouped_cubes(seed: u32, n: usize) -> (Vec<super::cube::Cube<u32>>, Vec<usize>) {
+    let mut x: u32 = seed;
+    let mut next = |m: u32| {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        (x >> 8) % m
+    };
+    let mut cubes = Vec::new();
+    let mut group = Vec::new();
+    for k in 0..n {
+        let mut c = super::cube::Cube::<u32>::full();
+        for d in 0..super::cube::DIMS {
+            let lo = next(64);
+            let len = if k % 7 == 0 { next(64) } else { next(3) };
+            c.lo[d] = lo;
+            c.hi[d] = lo + len;
+        }
+        cubes.push(c);
+        group.push(next(5) as usize);
+    }
+    group.sort_unstable();
+    (cubes, group)
+}
+
+#[test]
+fn earlier_overlaps_are_every_pair_from_an_earlier_group() {
+    for seed in [1, 7, 12345, 99_999] {
+        for n in [10, 300, 2_000] {
+            let (cubes, group) = random_grouped_cubes(seed, n);
+            let found = super::cube::earlier_overlaps(&cubes, &group);
+            let mut every = vec![Vec::new(); cubes.len()];
+            for (k, y) in cubes.iter().enumerate() {
+                for (i, x) in cubes.iter().enumerate() {
+                    if group.get(i) < group.get(k) && x.overlaps(y) {
+                        every[k].push(i);
+                    }
+                }
+            }
+            assert_eq!(found, every, "seed {seed}, {n} boxes");
+        }
+    }
+}
+
+#[test]
+fn splitting_off_all_of_a_scattered_product_compares_no_boxes() {
+    // A test along a path that every packet of a set from a list of
+    // scattered sources to a list of scattered destinations passes: the set
+    // comes back whole, in as many boxes, and nothing needs comparing.
+    let n = 120;
+    let boxes = (n * n) as usize;
+    let flows = scattered_both(n, 443);
+    let https = PacketSet::all().with_dport(443, 443);
+    let yes = flows.intersect(&https);
+    assert_eq!(yes.box_count(), boxes);
+    super::cube::COMPARISONS.with(|c| c.set(0));
+    let (yes, no) = flows.split_off(yes);
+    let compared = super::cube::COMPARISONS.with(std::cell::Cell::get);
+    assert!(yes.set_eq(&flows));
+    assert!(no.is_empty());
+    assert!(compared < boxes, "{compared} comparisons for {boxes} boxes");
+}
+
+#[test]
+fn coalescing_boxes_that_touch_nowhere_sorts_them_once() {
+    // Every pass of coalescing a product of two scattered lists merges
+    // nothing; sorting the list in each of them cost a fifth of an
+    // expectation's time.
+    let n = 120;
+    let flows = scattered_both(n, 443);
+    let mut boxes = flows.v4.clone();
+    boxes.reverse();
+    super::coalesce::SORTED.with(|c| c.set(0));
+    super::cube::coalesce(&mut boxes);
+    let sorted = super::coalesce::SORTED.with(std::cell::Cell::get);
+    assert_eq!(boxes.len(), flows.v4.len());
+    assert!(
+        sorted <= flows.v4.len(),
+        "{sorted} keys sorted for {} boxes",
+        flows.v4.len()
+    );
+}
+
+#[test]
+fn coalescing_with_shortcuts_gives_what_sorting_every_pass_gives() {
+    // Random boxes cut into pieces along random fields, so that some passes
+    // merge and others do not; the lists must come out equal, order included.
+    for seed in [3, 11, 2024, 77_777] {
+        let (cubes, _) = random_grouped_cubes(seed, 400);
+        let mut pieces = Vec::new();
+        for (k, c) in cubes.into_iter().enumerate() {
+            let d = k % super::cube::DIMS;
+            if c.lo[d] < c.hi[d] && k % 3 != 0 {
+                let (mut a, mut b) = (c, c);
+                a.hi[d] = c.lo[d];
+                b.lo[d] = c.lo[d] + 1;
+                pieces.extend([b, a]);
+            } else {
+                pieces.push(c);
+            }
+        }
+        let pieces = super::cube::disjoint(pieces);
+        let mut cut = Vec::new();
+        for (k, c) in pieces.iter().enumerate() {
+            let d = (k * 7) % super::cube::DIMS;
+            if c.lo[d] < c.hi[d] {
+                let (mut a, mut b) = (*c, *c);
+                a.hi[d] = c.lo[d];
+                b.lo[d] = c.lo[d] + 1;
+                cut.extend([b, a]);
+            } else {
+                cut.push(*c);
+            }
+        }
+        let mut fast = cut.clone();
+        let mut plain = cut;
+        super::cube::coalesce(&mut fast);
+        super::coalesce::coalesce_with(&mut plain, false);
+        assert_eq!(fast, plain, "seed {seed}");
+        // Already coalesced: nothing merges, and the order is kept the same.
+        let mut again = fast.clone();
+        let mut plain_again = fast;
+        super::cube::coalesce(&mut again);
+        super::coalesce::coalesce_with(&mut plain_again, false);
+        assert_eq!(again, plain_again, "seed {seed}");
+    }
 }
