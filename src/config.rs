@@ -347,16 +347,10 @@ impl ConfigError {
         let mut out = format!("error: {self}\n");
         if let (Some((line, column)), Some(span)) = (self.line_col(), &self.span) {
             let source_line = self.text.lines().nth(line - 1).unwrap_or("");
-            // A control character would drive the terminal: show it escaped
-            // (the caret then marks the escaped text's start, near enough).
-            let source_line: String = source_line
-                .chars()
-                .map(|c| match c {
-                    '\t' => " ".to_string(),
-                    c if c.is_control() => c.escape_unicode().to_string(),
-                    c => c.to_string(),
-                })
-                .collect();
+            // A control character would drive the terminal: show it escaped,
+            // as the human output does (the caret then marks the escaped
+            // text's start, near enough).
+            let source_line = crate::render::visible(source_line, usize::MAX);
             let width = span.end.saturating_sub(span.start).clamp(
                 1,
                 source_line
