@@ -7,7 +7,7 @@
 //! stopped it (or let it through) and the path it took.
 
 use super::packet_set::{AddrRanges, Packet, PacketSet};
-use super::space::{service_flows, Iface, Space};
+use super::space::{has_service_flows, service_flows, Iface, Space};
 use super::view::{AddrExpr, View};
 use super::walk::{same_header, Branch, Dest, Drop, Hop, Leaf, Loc, Walker};
 use crate::diagnostic::Diagnostic;
@@ -213,8 +213,12 @@ pub fn no_flows(space: &Space, e: &Expectation) -> Option<np904::Why> {
                 .unwrap_or_else(AddrRanges::empty)
         }
     };
-    let flows = service_flows(&e.services, &src, &to);
-    if !flows.is_empty() {
+    // Decided on the address lists, not on their product: the flows from
+    // some sources are those of `service_flows` with the sources cut down,
+    // and two scattered lists make a product as large as their lengths
+    // multiplied.
+    let any_flow = |from: &AddrRanges| has_service_flows(&e.services, from, &to);
+    if any_flow(&src) {
         // Addresses that send nothing start no walk (`starts`): flows from
         // them alone are as empty as no flow at all. The hosts and subnets
         // the source names always send, which settles most expectations
@@ -225,11 +229,11 @@ pub fn no_flows(space: &Space, e: &Expectation) -> Option<np904::Why> {
                 .iter()
                 .fold(AddrRanges::empty(), |acc, (_, a)| acc.union(a))
         };
-        if !flows.with_src(&union(&names)).is_empty() {
+        if any_flow(&src.intersect(&union(&names))) {
             return None;
         }
         let sending = union(&starts(space, &src, &names));
-        return flows.with_src(&sending).is_empty().then_some(Why::NoSender);
+        return (!any_flow(&src.intersect(&sending))).then_some(Why::NoSender);
     }
     let families = |a: &AddrRanges| {
         [(Family::V4, "IPv4"), (Family::V6, "IPv6")]
@@ -380,25 +384,29 @@ fn reach(space: &Space, e: &Expectation) -> Verdict {
         &named(space, &e.src),
         e.span,
     );
-    let failing = all.difference(&reached);
-    if failing.is_empty() {
+    // The failing packets are `all` minus `reached`; a failure's packets
+    // are some of `all` (a walk only splits the packets it starts with), so
+    // those of them that fail are the failure's minus `reached`. Subset
+    // tests stop at the first packet outside, and the sets here are as large
+    // as the product of the expectation's address lists.
+    if all.is_subset(&reached) {
         return Verdict {
             holds: Some(true),
             diagnostic: None,
         };
     }
-    // Prefer a failure the model decides over one it cannot describe yet.
-    let decided: Vec<&Failure> = failures
+    // Prefer a failure the model decides over one it cannot describe yet;
+    // only the first is shown.
+    let decided = failures
         .iter()
-        .filter(|f| !f.drop.unsupported && !f.set.intersect(&failing).is_empty())
-        .collect();
-    let Some(f) = decided.first() else {
+        .find(|f| !f.drop.unsupported && !f.set.is_subset(&reached));
+    let Some(f) = decided else {
         return Verdict {
             holds: None,
             diagnostic: None,
         };
     };
-    let witness = readable_witness(&f.set.intersect(&failing));
+    let witness = readable_witness(&f.set.difference(&reached));
     Verdict {
         holds: Some(false),
         diagnostic: witness.map(|p| np901::diagnostic(e, &p, &f.drop, &f.hops, f.reply)),

@@ -7,6 +7,7 @@ pub mod classes;
 pub mod expect;
 pub mod matrix;
 pub mod packet_set;
+pub mod services;
 pub mod space;
 pub mod view;
 pub mod walk;

@@ -143,10 +143,23 @@ impl PacketSet {
         sport: (u16, u16),
         dport: (u16, u16),
     ) -> PacketSet {
-        if sport.0 > sport.1 || dport.0 > dport.1 {
+        let protos = proto.map_or((0, u8::MAX), |p| (p, p));
+        PacketSet::from_field_ranges(src, dst, protos, sport, dport)
+    }
+
+    /// [`from_fields`](PacketSet::from_fields) with an inclusive range of
+    /// protocols, so that "every other protocol" is one product rather than
+    /// every protocol minus four.
+    pub fn from_field_ranges(
+        src: &AddrRanges,
+        dst: &AddrRanges,
+        (plo, phi): (u8, u8),
+        sport: (u16, u16),
+        dport: (u16, u16),
+    ) -> PacketSet {
+        if sport.0 > sport.1 || dport.0 > dport.1 || plo > phi {
             return PacketSet::empty();
         }
-        let (plo, phi) = proto.map_or((0, u8::MAX), |p| (p, p));
         let small = [
             (PROTO, Iv::new(u128::from(plo), u128::from(phi))),
             (SPORT, Iv::new(u128::from(sport.0), u128::from(sport.1))),
@@ -182,6 +195,19 @@ impl PacketSet {
         }
     }
 
+    /// The union of sets known to be pairwise disjoint and to have no two
+    /// boxes that touch (a merge would join them): the boxes are
+    /// concatenated and nothing else. The result is right whatever the
+    /// sets; a pair that could have merged only costs a box.
+    pub fn concat_merged(sets: Vec<PacketSet>) -> PacketSet {
+        let mut s = PacketSet::empty();
+        for set in sets {
+            s.v4.extend(set.v4);
+            s.v6.extend(set.v6);
+        }
+        s
+    }
+
     /// The union of sets known to be pairwise disjoint (the regions of a
     /// first match, the shares of a split): the boxes are concatenated and
     /// merged where they touch, with no overlap search.
@@ -209,11 +235,19 @@ impl PacketSet {
     }
 
     /// `self` split into `yes`, which the caller knows to be a subset of it,
-    /// and the rest. Most tests along a path match nothing or everything:
-    /// both skip the difference.
+    /// and the rest. Most tests along a path match nothing or everything,
+    /// or whole boxes: all three skip the difference.
     pub fn split_off(&self, yes: PacketSet) -> (PacketSet, PacketSet) {
         if yes.is_empty() {
             return (yes, self.clone());
+        }
+        // A test that matched whole boxes left them in order (`intersect`,
+        // `with_src`): the rest is the boxes it skipped, found in one pass.
+        if let (Some(v4), Some(v6)) = (
+            cube::rest_of_subsequence(&self.v4, &yes.v4),
+            cube::rest_of_subsequence(&self.v6, &yes.v6),
+        ) {
+            return (yes, PacketSet { v4, v6 });
         }
         // Equal box counts usually mean the very same boxes, which a sort
         // shows at a fraction of an overlap search.
@@ -273,6 +307,10 @@ impl PacketSet {
 
     pub fn difference(&self, other: &PacketSet) -> PacketSet {
         fn diff<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Cube<T>> {
+            // Nothing to cut: the boxes are already disjoint and merged.
+            if b.is_empty() {
+                return a.to_vec();
+            }
             let mut out = cube::difference(a, b);
             cube::coalesce(&mut out);
             out
@@ -554,7 +592,7 @@ fn bounds<T: Coord>(boxes: &[Cube<T>]) -> Option<Cube<T>> {
 /// Boxes for every pair of a source and a destination range, with the
 /// other dimensions fixed.
 fn product<T: Coord>(src: &[Iv], dst: &[Iv], small: &[(usize, Iv)]) -> Vec<Cube<T>> {
-    let mut out = Vec::with_capacity(src.len() * dst.len());
+    let mut out = Vec::with_capacity(src.len().saturating_mul(dst.len()));
     for s in src {
         for d in dst {
             let mut c = Cube::full();
@@ -566,7 +604,9 @@ fn product<T: Coord>(src: &[Iv], dst: &[Iv], small: &[(usize, Iv)]) -> Vec<Cube<
             out.push(c);
         }
     }
-    cube::coalesce(&mut out);
+    // No two boxes touch, so there is nothing to merge: two that agree in
+    // every field but one differ in a source or a destination range, and
+    // the ranges of an `AddrRanges` never meet end to end.
     out
 }
 
@@ -612,16 +652,22 @@ fn split_dim<T: Coord>(
 
 fn restrict<T: Coord>(boxes: &[Cube<T>], d: usize, ivs: &[Iv]) -> Vec<Cube<T>> {
     let mut out = Vec::new();
+    // Whether every box kept is kept whole: then `out` is some of the
+    // boxes, in order, which are disjoint and merged already.
+    let mut whole = true;
     for c in boxes {
         // The ranges are sorted: start at the first that can reach the box
         // and stop at the first that starts past it.
         let (lo, hi) = (c.lo[d].to_u128(), c.hi[d].to_u128());
         let start = ivs.partition_point(|iv| iv.hi < lo);
         for iv in ivs[start..].iter().take_while(|iv| iv.lo <= hi) {
+            whole &= iv.lo <= lo && hi <= iv.hi;
             out.extend(c.restrict(d, T::from_u128(iv.lo), T::from_u128(iv.hi)));
         }
     }
-    cube::coalesce(&mut out);
+    if !whole {
+        cube::coalesce(&mut out);
+    }
     out
 }
 

@@ -6,13 +6,15 @@ use super::packet_set::{AddrRanges, PacketSet};
 use crate::model::{AclId, FirewallId, RouteTableId};
 use crate::model::{
     AddrExpr, AddrTerm, DefaultSnat, EndpointId, Entity, GatewayId, GatewayKind, HostId, HostKind,
-    Model, PublicIpId, PublicIpKind, ServiceRange, ServiceSet, SgId, SiteId, SubnetId,
+    Model, PublicIpId, PublicIpKind, SgId, SiteId, SubnetId,
 };
 use crate::syntax::ast::{NatKind, SiteKind};
 use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::OnceLock;
+
+pub use super::services::{has_service_flows, service_flows, service_match};
 
 pub const TCP: u8 = 6;
 pub const UDP: u8 = 17;
@@ -675,71 +677,6 @@ impl<'m> Space<'m> {
             .filter(|&s| m.subnet(s).prefix.value.contains(&addr))
             .max_by_key(|&s| m.subnet(s).prefix.value.prefix_len())
     }
-}
-
-/// The packets a service set covers, between any addresses, with clients'
-/// source ports: what an expectation's service list means.
-pub fn service_flows(set: &ServiceSet, src: &AddrRanges, dst: &AddrRanges) -> PacketSet {
-    let mut parts = Vec::new();
-    for r in &set.ranges {
-        parts.extend(range_flows(*r, src, dst));
-    }
-    PacketSet::union_all(&parts)
-}
-
-fn range_flows(r: ServiceRange, src: &AddrRanges, dst: &AddrRanges) -> Vec<PacketSet> {
-    use super::packet_set::Family;
-    let ports = (r.lo, r.hi);
-    // ICMP belongs to IPv4 and ICMPv6 to IPv6: neither is a flow of the
-    // other family.
-    let (src4, dst4) = (src.only(Family::V4), dst.only(Family::V4));
-    let (src6, dst6) = (src.only(Family::V6), dst.only(Family::V6));
-    match r.proto {
-        Some(p @ (TCP | UDP)) => vec![PacketSet::from_fields(src, dst, Some(p), EPHEMERAL, ports)],
-        Some(ICMP) => vec![PacketSet::from_fields(
-            &src4,
-            &dst4,
-            Some(ICMP),
-            (0, 0),
-            ports,
-        )],
-        Some(ICMPV6) => vec![PacketSet::from_fields(
-            &src6,
-            &dst6,
-            Some(ICMPV6),
-            (0, 0),
-            ports,
-        )],
-        Some(p) => vec![PacketSet::from_fields(src, dst, Some(p), (0, 0), (0, 0))],
-        None => {
-            let mut v = vec![
-                PacketSet::from_fields(src, dst, Some(TCP), EPHEMERAL, (0, u16::MAX)),
-                PacketSet::from_fields(src, dst, Some(UDP), EPHEMERAL, (0, u16::MAX)),
-                PacketSet::from_fields(&src4, &dst4, Some(ICMP), (0, 0), (0, 255)),
-                PacketSet::from_fields(&src6, &dst6, Some(ICMPV6), (0, 0), (0, 255)),
-            ];
-            let others = PacketSet::from_fields(src, dst, None, (0, 0), (0, 0));
-            let others = [ICMP, TCP, UDP, ICMPV6]
-                .iter()
-                .fold(others, |acc, &p| acc.difference(&acc.with_proto(p, p)));
-            v.push(others);
-            v
-        }
-    }
-}
-
-/// The packets a filter rule's service list matches, as a set over the
-/// current header (any addresses, any source port).
-pub fn service_match(set: &ServiceSet) -> PacketSet {
-    let any = AddrRanges::all();
-    let mut parts = Vec::new();
-    for r in &set.ranges {
-        parts.push(match r.proto {
-            None => PacketSet::all(),
-            Some(p) => PacketSet::from_fields(&any, &any, Some(p), (0, u16::MAX), (r.lo, r.hi)),
-        });
-    }
-    PacketSet::union_all(&parts)
 }
 
 /// The address `n` places after a prefix's network address, if the prefix

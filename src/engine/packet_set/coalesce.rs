@@ -29,7 +29,7 @@ pub(crate) fn coalesce_with<T: Coord>(v: &mut Vec<Cube<T>>, skip_quiet: bool) {
     // 160 GiB of IPv4 boxes, so they cannot wrap.
     let mut keys: Vec<(u64, T, u32)> = Vec::with_capacity(v.len());
     let mut next: Vec<Cube<T>> = Vec::with_capacity(v.len());
-    let mut table: Vec<Option<(u64, T)>> = Vec::new();
+    let mut scratch = (Vec::new(), Vec::new());
     // Dimensions are tried in turn until every other dimension has been
     // tried since the last merge; the bound only guards against a
     // pathological input looping for long (each pass only shrinks the list,
@@ -42,9 +42,9 @@ pub(crate) fn coalesce_with<T: Coord>(v: &mut Vec<Cube<T>>, skip_quiet: bool) {
     let mut unsorted = None;
     for _ in 0..8 * DIMS {
         // Most passes merge nothing (a list of scattered addresses has no
-        // two boxes that touch), and a table of where boxes start finds
-        // that in linear time, where the pass would sort the whole list.
-        let merged = if !skip_quiet || touching(v, d, &mut table) {
+        // two boxes that touch), which sorting eight-byte keys finds at a
+        // fraction of the pass's sort of the boxes themselves.
+        let merged = if !skip_quiet || touching(v, d, &mut scratch) {
             unsorted = None;
             merge_pass(v, d, &mut keys, &mut next)
         } else {
@@ -116,46 +116,41 @@ fn merge_pass<T: Coord>(
 
 /// Whether a pass of [`coalesce`] along `d` could merge anything: whether
 /// some box ends just before another starts with the same hash of the other
-/// dimensions. Every merge joins such a pair, and a hash collision only
-/// costs a pass that merges nothing, so `false` is exact. An open-addressing
-/// table of `(hash, start)` makes it linear.
-fn touching<T: Coord>(v: &[Cube<T>], d: usize, table: &mut Vec<Option<(u64, T)>>) -> bool {
-    let size = (v.len() * 2).next_power_of_two();
-    let mask = size - 1;
-    table.clear();
-    table.resize(size, None);
-    let slot = |h: u64, at: T| {
-        // The start is mixed in so that the boxes of one group (one hash)
-        // spread over the table.
-        let x = (h ^ (at.to_u128() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).rotate_left(29);
-        (x.wrapping_mul(0x517c_c1b7_2722_0a95) >> 7) as usize & mask
-    };
-    let hashes: Vec<u64> = v.iter().map(|c| hash_except(c, d)).collect();
-    for (c, &h) in v.iter().zip(&hashes) {
-        let mut k = slot(h, c.lo[d]);
-        // The table is at least twice the list, so a free slot is always
-        // found.
-        while let Some(Some(_)) = table.get(k) {
-            k = (k + 1) & mask;
-        }
-        if let Some(e) = table.get_mut(k) {
-            *e = Some((h, c.lo[d]));
+/// dimensions. Every merge joins such a pair, so `false` is exact; a
+/// collision of the 64-bit keys only costs a pass that merges nothing.
+///
+/// The keys where boxes start and the keys where they would need a
+/// neighbour to start are sorted and merged, not looked up in a hash table:
+/// a list of a million boxes makes a table far larger than the caches, and
+/// one cache miss per lookup cost more than sorting eight-byte keys.
+fn touching<T: Coord>(v: &[Cube<T>], d: usize, scratch: &mut (Vec<u64>, Vec<u64>)) -> bool {
+    let (starts, wants) = scratch;
+    starts.clear();
+    wants.clear();
+    for c in v {
+        let h = hash_except(c, d);
+        starts.push(key(h, c.lo[d]));
+        if c.hi[d] < T::ADDR_MAX {
+            wants.push(key(h, c.hi[d].inc()));
         }
     }
-    v.iter().zip(&hashes).any(|(c, &h)| {
-        if c.hi[d] >= T::ADDR_MAX {
-            return false;
+    starts.sort_unstable();
+    wants.sort_unstable();
+    let (mut i, mut j) = (0, 0);
+    while let (Some(s), Some(w)) = (starts.get(i), wants.get(j)) {
+        match s.cmp(w) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return true,
         }
-        let want = (h, c.hi[d].inc());
-        let mut k = slot(want.0, want.1);
-        while let Some(Some(e)) = table.get(k) {
-            if *e == want {
-                return true;
-            }
-            k = (k + 1) & mask;
-        }
-        false
-    })
+    }
+    false
+}
+
+/// One key for a hash of the other dimensions and a value in `d`.
+fn key<T: Coord>(h: u64, at: T) -> u64 {
+    let x = (h ^ (at.to_u128() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).rotate_left(29);
+    x.wrapping_mul(0x517c_c1b7_2722_0a95) ^ ((at.to_u128() >> 64) as u64)
 }
 
 /// A hash of every dimension but `d` (the multiply-rotate mix of rustc's

@@ -419,11 +419,16 @@ pub(crate) fn count_comparison() {
 /// spread: the choice then costs more than it saves.
 const SWEEP_SWITCH_MIN: usize = 256;
 
+/// At most this many boxes on one side of [`overlap_pairs`] are compared
+/// with every box of the other.
+const NESTED: usize = 8;
+
 /// Calls `f(i, j)` for every overlapping pair `a[i]`, `b[j]`, by a sweep
 /// along the destination (or the source, see [`sweep_dim`]): only boxes
 /// whose ranges are open at the same time are compared. When too many are
 /// open at once, the pairs are found by partition instead
-/// (`overlap::partition_pairs`), and reported in the same order.
+/// (`overlap::partition_pairs`). The order of the calls depends on the way
+/// the pairs were found: callers whose result depends on it sort.
 pub(crate) fn overlap_pairs<T: Coord>(
     a: &[Cube<T>],
     b: &[Cube<T>],
@@ -432,7 +437,11 @@ pub(crate) fn overlap_pairs<T: Coord>(
     if a.is_empty() || b.is_empty() {
         return;
     }
-    if a.len().saturating_mul(b.len()) <= 64 {
+    // Against a handful of boxes (a rule, a route's prefix, a service) every
+    // box is simply compared with each: the sort a sweep starts with costs
+    // more, and a product of two scattered address lists, which no sweep
+    // handles, would go to the partition below for every test along a path.
+    if a.len().saturating_mul(b.len()) <= 64 || a.len().min(b.len()) <= NESTED {
         for (i, x) in a.iter().enumerate() {
             for (j, y) in b.iter().enumerate() {
                 count_comparison();
@@ -455,26 +464,10 @@ pub(crate) fn overlap_pairs<T: Coord>(
     events.sort_unstable();
     match sweep(a, b, d, &events) {
         Some(pairs) => pairs.into_iter().for_each(|(i, j)| f(i, j)),
-        None => {
-            // The sweep would compare too many pairs: find them by
-            // partition, and report them in the order the sweep would have
-            // (by the later box's event, then the earlier one's), so that
-            // results do not depend on which way they were found.
-            let mut rank_a = vec![0usize; a.len()];
-            let mut rank_b = vec![0usize; b.len()];
-            for (r, &(_, in_b, k)) in events.iter().enumerate() {
-                let ranks = if in_b { &mut rank_b } else { &mut rank_a };
-                if let Some(x) = ranks.get_mut(k) {
-                    *x = r;
-                }
-            }
-            let mut pairs = super::overlap::partition_pairs(a, b);
-            pairs.sort_unstable_by_key(|&(i, j)| {
-                let (ri, rj) = (rank_a[i], rank_b[j]);
-                (ri.max(rj), ri.min(rj))
-            });
-            pairs.into_iter().for_each(|(i, j)| f(i, j));
-        }
+        // The sweep would compare too many pairs: find them by partition.
+        None => super::overlap::partition_pairs(a, b)
+            .into_iter()
+            .for_each(|(i, j)| f(i, j)),
     }
 }
 
@@ -596,13 +589,24 @@ fn sweep_earlier<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Option<Vec<Vec
     Some(out)
 }
 
+/// Per box of `a`, the boxes of `b` overlapping it, in `b`'s order: the
+/// order `subtract_many` cuts in, so the pieces it makes do not depend on
+/// which way [`overlap_pairs`] found the pairs.
+fn candidates<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Vec<usize>> {
+    let mut cands: Vec<Vec<usize>> = vec![Vec::new(); a.len()];
+    overlap_pairs(a, b, |i, j| cands[i].push(j));
+    for js in &mut cands {
+        js.sort_unstable();
+    }
+    cands
+}
+
 /// `a` minus the union of `b`, as disjoint boxes (not coalesced).
 pub(crate) fn difference<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Cube<T>> {
     if b.is_empty() {
         return a.to_vec();
     }
-    let mut cands: Vec<Vec<usize>> = vec![Vec::new(); a.len()];
-    overlap_pairs(a, b, |i, j| cands[i].push(j));
+    let cands = candidates(a, b);
     let mut out = Vec::new();
     for (x, js) in a.iter().zip(cands) {
         let clipped: Vec<Cube<T>> = js.iter().map(|&j| b[j].clip(x)).collect();
@@ -616,8 +620,7 @@ pub(crate) fn is_subset<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> bool {
     if a.is_empty() {
         return true;
     }
-    let mut cands: Vec<Vec<usize>> = vec![Vec::new(); a.len()];
-    overlap_pairs(a, b, |i, j| cands[i].push(j));
+    let cands = candidates(a, b);
     let mut scratch = Vec::new();
     for (x, js) in a.iter().zip(cands) {
         if js.is_empty() {
@@ -655,9 +658,47 @@ pub(crate) fn union<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Cube<T>> {
 
 pub(crate) fn intersect<T: Coord>(a: &[Cube<T>], b: &[Cube<T>]) -> Vec<Cube<T>> {
     let mut out = Vec::new();
-    overlap_pairs(a, b, |i, j| out.push(a[i].clip(&b[j])));
+    // The boxes of `a` that lie whole inside a box of `b`, while no box is
+    // cut: each then overlaps that box of `b` alone (the boxes of `b` are
+    // disjoint), and the intersection is those boxes of `a`, which need no
+    // merging. Most tests along a path match whole boxes.
+    let mut kept: Option<Vec<usize>> = Some(Vec::new());
+    overlap_pairs(a, b, |i, j| {
+        let c = a[i].clip(&b[j]);
+        match &mut kept {
+            Some(k) if c == a[i] => k.push(i),
+            _ => kept = None,
+        }
+        out.push(c);
+    });
+    if let Some(mut k) = kept {
+        // In `a`'s order, so that `split_off` finds them in one pass.
+        k.sort_unstable();
+        return k.into_iter().map(|i| a[i]).collect();
+    }
     coalesce(&mut out);
     out
+}
+
+/// When `sub` is a subsequence of `all` (the same boxes, in the same
+/// order), the boxes of `all` it skips; else `None`.
+pub(crate) fn rest_of_subsequence<T: Coord>(
+    all: &[Cube<T>],
+    sub: &[Cube<T>],
+) -> Option<Vec<Cube<T>>> {
+    if sub.len() > all.len() {
+        return None;
+    }
+    let mut rest = Vec::with_capacity(all.len() - sub.len());
+    let mut next = sub.iter().peekable();
+    for c in all {
+        if next.peek() == Some(&c) {
+            next.next();
+        } else {
+            rest.push(*c);
+        }
+    }
+    next.peek().is_none().then_some(rest)
 }
 
 /// Disjoint boxes covering the union of arbitrary, possibly overlapping

@@ -109,19 +109,20 @@ fn choose_cut<T: Coord>(
     cell: &Cell<T>,
 ) -> Option<(usize, T)> {
     let mut best: Option<(usize, usize, T)> = None;
+    // A sample of evenly spaced boxes judges a field as well as all of them,
+    // and keeps the choice from costing a sort of the cell. It is taken by
+    // index: stepping through an iterator would still visit every box.
     let step = ((ia.len() + ib.len()) / SAMPLE).max(1);
+    let sample: Vec<&Cube<T>> = ia
+        .iter()
+        .step_by(step)
+        .map(|&i| &a[i])
+        .chain(ib.iter().step_by(step).map(|&j| &b[j]))
+        .collect();
     for d in 0..DIMS {
         // Lower bounds clipped to the cell: a box that starts before the
         // cell starts at its edge here, and a cut there separates nothing.
-        // A sample of evenly spaced boxes judges the field as well as all
-        // of them, and keeps the choice from costing a sort of the cell.
-        let mut los: Vec<T> = ia
-            .iter()
-            .map(|&i| a[i].lo[d])
-            .chain(ib.iter().map(|&j| b[j].lo[d]))
-            .step_by(step)
-            .map(|v| v.max(cell.lo[d]))
-            .collect();
+        let mut los: Vec<T> = sample.iter().map(|c| c.lo[d].max(cell.lo[d])).collect();
         los.sort_unstable();
         los.dedup();
         let distinct = los.len();
