@@ -12,7 +12,6 @@ pub mod view;
 pub mod walk;
 
 mod nlb;
-mod tgw;
 
 use crate::model::Model;
 use expect::Verdict;
