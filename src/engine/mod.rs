@@ -13,7 +13,6 @@ pub mod view;
 pub mod walk;
 
 mod nlb;
-mod tgw;
 
 use crate::model::Model;
 use expect::Verdict;

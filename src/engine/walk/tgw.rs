@@ -1,9 +1,16 @@
 //! Transit gateways, and a VPC's routes over a transit gateway, a VPN or a
 //! Direct Connect (docs/forwarding.md, "VPC router" targets and "Transit
-//! gateway").
+//! gateway"; "Oracle decisions": AWS).
+//!
+//! A VPC route to a transit gateway it is attached to leads to the
+//! `Loc::Tgw` node, which builds the gateway's table as the oracle does
+//! (static routes, then each attachment's propagated prefixes), takes each
+//! route's share of the branch in order of precedence, and enters the
+//! attached site or the far end of a connection. Transit gateways are
+//! stateless: replies find their own way back.
 
-use super::packet_set::AddrRanges;
-use super::walk::{Branch, Loc, Step, Walker};
+use super::{Branch, Loc, Step, Walker};
+use crate::engine::packet_set::AddrRanges;
 use crate::model::{ConnectionId, Entity, RouteTarget, SiteId, Uplink};
 use crate::span::Span;
 use crate::syntax::ast::{ConnKind, SiteKind};

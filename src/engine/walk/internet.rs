@@ -1,0 +1,425 @@
+//! The AWS internet edge and the internet itself: the internet gateway out
+//! and in (one-to-one NAT of public and Elastic IPs; replies of NAT gateway
+//! sessions), NAT gateways, public and private, and NAT instances, which
+//! masquerade within one address family, and the internet node, which
+//! delivers by who owns the destination address (docs/forwarding.md,
+//! "Internet gateway", "NAT gateway and NAT instance" and "The internet";
+//! "Oracle decisions": AWS).
+
+use super::{Branch, Dest, Leaf, Loc, NatPoint, Step, Walker};
+use crate::engine::packet_set::AddrRanges;
+use crate::engine::space::{Iface, PublicOwner};
+use crate::engine::view::AddrExpr;
+use crate::model::{Entity, GatewayId, GatewayKind, HostId, SiteId, Uplink};
+use crate::span::Span;
+use crate::syntax::ast::{FirewallMatch, SiteKind};
+use std::net::IpAddr;
+
+impl<'s, 'm> Walker<'s, 'm> {
+    // ----------------------------------------------------- AWS gateways
+
+    pub(super) fn igw_out(&self, g: GatewayId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let gw = &m.gateways[g.index()];
+        let node = format!("vpc {} / {}", self.site_name(gw.site), gw.decl.name);
+        let mut steps = Vec::new();
+        // The replies of flows this gateway translated inbound.
+        let (undone, b) = self.undo(NatPoint::Igw(g), &b);
+        for (nb, _) in undone {
+            steps.push(Step::Go(
+                Loc::Internet,
+                nb.hop(&node, "reply translated back by the internet gateway", None),
+            ));
+        }
+        let mut rest = b.orig.clone();
+        let site = m.site(gw.site);
+        for &h in &site.hosts {
+            let host = m.host(h);
+            let Some(public) = self.space.public_of(h) else {
+                continue;
+            };
+            let (yes, no) = self.src_in(
+                &b.with(rest.clone()),
+                AddrRanges::from_addr(host.addr.value),
+            );
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let mut nb = b.with(yes);
+            let after = nb.view.with_src(AddrExpr::Const(public));
+            nb.translate(NatPoint::Igw(g), after, FirewallMatch::Internal);
+            steps.push(Step::Go(
+                Loc::Internet,
+                nb.hop(
+                    &node,
+                    format!("one-to-one NAT: src {} -> {public}", host.addr.value),
+                    self.public_span(h),
+                ),
+            ));
+        }
+        // A source that is already a public address of this VPC (a NAT
+        // gateway's Elastic IP) passes untranslated.
+        let public = self.space.vpc_public_addrs(gw.site);
+        if !public.is_empty() && !rest.is_empty() {
+            let (yes, no) = self.src_in(&b.with(rest.clone()), public);
+            rest = no;
+            if !yes.is_empty() {
+                steps.push(Step::Go(
+                    Loc::Internet,
+                    b.with(yes).hop(&node, "to the internet", None),
+                ));
+            }
+        }
+        if !rest.is_empty() {
+            steps.push(Self::drop(b.with(rest), "the internet gateway does not masquerade: the source has no public address".into(), gw.decl.span, "give the instance an Elastic IP or public IP, or route its subnet's default route to a NAT gateway".into()));
+        }
+        steps
+    }
+
+    /// Where an instance's public address is written: its clause, or the
+    /// `elastic-ip` statement associated with it.
+    fn public_span(&self, h: HostId) -> Option<Span> {
+        let m = self.m();
+        m.host(h).public.map(|p| p.span).or_else(|| {
+            m.public_ips
+                .iter()
+                .find(|p| {
+                    p.target
+                        .as_ref()
+                        .is_some_and(|t| t.value == Entity::Host(h))
+                })
+                .map(|p| p.decl.span)
+        })
+    }
+
+    pub(super) fn igw_in(&self, g: GatewayId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let gw = &m.gateways[g.index()];
+        let node = format!("vpc {} / {}", self.site_name(gw.site), gw.decl.name);
+        let mut steps = Vec::new();
+        // The replies of flows this gateway translated outbound.
+        let (undone, b) = self.undo(NatPoint::Igw(g), &b);
+        for (mut nb, _) in undone {
+            nb.sender = None;
+            steps.push(Step::Go(
+                Loc::VpcRouter(gw.site, None),
+                nb.hop(&node, "reply translated back by the internet gateway", None),
+            ));
+        }
+        let mut rest = b.orig.clone();
+        for &h in &m.site(gw.site).hosts {
+            let host = m.host(h);
+            let Some(public) = self.space.public_of(h) else {
+                continue;
+            };
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(public));
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let mut nb = b.with(yes);
+            let after = nb.view.with_dst(AddrExpr::Const(host.addr.value));
+            nb.translate(NatPoint::Igw(g), after, FirewallMatch::Internal);
+            nb.sender = None;
+            steps.push(Step::Go(
+                Loc::VpcRouter(gw.site, None),
+                nb.hop(
+                    &node,
+                    format!("one-to-one NAT: dst {public} -> {}", host.addr.value),
+                    self.public_span(h),
+                ),
+            ));
+        }
+        if !rest.is_empty() {
+            steps.extend(self.nat_gateway_reply_or_drop(gw.site, b.with(rest)));
+        }
+        steps
+    }
+
+    /// Inbound packets for a NAT gateway's Elastic IP: replies of its
+    /// sessions are translated back; anything else is unsolicited.
+    fn nat_gateway_reply_or_drop(&self, vpc: SiteId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let mut steps = Vec::new();
+        let mut b = b;
+        for (i, g) in m.gateways.iter().enumerate() {
+            let GatewayKind::NatGateway {
+                subnet,
+                elastic_ip: Some(_),
+            } = &g.kind
+            else {
+                continue;
+            };
+            if g.site != vpc || b.orig.is_empty() {
+                continue;
+            }
+            let (undone, rest) = self.undo(NatPoint::NatGateway(GatewayId(i as u32)), &b);
+            for (nb, _) in undone {
+                // The reply enters the NAT gateway's subnet from the
+                // internet gateway: that subnet's ACL judges it inbound, as
+                // it arrives ("Oracle decisions").
+                let (pass, drops) = self.cross_acls(None, *subnet, &b.with(nb.orig.clone()));
+                steps.extend(drops);
+                steps.push(Step::Go(
+                    Loc::VpcRouter(vpc, *subnet),
+                    nb.with(pass.orig).hop(
+                        &g.decl.name,
+                        "reply translated back by the NAT gateway",
+                        None,
+                    ),
+                ));
+            }
+            b = rest;
+        }
+        if !b.orig.is_empty() {
+            steps.extend(self.nat_gateway_reply_or_drop_plain(vpc, b));
+        }
+        steps
+    }
+
+    fn nat_gateway_reply_or_drop_plain(&self, vpc: SiteId, b: Branch) -> Vec<Step> {
+        let site = self.m().site(vpc);
+        vec![Self::drop(b, format!("nothing in vpc `{}` answers to the destination address", site.decl.name), site.header_span, "a NAT gateway admits no unsolicited inbound traffic; publish with an Elastic IP on the instance".into())]
+    }
+
+    pub(super) fn nat_gateway(&self, g: GatewayId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let gw = &m.gateways[g.index()];
+        let GatewayKind::NatGateway { subnet, elastic_ip } = &gw.kind else {
+            return vec![Self::drop(
+                b,
+                "not a NAT gateway".into(),
+                gw.decl.span,
+                String::new(),
+            )];
+        };
+        let to = match (elastic_ip, subnet) {
+            (Some(a), _) => a.value,
+            (None, Some(s)) => {
+                let net = m.subnet(*s).prefix.value;
+                match crate::engine::space::nth_addr(net, 4) {
+                    Some(a) => a,
+                    None => {
+                        return vec![Self::drop(
+                            b,
+                            "the private NAT gateway's subnet is too small".into(),
+                            gw.decl.span,
+                            String::new(),
+                        )]
+                    }
+                }
+            }
+            (None, None) => {
+                return vec![Self::drop(
+                    b,
+                    "the NAT gateway has no subnet".into(),
+                    gw.decl.span,
+                    String::new(),
+                )]
+            }
+        };
+        let (mut b, mut steps) = self.same_family_only(b, to, &gw.decl.name, gw.decl.span);
+        let after = b.view.with_src(AddrExpr::Const(to));
+        b.translate(NatPoint::NatGateway(g), after, FirewallMatch::Internal);
+        let b = b.hop(
+            &gw.decl.name,
+            format!("masquerade: src -> {to}"),
+            Some(gw.decl.span),
+        );
+        steps.push(Step::Go(Loc::VpcRouter(gw.site, *subnet), b));
+        steps
+    }
+
+    /// A masquerading NAT device translates only sources of the family of
+    /// the address it translates to; it drops the other family (the model
+    /// has no NAT64, docs/forwarding.md).
+    pub(in crate::engine) fn same_family_only(
+        &self,
+        b: Branch,
+        to: IpAddr,
+        name: &str,
+        span: Span,
+    ) -> (Branch, Vec<Step>) {
+        let fam = AddrRanges::all_of(crate::engine::packet_set::Family::of(to));
+        let (same, other) = self.src_in(&b, fam);
+        let mut steps = Vec::new();
+        if !other.is_empty() {
+            steps.push(Self::drop(
+                b.with(other),
+                format!(
+                    "`{name}` translates to {to} and does not translate between address families"
+                ),
+                span,
+                "route this family's traffic elsewhere".into(),
+            ));
+        }
+        (b.with(same), steps)
+    }
+
+    pub(super) fn nat_instance(&self, h: HostId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let host = m.host(h);
+        let (mut b, mut steps) =
+            self.same_family_only(b, host.addr.value, &host.decl.name, host.decl.span);
+        let after = b.view.with_src(AddrExpr::Const(host.addr.value));
+        b.translate(NatPoint::NatInstance(h), after, FirewallMatch::Internal);
+        let b = b.hop(
+            &host.decl.name,
+            format!("NAT instance masquerades: src -> {}", host.addr.value),
+            Some(host.decl.name_span),
+        );
+        match host.subnet {
+            Some(s) => steps.extend(self.leave_subnet(host.site, s, Some(h), b)),
+            None => steps.push(Self::drop(
+                b,
+                "the NAT instance is in no subnet".into(),
+                host.decl.span,
+                String::new(),
+            )),
+        }
+        steps
+    }
+
+    // ------------------------------------------------------------ internet
+
+    pub(super) fn internet(&self, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let mut steps = Vec::new();
+        let mut rest = b.orig.clone();
+        let mut exact: Vec<(&IpAddr, &PublicOwner)> = self.space.public.iter().collect();
+        exact.sort();
+        let owners = exact
+            .into_iter()
+            .map(|(&a, &o)| (AddrRanges::from_addr(a), o))
+            .chain(self.space.public_ranges.iter().cloned());
+        for (addrs, owner) in owners {
+            if rest.is_empty() {
+                break;
+            }
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), addrs.clone());
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let nb = b.with(yes).hop(
+                "internet",
+                format!("{addrs} belongs to {}", self.owner_name(owner)),
+                None,
+            );
+            steps.push(match owner {
+                PublicOwner::InternetHost(h) => Step::Leaf(Leaf::Delivered {
+                    to: Dest::Iface(Iface::Host(h)),
+                    branch: nb.hop(
+                        &m.host(h).decl.name,
+                        "delivered",
+                        Some(m.host(h).decl.name_span),
+                    ),
+                }),
+                PublicOwner::Sddc(s) => Step::Go(Loc::Cgw(s, Some(Uplink::Internet)), nb),
+                PublicOwner::Instance(h) => match self.igw_of(m.host(h).site) {
+                    Some(g) => Step::Go(Loc::IgwIn(g), nb),
+                    None => Self::drop(
+                        nb,
+                        format!(
+                            "vpc `{}` has no internet gateway",
+                            self.site_name(m.host(h).site)
+                        ),
+                        m.site(m.host(h).site).header_span,
+                        "add an `internet-gateway` to the VPC".into(),
+                    ),
+                },
+                PublicOwner::NatGateway(g) => match self.igw_of(m.gateways[g.index()].site) {
+                    Some(igw) => Step::Go(Loc::IgwIn(igw), nb),
+                    None => Self::drop(
+                        nb,
+                        "the NAT gateway's VPC has no internet gateway".into(),
+                        m.gateways[g.index()].decl.span,
+                        String::new(),
+                    ),
+                },
+                PublicOwner::Onprem(s) => Step::Go(Loc::Edge(s, Some(Uplink::Internet)), nb),
+                PublicOwner::VnetGateway(g) => Step::Go(Loc::VnetGatewayIn(g, None), nb),
+                PublicOwner::UnassociatedEip(p) => {
+                    let eip = &m.public_ips[p.index()];
+                    Self::drop(
+                        nb,
+                        format!(
+                            "Elastic IP `{}` is not associated with an instance or NAT gateway",
+                            eip.decl.name
+                        ),
+                        eip.decl.span,
+                        "associate it: `elastic-ip NAME ADDRESS -> INSTANCE`".into(),
+                    )
+                }
+            });
+        }
+        if !rest.is_empty() {
+            // Internet addresses nobody declared are ordinary internet hosts;
+            // private and site-owned addresses are unreachable from here.
+            let (outside, owned) = self.dst_in(&b.with(rest), self.space.internet.clone());
+            if !outside.is_empty() {
+                steps.push(Step::Leaf(Leaf::Delivered {
+                    to: Dest::Internet,
+                    branch: b
+                        .with(outside)
+                        .hop("internet", "delivered to an internet host", None),
+                }));
+            }
+            if !owned.is_empty() {
+                // Name the site whose private address it is.
+                let mut owned = b.with(owned);
+                for (i, site) in m.sites.iter().enumerate() {
+                    if site.kind == SiteKind::Internet || owned.orig.is_empty() {
+                        continue;
+                    }
+                    let (yes, no) = self.dst_in(&owned, self.space.site_addrs(SiteId(i as u32)));
+                    if !yes.is_empty() {
+                        steps.push(Self::drop(
+                            owned.with(yes),
+                            format!("the destination is a private address of `{}`: the internet does not route to it", site.decl.name),
+                            site.header_span,
+                            "reach it at a public address that NAT translates, or over a private connection".into(),
+                        ));
+                    }
+                    owned = owned.with(no);
+                }
+                if !owned.orig.is_empty() {
+                    steps.push(Self::drop(
+                        owned,
+                        "no one on the internet owns the destination".into(),
+                        Span::default(),
+                        "address a host that exists".into(),
+                    ));
+                }
+            }
+        }
+        steps
+    }
+
+    fn igw_of(&self, vpc: SiteId) -> Option<GatewayId> {
+        self.m()
+            .site(vpc)
+            .gateways
+            .iter()
+            .copied()
+            .find(|g| self.m().gateways[g.index()].kind == GatewayKind::InternetGateway)
+    }
+
+    fn owner_name(&self, o: PublicOwner) -> String {
+        let m = self.m();
+        match o {
+            PublicOwner::InternetHost(h) => format!("internet host `{}`", m.host(h).decl.name),
+            PublicOwner::Sddc(s) => format!("sddc `{}`", m.site(s).decl.name),
+            PublicOwner::Instance(h) => format!("instance `{}`", m.host(h).decl.name),
+            PublicOwner::NatGateway(g) => {
+                format!("nat-gateway `{}`", m.gateways[g.index()].decl.name)
+            }
+            PublicOwner::Onprem(s) => format!("onprem `{}`", m.site(s).decl.name),
+            PublicOwner::VnetGateway(g) => format!("gateway `{}`", m.gateways[g.index()].decl.name),
+            PublicOwner::UnassociatedEip(p) => {
+                format!("Elastic IP `{}`", m.public_ips[p.index()].decl.name)
+            }
+        }
+    }
+}
