@@ -133,6 +133,13 @@ pub fn query_answer(
             why.help()
         )]);
     }
+    if let Some(why) = crate::engine::expect::too_large(&space, e) {
+        return ReachRun::Usage(vec![format!(
+            "the question is not answered: {} ({})",
+            why.reason(),
+            why.help()
+        )]);
+    }
     let src = space.addrs(&e.src);
     let dst = e
         .dst

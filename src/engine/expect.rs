@@ -7,6 +7,7 @@
 //! stopped it (or let it through) and the path it took.
 
 use super::packet_set::{AddrRanges, Packet, PacketSet};
+use super::services::{flow_boxes, MAX_FLOW_BOXES};
 use super::space::{has_service_flows, service_flows, Iface, Space};
 use super::view::{AddrExpr, View};
 use super::walk::{same_header, Branch, Dest, Drop, Hop, Leaf, Loc, Walker};
@@ -15,6 +16,7 @@ use crate::model::{AddrTerm, Entity, Expectation, HostId, SiteId, SubnetId};
 use crate::rules::{
     np901_expectation_unreachable as np901, np902_expectation_reachable as np902,
     np903_expectation_wrong_egress as np903, np904_vacuous_expectation as np904,
+    np905_undecided_expectation as np905,
 };
 use crate::syntax::ast::{ExpectKind, SiteKind};
 
@@ -171,6 +173,13 @@ pub fn evaluate(space: &Space, e: &Expectation) -> Verdict {
             diagnostic: Some(np904::diagnostic(e, why)),
         };
     }
+    // Too large a set is not walked: neither a pass nor a failure.
+    if let Some(why) = too_large(space, e) {
+        return Verdict {
+            holds: None,
+            diagnostic: Some(np905::diagnostic(e, why)),
+        };
+    }
     match e.kind {
         ExpectKind::Reach => reach(space, e),
         ExpectKind::NoReach => no_reach(space, e),
@@ -193,6 +202,31 @@ fn flows(space: &Space, e: &Expectation) -> (AddrRanges, AddrRanges, PacketSet) 
             .unwrap_or_else(|| dst.clone());
     let set = service_flows(&e.services, &src, &to);
     (src, dst, set)
+}
+
+/// Why an expectation is not decided, when its flow set would have more
+/// boxes than [`MAX_FLOW_BOXES`]; counted on the address lists, without
+/// building the set. Everything that walks an expectation's flows asks
+/// first (the rules that reason about expectations, `netproof reach`).
+pub fn too_large(space: &Space, e: &Expectation) -> Option<np905::Why> {
+    use super::packet_set::Family;
+    let src = space.addrs(&e.src);
+    let to = match e.kind {
+        ExpectKind::Egress => space.internet.clone(),
+        _ => {
+            e.at.as_ref()
+                .or(e.dst.as_ref())
+                .map(|a| space.addrs(a))
+                .unwrap_or_else(AddrRanges::empty)
+        }
+    };
+    let boxes = flow_boxes(&e.services, &src, &to);
+    let ranges = |a: &AddrRanges| Family::ALL.iter().map(|&f| a.ivs(f).len()).sum();
+    (boxes > MAX_FLOW_BOXES).then(|| np905::Why::TooLarge {
+        boxes,
+        src: ranges(&src),
+        dst: ranges(&to),
+    })
 }
 
 /// Why an expectation names no packet, when it names none: its flow set

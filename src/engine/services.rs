@@ -72,6 +72,34 @@ impl Part {
     }
 }
 
+/// The most boxes one expectation's flow set may have: an expectation over
+/// more is not decided (NP905). The engine's work and memory grow with the
+/// boxes of the sets it walks (a little faster than linearly), and a flow
+/// set has one box per source range, destination range and protocol, so
+/// two lists of scattered addresses make a set as large as their lengths
+/// multiplied: 1,000 by 1,000 addresses over every protocol would be 8
+/// million boxes, minutes and gigabytes. At this limit an expectation takes
+/// 0.6 to 1.5 seconds and 180 to 390 MB (`docs/performance.md`).
+pub const MAX_FLOW_BOXES: u128 = 500_000;
+
+/// How many boxes [`service_flows`] of the same arguments builds, counted
+/// on the lists: for each protocol range of the services, source ranges
+/// times destination ranges of the families it belongs to.
+pub fn flow_boxes(set: &ServiceSet, src: &AddrRanges, dst: &AddrRanges) -> u128 {
+    let ranges = |a: &AddrRanges, f: Family| a.ivs(f).len() as u128;
+    let pairs = |f: Family| ranges(src, f).saturating_mul(ranges(dst, f));
+    let (v4, v6) = (pairs(Family::V4), pairs(Family::V6));
+    disjoint_services(&set.ranges)
+        .into_iter()
+        .flat_map(parts_of)
+        .map(|p| match p.family {
+            Some(Family::V4) => v4,
+            Some(Family::V6) => v6,
+            None => v4.saturating_add(v6),
+        })
+        .fold(0u128, u128::saturating_add)
+}
+
 /// Whether [`service_flows`] of the same arguments holds any packet,
 /// decided without building the product of the address lists.
 pub fn has_service_flows(set: &ServiceSet, src: &AddrRanges, dst: &AddrRanges) -> bool {
@@ -167,4 +195,154 @@ pub fn service_match(set: &ServiceSet) -> PacketSet {
         });
     }
     PacketSet::union_all(&parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::Span;
+    use proptest::prelude::*;
+    use std::net::IpAddr;
+
+    /// What `service_flows` was before its parts were made disjoint: every
+    /// range's products, unioned with an overlap search, and the other
+    /// protocols as every protocol minus four. The reference it must equal.
+    fn reference(set: &ServiceSet, src: &AddrRanges, dst: &AddrRanges) -> PacketSet {
+        let (src4, dst4) = (src.only(Family::V4), dst.only(Family::V4));
+        let (src6, dst6) = (src.only(Family::V6), dst.only(Family::V6));
+        let mut parts = Vec::new();
+        for r in &set.ranges {
+            let ports = (r.lo, r.hi);
+            match r.proto {
+                Some(p @ (TCP | UDP)) => {
+                    parts.push(PacketSet::from_fields(src, dst, Some(p), EPHEMERAL, ports))
+                }
+                Some(ICMP) => parts.push(PacketSet::from_fields(
+                    &src4,
+                    &dst4,
+                    Some(ICMP),
+                    (0, 0),
+                    ports,
+                )),
+                Some(ICMPV6) => parts.push(PacketSet::from_fields(
+                    &src6,
+                    &dst6,
+                    Some(ICMPV6),
+                    (0, 0),
+                    ports,
+                )),
+                Some(p) => parts.push(PacketSet::from_fields(src, dst, Some(p), (0, 0), (0, 0))),
+                None => {
+                    parts.push(PacketSet::from_fields(
+                        src,
+                        dst,
+                        Some(TCP),
+                        EPHEMERAL,
+                        (0, 65535),
+                    ));
+                    parts.push(PacketSet::from_fields(
+                        src,
+                        dst,
+                        Some(UDP),
+                        EPHEMERAL,
+                        (0, 65535),
+                    ));
+                    parts.push(PacketSet::from_fields(
+                        &src4,
+                        &dst4,
+                        Some(ICMP),
+                        (0, 0),
+                        (0, 255),
+                    ));
+                    parts.push(PacketSet::from_fields(
+                        &src6,
+                        &dst6,
+                        Some(ICMPV6),
+                        (0, 0),
+                        (0, 255),
+                    ));
+                    let others = PacketSet::from_fields(src, dst, None, (0, 0), (0, 0));
+                    let others = [ICMP, TCP, UDP, ICMPV6]
+                        .iter()
+                        .fold(others, |acc, &p| acc.difference(&acc.with_proto(p, p)));
+                    parts.push(others);
+                }
+            }
+        }
+        PacketSet::union_all(&parts)
+    }
+
+    fn arb_range() -> impl Strategy<Value = ServiceRange> {
+        // Protocols next to each other and to the four with ports, and port
+        // ranges that overlap, touch or are empty.
+        let proto = prop_oneof![
+            Just(None),
+            (0u8..8).prop_map(Some),
+            (15u8..19).prop_map(Some),
+            (56u8..60).prop_map(Some),
+        ];
+        (proto, 0u16..6, 0u16..6).prop_map(|(proto, lo, hi)| ServiceRange { proto, lo, hi })
+    }
+
+    fn arb_addrs() -> impl Strategy<Value = AddrRanges> {
+        // A few single addresses and ranges of both families, scattered and
+        // adjacent.
+        prop::collection::vec((any::<bool>(), 0u8..12, 0u8..3), 0..5).prop_map(|v| {
+            AddrRanges::union_many(v.into_iter().filter_map(|(v6, lo, len)| {
+                let at = |x: u8| -> IpAddr {
+                    if v6 {
+                        IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(x)])
+                    } else {
+                        IpAddr::from([10, 0, 0, x])
+                    }
+                };
+                AddrRanges::from_range(at(lo), at(lo.saturating_add(len)))
+            }))
+        })
+    }
+
+    fn services(ranges: Vec<ServiceRange>) -> ServiceSet {
+        ServiceSet {
+            ranges,
+            span: Span::default(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn flows_are_the_reference_set(
+            ranges in prop::collection::vec(arb_range(), 0..5),
+            src in arb_addrs(),
+            dst in arb_addrs(),
+        ) {
+            let set = services(ranges);
+            let flows = service_flows(&set, &src, &dst);
+            prop_assert!(flows.set_eq(&reference(&set, &src, &dst)));
+            prop_assert_eq!(has_service_flows(&set, &src, &dst), !flows.is_empty());
+            // The count is what gets built, before any merging.
+            prop_assert!(flows.box_count() as u128 <= flow_boxes(&set, &src, &dst));
+            if set.ranges.len() == 1 {
+                prop_assert_eq!(flows.box_count() as u128, flow_boxes(&set, &src, &dst));
+            }
+        }
+    }
+
+    #[test]
+    fn the_count_is_sources_times_destinations_times_protocol_ranges() {
+        let list = |base: u8| {
+            AddrRanges::union_many(
+                (0..10u8).map(|i| AddrRanges::from_addr(IpAddr::from([10, base, 0, 2 * i]))),
+            )
+        };
+        let any = services(vec![ServiceRange::ANY]);
+        // TCP, UDP, ICMP and five ranges of other protocols, in IPv4.
+        assert_eq!(flow_boxes(&any, &list(1), &list(2)), 10 * 10 * 8);
+        let https = services(vec![ServiceRange {
+            proto: Some(TCP),
+            lo: 443,
+            hi: 443,
+        }]);
+        assert_eq!(flow_boxes(&https, &list(1), &list(2)), 100);
+        assert_eq!(service_flows(&https, &list(1), &list(2)).box_count(), 100);
+    }
 }

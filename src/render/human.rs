@@ -89,8 +89,9 @@ impl Emitter for HumanEmitter {
             let verb = if n == 1 { "was" } else { "were" };
             writeln!(
                 out,
-                "note: {} {verb} not decided: the file has errors, or the flows cross parts of the \
-                 network this version of the engine does not model yet (see docs/engine.md)",
+                "note: {} {verb} not decided: the file has errors, a set of flows is too large to \
+                 prove (NP905), or the flows cross parts of the network this version of the engine \
+                 does not model yet (see docs/engine.md)",
                 count(n, "expectation", "expectations"),
             )?;
         }

@@ -50,6 +50,7 @@ pub mod np901_expectation_unreachable;
 pub mod np902_expectation_reachable;
 pub mod np903_expectation_wrong_egress;
 pub mod np904_vacuous_expectation;
+pub mod np905_undecided_expectation;
 
 mod nat;
 

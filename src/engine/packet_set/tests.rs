@@ -1141,3 +1141,59 @@ fn coalescing_with_shortcuts_gives_what_sorting_every_pass_gives() {
         assert_eq!(again, plain_again, "seed {seed}");
     }
 }
+
+#[test]
+fn a_test_that_keeps_whole_boxes_neither_merges_nor_sorts_them() {
+    // Most tests along a path keep or drop whole boxes (a route's prefix,
+    // a rule's service): the product of two scattered lists is then split
+    // in one comparison per box and one pass, with no merging sort.
+    let n = 150;
+    let boxes = (n * n) as usize;
+    let all = scattered_both(n, 443).union(&scattered_both(n, 80));
+    let https = PacketSet::all().with_dport(443, 443);
+    super::cube::COMPARISONS.with(|c| c.set(0));
+    super::coalesce::SORTED.with(|c| c.set(0));
+    let yes = all.intersect(&https);
+    let (kept, rest) = all.split_off(yes);
+    let compared = super::cube::COMPARISONS.with(std::cell::Cell::get);
+    let sorted = super::coalesce::SORTED.with(std::cell::Cell::get);
+    assert!(kept.set_eq(&scattered_both(n, 443)));
+    assert!(rest.set_eq(&scattered_both(n, 80)));
+    assert_eq!(kept.box_count() + rest.box_count(), 2 * boxes);
+    assert_eq!(compared, 2 * boxes, "one comparison per box");
+    assert_eq!(sorted, 0, "nothing merged, nothing sorted");
+}
+
+#[test]
+fn a_test_that_cuts_boxes_still_merges_the_pieces() {
+    // The fast path must not leave pieces that touch: a set cut in two by
+    // one test and put back together is one box again.
+    let whole = PacketSet::from_fields(
+        &AddrRanges::from_net(net("10.0.0.0/24")),
+        &AddrRanges::from_net(net("10.1.0.0/24")),
+        Some(6),
+        (1024, 65535),
+        (0, 65535),
+    );
+    let low = PacketSet::all().with_dport(0, 999);
+    let (a, b) = whole.split_off(whole.intersect(&low));
+    assert_eq!(a.box_count(), 1);
+    assert_eq!(b.box_count(), 1);
+    let back = PacketSet::union_disjoint(vec![a, b]);
+    assert_eq!(back.box_count(), 1);
+    assert!(back.set_eq(&whole));
+}
+
+proptest! {
+    /// Splitting by any set gives the same two sets whichever way the
+    /// pieces were found: the whole-box fast path agrees with a difference.
+    #[test]
+    fn split_off_agrees_with_the_difference(a in arb_boxes(), b in arb_boxes()) {
+        let (a, b) = (gen_set(&a), gen_set(&b));
+        let yes = a.intersect(&b);
+        let (kept, rest) = a.split_off(yes.clone());
+        prop_assert!(kept.set_eq(&yes));
+        prop_assert!(rest.set_eq(&a.difference(&b)));
+        prop_assert!(rest.intersect(&b).is_empty());
+    }
+}
