@@ -121,10 +121,16 @@ pub struct LspArgs {
                   example packet; and which cross parts of the network this version does not \
                   model. --from and --to take anything an expectation takes: names (`web01`, \
                   `prod.web-tier`), groups, sites, `internet`, addresses, prefixes, lists. \
+                  A destination given as an address counts every delivery of a packet sent \
+                  there; a named host only deliveries to that host. With --at ADDRESS the \
+                  flows are sent to ADDRESS (a public IP, a NAT rule's address, an endpoint) \
+                  and must arrive at --to, as `expect reach SRC -> DST at ADDRESS` asks. \
                   With --matrix, every subnet and segment to every other, all services.",
     after_help = concat!(heading!("Examples:"), "
   netproof reach design.np --from internet --to web01           What reaches web01 from the internet?
   netproof reach design.np --from web-tier --to db-tier --service [MYSQL, SSH]
+  netproof reach design.np --from internet --to web01 --at 52.58.125.207 --service HTTPS
+                                                                Through the DNAT rule only
   netproof reach design.np --from CJ-AWS02 --to CJ-VM01 --format json | jq .dropped
   netproof reach design.np --matrix                             Every subnet to every subnet
 
@@ -153,8 +159,13 @@ pub struct ReachArgs {
     #[arg(long, value_name = "SERVICES", default_value = "any")]
     pub service: String,
 
+    /// Send the flows to ADDRESS (a public IP, an endpoint) and still require
+    /// them to arrive at DST, as `expect reach SRC -> DST at ADDRESS` does.
+    #[arg(long, value_name = "ADDRESS")]
+    pub at: Option<String>,
+
     /// Every subnet and segment to every other, all services.
-    #[arg(long, conflicts_with_all = ["from", "to"])]
+    #[arg(long, conflicts_with_all = ["from", "to", "at"])]
     pub matrix: bool,
 
     /// The output format.
@@ -181,7 +192,17 @@ pub fn reach(
     let json = args.format == Format::Json;
     match (&args.from, &args.to) {
         _ if args.matrix => reach::matrix(path, text, json),
-        (Some(from), Some(to)) => reach::query_answer(path, text, from, to, &args.service, json),
+        (Some(from), Some(to)) => reach::query_answer(
+            path,
+            text,
+            reach::Query {
+                from,
+                to,
+                at: args.at.as_deref(),
+                services: &args.service,
+            },
+            json,
+        ),
         _ => ReachRun::Usage(vec!["give --from and --to, or --matrix".into()]),
     }
 }

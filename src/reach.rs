@@ -4,7 +4,7 @@
 
 use crate::check::{FileReport, SourceFile};
 use crate::diagnostic::{self, Diagnostic, Severity};
-use crate::engine::expect::{explain, Part};
+use crate::engine::expect::{explain_for, Part};
 use crate::engine::packet_set::{AddrRanges, PacketSet};
 use crate::engine::space::{service_flows, Space};
 use crate::model::{Model, SubnetId};
@@ -39,12 +39,30 @@ fn load(path: String, text: String) -> Result<(SourceFile, Model), ReachRun> {
     Ok((source, lowered.model))
 }
 
-/// Resolves `--from`, `--to` and the service list exactly as an
+/// One question: from where, to where (and at which address it is sent,
+/// when that is not the destination's), over which services; each as it
+/// would be written in an expectation.
+pub struct Query<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub at: Option<&'a str>,
+    pub services: &'a str,
+}
+
+/// Resolves `--from`, `--to`, `--at` and the service list exactly as an
 /// expectation would: the design is lowered again with one more line,
-/// `expect reach FROM -> TO SERVICES`, so names, `site.name`, groups,
-/// `internet`, lists and service names all mean what they mean in a file.
-fn query(text: &str, from: &str, to: &str, services: &str) -> Result<(Model, usize), Vec<String>> {
-    let line = format!("\nexpect reach {from} -> {to} {services}\n");
+/// `expect reach FROM -> TO [at AT] SERVICES`, so names, `site.name`,
+/// groups, `internet`, lists and service names all mean what they mean in a
+/// file.
+fn query(text: &str, q: &Query) -> Result<(Model, usize), Vec<String>> {
+    let Query {
+        from,
+        to,
+        at,
+        services,
+    } = q;
+    let at = at.map(|a| format!(" at {a}")).unwrap_or_default();
+    let line = format!("\nexpect reach {from} -> {to}{at} {services}\n");
     let full = format!("{text}{line}");
     let parsed = crate::syntax::parse(&full);
     let lowered = crate::model::lower(&parsed.tree);
@@ -78,6 +96,9 @@ fn describe(d: &Diagnostic) -> String {
 struct JsonAnswer<'a> {
     from: &'a str,
     to: &'a str,
+    /// The address the flows are sent to, when it is not the destination's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at: Option<&'a str>,
     services: &'a str,
     /// Delivered and answered, as `tcp/80, udp/53`.
     reached: Option<String>,
@@ -103,19 +124,18 @@ struct JsonDrop {
 }
 
 /// Answers one query: which flows from `from` to `to` reach.
-pub fn query_answer(
-    path: String,
-    text: String,
-    from: &str,
-    to: &str,
-    services: &str,
-    json: bool,
-) -> ReachRun {
+pub fn query_answer(path: String, text: String, q: Query, json: bool) -> ReachRun {
+    let Query {
+        from,
+        to,
+        at,
+        services,
+    } = q;
     let (source, _) = match load(path, text) {
         Ok(x) => x,
         Err(run) => return run,
     };
-    let (model, index) = match query(&source.text, from, to, services) {
+    let (model, index) = match query(&source.text, &q) {
         Ok(x) => x,
         Err(problems) => return ReachRun::Usage(problems),
     };
@@ -141,13 +161,15 @@ pub fn query_answer(
         )]);
     }
     let src = space.addrs(&e.src);
-    let dst = e
-        .dst
-        .as_ref()
-        .map(|d| space.addrs(d))
-        .unwrap_or_else(AddrRanges::empty);
-    let flows = service_flows(&e.services, &src, &dst);
-    let parts = explain(&space, &flows);
+    // Sent to the `at` address when there is one; `explain_for` then holds
+    // the deliveries to the destination, as the expectation would.
+    let sent_to =
+        e.at.as_ref()
+            .or(e.dst.as_ref())
+            .map(|d| space.addrs(d))
+            .unwrap_or_else(AddrRanges::empty);
+    let flows = service_flows(&e.services, &src, &sent_to);
+    let parts = explain_for(&space, &flows, e);
     // Packets from addresses that send nothing are in no part: no walk
     // starts there. They are not reaching, whatever the parts say.
     let not_sent = parts.iter().fold(flows.clone(), |rest, p| {
@@ -195,6 +217,7 @@ pub fn query_answer(
         let mut answer = JsonAnswer {
             from,
             to,
+            at,
             services,
             reached: None,
             dropped: Vec::new(),
@@ -220,7 +243,8 @@ pub fn query_answer(
             Err(e) => return ReachRun::Usage(vec![format!("cannot serialize the answer: {e}")]),
         }
     } else {
-        let mut out = format!("reach from {from} to {to}, services {services}\n\n");
+        let at = at.map(|a| format!(" at {a}")).unwrap_or_default();
+        let mut out = format!("reach from {from} to {to}{at}, services {services}\n\n");
         for p in &parts {
             match p {
                 Part::Reached(s) => out.push_str(&format!("delivered and answered:\n  {}\n\n", svc(s))),

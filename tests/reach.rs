@@ -243,3 +243,40 @@ fn matrix_rows_across_overlapping_sites_name_the_receiving_subnet() {
          2 reachable pairs among 4 subnets and segments\n"
     );
 }
+
+/// `--at` asks what `expect reach SRC -> DST at ADDRESS` asks: flows sent to
+/// the public address, required to arrive at the named VM.
+#[test]
+fn at_sends_to_one_address_and_requires_arrival_at_the_destination() {
+    let base = [
+        "reach",
+        "fixtures/scenarios/seed000-publish-vm.np",
+        "--from",
+        "client",
+        "--service",
+        "HTTP",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        netproof(&args)
+    };
+    // Sent to web01's private address, HTTP from the internet is dropped;
+    // sent to its public IP, the DNAT rule delivers it to web01.
+    let direct = run(&["--to", "web01"]);
+    assert_eq!(direct.status.code(), Some(1), "{}", stdout(&direct));
+    let at = run(&["--to", "web01", "--at", "web-pip", "--format", "json"]);
+    assert_eq!(at.status.code(), Some(0), "{}", stdout(&at));
+    let answer: Value = serde_json::from_str(&stdout(&at)).unwrap_or(Value::Null);
+    assert_eq!(answer["at"], "web-pip");
+    assert_eq!(answer["reached"], "every flow asked about (HTTP)");
+    // Required at another address of the segment, the same flows arrive at
+    // the wrong interface.
+    let wrong = run(&["--to", "10.10.11.102", "--at", "web-pip"]);
+    let text = stdout(&wrong);
+    assert_eq!(wrong.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("delivered, but not to the expected destination"),
+        "{text}"
+    );
+}

@@ -305,24 +305,137 @@ pub fn no_flows(space: &Space, e: &Expectation) -> Option<np904::Why> {
     })
 }
 
-/// Whether a delivery is to the expectation's destination: its address is
-/// in `dst`, and when the expectation names a host with that address
-/// (`names`, see [`named`]), it is that host.
-fn delivered_into(space: &Space, to: Dest, dst: &AddrRanges, names: &[(Dest, AddrRanges)]) -> bool {
-    match to {
-        Dest::Iface(Iface::Host(h)) => {
-            let a = space.model.host(h).addr.value;
-            dst.contains(a)
-                && names.iter().all(|(d, addrs)| {
-                    *d == to || !matches!(d, Dest::Iface(_)) || !addrs.contains(a)
-                })
+/// What an expectation's destination accepts as a delivery
+/// (`docs/engine.md`, "What a destination means"):
+/// - a named host, or a host of a named subnet, site or group: that host,
+///   even where another host shares its address;
+/// - an address of a named site or subnet that no named host has: a host of
+///   that site, never a host of another site whose address space overlaps;
+/// - an address, prefix or range written as such, or a public IP by name,
+///   with no `at`: any delivery of a packet sent there, whoever receives it
+///   after NAT ("is anything listening at 54.1.2.3?");
+/// - with `at`, the destination's addresses are where the packet must
+///   arrive: an interface with one of them.
+pub(super) struct Target {
+    /// Every address the destination stands for.
+    dst: AddrRanges,
+    /// The hosts and subnets it names (see [`named`]).
+    names: Vec<(Dest, AddrRanges)>,
+    /// The sites it names, each with its whole address space.
+    sites: Vec<(SiteId, AddrRanges)>,
+    /// The addresses it gives as addresses, when packets are sent to the
+    /// destination itself.
+    bare: AddrRanges,
+}
+
+impl Target {
+    pub(super) fn of(space: &Space, e: &Expectation) -> Target {
+        let Some(d) = e.dst.as_ref() else {
+            return Target {
+                dst: AddrRanges::empty(),
+                names: Vec::new(),
+                sites: Vec::new(),
+                bare: AddrRanges::empty(),
+            };
+        };
+        let mut sites = Vec::new();
+        let mut bare = Vec::new();
+        fn walk(
+            space: &Space,
+            t: AddrTerm,
+            depth: usize,
+            sites: &mut Vec<(SiteId, AddrRanges)>,
+            bare: &mut Vec<AddrRanges>,
+        ) {
+            let m = space.model;
+            match t {
+                AddrTerm::Any | AddrTerm::Net(_) | AddrTerm::Range(..) => {
+                    bare.push(space.addrs_of_term(t));
+                }
+                AddrTerm::Entity(Entity::PublicIp(_)) => bare.push(space.addrs_of_term(t)),
+                AddrTerm::Entity(Entity::Site(site)) if m.site(site).kind != SiteKind::Internet => {
+                    sites.push((site, space.site_addrs(site)));
+                }
+                AddrTerm::Entity(Entity::Group(g)) if depth < 32 => {
+                    for x in &m.groups[g.index()].members.terms {
+                        walk(space, x.value, depth + 1, sites, bare);
+                    }
+                }
+                _ => {}
+            }
         }
-        Dest::Iface(Iface::Endpoint(ep)) => {
-            dst.contains(space.model.endpoints[ep.index()].addr.value)
+        for t in &d.terms {
+            walk(space, t.value, 0, &mut sites, &mut bare);
         }
-        // Unnamed internet addresses and virtual hosts are checked by the
-        // packet's own destination address, which is what they received.
-        Dest::Internet | Dest::Virtual(..) => true,
+        Target {
+            dst: space.addrs(d),
+            names: named(space, d),
+            sites,
+            // Sent to one address and expected at another: the destination
+            // says where they must arrive, so its addresses are matched.
+            bare: if e.at.is_some() {
+                AddrRanges::empty()
+            } else {
+                AddrRanges::union_many(bare)
+            },
+        }
+    }
+
+    /// The packets of `orig`, delivered to `to`, that reached the
+    /// destination.
+    fn accepted(&self, space: &Space, to: Dest, orig: &PacketSet) -> PacketSet {
+        if self.whole(space, to) {
+            return orig.clone();
+        }
+        if self.bare.is_empty() {
+            return PacketSet::empty();
+        }
+        orig.with_dst(&self.bare)
+    }
+
+    /// Whether every packet delivered to `to` reached the destination.
+    fn whole(&self, space: &Space, to: Dest) -> bool {
+        let m = space.model;
+        match to {
+            Dest::Iface(Iface::Host(h)) => {
+                let a = m.host(h).addr.value;
+                if self.names.iter().any(|(d, _)| *d == to) {
+                    return true;
+                }
+                // Another host the destination names has this address.
+                if self
+                    .names
+                    .iter()
+                    .any(|(d, addrs)| matches!(d, Dest::Iface(_)) && addrs.contains(a))
+                {
+                    return false;
+                }
+                // A named subnet or site claims the address: the host must be
+                // of that site, not of another whose addresses overlap.
+                let site = m.host(h).site;
+                let claims = self
+                    .names
+                    .iter()
+                    .filter_map(|(d, addrs)| match d {
+                        Dest::Virtual(s, _) => Some((*s, addrs)),
+                        _ => None,
+                    })
+                    .chain(self.sites.iter().map(|(s, addrs)| (*s, addrs)))
+                    .filter(|(_, addrs)| addrs.contains(a))
+                    .map(|(s, _)| s)
+                    .collect::<Vec<_>>();
+                if !claims.is_empty() {
+                    return claims.contains(&site);
+                }
+                self.dst.contains(a)
+            }
+            Dest::Iface(Iface::Endpoint(ep)) => {
+                self.dst.contains(m.endpoints[ep.index()].addr.value)
+            }
+            // Unnamed internet addresses and virtual hosts are checked by the
+            // packet's own destination address, which is what they received.
+            Dest::Internet | Dest::Virtual(..) => true,
+        }
     }
 }
 
@@ -338,7 +451,7 @@ struct Outcome {
 fn outcome(
     space: &Space,
     all: &PacketSet,
-    dst: Option<(&AddrRanges, &[(Dest, AddrRanges)])>,
+    target: Option<&Target>,
     src_names: &[(Dest, AddrRanges)],
     fallback: crate::span::Span,
 ) -> Outcome {
@@ -355,9 +468,17 @@ fn outcome(
                     reply: false,
                 }),
                 Leaf::Delivered { to, branch } => {
-                    if dst.is_some_and(|(d, names)| !delivered_into(space, to, d, names)) {
+                    let (branch, wrong) = match target {
+                        None => (branch, PacketSet::empty()),
+                        Some(t) => {
+                            let (yes, no) =
+                                branch.orig.split_off(t.accepted(space, to, &branch.orig));
+                            (branch.with(yes), no)
+                        }
+                    };
+                    if !wrong.is_empty() {
                         failures.push(Failure {
-                            set: branch.orig.clone(),
+                            set: wrong,
                             drop: Drop {
                                 reason:
                                     "the packet is delivered, but not to the expected destination"
@@ -370,9 +491,10 @@ fn outcome(
                             hops: branch.hops.to_vec(),
                             reply: false,
                         });
-                        continue;
                     }
-                    reply(space, start, to, branch, &mut reached, &mut failures);
+                    if !branch.orig.is_empty() {
+                        reply(space, start, to, branch, &mut reached, &mut failures);
+                    }
                 }
             }
         }
@@ -403,21 +525,16 @@ pub fn reachability(space: &Space, packets: &PacketSet) -> Reachability {
 }
 
 fn reach(space: &Space, e: &Expectation) -> Verdict {
-    let (_, dst, all) = flows(space, e);
+    let (_, _, all) = flows(space, e);
     if all.is_empty() {
         return Verdict {
             holds: Some(true),
             diagnostic: None,
         };
     }
-    let dst_names = e.dst.as_ref().map_or_else(Vec::new, |d| named(space, d));
-    let Outcome { reached, failures } = outcome(
-        space,
-        &all,
-        Some((&dst, &dst_names)),
-        &named(space, &e.src),
-        e.span,
-    );
+    let target = Target::of(space, e);
+    let Outcome { reached, failures } =
+        outcome(space, &all, Some(&target), &named(space, &e.src), e.span);
     // The failing packets are `all` minus `reached`; a failure's packets
     // are some of `all` (a walk only splits the packets it starts with), so
     // those of them that fail are the failure's minus `reached`. Subset
@@ -537,16 +654,20 @@ fn describe(space: &Space, d: Dest) -> String {
 }
 
 fn no_reach(space: &Space, e: &Expectation) -> Verdict {
-    let (src, dst, all) = flows(space, e);
+    let (src, _, all) = flows(space, e);
     let fwd = Walker::forward(space);
     let mut unknown = false;
-    let dst_names = e.dst.as_ref().map_or_else(Vec::new, |d| named(space, d));
+    let target = Target::of(space, e);
     for (start, addrs) in starts(space, &src, &named(space, &e.src)) {
         let leaves = fwd.leaves_from(start, all.with_src(&addrs));
         for leaf in leaves {
             match leaf {
-                Leaf::Delivered { to, branch } if delivered_into(space, to, &dst, &dst_names) => {
-                    let witness: Option<Packet> = readable_witness(&branch.orig);
+                Leaf::Delivered { to, branch } => {
+                    let delivered = target.accepted(space, to, &branch.orig);
+                    if delivered.is_empty() {
+                        continue;
+                    }
+                    let witness: Option<Packet> = readable_witness(&delivered);
                     return Verdict {
                         holds: Some(false),
                         diagnostic: witness
@@ -584,7 +705,18 @@ pub enum Part {
 /// parts are disjoint and ordered: reached first, then failures in the order
 /// of their first element in the text.
 pub fn explain(space: &Space, packets: &PacketSet) -> Vec<Part> {
-    let o = outcome(space, packets, None, &[], crate::span::Span::default());
+    explain_with(space, packets, None)
+}
+
+/// [`explain`] for the packets of an expectation: a delivery counts only
+/// where the expectation's destination accepts it ([`Target`]), as `check`
+/// judges it.
+pub fn explain_for(space: &Space, packets: &PacketSet, e: &Expectation) -> Vec<Part> {
+    explain_with(space, packets, Some(&Target::of(space, e)))
+}
+
+fn explain_with(space: &Space, packets: &PacketSet, target: Option<&Target>) -> Vec<Part> {
+    let o = outcome(space, packets, target, &[], crate::span::Span::default());
     let mut parts = vec![Part::Reached(o.reached.clone())];
     let mut seen = o.reached.clone();
     let mut unknown = PacketSet::empty();

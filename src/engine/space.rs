@@ -588,6 +588,11 @@ impl<'m> Space<'m> {
         AddrRanges::union_many(e.terms.iter().map(|t| self.term(t.value, 0)))
     }
 
+    /// The addresses one term of an address expression stands for.
+    pub fn addrs_of_term(&self, t: AddrTerm) -> AddrRanges {
+        self.term(t, 0)
+    }
+
     fn term(&self, t: AddrTerm, depth: usize) -> AddrRanges {
         match t {
             AddrTerm::Any => AddrRanges::all(),
