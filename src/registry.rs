@@ -84,7 +84,7 @@ rules! {
     NP902, "expectation-reachable", Error, "An `expect no-reach` fails: some packet of its set is delivered.";
     NP903, "expectation-wrong-egress", Error, "An `expect egress` fails: internet-bound traffic leaves by another exit, or not at all.";
     NP904, "vacuous-expectation", Error, "An expectation names no packet (no service, no address, or no flow between its address families), so it asserts nothing.";
-    NP905, "undecided-expectation", Warning, "An expectation was not decided (its flow set is too large to prove), so it neither holds nor fails.";
+    NP905, "undecided-expectation", Info, "An expectation was not decided (some of its flows reach something not modelled, or its flow set is too large to prove), so it neither holds nor fails.";
 }
 
 #[derive(Debug)]

@@ -552,10 +552,10 @@ fn reach(space: &Space, e: &Expectation) -> Verdict {
         .iter()
         .find(|f| !f.drop.unsupported && !f.set.is_subset(&reached));
     let Some(f) = decided else {
-        return Verdict {
-            holds: None,
-            diagnostic: None,
-        };
+        let undecided = failures
+            .iter()
+            .find(|f| f.drop.unsupported && !f.set.is_subset(&reached));
+        return not_decided(e, undecided.map(|f| &f.drop));
     };
     let witness = readable_witness(&f.set.difference(&reached));
     Verdict {
@@ -656,7 +656,7 @@ fn describe(space: &Space, d: Dest) -> String {
 fn no_reach(space: &Space, e: &Expectation) -> Verdict {
     let (src, _, all) = flows(space, e);
     let fwd = Walker::forward(space);
-    let mut unknown = false;
+    let mut unknown: Option<Drop> = None;
     let target = Target::of(space, e);
     for (start, addrs) in starts(space, &src, &named(space, &e.src)) {
         let leaves = fwd.leaves_from(start, all.with_src(&addrs));
@@ -674,14 +674,38 @@ fn no_reach(space: &Space, e: &Expectation) -> Verdict {
                             .map(|p| np902::diagnostic(e, &p, &branch.hops.to_vec())),
                     };
                 }
-                Leaf::Dropped { drop, .. } if drop.unsupported => unknown = true,
+                Leaf::Dropped { drop, .. } if drop.unsupported => {
+                    unknown.get_or_insert(drop);
+                }
                 _ => {}
             }
         }
     }
+    match unknown {
+        Some(drop) => not_decided(e, Some(&drop)),
+        None => Verdict {
+            holds: Some(true),
+            diagnostic: None,
+        },
+    }
+}
+
+/// The verdict on an expectation some of whose flows ended where the
+/// engine does not model what happens (an *unsupported* leaf), with no
+/// decided failure: not decided, and NP905 says where.
+fn not_decided(e: &Expectation, drop: Option<&Drop>) -> Verdict {
     Verdict {
-        holds: if unknown { None } else { Some(true) },
-        diagnostic: None,
+        holds: None,
+        diagnostic: drop.map(|d| {
+            np905::diagnostic(
+                e,
+                np905::Why::NotModelled {
+                    reason: d.reason.clone(),
+                    at: d.span,
+                    help: d.help.clone(),
+                },
+            )
+        }),
     }
 }
 
@@ -765,7 +789,7 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
     let src = space.addrs(&e.src);
     let flows = service_flows(&e.services, &src, &space.internet);
     let fwd = Walker::forward(space);
-    let mut unknown = false;
+    let mut unknown: Option<Drop> = None;
     let mut delivered = false;
     let mut wrong: Option<(PacketSet, Vec<Entity>, Vec<Hop>)> = None;
     let mut first_drop: Option<(PacketSet, Drop, Vec<Hop>)> = None;
@@ -783,7 +807,9 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
                         ));
                     }
                 }
-                Leaf::Dropped { drop, .. } if drop.unsupported => unknown = true,
+                Leaf::Dropped { drop, .. } if drop.unsupported => {
+                    unknown.get_or_insert(drop);
+                }
                 Leaf::Dropped { drop, branch } => {
                     if first_drop.is_none() {
                         first_drop = Some((branch.orig.clone(), drop, branch.hops.to_vec()));
@@ -802,7 +828,7 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
             diagnostic: diag(&set, &exits, None, &hops),
         };
     }
-    if !delivered && !unknown {
+    if !delivered && unknown.is_none() {
         if let Some((set, drop, hops)) = first_drop {
             return Verdict {
                 holds: Some(false),
@@ -810,9 +836,12 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
             };
         }
     }
-    Verdict {
-        holds: if unknown { None } else { Some(true) },
-        diagnostic: None,
+    match unknown {
+        Some(drop) => not_decided(e, Some(&drop)),
+        None => Verdict {
+            holds: Some(true),
+            diagnostic: None,
+        },
     }
 }
 

@@ -3,8 +3,10 @@
 //!
 //! netproof never passes what it did not check, and never fails it either:
 //! an expectation it cannot decide has no verdict (`"holds": null` in the
-//! JSON) and this finding, which says why and what to change. Today the
-//! reason is size: an expectation's flow set has one box per source range,
+//! JSON) and this finding, which says why and what to change. There are
+//! two reasons: some of its flows reach something this version does not
+//! model (the engine's *unsupported* leaves: the SDDC's management network),
+//! and size: an expectation's flow set has one box per source range,
 //! destination range and protocol range, and one whose set would exceed
 //! [`MAX_FLOW_BOXES`] is not walked (see that constant for the costs).
 
@@ -15,47 +17,64 @@ use crate::registry::Code;
 use crate::span::Span;
 
 /// Why an expectation was not decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Why {
     /// Its flow set would have `boxes` boxes: `src` source ranges times
     /// `dst` destination ranges, over the service list's protocol ranges.
     TooLarge { boxes: u128, src: usize, dst: usize },
+    /// Some of its flows (and no decided failure) reach an element this
+    /// version does not model: the engine's reason, the element, and what
+    /// to do meanwhile.
+    NotModelled {
+        reason: String,
+        at: Span,
+        help: String,
+    },
 }
 
 impl Why {
     /// Why, as a clause.
-    pub fn reason(self) -> String {
+    pub fn reason(&self) -> String {
         match self {
             Why::TooLarge { boxes, src, dst } => format!(
                 "its {} times {} over its services make {} combinations to prove, more than \
                  the {} one expectation is decided over",
-                count(src as u128, "source address range", "source address ranges"),
                 count(
-                    dst as u128,
+                    *src as u128,
+                    "source address range",
+                    "source address ranges"
+                ),
+                count(
+                    *dst as u128,
                     "destination address range",
                     "destination address ranges"
                 ),
-                thousands(boxes),
+                thousands(*boxes),
                 thousands(MAX_FLOW_BOXES),
             ),
+            Why::NotModelled { reason, .. } => {
+                format!("some of its flows reach a point where {reason}")
+            }
         }
     }
 
     /// What to do about it.
-    pub fn help(self) -> &'static str {
+    pub fn help(&self) -> &str {
         match self {
             Why::TooLarge { .. } => {
                 "name prefixes or ranges rather than lists of single addresses (10.0.1.0/24 \
                  is one range, where its 256 addresses listed one by one are 256), or split \
                  the expectation into several over parts of the lists"
             }
+            Why::NotModelled { help, .. } => help,
         }
     }
 }
 
 /// The finding on an expectation that was not decided. A too-large
 /// expectation is long: the finding points at its head (`expect reach`),
-/// not at the whole of its lists, which the message counts instead.
+/// not at the whole of its lists, which the message counts instead. One
+/// that reaches something not modelled also labels that element.
 pub fn diagnostic(e: &Expectation, why: Why) -> Diagnostic {
     let span = match why {
         Why::TooLarge { .. }
@@ -66,15 +85,21 @@ pub fn diagnostic(e: &Expectation, why: Why) -> Diagnostic {
                 end: e.src.span.start,
             }
         }
-        Why::TooLarge { .. } => e.span,
+        Why::TooLarge { .. } | Why::NotModelled { .. } => e.span,
     };
-    Diagnostic::new(
+    let d = Diagnostic::new(
         Code::NP905,
         format!("expectation not decided: {}", why.reason()),
         span,
         "not checked: neither holds nor fails",
     )
-    .with_help(why.help())
+    .with_help(why.help());
+    match why {
+        Why::NotModelled { at, .. } if !at.is_empty() && at != span => {
+            d.with_label(at, "not modelled")
+        }
+        _ => d,
+    }
 }
 
 fn count(n: u128, one: &str, many: &str) -> String {

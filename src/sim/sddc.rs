@@ -322,18 +322,8 @@ impl<'m> Walker<'m> {
             );
             return self.deliver_on(seg, p);
         }
-        if let Some(mgmt) = site.management.iter().find(|n| n.value.contains(&p.dst)) {
-            return drop(
-                format!(
-                    "{} is in the management network of {}, which netproof does not model",
-                    p.dst,
-                    self.site_name(sddc)
-                ),
-                Some(mgmt.span),
-                "management appliances are reached through the management gateway",
-            )
-            .at(Stage::Route)
-            .into();
+        if let Some(step) = self.to_management(sddc, &p) {
+            return step;
         }
         if let Some(c) = self.policy_vpn(sddc, &p) {
             self.hop(
@@ -434,8 +424,32 @@ impl<'m> Walker<'m> {
         )
     }
 
+    /// A packet for the SDDC's management network, which its management
+    /// gateway guards (not the compute gateway's firewall): netproof does not
+    /// model the management gateway, and the engine leaves such packets
+    /// undecided (NP905).
+    fn to_management(&self, sddc: SiteId, p: &Packet) -> Option<Step> {
+        let site = self.m.sites.get(sddc.index())?;
+        let mgmt = site.management.iter().find(|n| n.value.contains(&p.dst))?;
+        Some(
+            drop(
+                format!(
+                    "{} is in the management network of {}, whose appliances and management \
+                     gateway firewall netproof does not model",
+                    p.dst,
+                    self.site_name(sddc)
+                ),
+                Some(mgmt.span),
+                "check the management gateway's rules by hand",
+            )
+            .at(Stage::Route)
+            .into(),
+        )
+    }
+
     /// A packet arrives at the compute gateway from an uplink: NAT on the
-    /// internet uplink, the firewall, then route selection.
+    /// internet uplink, the firewall, then route selection. A packet for the
+    /// management network is the management gateway's, not the firewall's.
     pub(super) fn cgw_from_link(&mut self, sddc: SiteId, link: Link, p: Packet) -> Step {
         let fw = self.cgw_firewall(sddc);
         let mut q = p;
@@ -444,6 +458,9 @@ impl<'m> Walker<'m> {
             let (translated, how) = tri!(self.cgw_nat_in(sddc, p));
             q = translated;
             fm = how;
+        }
+        if let Some(step) = self.to_management(sddc, &q) {
+            return step;
         }
         let (seen, other, note) = nat_view(&p, &q, fm, true);
         if fm == FirewallMatch::Bypass {

@@ -494,6 +494,20 @@ impl<'s, 'm> Walker<'s, 'm> {
         })
     }
 
+    /// Packets on a path this version does not model: their expectation is
+    /// not decided (NP905, `holds: null`), never passed or failed.
+    pub(super) fn undecided(b: Branch, reason: String, span: Span, help: String) -> Step {
+        Step::Leaf(Leaf::Dropped {
+            drop: Drop {
+                reason,
+                span,
+                help,
+                unsupported: true,
+            },
+            branch: b,
+        })
+    }
+
     /// Packets whose destination no interface owns: a reply to the flow's
     /// own unnamed source is delivered to it; anything else is dropped.
     fn unowned(&self, rest: Branch, reason: &str, span: Span, help: &str) -> Vec<Step> {

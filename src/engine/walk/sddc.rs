@@ -69,6 +69,10 @@ impl<'s, 'm> Walker<'s, 'm> {
                 let (translated, drops) = self.cgw_inbound_nat(sddc, b);
                 steps.extend(drops);
                 for (t, seen, other) in translated {
+                    let t = self.to_management(sddc, t, &mut steps);
+                    if t.orig.is_empty() {
+                        continue;
+                    }
                     if let Some(x) =
                         self.cgw_firewall(sddc, Uplink::Internet, t, seen, other, &mut steps)
                     {
@@ -77,14 +81,47 @@ impl<'s, 'm> Walker<'s, 'm> {
                 }
             }
             Some(up) => {
+                let b = self.to_management(sddc, b, &mut steps);
                 let v = Some(b.view);
-                if let Some(x) = self.cgw_firewall(sddc, up, b, v, None, &mut steps) {
-                    steps.extend(self.cgw_select(sddc, x));
+                if !b.orig.is_empty() {
+                    if let Some(x) = self.cgw_firewall(sddc, up, b, v, None, &mut steps) {
+                        steps.extend(self.cgw_select(sddc, x));
+                    }
                 }
             }
             None => steps.extend(self.cgw_select(sddc, b)),
         }
         steps
+    }
+
+    /// The share of a branch bound for the SDDC's management network, as
+    /// an undecided leaf in `steps`; returns the rest. The management
+    /// network's appliances and its gateway firewall (`firewall mgw`, which
+    /// judges what arrives there from any uplink, in place of the compute
+    /// gateway's) are not modelled yet: what reaches them is not decided,
+    /// never reported as dropped or delivered.
+    fn to_management(&self, sddc: SiteId, b: Branch, steps: &mut Vec<Step>) -> Branch {
+        let site = self.m().site(sddc);
+        if site.management.is_empty() {
+            return b;
+        }
+        let mgmt = AddrRanges::from_nets(site.management.iter().map(|p| p.value));
+        let (to_mgmt, rest) = self.dst_in(&b, mgmt);
+        if !to_mgmt.is_empty() {
+            steps.push(Self::undecided(
+                b.with(to_mgmt),
+                format!(
+                    "the destination is in the management network of sddc `{}`, whose \
+                     appliances and management gateway firewall this version does not model",
+                    site.decl.name
+                ),
+                site.management.first().map_or(site.header_span, |p| p.span),
+                "check the management gateway's rules by hand; the flows to other addresses \
+                 are decided"
+                    .into(),
+            ));
+        }
+        b.with(rest)
     }
 
     /// Route selection at the compute gateway, once the firewall (if the
@@ -100,22 +137,10 @@ impl<'s, 'm> Walker<'s, 'm> {
             let nb = b.with(local).hop(&node, "destination on a segment", None);
             steps.extend(self.to_hosts(sddc, None, nb, "VM", span));
         }
-        let mgmt = AddrRanges::from_nets(site.management.iter().map(|p| p.value));
-        let (to_mgmt, out) = self.dst_in(&b.with(out), mgmt);
-        if !to_mgmt.is_empty() {
-            steps.push(Self::drop(
-                b.with(to_mgmt),
-                format!(
-                    "the destination is in the management network of sddc `{}`, which is not modelled",
-                    site.decl.name
-                ),
-                site.management.first().map_or(site.header_span, |p| p.span),
-                "management appliances are reached through the management gateway".into(),
-            ));
-        }
+        let rest = self.to_management(sddc, b.with(out), &mut steps);
         // A policy-based VPN whose selectors hold the packet comes before
         // any route.
-        let mut ob = b.with(out);
+        let mut ob = rest;
         for (c, sel) in self.policy_vpns(sddc) {
             let (yes, no) = self.split(&ob, &sel);
             ob = ob.with(no);
