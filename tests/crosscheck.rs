@@ -10,12 +10,14 @@
 //! yet) are skipped.
 //!
 //! - (a) `engine_agrees_with_the_oracle_per_packet`: up to 23 packets per
-//!   design, each decided by the engine on its own.
+//!   design, each decided by the engine on its own: TCP, UDP, ICMP, and
+//!   protocols without ports (GRE, ESP, SCTP), which NAT gateways drop.
 //! - (b) `engine_agrees_with_the_oracle_per_set`: the engine decides a box
 //!   (one source, a few destinations and a range around one of them, one
-//!   protocol, port ranges) at once; packets sampled inside it (every
-//!   destination, the ports at the ranges' ends and rule ports inside) are
-//!   compared one by one, which checks how the engine splits sets.
+//!   protocol (TCP, UDP, ICMP or GRE), port ranges) at once; packets
+//!   sampled inside it (every destination, the ports at the ranges' ends
+//!   and rule ports inside) are compared one by one, which checks how the
+//!   engine splits sets.
 //!
 //! On a failure proptest shrinks the input bytes, and the message shows the
 //! design with line numbers, the packet, the engine's verdict and path, and
@@ -23,14 +25,15 @@
 //! cases without shrinking and groups the disagreements, for development.
 //!
 //! The generator writes VPCs (subnets, route tables with routes to
-//! `local`, internet gateways, NAT gateways public and private, NAT
-//! instances, peerings, `sddc`, transit gateways, VPNs and Direct Connect; security
+//! `local`, internet gateways, NAT gateways public and private, with and
+//! without a declared private address, NAT instances, peerings, `sddc`,
+//! transit gateways, VPNs, Direct Connect and `blackhole`; security
 //! groups with address, `internet`, name, group and `sg` peers, across a
-//! peering too; network ACLs with allow and deny rules and ephemeral-port
-//! rules; instances with and without public or Elastic IPs, `elastic-ip`
-//! statements associated or not, source/destination check on and off; an
-//! NLB at its own address, with listeners of several services, both target
-//! types and target ports), SDDCs (segments, VMs, management prefixes, public IPs, DNAT with
+//! peering too, and `outbound none`; network ACLs with allow and deny rules
+//! and ephemeral-port rules; instances with and without public or Elastic
+//! IPs, `elastic-ip` statements associated or not, source/destination
+//! check on and off; an NLB at its own address, with listeners of several
+//! services, both target types and target ports), SDDCs (segments, VMs, management prefixes, public IPs, DNAT with
 //! services and port translation, SNAT, reflexive NAT of addresses and of
 //! prefixes, no-snat, each `firewall-match`, `default-snat` implicit, given
 //! or off, compute gateway rules allow, drop and reject with every
@@ -56,6 +59,8 @@
 //! The plain tests at the end are the disagreements the properties found,
 //! each fixed in the implementation that deviated, kept as a small design.
 
+#[path = "crosscheck/aws_facts.rs"]
+mod aws_facts;
 mod common;
 
 use netproof::check::{check_source, SourceFile};
@@ -127,6 +132,7 @@ const SERVICES: &[&str] = &[
     "tcp/1024-65535",
     "udp/1024-65535",
     "web-alt",
+    "47",
 ];
 
 /// A DNAT rule's optional service clause, with port translation.
@@ -156,6 +162,10 @@ const PORTS: &[u16] = &[
 
 /// ICMP types: echo reply, unreachable, echo, time exceeded.
 const ICMP_TYPES: &[u16] = &[0, 3, 8, 11];
+
+/// Protocols other than TCP, UDP and ICMP: GRE, ESP, SCTP (which the model
+/// takes without ports, as the language does).
+const OTHER_PROTOCOLS: &[u8] = &[47, 50, 132];
 
 /// What a generated design declares, for picking packets and for writing
 /// rules that name its elements.
@@ -413,24 +423,36 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
     // An address of the VPC that is in none of its subnets.
     plan.target(Ipv4Addr::new(10, n, 200, 5));
 
-    // A NAT gateway, and an NLB (reached at its own address, which the
-    // engine does not model: `unknown`) where it does not collide with a
-    // private NAT gateway's address.
+    // A NAT gateway, and an NLB reached at its own address.
     let mut nat_gateway = None;
     if (coherent && !nat_instance) || c.chance(40) {
         let sub = if coherent { 1 } else { c.pick(n_sub) + 1 };
         let name = format!("{v}ngw");
-        // A private NAT gateway takes network + 4 of its subnet, which a
-        // PrivateLink NLB in subnet 1 needs.
-        let nlb_here = shape.privatelink && i == 1 && sub == 1;
-        if c.chance(25) && !nlb_here {
-            lines.push(format!("nat-gateway {name} in {v}s{sub} private"));
-            plan.target(Ipv4Addr::new(10, n, sub as u8, 4));
+        // Its private address: declared (before or after the kind), or
+        // the one the model picks, network + 4 here (nothing else of the
+        // VPC takes it).
+        let (addr, ip) = if c.chance(50) {
+            (
+                Ipv4Addr::new(10, n, sub as u8, 7),
+                format!(" ip 10.{n}.{sub}.7"),
+            )
+        } else {
+            (Ipv4Addr::new(10, n, sub as u8, 4), String::new())
+        };
+        let ip_first = c.chance(50);
+        let kind = if c.chance(25) {
+            "private".to_string()
         } else {
             let p = pubs.vpc();
-            lines.push(format!("nat-gateway {name} in {v}s{sub} elastic-ip {p}"));
             plan.target(p);
-        }
+            format!("elastic-ip {p}")
+        };
+        lines.push(if ip_first {
+            format!("nat-gateway {name} in {v}s{sub}{ip} {kind}")
+        } else {
+            format!("nat-gateway {name} in {v}s{sub} {kind}{ip}")
+        });
+        plan.target(addr);
         nat_gateway = Some(name);
     }
     let privatelink_nlb = shape.privatelink && i == 1;
@@ -492,10 +514,16 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
             let peer = *c.one(&["0.0.0.0/0", "10.0.0.0/8", "172.20.0.0/16", "192.168.0.0/16"]);
             body += &format!("    inbound any from {peer}\n");
         }
-        for _ in 0..c.pick(3) {
+        let n_out = c.pick(3);
+        for _ in 0..n_out {
             let svc = c.one(SERVICES);
             let peer = sg_peer(c, shape, i, &sg_names, &[], &instances);
             body += &format!("    outbound {svc} to {peer}\n");
+        }
+        // A group that allows nothing out (Terraform's group without
+        // `egress`): only replies of the flows it admitted leave.
+        if n_out == 0 && c.chance(30) {
+            body += "    outbound none\n";
         }
         body += "  }";
         lines.push(body);
@@ -575,6 +603,13 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         if sddc_here && c.chance(30) {
             private += "    route 8.8.8.0/24 -> sddc\n";
         }
+        // A route in the blackhole state, more specific than the default
+        // route, which would otherwise lead on (to 9.9.9.9, an internet
+        // address every design has).
+        if c.chance(15) {
+            private += "    route 9.9.9.0/24 -> blackhole\n";
+            public += "    route 9.9.9.0/24 -> blackhole\n";
+        }
         if !remote.is_empty() {
             for &prefix in &remote_prefixes {
                 if !c.chance(85) || (prefix == peer_prefix && public.contains(peer_prefix)) {
@@ -611,6 +646,9 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         }
         if c.chance(10) {
             targets.push("local".into());
+        }
+        if c.chance(15) {
+            targets.push("blackhole".into());
         }
         let mut prefixes = vec!["0.0.0.0/0", "8.8.8.0/24", "198.51.100.0/24"];
         if shape.peering || shape.tgw {
@@ -1350,7 +1388,7 @@ fn packet(plan: &Plan, raw: (u8, u8, u8, u8, u8)) -> sim::Packet {
     } else {
         &[128, 129, 1]
     };
-    match proto % 5 {
+    match proto % 6 {
         0 | 1 => sim::Packet {
             src,
             dst,
@@ -1365,12 +1403,20 @@ fn packet(plan: &Plan, raw: (u8, u8, u8, u8, u8)) -> sim::Packet {
             sport: client_port(sp),
             dport: PORTS[usize::from(dp) % PORTS.len()],
         },
-        _ => sim::Packet {
+        4 => sim::Packet {
             src,
             dst,
             proto: icmp,
             sport: 0,
             dport: icmp_types[usize::from(dp) % icmp_types.len()],
+        },
+        // A protocol without ports, which NAT gateways do not translate.
+        _ => sim::Packet {
+            src,
+            dst,
+            proto: OTHER_PROTOCOLS[usize::from(dp) % OTHER_PROTOCOLS.len()],
+            sport: 0,
+            dport: 0,
         },
     }
 }
@@ -1691,9 +1737,10 @@ fn check_box(bytes: &[u8], spec: &BoxSpec) -> Result<(), String> {
     }
     dsts.sort();
     dsts.dedup();
-    let (proto, ports) = match spec.proto % 3 {
+    let (proto, ports) = match spec.proto % 4 {
         0 => (sim::TCP, PORTS),
         1 => (sim::UDP, PORTS),
+        2 => (47, &[0u16][..]),
         _ if src.is_ipv4() => (sim::ICMP, ICMP_TYPES),
         _ => (sim::ICMPV6, &[1u16, 128, 129][..]),
     };
@@ -1702,7 +1749,7 @@ fn check_box(bytes: &[u8], spec: &BoxSpec) -> Result<(), String> {
         let y = ports[usize::from(b) % ports.len()];
         (x.min(y), x.max(y))
     };
-    let sport = if proto == sim::ICMP || proto == sim::ICMPV6 {
+    let sport = if !matches!(proto, sim::TCP | sim::UDP) {
         (0, 0)
     } else {
         match spec.sport.0 % 3 {
@@ -2079,10 +2126,10 @@ fn assert_verdict(text: &str, src: &str, dst: &str, proto: u8, dport: u16, reach
         src: src.parse().expect("src"),
         dst: dst.parse().expect("dst"),
         proto,
-        sport: if proto == sim::ICMP || proto == sim::ICMPV6 {
-            0
-        } else {
+        sport: if proto == sim::TCP || proto == sim::UDP {
             40000
+        } else {
+            0
         },
         dport,
     };

@@ -351,3 +351,21 @@ fn the_grammar_runs_in_vscode_textmate() {
     assert!(out.status.success(), "{said}");
     assert!(said.contains("tokenized as expected"), "{said}");
 }
+
+/// The words that stand for "no rules" and "dropped" are constants, like
+/// `private` and `off`.
+#[test]
+fn none_and_blackhole_are_constants() {
+    let (_, rules) = grammar();
+    for (line, word) in [
+        ("    outbound none", "none"),
+        ("    route 9.9.9.0/24 -> blackhole", "blackhole"),
+        ("  nat-gateway n in a private ip 10.0.1.9", "private"),
+    ] {
+        let found = tokens(&rules, line);
+        assert!(
+            found.contains(&(word, "constant.language.netproof".to_string())),
+            "{line}: {found:?}"
+        );
+    }
+}

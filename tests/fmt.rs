@@ -859,3 +859,13 @@ fn the_documented_example_is_what_fmt_does() {
     assert_ne!(blocks[0], blocks[1]);
     assert_eq!(fmt(&blocks[0]), blocks[1]);
 }
+
+/// `outbound none` takes part in its group's rule columns; a NAT gateway's
+/// `ip` clause stays where it was written.
+#[test]
+fn layout_of_the_aws_facts() {
+    assert_eq!(
+        fmt("vpc v 10.0.0.0/16 {\n security-group g {\n  inbound HTTPS   from 0.0.0.0/0\n outbound   none\n }\n  nat-gateway n in a ip 10.0.1.9   private\n  route-table rt {\n route 9.9.9.0/24 ->   blackhole\n }\n}\n"),
+        "vpc v 10.0.0.0/16 {\n  security-group g {\n    inbound  HTTPS from 0.0.0.0/0\n    outbound none\n  }\n  nat-gateway n in a ip 10.0.1.9 private\n  route-table rt {\n    route 9.9.9.0/24 -> blackhole\n  }\n}\n"
+    );
+}

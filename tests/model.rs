@@ -278,3 +278,101 @@ fn references_are_recorded_where_names_are_written() {
     }
     assert!(references > 200, "only {references} references");
 }
+
+/// A security group without `outbound` statements has AWS's creation
+/// default (allow all); `outbound none` has no outbound rule at all; rules
+/// replace the default. `inbound none` is a group without inbound rules.
+#[test]
+fn outbound_none_removes_the_creation_default() {
+    let (m, diags) = lower(
+        "vpc v 10.0.0.0/16 {\n  security-group plain {\n    inbound HTTPS from 0.0.0.0/0\n  }\n  \
+         security-group sealed {\n    inbound none\n    outbound none\n  }\n  \
+         security-group listed {\n    outbound tcp/443 to 0.0.0.0/0\n  }\n}\n",
+    );
+    assert!(diags.is_empty(), "{diags:#?}");
+    let group = |name: &str| {
+        m.security_groups
+            .iter()
+            .find(|g| g.decl.name == name)
+            .unwrap_or_else(|| panic!("no group {name}"))
+    };
+    let plain = group("plain");
+    assert_eq!(plain.outbound.len(), 1);
+    assert!(plain.outbound[0].implicit, "the creation default");
+    let sealed = group("sealed");
+    assert!(sealed.outbound.is_empty() && sealed.inbound.is_empty());
+    let listed = group("listed");
+    assert_eq!(listed.outbound.len(), 1);
+    assert!(!listed.outbound[0].implicit);
+}
+
+/// `route PREFIX -> blackhole` in a VPC table is a route in AWS's
+/// `blackhole` state; a route target declared with that name wins.
+#[test]
+fn blackhole_is_a_vpc_route_target() {
+    let (m, diags) = lower(
+        "vpc v 10.0.0.0/16 {\n  route-table rt main {\n    route 8.8.8.0/24 -> blackhole\n  }\n}\n",
+    );
+    assert!(diags.is_empty(), "{diags:#?}");
+    let main = m.sites[0].main_route_table.expect("main");
+    assert!(m.route_tables[main.index()]
+        .routes
+        .iter()
+        .any(|r| r.target == RouteTarget::Blackhole));
+
+    let (m, diags) = lower(
+        "vpc v 10.0.0.0/16 {\n  internet-gateway blackhole\n  route-table rt main {\n    route 8.8.8.0/24 -> blackhole\n  }\n}\n",
+    );
+    assert!(diags.is_empty(), "{diags:#?}");
+    let main = m.sites[0].main_route_table.expect("main");
+    assert!(m.route_tables[main.index()]
+        .routes
+        .iter()
+        .any(|r| matches!(r.target, RouteTarget::Gateway(_))));
+}
+
+/// A NAT gateway's private address: the declared one, else the first free
+/// address of its subnet from network + 4 (past hosts, endpoints, NLBs and
+/// other NAT gateways of its VPC; another VPC's hosts do not count).
+#[test]
+fn nat_gateways_have_a_private_address() {
+    let (m, diags) = lower(
+        "vpc v 10.0.0.0/16 {\n  subnet a 10.0.1.0/24\n  subnet b 10.0.2.0/24\n  \
+         nat-gateway n1 in a private\n  nat-gateway n2 in a elastic-ip 198.51.100.1\n  \
+         nat-gateway n3 in a private ip 10.0.1.5\n  nat-gateway n4 in b private\n  \
+         instance h 10.0.1.4 in a\n}\n\
+         vpc w 10.0.0.0/16 {\n  subnet a 10.0.1.0/24\n  nat-gateway m in a private\n  \
+         instance k 10.0.1.6 in a\n}\n",
+    );
+    assert!(diags.is_empty(), "{diags:#?}");
+    let addrs: Vec<String> = (0..m.gateways.len() as u32)
+        .filter_map(|g| m.nat_gateway_addr(model::GatewayId(g)))
+        .map(|a| a.to_string())
+        .collect();
+    assert_eq!(
+        addrs,
+        ["10.0.1.6", "10.0.1.7", "10.0.1.5", "10.0.2.4", "10.0.1.4"]
+    );
+}
+
+/// A declared NAT gateway address is checked like a host's: inside its
+/// subnet (NP101), not reserved (NP106), not owned twice (NP104).
+#[test]
+fn nat_gateway_addresses_are_checked_like_hosts() {
+    let vpc = |line: &str| {
+        format!("vpc v 10.0.0.0/16 {{\n  subnet a 10.0.1.0/24\n  instance h 10.0.1.10 in a\n  {line}\n}}\n")
+    };
+    assert_eq!(
+        codes(&vpc("nat-gateway n in a private ip 10.0.2.9")),
+        ["NP101"]
+    );
+    assert_eq!(
+        codes(&vpc("nat-gateway n in a private ip 10.0.1.2")),
+        ["NP106"]
+    );
+    assert_eq!(
+        codes(&vpc("nat-gateway n in a private ip 10.0.1.10")),
+        ["NP104"]
+    );
+    assert!(codes(&vpc("nat-gateway n in a private ip 10.0.1.9")).is_empty());
+}

@@ -130,7 +130,7 @@ pub(super) fn starts(
         if site.kind == SiteKind::Internet {
             continue;
         }
-        // A private NAT gateway's or an NLB's address starts nothing: the
+        // A NAT gateway's or an NLB's address starts nothing: the
         // device only answers (docs/forwarding.md, "Where packets start").
         rest = rest.difference(&space.device_addrs);
         for &sub in &site.subnets {

@@ -50,13 +50,13 @@ pub enum Iface {
     Endpoint(EndpointId),
 }
 
-/// A device with an address of its own in a VPC subnet: network + 4 for a
-/// private NAT gateway, the last usable address for an NLB, so the two
-/// never collide (docs/forwarding.md, "Oracle decisions"). It receives, but never sends
-/// a flow of its own.
+/// A device with an address of its own in a VPC subnet: a NAT gateway's
+/// private address (`Model::nat_gateway_addr`), the last usable address
+/// for an NLB (docs/forwarding.md, "Oracle decisions"). It receives, but
+/// never sends a flow of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Device {
-    /// A private NAT gateway, in its subnet.
+    /// A NAT gateway, public or private, in its subnet.
     NatGateway(GatewayId, SubnetId),
     Nlb(crate::model::NlbId),
 }
@@ -295,8 +295,7 @@ impl<'m> Space<'m> {
             .enumerate()
             .filter_map(|(i, g)| match g.kind {
                 GatewayKind::NatGateway {
-                    subnet: Some(sub),
-                    elastic_ip: None,
+                    subnet: Some(sub), ..
                 } => Some((g.site, sub, Device::NatGateway(GatewayId(i as u32), sub))),
                 _ => None,
             });
@@ -308,7 +307,7 @@ impl<'m> Space<'m> {
             let net = model.subnet(sub).prefix.value;
             let addr = match device {
                 Device::Nlb(_) => last_usable(net),
-                Device::NatGateway(..) => nth_addr(net, 4),
+                Device::NatGateway(g, _) => model.nat_gateway_addr(g),
             };
             let Some(addr) = addr else {
                 continue;
@@ -403,25 +402,6 @@ impl<'m> Space<'m> {
         self.public_ranges
             .iter()
             .fold(AddrRanges::empty(), |acc, (r, _)| acc.union(r))
-    }
-
-    /// The public addresses of a VPC: its instances' public addresses, its
-    /// NAT gateways' Elastic IPs and its unassociated Elastic IPs. As a
-    /// source they are already public; the internet gateway passes them.
-    pub fn vpc_public_addrs(&self, vpc: SiteId) -> AddrRanges {
-        let mut out = AddrRanges::empty();
-        for (&a, &o) in &self.public {
-            let site = match o {
-                PublicOwner::Instance(h) => self.model.host(h).site,
-                PublicOwner::NatGateway(g) => self.model.gateways[g.index()].site,
-                PublicOwner::UnassociatedEip(p) => self.model.public_ips[p.index()].site,
-                _ => continue,
-            };
-            if site == vpc {
-                out = out.union(&AddrRanges::from_addr(a));
-            }
-        }
-        out
     }
 
     /// The devices with an address of their own in a VPC's subnets.
@@ -681,23 +661,6 @@ impl<'m> Space<'m> {
             .copied()
             .filter(|&s| m.subnet(s).prefix.value.contains(&addr))
             .max_by_key(|&s| m.subnet(s).prefix.value.prefix_len())
-    }
-}
-
-/// The address `n` places after a prefix's network address, if the prefix
-/// holds it.
-pub fn nth_addr(net: ipnet::IpNet, n: u128) -> Option<IpAddr> {
-    match net.network() {
-        IpAddr::V4(a) => {
-            let v = u128::from(u32::from(a)) + n;
-            let v = u32::try_from(v).ok()?;
-            let addr = IpAddr::V4(v.into());
-            net.contains(&addr).then_some(addr)
-        }
-        IpAddr::V6(a) => {
-            let addr = IpAddr::V6(u128::from(a).checked_add(n)?.into());
-            net.contains(&addr).then_some(addr)
-        }
     }
 }
 

@@ -147,9 +147,19 @@ pub fn value(m: &Model, e: Entity, text: &str) -> Option<String> {
         Entity::Service(s) => m.services[s.index()].set.span.slice(text).to_string(),
         Entity::Gateway(g) => match &m.gateways[g.index()].kind {
             GatewayKind::NatGateway {
-                elastic_ip: Some(ip),
+                elastic_ip,
+                private_ip,
                 ..
-            } => format!("elastic-ip {}", ip.value),
+            } => [
+                elastic_ip
+                    .as_ref()
+                    .map(|a| format!("elastic-ip {}", a.value)),
+                private_ip.as_ref().map(|a| format!("ip {}", a.value)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
             GatewayKind::Vnet {
                 external_ip: Some(ip),
                 ..

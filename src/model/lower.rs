@@ -63,6 +63,7 @@ fn lower_with(
     cx.apply_defaults();
     cx.resolve_pending(parallel_min);
     cx.add_implicit_routes();
+    super::nat_addr::assign(&mut cx.model);
     let lowered = Lowered {
         model: cx.model,
         diagnostics: cx.diags,
@@ -570,6 +571,8 @@ impl<'a> Lowerer<'a> {
                     GatewayKind::NatGateway {
                         subnet: None,
                         elastic_ip,
+                        private_ip: n.addr.clone(),
+                        addr: None,
                     },
                     DeclKind::NatGateway,
                 );
@@ -1060,9 +1063,15 @@ impl<'a> Lowerer<'a> {
     fn lower_security_group(&mut self, id: SgId, sg: &ast::SecurityGroupStmt) {
         let site = self.model.security_groups[id.index()].site;
         let (mut inbound, mut outbound) = (Vec::new(), Vec::new());
+        let mut outbound_stated = false;
         for item in &sg.rules {
-            let ast::SgRuleItem::Rule(r) = item else {
-                continue;
+            let r = match item {
+                ast::SgRuleItem::Rule(r) => r,
+                ast::SgRuleItem::None(n) => {
+                    outbound_stated |= n.direction.value == ast::Direction::Outbound;
+                    continue;
+                }
+                ast::SgRuleItem::Broken(_) => continue,
             };
             let rule = SgRule {
                 services: self.service_set(&r.services),
@@ -1075,12 +1084,14 @@ impl<'a> Lowerer<'a> {
                 ast::Direction::Outbound => outbound.push(rule),
             }
         }
-        // A group created without outbound rules gets AWS's creation default.
-        let has_outbound = sg
+        // A group that states nothing about outbound traffic gets AWS's
+        // creation default; `outbound none` is a group without it (what
+        // Terraform creates when it lists no `egress`).
+        outbound_stated |= sg
             .rules
             .iter()
             .any(|r| matches!(r, ast::SgRuleItem::Rule(r) if r.direction.value == ast::Direction::Outbound));
-        if !has_outbound {
+        if !outbound_stated {
             outbound.push(allow_all_outbound(sg.name.span));
         }
         let group = &mut self.model.security_groups[id.index()];
@@ -1709,6 +1720,9 @@ fn route_target(cx: &mut impl Resolver, n: &ast::Name, site: SiteId) -> Option<R
     match n.text.as_str() {
         "local" if !fits(cx.scopes()) => return Some(RouteTarget::Local),
         "sddc" if !fits(cx.scopes()) => return Some(RouteTarget::Sddc),
+        // A route in AWS's `blackhole` state: its target is gone, and it
+        // drops what it matches (docs/forwarding.md, "VPC router").
+        "blackhole" if !fits(cx.scopes()) => return Some(RouteTarget::Blackhole),
         _ => {}
     }
     Some(match cx.resolve(n, Some(site), ROUTE_TARGET)? {

@@ -12,6 +12,7 @@
 //! threads, never mutated after lowering.
 
 mod lower;
+mod nat_addr;
 mod scope;
 pub mod services;
 
@@ -372,6 +373,13 @@ pub enum GatewayKind {
         subnet: Option<SubnetId>,
         /// The Elastic IP of a public NAT gateway; `None` for a private one.
         elastic_ip: Option<Spanned<IpAddr>>,
+        /// The private address the design declares (`ip ADDRESS`).
+        private_ip: Option<Spanned<IpAddr>>,
+        /// The private address it has: the declared one, else the first
+        /// free address of its subnet from network + 4 up (lowering assigns
+        /// it, as AWS does, docs/forwarding.md "Oracle decisions"); `None`
+        /// when its subnet is unknown or has no free address.
+        addr: Option<IpAddr>,
     },
     /// A Hyper-V network virtualization (NVGRE) gateway.
     Vnet {
@@ -592,6 +600,15 @@ pub struct Expectation {
 }
 
 impl Model {
+    /// A NAT gateway's private address, to which it translates (both
+    /// public and private ones); `None` for other gateways.
+    pub fn nat_gateway_addr(&self, g: GatewayId) -> Option<IpAddr> {
+        match self.gateways.get(g.index())?.kind {
+            GatewayKind::NatGateway { addr, .. } => addr,
+            _ => None,
+        }
+    }
+
     pub fn site(&self, id: SiteId) -> &Site {
         &self.sites[id.index()]
     }

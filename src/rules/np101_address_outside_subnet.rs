@@ -1,5 +1,5 @@
-//! NP101 address-outside-subnet: a host or endpoint address is not inside the
-//! subnet or segment it is placed in.
+//! NP101 address-outside-subnet: a host, endpoint or NAT gateway address is
+//! not inside the subnet or segment it is placed in.
 //!
 //! Platforms refuse such an interface outright (AWS rejects the private IP;
 //! NSX never delivers to it), so the design describes something that cannot
@@ -8,7 +8,7 @@
 
 use super::util::subnet_noun;
 use crate::diagnostic::Diagnostic;
-use crate::model::{Model, SiteId, SubnetId};
+use crate::model::{GatewayKind, Model, SiteId, SubnetId};
 use crate::registry::Code;
 use crate::span::Span;
 use std::net::IpAddr;
@@ -22,7 +22,16 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         .endpoints
         .iter()
         .filter_map(|e| Some((&e.decl.name, e.addr.value, e.addr.span, e.subnet?, e.site)));
-    for (name, addr, span, subnet, site) in hosts.chain(endpoints) {
+    // A NAT gateway's declared private address (`ip ADDRESS`).
+    let nat_gateways = model.gateways.iter().filter_map(|g| match &g.kind {
+        GatewayKind::NatGateway {
+            subnet: Some(sub),
+            private_ip: Some(a),
+            ..
+        } => Some((&g.decl.name, a.value, a.span, *sub, g.site)),
+        _ => None,
+    });
+    for (name, addr, span, subnet, site) in hosts.chain(endpoints).chain(nat_gateways) {
         if !model.subnet(subnet).prefix.value.contains(&addr) {
             out.push(diagnostic(model, name, addr, span, subnet, site));
         }

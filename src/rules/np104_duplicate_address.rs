@@ -6,7 +6,8 @@
 //! across the whole design, because the internet is one routing domain:
 //! public IPs and Elastic IPs, an instance's public or Elastic IP, a NAT
 //! gateway's Elastic IP, SNAT addresses, gateway external addresses and
-//! internet hosts. An instance's `elastic-ip A` and an `elastic-ip NAME A`
+//! internet hosts. A NAT gateway's declared private address (`ip`) is owned
+//! in its VPC like a host's. An instance's `elastic-ip A` and an `elastic-ip NAME A`
 //! declaration associated with it (or with nothing yet) are one Elastic IP,
 //! not two; an SDDC's `default-snat` naming one of its own public IPs uses
 //! it rather than owning it again.
@@ -86,6 +87,18 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         );
     }
     for (i, g) in model.gateways.iter().enumerate() {
+        if let GatewayKind::NatGateway {
+            private_ip: Some(a),
+            ..
+        } = &g.kind
+        {
+            own(
+                Domain::Site(g.site),
+                a.value,
+                a.span,
+                format!("nat-gateway `{}`", g.decl.name),
+            );
+        }
         match &g.kind {
             GatewayKind::NatGateway {
                 elastic_ip: Some(a),

@@ -1,4 +1,5 @@
-//! NP106 reserved-address: a host uses an address the platform reserves.
+//! NP106 reserved-address: a host, endpoint or NAT gateway uses an address
+//! the platform reserves.
 //!
 //! - AWS reserves the first four addresses of every subnet (network, VPC
 //!   router, DNS, future use) and the last one (AWS VPC User Guide, "Subnet
@@ -13,7 +14,7 @@
 //! An address outside its subnet is NP101's finding, not this one.
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{Model, SubnetId, SubnetKind};
+use crate::model::{GatewayKind, Model, SubnetId, SubnetKind};
 use crate::registry::Code;
 use crate::span::Span;
 use ipnet::IpNet;
@@ -28,7 +29,16 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         .endpoints
         .iter()
         .filter_map(|e| Some((&e.decl.name, e.addr.value, e.addr.span, e.subnet?)));
-    for (name, addr, span, subnet) in hosts.chain(endpoints) {
+    // A NAT gateway's declared private address (`ip ADDRESS`).
+    let nat_gateways = model.gateways.iter().filter_map(|g| match &g.kind {
+        GatewayKind::NatGateway {
+            subnet: Some(sub),
+            private_ip: Some(a),
+            ..
+        } => Some((&g.decl.name, a.value, a.span, *sub)),
+        _ => None,
+    });
+    for (name, addr, span, subnet) in hosts.chain(endpoints).chain(nat_gateways) {
         if let Some(reason) = reserved(
             model.subnet(subnet).kind,
             model.subnet(subnet).prefix.value,

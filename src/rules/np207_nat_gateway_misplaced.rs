@@ -19,6 +19,7 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         let GatewayKind::NatGateway {
             subnet: Some(subnet),
             elastic_ip: Some(_),
+            ..
         } = gw.kind
         else {
             continue;

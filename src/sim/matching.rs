@@ -296,6 +296,28 @@ pub(super) fn first_usable(m: &Model, subnet: SubnetId) -> Option<IpAddr> {
     })
 }
 
+/// The NAT gateway of `vpc` that owns `addr` as its private address: a
+/// declared host or endpoint of the VPC with that address takes precedence
+/// ("Oracle decisions").
+pub(super) fn nat_gateway_at(m: &Model, vpc: SiteId, addr: IpAddr) -> Option<GatewayId> {
+    let site = m.sites.get(vpc.index())?;
+    let taken = site
+        .hosts
+        .iter()
+        .filter_map(|h| m.hosts.get(h.index()))
+        .any(|h| h.addr.value == addr)
+        || m.endpoints
+            .iter()
+            .any(|e| e.site == vpc && e.addr.value == addr);
+    if taken {
+        return None;
+    }
+    site.gateways
+        .iter()
+        .copied()
+        .find(|&g| m.nat_gateway_addr(g) == Some(addr))
+}
+
 /// The last address AWS lets an interface use in a subnet (the one before
 /// the broadcast address, which AWS reserves): where an NLB is taken to be.
 pub(super) fn last_usable(net: IpNet) -> Option<IpAddr> {

@@ -5,7 +5,7 @@ use super::matching::{self, Peer, Sender, VpcPublic};
 use super::walk::{
     drop, tri, At, Drop, Entry, Iface, NatPoint, NatSession, StateKey, Step, VpcFrom, Walker,
 };
-use super::{Packet, Party, Stage};
+use super::{Packet, Party, Stage, ICMP, TCP, UDP};
 use crate::model::{
     ConnectionId, EndpointId, GatewayId, GatewayKind, HostId, HostKind, NlbId, Route, RouteOrigin,
     RouteTarget, SgId, SiteId, SubnetId,
@@ -652,15 +652,7 @@ impl<'m> Walker<'m> {
         {
             return Step::Next(At::EndpointIn(EndpointId(i as u32)), p);
         }
-        if let Some(&g) = m.sites.get(vpc.index()).and_then(|s| {
-            s.gateways.iter().find(|&&g| {
-                matches!(
-                    m.gateways.get(g.index()).map(|g| &g.kind),
-                    Some(GatewayKind::NatGateway { subnet: Some(sub), elastic_ip: None })
-                        if *sub == dest && matching::first_usable(m, *sub) == Some(p.dst)
-                )
-            })
-        }) {
+        if let Some(g) = matching::nat_gateway_at(m, vpc, p.dst) {
             return Step::Next(At::NatGatewayReturn(g), p);
         }
         if let Some(i) = m
@@ -680,8 +672,8 @@ impl<'m> Walker<'m> {
     }
 
     /// The address of an NLB: the last usable address of its first subnet
-    /// (the model has no address for it; a private NAT gateway takes the
-    /// first usable one, so the two never collide).
+    /// (the model has no address for it; a NAT gateway the design gives no
+    /// address takes another one).
     pub(super) fn nlb_addr(&self, nlb: &crate::model::Nlb) -> Option<std::net::IpAddr> {
         let first = nlb.subnets.first()?.value;
         let net = self.m.subnets.get(first.index())?.prefix.value;
@@ -767,16 +759,43 @@ impl<'m> Walker<'m> {
                 return Step::Next(At::Internet, q);
             }
         }
-        if matching::vpc_public(m, vpc, p.src).is_some() {
-            self.hop(
-                Stage::Nat,
-                format!(
-                    "{} is already a public address of this vpc: no translation",
-                    p.src
-                ),
-                Some(g.decl.span),
-            );
-            return Step::Next(At::Internet, p);
+        // A public NAT gateway's private address is mapped to its Elastic
+        // IP, as an instance's to its public address (AWS VPC User Guide,
+        // "NAT gateways"); a private NAT gateway's has no public address.
+        if let Some(n) = matching::nat_gateway_at(m, vpc, p.src) {
+            if let Some(GatewayKind::NatGateway {
+                elastic_ip: Some(eip),
+                ..
+            }) = m.gateways.get(n.index()).map(|x| &x.kind)
+            {
+                let name = m
+                    .gateways
+                    .get(n.index())
+                    .map_or("?", |x| x.decl.name.as_str());
+                let q = Packet {
+                    src: eip.value,
+                    ..p
+                };
+                self.rewrite(
+                    Stage::Nat,
+                    format!("one-to-one NAT: the Elastic IP of NAT gateway `{name}`"),
+                    p,
+                    q,
+                    Some(eip.span),
+                );
+                self.record_nat(NatSession {
+                    point: NatPoint::Igw(gw),
+                    before: p,
+                    after: q,
+                    what: format!("the one-to-one NAT of NAT gateway `{name}`'s Elastic IP"),
+                    span: Some(eip.span),
+                    firewall_match: FirewallMatch::Internal,
+                    node: self.node.clone(),
+                    via: None,
+                });
+                self.sender = None;
+                return Step::Next(At::Internet, q);
+            }
         }
         let who = instance.and_then(|h| m.hosts.get(h.index())).map_or_else(
             || p.src.to_string(),
@@ -853,24 +872,9 @@ impl<'m> Walker<'m> {
                 });
                 next(self, q)
             }
+            // The replies of a NAT gateway's flows were translated back
+            // to its private address above; nothing else is admitted.
             Some(VpcPublic::NatGateway(n, span)) => {
-                if self.has_nat_session(NatPoint::NatGateway(n), &p) {
-                    let sub = match m.gateways.get(n.index()).map(|g| &g.kind) {
-                        Some(GatewayKind::NatGateway {
-                            subnet: Some(s), ..
-                        }) => Some(*s),
-                        _ => None,
-                    };
-                    if let Some(sub) = sub {
-                        tri!(self.acl(sub, false, &p));
-                    }
-                    self.hop(
-                        Stage::Forward,
-                        "to the NAT gateway that owns the address".to_string(),
-                        Some(span),
-                    );
-                    return Step::Next(At::NatGatewayReturn(n), p);
-                }
                 let name = m
                     .gateways
                     .get(n.index())
@@ -916,12 +920,16 @@ impl<'m> Walker<'m> {
         }
     }
 
+    /// A NAT gateway masquerades to its private address, public and
+    /// private ones alike (the internet gateway maps a public one's to its
+    /// Elastic IP), and translates TCP, UDP and ICMP only (AWS VPC User
+    /// Guide, "NAT gateway basics").
     pub(super) fn nat_gateway(&mut self, gw: GatewayId, p: Packet) -> Step {
         let m = self.m;
         let Some(g) = m.gateways.get(gw.index()) else {
             return drop("the NAT gateway does not exist", None, "").into();
         };
-        let GatewayKind::NatGateway { subnet, elastic_ip } = &g.kind else {
+        let GatewayKind::NatGateway { subnet, .. } = &g.kind else {
             return drop("not a NAT gateway", Some(g.decl.span), "").into();
         };
         let Some(subnet) = *subnet else {
@@ -932,19 +940,14 @@ impl<'m> Walker<'m> {
             )
             .into();
         };
-        let public = if elastic_ip.is_some() {
-            matching::nat_gateway_eip(m, gw).map(|(a, _)| a)
-        } else {
-            matching::first_usable(m, subnet)
-        };
-        let Some(addr) = public else {
+        let Some(addr) = m.nat_gateway_addr(gw) else {
             return drop(
                 format!(
                     "NAT gateway `{}` has no address to translate to",
                     g.decl.name
                 ),
                 Some(g.decl.span),
-                "give the NAT gateway an Elastic IP",
+                "give the NAT gateway an address in its subnet with `ip ADDRESS`",
             )
             .at(Stage::Nat)
             .into();
@@ -962,15 +965,27 @@ impl<'m> Walker<'m> {
             .at(Stage::Nat)
             .into();
         }
+        if !matches!(p.proto, TCP | UDP | ICMP) {
+            return drop(
+                format!(
+                    "NAT gateway `{}` translates only TCP, UDP and ICMP, not {}",
+                    g.decl.name,
+                    super::proto_name(p.proto)
+                ),
+                Some(g.decl.span),
+                "AWS NAT gateways support TCP, UDP and ICMP only: send other protocols through a \
+                 NAT instance or a route that needs no NAT",
+            )
+            .at(Stage::Nat)
+            .into();
+        }
         let q = Packet { src: addr, ..p };
-        let kind = if elastic_ip.is_some() {
-            "its Elastic IP"
-        } else {
-            "its private address (netproof takes the first usable address of its subnet)"
-        };
         self.rewrite(
             Stage::Nat,
-            format!("NAT gateway `{}` masquerades to {kind}", g.decl.name),
+            format!(
+                "NAT gateway `{}` masquerades to its private address",
+                g.decl.name
+            ),
             p,
             q,
             Some(g.decl.span),

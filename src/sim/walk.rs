@@ -325,16 +325,6 @@ impl<'m> Walker<'m> {
         Some((s.before.reply(), s.clone()))
     }
 
-    /// Whether the forward packet left a translation at `point` that `p`
-    /// would undo.
-    pub fn has_nat_session(&self, point: NatPoint, p: &Packet) -> bool {
-        self.forward.is_some_and(|f| {
-            f.nats
-                .iter()
-                .any(|s| s.point == point && s.after.reply() == *p)
-        })
-    }
-
     /// Records the undoing of a translation, as a NAT hop.
     pub fn undo_hop(&mut self, s: &NatSession, before: Packet, after: Packet) {
         let stage = match s.point {
@@ -1111,8 +1101,8 @@ pub(super) fn start_party(m: &Model, start: Start) -> Result<Party, Drop> {
                     "start the flow at a host",
                 ));
             }
-            // A private NAT gateway or an NLB owns its address and only
-            // answers on it.
+            // A NAT gateway or an NLB owns its address and only answers on
+            // it.
             if let Some(what) = device_at(m, addr) {
                 return Err(drop(
                     format!("{addr} is the address of {what}, which only answers"),
@@ -1153,23 +1143,17 @@ pub(super) fn start_party(m: &Model, start: Start) -> Result<Party, Drop> {
     }
 }
 
-/// The device (a private NAT gateway, an NLB) whose own address `addr` is,
-/// when no declared host on its subnet has it: a private NAT gateway's is
-/// the first usable address of its subnet, an NLB's the last usable one of
-/// its first subnet ("Oracle decisions").
+/// The device (a NAT gateway, an NLB) whose own address `addr` is, when no
+/// declared host has it: a NAT gateway's is its private address, an NLB's
+/// the last usable one of its first subnet ("Oracle decisions").
 fn device_at(m: &Model, addr: IpAddr) -> Option<String> {
     let free = |subnet: SubnetId, own: Option<IpAddr>| {
         own == Some(addr) && matching::host_on(m, subnet, addr).is_none()
     };
-    let gateway = m.gateways.iter().find_map(|g| match g.kind {
-        crate::model::GatewayKind::NatGateway {
-            subnet: Some(s),
-            elastic_ip: None,
-        } if free(s, matching::first_usable(m, s)) => {
-            Some(format!("NAT gateway `{}`", g.decl.name))
-        }
-        _ => None,
-    });
+    let gateway = (0..m.sites.len())
+        .find_map(|s| matching::nat_gateway_at(m, SiteId(s as u32), addr))
+        .and_then(|g| m.gateways.get(g.index()))
+        .map(|g| format!("NAT gateway `{}`", g.decl.name));
     gateway.or_else(|| {
         m.nlbs.iter().find_map(|n| {
             let first = n.subnets.first()?.value;

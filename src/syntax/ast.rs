@@ -305,9 +305,10 @@ pub enum Stmt {
     InternetGateway(Name, Span),
     /// `route-table NAME [main] { route PREFIX -> TARGET ... }`
     RouteTable(RouteTableStmt),
-    /// `nat-gateway NAME in SUBNET elastic-ip ADDRESS | private`
+    /// `nat-gateway NAME in SUBNET elastic-ip ADDRESS | private [ip ADDRESS]`
     NatGateway(NatGatewayStmt),
-    /// `security-group NAME { inbound ... outbound ... }`
+    /// `security-group NAME { inbound ... outbound ... }`, where either
+    /// direction may be `none`.
     SecurityGroup(SecurityGroupStmt),
     /// `network-acl NAME { inbound N allow ... }`
     NetworkAcl(NetworkAclStmt),
@@ -536,6 +537,8 @@ pub struct NatGatewayStmt {
     pub name: Name,
     pub subnet: Name,
     pub kind: NatGatewayKind,
+    /// `ip ADDRESS`: the NAT gateway's private address in its subnet.
+    pub addr: Option<Spanned<IpAddr>>,
     pub span: Span,
 }
 
@@ -555,7 +558,17 @@ pub struct SecurityGroupStmt {
 #[derive(Clone, Debug, PartialEq)]
 pub enum SgRuleItem {
     Rule(SgRule),
+    /// `inbound none` / `outbound none`: the group has no rules in that
+    /// direction (for `outbound`, not even AWS's creation default).
+    None(SgNone),
     Broken(Span),
+}
+
+/// `inbound none` / `outbound none`
+#[derive(Clone, Debug, PartialEq)]
+pub struct SgNone {
+    pub direction: Spanned<Direction>,
+    pub span: Span,
 }
 
 /// `inbound SVCS from SOURCES` / `outbound SVCS to DESTS`

@@ -334,6 +334,7 @@ fn stmt_spans(stmt: &Stmt, out: &mut Vec<Span>) {
                 NatGatewayKind::Public(a) => a.span,
                 NatGatewayKind::Private(s) => *s,
             });
+            out.extend(n.addr.iter().map(|a| a.span));
         }
         Stmt::SecurityGroup(sg) => {
             out.extend([sg.span, sg.name.span]);
@@ -344,6 +345,7 @@ fn stmt_spans(stmt: &Stmt, out: &mut Vec<Span>) {
                         service_spans(&r.services, out);
                         addr_spans(&r.peers, out);
                     }
+                    SgRuleItem::None(n) => out.extend([n.span, n.direction.span]),
                     SgRuleItem::Broken(s) => out.push(*s),
                 }
             }

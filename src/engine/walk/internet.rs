@@ -7,13 +7,17 @@
 //! "Oracle decisions": AWS).
 
 use super::{Branch, Dest, Leaf, Loc, NatPoint, Step, Walker};
-use crate::engine::packet_set::AddrRanges;
-use crate::engine::space::{Iface, PublicOwner};
-use crate::engine::view::AddrExpr;
+use crate::engine::packet_set::{AddrRanges, PacketSet};
+use crate::engine::space::{Device, Iface, PublicOwner, ICMP, TCP, UDP};
+use crate::engine::view::{AddrExpr, HeaderPredicate};
 use crate::model::{Entity, GatewayId, GatewayKind, HostId, SiteId, Uplink};
 use crate::span::Span;
 use crate::syntax::ast::{FirewallMatch, SiteKind};
 use std::net::IpAddr;
+
+/// The protocols a NAT gateway translates (AWS VPC User Guide, "NAT gateway
+/// basics": TCP, UDP and ICMP).
+const NAT_GATEWAY_PROTOCOLS: [u8; 3] = [TCP, UDP, ICMP];
 
 impl<'s, 'm> Walker<'s, 'm> {
     // ----------------------------------------------------- AWS gateways
@@ -58,18 +62,44 @@ impl<'s, 'm> Walker<'s, 'm> {
                 ),
             ));
         }
-        // A source that is already a public address of this VPC (a NAT
-        // gateway's Elastic IP) passes untranslated.
-        let public = self.space.vpc_public_addrs(gw.site);
-        if !public.is_empty() && !rest.is_empty() {
-            let (yes, no) = self.src_in(&b.with(rest.clone()), public);
-            rest = no;
-            if !yes.is_empty() {
-                steps.push(Step::Go(
-                    Loc::Internet,
-                    b.with(yes).hop(&node, "to the internet", None),
-                ));
+        // A public NAT gateway's private address is mapped to its Elastic
+        // IP, as an instance's is to its public address (AWS VPC User
+        // Guide, "NAT gateways"). A private NAT gateway has no public
+        // address: its traffic is dropped below.
+        for (addr, device) in self.space.devices(gw.site) {
+            let Device::NatGateway(n, _) = device else {
+                continue;
+            };
+            let nat = &m.gateways[n.index()];
+            let GatewayKind::NatGateway {
+                elastic_ip: Some(eip),
+                ..
+            } = &nat.kind
+            else {
+                continue;
+            };
+            if rest.is_empty() {
+                break;
             }
+            let (yes, no) = self.src_in(&b.with(rest.clone()), AddrRanges::from_addr(addr));
+            rest = no;
+            if yes.is_empty() {
+                continue;
+            }
+            let mut nb = b.with(yes);
+            let after = nb.view.with_src(AddrExpr::Const(eip.value));
+            nb.translate(NatPoint::Igw(g), after, FirewallMatch::Internal);
+            steps.push(Step::Go(
+                Loc::Internet,
+                nb.hop(
+                    &node,
+                    format!(
+                        "one-to-one NAT: src {addr} -> {} (the Elastic IP of NAT gateway `{}`)",
+                        eip.value, nat.decl.name
+                    ),
+                    Some(eip.span),
+                ),
+            ));
         }
         if !rest.is_empty() {
             steps.push(Self::drop(b.with(rest), "the internet gateway does not masquerade: the source has no public address".into(), gw.decl.span, "give the instance an Elastic IP or public IP, or route its subnet's default route to a NAT gateway".into()));
@@ -132,61 +162,23 @@ impl<'s, 'm> Walker<'s, 'm> {
             ));
         }
         if !rest.is_empty() {
-            steps.extend(self.nat_gateway_reply_or_drop(gw.site, b.with(rest)));
+            // A NAT gateway's Elastic IP admits only the replies of its
+            // flows, which the translation undone above took; so does
+            // nothing else of the VPC's.
+            let site = m.site(gw.site);
+            steps.push(Self::drop(b.with(rest), format!("nothing in vpc `{}` answers to the destination address", site.decl.name), site.header_span, "a NAT gateway admits no unsolicited inbound traffic; publish with an Elastic IP on the instance".into()));
         }
         steps
     }
 
-    /// Inbound packets for a NAT gateway's Elastic IP: replies of its
-    /// sessions are translated back; anything else is unsolicited.
-    fn nat_gateway_reply_or_drop(&self, vpc: SiteId, b: Branch) -> Vec<Step> {
-        let m = self.m();
-        let mut steps = Vec::new();
-        let mut b = b;
-        for (i, g) in m.gateways.iter().enumerate() {
-            let GatewayKind::NatGateway {
-                subnet,
-                elastic_ip: Some(_),
-            } = &g.kind
-            else {
-                continue;
-            };
-            if g.site != vpc || b.orig.is_empty() {
-                continue;
-            }
-            let (undone, rest) = self.undo(NatPoint::NatGateway(GatewayId(i as u32)), &b);
-            for (nb, _) in undone {
-                // The reply enters the NAT gateway's subnet from the
-                // internet gateway: that subnet's ACL judges it inbound, as
-                // it arrives ("Oracle decisions").
-                let (pass, drops) = self.cross_acls(None, *subnet, &b.with(nb.orig.clone()));
-                steps.extend(drops);
-                steps.push(Step::Go(
-                    Loc::VpcRouter(vpc, *subnet),
-                    nb.with(pass.orig).hop(
-                        &g.decl.name,
-                        "reply translated back by the NAT gateway",
-                        None,
-                    ),
-                ));
-            }
-            b = rest;
-        }
-        if !b.orig.is_empty() {
-            steps.extend(self.nat_gateway_reply_or_drop_plain(vpc, b));
-        }
-        steps
-    }
-
-    fn nat_gateway_reply_or_drop_plain(&self, vpc: SiteId, b: Branch) -> Vec<Step> {
-        let site = self.m().site(vpc);
-        vec![Self::drop(b, format!("nothing in vpc `{}` answers to the destination address", site.decl.name), site.header_span, "a NAT gateway admits no unsolicited inbound traffic; publish with an Elastic IP on the instance".into())]
-    }
-
+    /// A NAT gateway, public or private, masquerades to its private
+    /// address (a public one's is mapped to its Elastic IP by the internet
+    /// gateway), TCP, UDP and ICMP only: it drops other protocols
+    /// (docs/forwarding.md, "NAT gateway and NAT instance").
     pub(super) fn nat_gateway(&self, g: GatewayId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let gw = &m.gateways[g.index()];
-        let GatewayKind::NatGateway { subnet, elastic_ip } = &gw.kind else {
+        let GatewayKind::NatGateway { subnet, .. } = &gw.kind else {
             return vec![Self::drop(
                 b,
                 "not a NAT gateway".into(),
@@ -194,32 +186,45 @@ impl<'s, 'm> Walker<'s, 'm> {
                 String::new(),
             )];
         };
-        let to = match (elastic_ip, subnet) {
-            (Some(a), _) => a.value,
-            (None, Some(s)) => {
-                let net = m.subnet(*s).prefix.value;
-                match crate::engine::space::nth_addr(net, 4) {
-                    Some(a) => a,
-                    None => {
-                        return vec![Self::drop(
-                            b,
-                            "the private NAT gateway's subnet is too small".into(),
-                            gw.decl.span,
-                            String::new(),
-                        )]
-                    }
-                }
-            }
-            (None, None) => {
-                return vec![Self::drop(
-                    b,
-                    "the NAT gateway has no subnet".into(),
-                    gw.decl.span,
-                    String::new(),
-                )]
-            }
+        let Some(to) = m.nat_gateway_addr(g) else {
+            return vec![Self::drop(
+                b,
+                "the NAT gateway has no address: its subnet is unknown or too small".into(),
+                gw.decl.span,
+                String::new(),
+            )];
         };
-        let (mut b, mut steps) = self.same_family_only(b, to, &gw.decl.name, gw.decl.span);
+        let (b, mut steps) = self.same_family_only(b, to, &gw.decl.name, gw.decl.span);
+        let mut rest = b.orig.clone();
+        let mut supported = PacketSet::empty();
+        for proto in NAT_GATEWAY_PROTOCOLS {
+            let (yes, no) = self.split(
+                &b.with(rest),
+                &HeaderPredicate {
+                    proto: Some((proto, proto)),
+                    ..Default::default()
+                },
+            );
+            supported = supported.union(&yes);
+            rest = no;
+        }
+        if !rest.is_empty() {
+            steps.push(Self::drop(
+                b.with(rest),
+                format!(
+                    "NAT gateway `{}` translates only TCP, UDP and ICMP: it drops other protocols",
+                    gw.decl.name
+                ),
+                gw.decl.span,
+                "AWS NAT gateways support TCP, UDP and ICMP only: send other protocols (GRE, ESP, \
+                 ...) through a NAT instance or a route that needs no NAT"
+                    .into(),
+            ));
+        }
+        let mut b = b.with(supported);
+        if b.orig.is_empty() {
+            return steps;
+        }
         let after = b.view.with_src(AddrExpr::Const(to));
         b.translate(NatPoint::NatGateway(g), after, FirewallMatch::Internal);
         let b = b.hop(

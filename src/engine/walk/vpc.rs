@@ -657,11 +657,11 @@ impl<'s, 'm> Walker<'s, 'm> {
                 steps.push(Step::Go(Loc::Arrive(site, iface), b.with(yes)));
             }
         }
-        // Devices that have an address of their own in a subnet (network +
-        // 4 for a private NAT gateway, the last usable address for an NLB,
-        // "Oracle decisions"): a private NAT gateway answers the replies of
-        // the flows it masqueraded; an NLB answers its replies and forwards
-        // the rest to its listeners.
+        // Devices that have an address of their own in a subnet (a NAT
+        // gateway's private address, the last usable address for an NLB,
+        // "Oracle decisions"): a NAT gateway answers the replies of the
+        // flows it masqueraded; an NLB answers its replies and forwards the
+        // rest to its listeners.
         for (addr, device) in self.space.devices(site) {
             if rest.is_empty() {
                 break;

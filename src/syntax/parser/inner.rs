@@ -139,25 +139,42 @@ impl<'t> Parser<'t> {
         }
     }
 
-    /// `inbound SVCS from SOURCES` / `outbound SVCS to DESTS`
+    /// `inbound SVCS from SOURCES` / `outbound SVCS to DESTS`, or
+    /// `inbound none` / `outbound none`.
     pub(super) fn sg_rule(&mut self, kw: Token) -> SgRuleItem {
         let inbound = self.text_of(kw) == "inbound";
         let (direction, noun, form, word) = if inbound {
             (
                 Direction::Inbound,
                 "inbound",
-                "inbound SVCS from SOURCES",
+                "inbound SVCS from SOURCES | inbound none",
                 "from",
             )
         } else {
             (
                 Direction::Outbound,
                 "outbound",
-                "outbound SVCS to DESTS",
+                "outbound SVCS to DESTS | outbound none",
                 "to",
             )
         };
         self.begin(noun, form);
+        // `none` alone is the statement that the group has no rules in this
+        // direction; followed by more, it is a service name (a design may
+        // declare a service called `none`).
+        let ends = |k: TokenKind| {
+            matches!(
+                k,
+                TokenKind::Newline | TokenKind::Semi | TokenKind::RBrace | TokenKind::Eof
+            )
+        };
+        if self.at_word("none") && ends(self.nth(1).kind) {
+            self.bump();
+            return SgRuleItem::None(SgNone {
+                direction: Spanned::new(direction, kw.span),
+                span: self.span_from(kw.span),
+            });
+        }
         let r = (|| -> PResult<_> {
             let services = self.service_expr("the {} rule's services")?;
             if !self.at_word(word) && self.at_word(if inbound { "to" } else { "from" }) {

@@ -2,7 +2,7 @@
 
 use super::{Failed, PResult, Parser};
 use crate::rules::np001_syntax_error::syntax_error;
-use crate::span::Spanned;
+use crate::span::{Span, Spanned};
 use crate::syntax::ast::*;
 use crate::syntax::keywords::{suggest, Block};
 use crate::syntax::lexer::{Token, TokenKind};
@@ -724,45 +724,87 @@ impl<'t> Parser<'t> {
         }))
     }
 
-    /// `nat-gateway NAME in SUBNET elastic-ip ADDRESS | private`
+    /// `nat-gateway NAME in SUBNET (elastic-ip ADDRESS | private) [ip ADDRESS]`;
+    /// the kind and `ip` may come in either order.
     fn nat_gateway(&mut self, kw: Token) -> Option<Stmt> {
         self.begin(
             "nat-gateway",
-            "nat-gateway NAME in SUBNET (elastic-ip ADDRESS | private)",
+            "nat-gateway NAME in SUBNET (elastic-ip ADDRESS | private) [ip ADDRESS]",
         );
         let name = self.decl_name("the NAT gateway's name after `nat-gateway`")?;
         let r = (|| -> PResult<_> {
             self.expect_word("in", "after the NAT gateway's name")?;
             let subnet = self.name("the NAT gateway's subnet after `in`")?;
-            let kind = if self.at_word("private") {
-                NatGatewayKind::Private(self.bump().span)
-            } else if self.at_word("elastic-ip") {
-                self.bump();
-                NatGatewayKind::Public(self.addr("the Elastic IP address after `elastic-ip`")?)
-            } else {
+            let (mut kind, mut addr, mut ip_seen) = (None, None, None);
+            loop {
+                let t = self.peek();
+                match self.clause_word() {
+                    Some("ip") => {
+                        self.once(&mut ip_seen, t)?;
+                        self.bump();
+                        addr = Some(self.addr("the NAT gateway's private address after `ip`")?);
+                    }
+                    Some(w @ ("private" | "elastic-ip")) => {
+                        kind = Some(self.nat_gateway_kind(w, t, kind.as_ref())?);
+                    }
+                    Some(_) if kind.is_some() => return Err(self.clause_error(&["ip"])),
+                    _ => break,
+                }
+            }
+            let Some((kind, _)) = kind else {
                 return Err(self.expected(
                     "`elastic-ip ADDRESS` or `private` after the NAT gateway's subnet",
                     "expected `elastic-ip` or `private` here",
                 ));
             };
-            self.end("the NAT gateway's kind")?;
-            Ok((subnet, kind))
+            Ok((subnet, kind, addr))
         })();
         Some(self.finish(
             kw.span,
             DeclKind::NatGateway,
             name,
             r,
-            |name, (subnet, kind), span| {
+            |name, (subnet, kind, addr), span| {
                 Stmt::NatGateway(NatGatewayStmt {
                     name,
                     subnet,
                     kind,
+                    addr,
                     span,
                 })
             },
             Stmt::Broken,
         ))
+    }
+
+    /// A NAT gateway's kind, `private` or `elastic-ip ADDRESS`, starting at
+    /// token `t` (the word `word`); `first` is the kind already given, if
+    /// any, which makes this one an error. Returns the kind and where its
+    /// keyword is.
+    fn nat_gateway_kind(
+        &mut self,
+        word: &str,
+        t: Token,
+        first: Option<&(NatGatewayKind, Span)>,
+    ) -> PResult<(NatGatewayKind, Span)> {
+        if let Some((_, first)) = first {
+            let d = syntax_error(
+                t.span,
+                format!("`{word}` after the NAT gateway's kind was given"),
+                "second kind",
+                Some("a NAT gateway is either public (`elastic-ip ADDRESS`) or `private`".into()),
+            )
+            .with_label(*first, "first kind");
+            self.diags.push(d);
+            return Err(Failed);
+        }
+        self.bump();
+        let kind = if word == "private" {
+            NatGatewayKind::Private(t.span)
+        } else {
+            NatGatewayKind::Public(self.addr("the Elastic IP address after `elastic-ip`")?)
+        };
+        Ok((kind, t.span))
     }
 
     /// `security-group NAME { inbound ... outbound ... }`
@@ -784,11 +826,77 @@ impl<'t> Parser<'t> {
             indent,
             |p, t| Some(p.sg_rule(t)),
         );
+        self.check_sg_none(&rules);
         Some(Stmt::SecurityGroup(SecurityGroupStmt {
             name,
             rules,
             span: self.span_from(kw.span),
         }))
+    }
+
+    /// `inbound none` and `outbound none` say that the group has no rules
+    /// in that direction, so another statement of the same direction in
+    /// the group contradicts them: which one the author meant is unknown.
+    fn check_sg_none(&mut self, rules: &[SgRuleItem]) {
+        for dir in [Direction::Inbound, Direction::Outbound] {
+            let word = match dir {
+                Direction::Inbound => "inbound",
+                Direction::Outbound => "outbound",
+            };
+            let of_dir: Vec<(Span, bool)> = rules
+                .iter()
+                .filter_map(|r| match r {
+                    SgRuleItem::Rule(x) if x.direction.value == dir => Some((x.span, false)),
+                    SgRuleItem::None(x) if x.direction.value == dir => Some((x.span, true)),
+                    _ => None,
+                })
+                .collect();
+            let Some(&(none_span, _)) = of_dir.iter().find(|(_, none)| *none) else {
+                continue;
+            };
+            for &(span, none) in &of_dir {
+                if span == none_span {
+                    continue;
+                }
+                // The error points at the later of the two statements.
+                let d = if none {
+                    syntax_error(
+                        span,
+                        format!("`{word} none` given twice"),
+                        "given again here",
+                        Some(format!("remove one of the `{word} none` statements")),
+                    )
+                    .with_label(none_span, "first given here")
+                } else {
+                    let (at, other, label, other_label) = if span.start > none_span.start {
+                        (
+                            span,
+                            none_span,
+                            "a rule where the group has none",
+                            format!("`{word} none` here"),
+                        )
+                    } else {
+                        (
+                            none_span,
+                            span,
+                            "the group has a rule",
+                            format!("an `{word}` rule here"),
+                        )
+                    };
+                    syntax_error(
+                        at,
+                        format!("`{word} none` and an `{word}` rule in one security group"),
+                        label,
+                        Some(format!(
+                            "`{word} none` says the group has no {word} rules: remove it, or \
+                             remove the group's `{word}` rules"
+                        )),
+                    )
+                    .with_label(other, other_label)
+                };
+                self.diags.push(d);
+            }
+        }
     }
 
     /// `network-acl NAME { inbound N allow ... }`
