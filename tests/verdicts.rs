@@ -1,0 +1,110 @@
+//! Verdicts a user can trust on the seed designs: what a finding tells the
+//! user to do works, each finding is said once, example packets are packets
+//! a real client could send, and an address the internet does not route is
+//! not reached from it.
+
+mod common;
+
+use netproof::check::{check_source, FileReport};
+use netproof::diagnostic::Diagnostic;
+
+fn findings<'r>(report: &'r FileReport, code: &str) -> Vec<&'r Diagnostic> {
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == code)
+        .collect()
+}
+
+fn help(d: &Diagnostic) -> &str {
+    d.help.as_deref().unwrap_or_default()
+}
+
+// ------------------------------------------------------------------ NP305
+
+/// Seed 001's SDDC and connected VPC with the CGW rules given.
+fn seed001(rules: &str) -> String {
+    format!(
+        "sddc cj {{
+  segment cj-seg 192.168.100.0/24
+  vm CJ-VM01 192.168.100.10 in cj-seg
+  connected-vpc cj-vpc
+  firewall cgw {{
+{rules}
+  }}
+}}
+
+vpc cj-vpc 172.31.0.0/16 {{
+  subnet sub-a 172.31.0.0/20
+  instance CJ-AWS01 172.31.1.10 in sub-a sg [default]
+}}
+
+expect reach CJ-VM01 -> CJ-AWS01 ICMP
+expect reach CJ-AWS01 -> CJ-VM01 ICMP
+"
+    )
+}
+
+/// When a drop rule blocks the direction the expectation needs, an allow
+/// rule appended to the firewall would come after it and never match: the
+/// help names the drop rule and says where the allow rule must go.
+#[test]
+fn np305_names_the_drop_rule_that_blocks_the_flow() {
+    let text = seed001(
+        "    rule vpc-out allow from cj-seg to any service any applied-to vpc
+    rule vpc-deny drop from any to any service any applied-to vpc",
+    );
+    let report = check_source("np305.np", text);
+    let found = findings(&report, "NP305");
+    assert_eq!(found.len(), 1, "{:#?}", report.diagnostics);
+    let d = found[0];
+    assert!(d.message.contains("rule `vpc-deny` drops"), "{}", d.message);
+    let help = help(d);
+    assert!(help.contains("above rule `vpc-deny`"), "{help}");
+    assert!(
+        !help.ends_with("to `firewall cgw`"),
+        "appending the rule does not work: {help}"
+    );
+}
+
+/// An allow rule for the needed direction that sits below the drop rule is
+/// named, and the help moves it instead of adding another.
+#[test]
+fn np305_moves_an_allow_rule_the_drop_rule_hides() {
+    let text = seed001(
+        "    rule vpc-out allow from cj-seg to any service any applied-to vpc
+    rule vpc-deny drop from any to any service any applied-to vpc
+    rule vpc-in allow from cj-vpc to cj-seg service any applied-to vpc",
+    );
+    let report = check_source("np305.np", text);
+    let found = findings(&report, "NP305");
+    assert_eq!(found.len(), 1, "{:#?}", report.diagnostics);
+    let help = help(found[0]);
+    assert!(
+        help.contains("move it above rule `vpc-deny`") && help.contains("rule `vpc-in`"),
+        "{help}"
+    );
+    assert!(
+        found[0]
+            .secondary
+            .iter()
+            .any(|l| l.message.contains("rule `vpc-deny` matches first")),
+        "{:#?}",
+        found[0].secondary
+    );
+}
+
+/// Without a drop rule (the Default Uplink Rule drops), appending the rule
+/// is the right advice, as before.
+#[test]
+fn np305_adds_the_rule_when_the_default_uplink_rule_drops() {
+    let text = seed001("    rule vpc-out allow from cj-seg to any service any applied-to vpc");
+    let report = check_source("np305.np", text);
+    let found = findings(&report, "NP305");
+    assert_eq!(found.len(), 1, "{:#?}", report.diagnostics);
+    assert!(
+        help(found[0]).ends_with("to `firewall cgw`"),
+        "{}",
+        help(found[0])
+    );
+}
