@@ -658,7 +658,8 @@ pub struct TraceArgs {
     #[arg(long, value_name = "ADDRESS")]
     pub at: Option<String>,
 
-    /// The client's source port for TCP and UDP.
+    /// The client's source port for TCP and UDP; the default, 1024, is the one
+    /// findings show (docs/forwarding.md, "Example packets").
     #[arg(long, value_name = "N", default_value_t = crate::sim::probe_port())]
     pub sport: u16,
 

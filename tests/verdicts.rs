@@ -108,3 +108,86 @@ fn np305_adds_the_rule_when_the_default_uplink_rule_drops() {
         help(found[0])
     );
 }
+
+// -------------------------------------------------------- example packets
+
+/// The example packet of an expectation from a segment with no hosts is
+/// sent from a host address of it, not from the segment's gateway, and
+/// from the default client port.
+#[test]
+fn example_packets_come_from_a_host_address_of_the_source() {
+    let text = "sddc s {
+  segment web 10.10.1.0/24
+  segment db 10.10.2.0/24
+  vm db01 10.10.2.10 in db
+}
+
+expect no-reach web -> db01 HTTPS
+";
+    let report = check_source("witness.np", text);
+    let found = findings(&report, "NP902");
+    assert_eq!(found.len(), 1, "{:#?}", report.diagnostics);
+    let m = &found[0].message;
+    assert!(m.contains("tcp 10.10.1.6:1024 -> 10.10.2.10:443"), "{m}");
+}
+
+/// A source that is any address at all (`any`) is not shown as 0.0.0.1.
+#[test]
+fn example_packets_do_not_come_from_this_network() {
+    let text = "vpc v 10.0.0.0/16 {
+  internet-gateway igw
+  route-table rt {
+    route 0.0.0.0/0 -> igw
+  }
+  subnet s 10.0.1.0/24 route-table rt
+  security-group open {
+    inbound HTTPS from 0.0.0.0/0
+    outbound any to 0.0.0.0/0
+  }
+  instance web 10.0.1.10 in s sg [open] elastic-ip 54.64.1.10
+}
+
+expect no-reach internet -> web at 54.64.1.10 HTTPS
+";
+    let report = check_source("witness.np", text);
+    let found = findings(&report, "NP902");
+    assert_eq!(found.len(), 1, "{:#?}", report.diagnostics);
+    let m = &found[0].message;
+    assert!(!m.contains("0.0.0.1:"), "{m}");
+}
+
+/// A finding and `netproof trace` of the same flow show the same packet:
+/// seed 000's hybrid design, whose published web server's replies leave by
+/// Direct Connect. Findings said source port 1024 and `trace` 40000.
+#[test]
+fn findings_and_trace_use_the_same_client_port() {
+    let path = "fixtures/scenarios/seed000-hybrid.np";
+    let report = common::check_file(std::path::Path::new(path));
+    let failed = findings(&report, "NP901");
+    let shown = failed
+        .iter()
+        .find(|d| d.message.contains("198.51.100.20:"))
+        .map(|d| d.message.clone())
+        .expect("the client's expectation fails");
+    let out = common::netproof(
+        &common::root(),
+        &[
+            "trace",
+            "--format",
+            "json",
+            path,
+            "client",
+            "web01",
+            "HTTP",
+            "--at",
+            "52.58.125.207",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let sport = &doc["forward"]["sent"]["sport"];
+    assert_eq!(sport, 1024, "{doc:#}");
+    assert!(
+        shown.contains(&format!("198.51.100.20:{sport} -> 52.58.125.207:80")),
+        "{shown}"
+    );
+}

@@ -22,7 +22,7 @@ pub const ICMP: u8 = 1;
 pub const ICMPV6: u8 = 58;
 
 /// The ports clients send from.
-pub const EPHEMERAL: (u16, u16) = (1024, u16::MAX);
+pub const EPHEMERAL: (u16, u16) = crate::model::services::CLIENT_PORTS;
 
 /// Who receives packets for a public address on the internet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -76,7 +76,7 @@ impl Packet {
     }
 }
 
-/// `198.51.100.20:40000 -> 52.58.125.207:80 tcp`, `10.0.0.1 -> 10.0.0.2 icmp type 8`.
+/// `198.51.100.20:1024 -> 52.58.125.207:80 tcp`, `10.0.0.1 -> 10.0.0.2 icmp type 8`.
 impl fmt::Display for Packet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.has_ports() {
