@@ -109,6 +109,106 @@ fn np305_adds_the_rule_when_the_default_uplink_rule_drops() {
     );
 }
 
+// ------------------------------------------------------------------ NP501
+
+/// Seed 003's endpoint, whose group admits win01 only, with the gateway
+/// rule's sources and the expectations given.
+fn seed003(rule_from: &str, expects: &str) -> String {
+    format!(
+        "sddc vmc 192.168.0.0/20 {{
+  segment office 192.168.15.0/24
+  vm win01 192.168.15.10 in office
+  vm win02 192.168.15.11 in office
+  connected-vpc connected
+  firewall cgw {{
+    rule to-endpoint allow from {rule_from} to connected.web-ep service HTTP applied-to vpc
+  }}
+}}
+
+vpc connected 10.0.0.0/16 {{
+  subnet endpoints 10.0.3.0/24
+  security-group ep-sg {{
+    inbound HTTP from 192.168.15.10/32
+  }}
+  endpoint web-ep service webvpc.web-svc in endpoints ip 10.0.3.181 sg [ep-sg]
+}}
+
+vpc webvpc 192.168.0.0/20 {{
+  subnet web 192.168.15.0/24
+  security-group web-sg {{
+    inbound HTTP from 192.168.0.0/20
+  }}
+  instance web01 192.168.15.241 in web sg [web-sg]
+  nlb web-nlb internal in [web] {{
+    listener tcp/80 -> [web01] target-type instance
+  }}
+  endpoint-service web-svc nlb web-nlb acceptance required
+}}
+
+{expects}
+"
+    )
+}
+
+/// A gateway rule and an expectation that send the same packets to the
+/// endpoint are one finding, with both labelled.
+#[test]
+fn np501_reports_one_finding_per_endpoint_and_packet_with_every_sender() {
+    let text = seed003(
+        "[win01, win02]",
+        "expect reach win02 -> webvpc.web01 at connected.web-ep HTTP",
+    );
+    let report = check_source("np501.np", text);
+    let found = findings(&report, "NP501");
+    assert_eq!(found.len(), 1, "{:#?}", report.diagnostics);
+    let d = found[0];
+    assert!(
+        d.message.contains("rule `to-endpoint`") && d.message.contains("an expectation"),
+        "{}",
+        d.message
+    );
+    let senders = d
+        .secondary
+        .iter()
+        .filter(|l| l.message.starts_with("sends tcp/80 from 192.168.15.11"))
+        .count();
+    assert_eq!(senders, 2, "{:#?}", d.secondary);
+}
+
+/// The example client of a segment is a host of it, never its gateway
+/// (.1 in an NSX segment) or another reserved address.
+#[test]
+fn np501_never_shows_a_segment_gateway_as_the_client() {
+    let text = seed003(
+        "office",
+        "expect reach win02 -> webvpc.web01 at connected.web-ep HTTP",
+    );
+    let report = check_source("np501.np", text);
+    let found = findings(&report, "NP501");
+    assert_eq!(found.len(), 1, "{:#?}", report.diagnostics);
+    let d = found[0];
+    for reserved in ["192.168.15.0:", "192.168.15.1:", "192.168.15.255:"] {
+        assert!(!d.message.contains(reserved), "{}", d.message);
+    }
+    for text in d
+        .secondary
+        .iter()
+        .map(|l| l.message.as_str())
+        .chain([help(d)])
+    {
+        for reserved in [
+            "from 192.168.15.0",
+            "from 192.168.15.1 ",
+            "192.168.15.1,",
+            "192.168.15.1`",
+            "192.168.15.1]",
+        ] {
+            assert!(!text.contains(reserved), "{text}");
+        }
+    }
+    assert!(d.message.contains("192.168.15.6:1024"), "{}", d.message);
+}
+
 // -------------------------------------------------------- example packets
 
 /// The example packet of an expectation from a segment with no hosts is
