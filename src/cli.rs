@@ -632,7 +632,7 @@ pub struct ExplainArgs {
 
 ", heading!("Exit status:"), "
   0  the flow reaches: the reply returns to SRC from the address it sent to
-  1  the flow does not reach (the output says where and why)
+  1  the flow does not reach, or is not decided (the output says which, where and why)
   2  a usage error: an unknown name or service, an unreadable FILE, or a FILE with errors")
 )]
 pub struct TraceArgs {

@@ -291,3 +291,118 @@ fn findings_and_trace_use_the_same_client_port() {
         "{shown}"
     );
 }
+
+// ------------------------------------------------- Hyper-V private gateway
+
+/// Seed 004's tenant, its NAT gateway's external address given, with
+/// HTTPS published at that address.
+fn seed004(external: &str, expects: &str) -> String {
+    format!(
+        "vmnetwork tenant-a {{
+  subnet apps 10.0.1.0/24
+  subnet gw-net 10.0.254.0/24
+  vm app01 10.0.1.10 in apps
+  gateway gw mode nat external-ip {external} in gw-net
+  nat dnat app-web {external} -> app01 service HTTPS
+}}
+
+internet {{
+  host client 198.51.100.7
+}}
+
+{expects}
+"
+    )
+}
+
+fn holds(report: &FileReport) -> Vec<Option<bool>> {
+    report.expectations.iter().map(|e| e.holds).collect()
+}
+
+/// The internet does not route to a private address: a NAT gateway whose
+/// external address is private is not reached from the internet, and the
+/// finding says why. Before, the internet delivered it to the gateway.
+#[test]
+fn a_private_external_address_is_not_reached_from_the_internet() {
+    let text = seed004(
+        "192.168.50.5",
+        "expect reach client -> tenant-a.app01 at 192.168.50.5 HTTPS",
+    );
+    let report = check_source("seed004.np", text);
+    assert_eq!(holds(&report), [Some(false)], "{:#?}", report.diagnostics);
+    let found = findings(&report, "NP901");
+    assert_eq!(found.len(), 1, "{:#?}", report.diagnostics);
+    assert!(
+        found[0]
+            .message
+            .contains("the internet does not route to 192.168.50.5")
+            && found[0].message.contains("private (RFC 1918)"),
+        "{}",
+        found[0].message
+    );
+    // A public external address is reached, as before.
+    let text = seed004(
+        "203.0.113.5",
+        "expect reach client -> tenant-a.app01 at 203.0.113.5 HTTPS",
+    );
+    assert_eq!(holds(&check_source("seed004.np", text)), [Some(true)]);
+}
+
+/// What a NAT gateway with a private external address sends to the
+/// internet gets there, and is answered, only through a NAT device in front
+/// of it, which a design cannot state: not decided (NP905), neither a pass
+/// nor a failure. Before, it reached.
+#[test]
+fn a_private_external_address_leaves_outbound_flows_undecided() {
+    let text = seed004(
+        "192.168.50.5",
+        "expect reach tenant-a.app01 -> client HTTPS",
+    );
+    let report = check_source("seed004.np", text);
+    assert_eq!(holds(&report), [None], "{:#?}", report.diagnostics);
+    let found = findings(&report, "NP905");
+    assert_eq!(found.len(), 1, "{:#?}", report.diagnostics);
+    assert!(
+        found[0]
+            .message
+            .contains("NAT device in front of the gateway"),
+        "{}",
+        found[0].message
+    );
+}
+
+/// `netproof trace` of such a flow says it is not decided, not that it
+/// fails.
+#[test]
+fn trace_says_an_outbound_flow_through_a_private_external_address_is_not_decided() {
+    let dir = common::scratch("verdicts", "private_gateway_trace");
+    common::write(
+        &dir,
+        "seed004.np",
+        seed004(
+            "192.168.50.5",
+            "expect reach tenant-a.app01 -> client HTTPS",
+        ),
+    );
+    let out = common::netproof(
+        &dir,
+        &["trace", "seed004.np", "tenant-a.app01", "client", "HTTPS"],
+    );
+    let text = common::stdout(&out);
+    assert!(text.contains("\nnot decided (forward): "), "{text}");
+    let out = common::netproof(
+        &dir,
+        &[
+            "trace",
+            "--format",
+            "json",
+            "seed004.np",
+            "tenant-a.app01",
+            "client",
+            "HTTPS",
+        ],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["reaches"], false);
+    assert_eq!(doc["failure"]["decided"], false, "{doc:#}");
+}

@@ -435,10 +435,11 @@ fn reach(space: &Space, e: &Expectation) -> Verdict {
         .iter()
         .find(|f| !f.drop.unsupported && !f.set.is_subset(&reached));
     let Some(f) = decided else {
-        return Verdict {
-            holds: None,
-            diagnostic: None,
-        };
+        let unstated = failures
+            .iter()
+            .find(|f| f.drop.unsupported && !f.set.is_subset(&reached))
+            .map(|f| &f.drop);
+        return undecided(e, unstated);
     };
     let witness = readable_witness(&f.set.difference(&reached));
     Verdict {
@@ -536,10 +537,28 @@ fn describe(space: &Space, d: Dest) -> String {
     }
 }
 
+/// The verdict of an expectation some of whose packets take a path the
+/// engine does not decide: no verdict, and NP905 saying why.
+fn undecided(e: &Expectation, drop: Option<&Drop>) -> Verdict {
+    Verdict {
+        holds: None,
+        diagnostic: drop.map(|d| {
+            np905::diagnostic(
+                e,
+                np905::Why::Unstated {
+                    reason: d.reason.clone(),
+                    help: d.help.clone(),
+                    at: d.span,
+                },
+            )
+        }),
+    }
+}
+
 fn no_reach(space: &Space, e: &Expectation) -> Verdict {
     let (src, dst, all) = flows(space, e);
     let fwd = Walker::forward(space);
-    let mut unknown = false;
+    let mut unknown: Option<Drop> = None;
     let dst_names = e.dst.as_ref().map_or_else(Vec::new, |d| named(space, d));
     for (start, addrs) in starts(space, &src, &named(space, &e.src)) {
         let leaves = fwd.leaves_from(start, all.with_src(&addrs));
@@ -553,14 +572,19 @@ fn no_reach(space: &Space, e: &Expectation) -> Verdict {
                             .map(|p| np902::diagnostic(e, &p, &branch.hops.to_vec())),
                     };
                 }
-                Leaf::Dropped { drop, .. } if drop.unsupported => unknown = true,
+                Leaf::Dropped { drop, .. } if drop.unsupported => {
+                    unknown.get_or_insert(drop);
+                }
                 _ => {}
             }
         }
     }
-    Verdict {
-        holds: if unknown { None } else { Some(true) },
-        diagnostic: None,
+    match unknown {
+        Some(d) => undecided(e, Some(&d)),
+        None => Verdict {
+            holds: Some(true),
+            diagnostic: None,
+        },
     }
 }
 
@@ -633,7 +657,7 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
     let src = space.addrs(&e.src);
     let flows = service_flows(&e.services, &src, &space.internet);
     let fwd = Walker::forward(space);
-    let mut unknown = false;
+    let mut unknown: Option<Drop> = None;
     let mut delivered = false;
     let mut wrong: Option<(PacketSet, Vec<Entity>, Vec<Hop>)> = None;
     let mut first_drop: Option<(PacketSet, Drop, Vec<Hop>)> = None;
@@ -651,7 +675,9 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
                         ));
                     }
                 }
-                Leaf::Dropped { drop, .. } if drop.unsupported => unknown = true,
+                Leaf::Dropped { drop, .. } if drop.unsupported => {
+                    unknown.get_or_insert(drop);
+                }
                 Leaf::Dropped { drop, branch } => {
                     if first_drop.is_none() {
                         first_drop = Some((branch.orig.clone(), drop, branch.hops.to_vec()));
@@ -670,7 +696,7 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
             diagnostic: diag(&set, &exits, None, &hops),
         };
     }
-    if !delivered && !unknown {
+    if !delivered && unknown.is_none() {
         if let Some((set, drop, hops)) = first_drop {
             return Verdict {
                 holds: Some(false),
@@ -678,9 +704,12 @@ fn egress(space: &Space, e: &Expectation) -> Verdict {
             };
         }
     }
-    Verdict {
-        holds: if unknown { None } else { Some(true) },
-        diagnostic: None,
+    match unknown {
+        Some(d) => undecided(e, Some(&d)),
+        None => Verdict {
+            holds: Some(true),
+            diagnostic: None,
+        },
     }
 }
 

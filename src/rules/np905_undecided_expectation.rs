@@ -6,7 +6,11 @@
 //! JSON) and this finding, which says why and what to change. Today the
 //! reason is size: an expectation's flow set has one box per source range,
 //! destination range and protocol range, and one whose set would exceed
-//! [`MAX_FLOW_BOXES`] is not walked (see that constant for the costs).
+//! [`MAX_FLOW_BOXES`] is not walked (see that constant for the costs). The
+//! other reason is a path whose outcome depends on something a design
+//! cannot state: a Hyper-V NAT gateway whose external address is private
+//! sends to the internet through a NAT device in front of it that the
+//! language has no element for (docs/forwarding.md, "VM network").
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::services::MAX_FLOW_BOXES;
@@ -15,17 +19,25 @@ use crate::registry::Code;
 use crate::span::Span;
 
 /// Why an expectation was not decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Why {
     /// Its flow set would have `boxes` boxes: `src` source ranges times
     /// `dst` destination ranges, over the service list's protocol ranges.
     TooLarge { boxes: u128, src: usize, dst: usize },
+    /// Some of its packets take a path whose outcome depends on something
+    /// the design cannot state: the walk's reason and help, and the element
+    /// where the path stops.
+    Unstated {
+        reason: String,
+        help: String,
+        at: Span,
+    },
 }
 
 impl Why {
     /// Why, as a clause.
-    pub fn reason(self) -> String {
-        match self {
+    pub fn reason(&self) -> String {
+        match *self {
             Why::TooLarge { boxes, src, dst } => format!(
                 "its {} times {} over its services make {} combinations to prove, more than \
                  the {} one expectation is decided over",
@@ -38,17 +50,19 @@ impl Why {
                 thousands(boxes),
                 thousands(MAX_FLOW_BOXES),
             ),
+            Why::Unstated { ref reason, .. } => reason.clone(),
         }
     }
 
     /// What to do about it.
-    pub fn help(self) -> &'static str {
+    pub fn help(&self) -> &str {
         match self {
             Why::TooLarge { .. } => {
                 "name prefixes or ranges rather than lists of single addresses (10.0.1.0/24 \
                  is one range, where its 256 addresses listed one by one are 256), or split \
                  the expectation into several over parts of the lists"
             }
+            Why::Unstated { help, .. } => help,
         }
     }
 }
@@ -66,15 +80,21 @@ pub fn diagnostic(e: &Expectation, why: Why) -> Diagnostic {
                 end: e.src.span.start,
             }
         }
-        Why::TooLarge { .. } => e.span,
+        Why::TooLarge { .. } | Why::Unstated { .. } => e.span,
     };
-    Diagnostic::new(
+    let d = Diagnostic::new(
         Code::NP905,
         format!("expectation not decided: {}", why.reason()),
         span,
         "not checked: neither holds nor fails",
     )
-    .with_help(why.help())
+    .with_help(why.help().to_string());
+    match why {
+        Why::Unstated { at, .. } if at != Span::default() => {
+            d.with_label(at, "what happens beyond this is not in the design")
+        }
+        _ => d,
+    }
 }
 
 fn count(n: u128, one: &str, many: &str) -> String {

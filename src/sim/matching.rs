@@ -296,6 +296,43 @@ pub(super) fn first_usable(m: &Model, subnet: SubnetId) -> Option<IpAddr> {
     })
 }
 
+/// What kind of address the internet does not route `a` is, or `None` when
+/// it is an address the internet routes: private (RFC 1918), shared (RFC
+/// 6598), unique local (RFC 4193), loopback, link-local, multicast or
+/// reserved space.
+pub(super) fn unrouted(a: IpAddr) -> Option<&'static str> {
+    match a {
+        IpAddr::V4(v) => {
+            let [o1, o2, ..] = v.octets();
+            match (o1, o2) {
+                (0, _) => Some("reserved (\"this network\")"),
+                (10, _) => Some("private (RFC 1918)"),
+                (100, 64..=127) => Some("shared address space (RFC 6598)"),
+                (127, _) => Some("loopback"),
+                (169, 254) => Some("link-local"),
+                (172, 16..=31) => Some("private (RFC 1918)"),
+                (192, 168) => Some("private (RFC 1918)"),
+                (224..=255, _) => Some("multicast or reserved"),
+                _ => None,
+            }
+        }
+        IpAddr::V6(v) => {
+            let first = v.segments()[0];
+            if v.is_unspecified() || v.is_loopback() {
+                Some("unspecified or loopback")
+            } else if first & 0xfe00 == 0xfc00 {
+                Some("unique local (RFC 4193)")
+            } else if first & 0xffc0 == 0xfe80 {
+                Some("link-local")
+            } else if first & 0xff00 == 0xff00 {
+                Some("multicast")
+            } else {
+                None
+            }
+        }
+    }
+}
+
 /// The last address AWS lets an interface use in a subnet (the one before
 /// the broadcast address, which AWS reserves): where an NLB is taken to be.
 pub(super) fn last_usable(net: IpNet) -> Option<IpAddr> {

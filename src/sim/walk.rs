@@ -180,12 +180,21 @@ pub(super) struct Drop {
     pub reason: String,
     pub span: Option<Span>,
     pub help: String,
+    /// `false` when what happens next depends on something a design cannot
+    /// state: the packet stops here, and the flow is not decided.
+    pub decided: bool,
 }
 
 impl Drop {
     /// The stage of the pipeline that dropped the packet.
     pub fn at(mut self, stage: Stage) -> Drop {
         self.stage = stage;
+        self
+    }
+
+    /// The packet's fate depends on something a design cannot state.
+    pub fn undecided(mut self) -> Drop {
+        self.decided = false;
         self
     }
 }
@@ -196,6 +205,7 @@ pub(super) fn drop(reason: impl Into<String>, span: Option<Span>, help: impl Int
         reason: reason.into(),
         span,
         help: help.into(),
+        decided: true,
     }
 }
 
@@ -559,6 +569,7 @@ impl<'m> Walker<'m> {
                         reason: d.reason,
                         span: d.span,
                         help: d.help,
+                        decided: d.decided,
                     };
                 }
             }
@@ -592,6 +603,7 @@ impl<'m> Walker<'m> {
             help: "check the routes at the nodes above: each sends the packet to the next and \
                    none delivers it"
                 .into(),
+            decided: true,
         }
     }
 
@@ -1213,6 +1225,7 @@ fn unstartable(p: Packet, d: Drop) -> Trace {
             reason: d.reason,
             span: d.span,
             help: d.help,
+            decided: d.decided,
         },
     }
 }
@@ -1232,6 +1245,7 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
                     reason: d.reason,
                     span: d.span,
                     help: d.help,
+                    decided: d.decided,
                 }),
             };
         }
@@ -1242,7 +1256,12 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
     let forward = trace_of(fw, p, outcome);
     let (party, header) = match forward.outcome.clone() {
         Outcome::Delivered { party, header } => (party, header),
-        Outcome::Dropped { reason, span, help } => {
+        Outcome::Dropped {
+            reason,
+            span,
+            help,
+            decided,
+        } => {
             return FlowResult {
                 source: Some(source),
                 forward,
@@ -1253,6 +1272,7 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
                     reason,
                     span,
                     help,
+                    decided,
                 }),
             };
         }
@@ -1277,6 +1297,7 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
                     help: "check the NAT rules and routes that choose where packets for this \
                            address go"
                         .into(),
+                    decided: true,
                 }),
             };
         }
@@ -1291,12 +1312,18 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
     let undone = std::mem::take(&mut rw.undone);
     let reply = trace_of(rw, sent_back, outcome);
     let (failure, reaches) = match &reply.outcome {
-        Outcome::Dropped { reason, span, help } => (
+        Outcome::Dropped {
+            reason,
+            span,
+            help,
+            decided,
+        } => (
             Some(Failure {
                 direction: Direction::Reply,
                 reason: reason.clone(),
                 span: *span,
                 help: help.clone(),
+                decided: *decided,
             }),
             false,
         ),
@@ -1355,6 +1382,7 @@ fn mismatch(
             ),
             span: missed.and_then(|s| s.span),
             help: "make the reply's route lead back to the source".into(),
+            decided: true,
         };
     }
     let who = source.describe(m);
@@ -1401,5 +1429,6 @@ fn mismatch(
         reason,
         span: missed.and_then(|s| s.span),
         help,
+        decided: true,
     }
 }
