@@ -653,7 +653,7 @@ pub struct ExplainArgs {
 
 ", heading!("Exit status:"), "
   0  the flow reaches: the reply returns to SRC from the address it sent to
-  1  the flow does not reach (the output says where and why)
+  1  the flow does not reach, or is not decided (the output says which, where and why)
   2  a usage error: an unknown name or service, an unreadable FILE, or a FILE with errors")
 )]
 pub struct TraceArgs {
@@ -679,7 +679,8 @@ pub struct TraceArgs {
     #[arg(long, value_name = "ADDRESS")]
     pub at: Option<String>,
 
-    /// The client's source port for TCP and UDP.
+    /// The client's source port for TCP and UDP; the default, 1024, is the one
+    /// findings show (docs/forwarding.md, "Example packets").
     #[arg(long, value_name = "N", default_value_t = crate::sim::probe_port())]
     pub sport: u16,
 

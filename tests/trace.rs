@@ -250,9 +250,10 @@ fn json_has_the_documented_shape() {
     assert_eq!(doc["reply"]["outcome"]["kind"], "delivered");
     assert_eq!(
         keys(&doc["failure"]),
-        set(&["direction", "reason", "help", "location"])
+        set(&["direction", "decided", "reason", "help", "location"])
     );
     assert_eq!(doc["failure"]["direction"], "reply");
+    assert_eq!(doc["failure"]["decided"], true);
     assert_eq!(doc["failure"]["location"]["line"], 29);
 
     // A dropped forward packet: no reply, and a dropped outcome.

@@ -25,6 +25,7 @@ mod overlap;
 mod show;
 #[cfg(test)]
 mod tests;
+mod witness;
 
 pub use addr::{AddrRanges, AddrShift, Family};
 pub use show::{ServiceBox, ServiceRanges, Services};
@@ -40,9 +41,6 @@ pub mod proto {
     pub const UDP: u8 = 17;
     pub const ICMPV6: u8 = 58;
 }
-
-/// The lowest ephemeral port: the witness prefers a client-like source port.
-const EPHEMERAL_LO: u128 = 1024;
 
 /// One packet. For ICMP (protocol 1 and 58) `dport` carries the ICMP type
 /// and `sport` is 0 by convention; the algebra treats them as plain fields.
@@ -508,16 +506,22 @@ impl PacketSet {
 
     /// One packet of the set, chosen to read well and to depend only on the
     /// set, not on how it was built: the lowest destination port, then the
-    /// lowest protocol, IPv4 before IPv6, then the first host address of the
-    /// first destination range and then of the first source range (skipping
-    /// a network address like `10.0.0.0` of `10.0.0.0/24`), and a source
-    /// port of 1024 or more when the set allows one, else the lowest.
+    /// lowest protocol, IPv4 before IPv6, then a host address for the
+    /// destination and then for the source, and the default client port
+    /// ([`crate::model::services::DEFAULT_CLIENT_PORT`], 1024) as source
+    /// port when the set allows it, else the lowest port above it, else the
+    /// lowest. A host address is never one a subnet reserves, whatever
+    /// subnet holds it (network, gateway, AWS's reserved and broadcast
+    /// addresses), nor in 0.0.0.0/8, loopback or multicast when the set has
+    /// other addresses: the lowest address at offset 6, 10 or 14 of its
+    /// block of 16 (`10.0.0.6` of `10.0.0.0/24`), or an address the set
+    /// holds alone; `witness.rs` explains the rule.
     pub fn witness(&self) -> Option<Packet> {
         // The best packet of each family, compared by (dport, proto) and
         // then family: no packet of the other family can beat it on the
         // later criteria once these differ.
-        let w4 = witness_in(&self.v4);
-        let w6 = witness_in(&self.v6);
+        let w4 = witness::witness_in(&self.v4);
+        let w6 = witness::witness_in(&self.v6);
         match (w4, w6) {
             (Some(a), Some(b)) => Some(if (b.dport, b.proto) < (a.dport, a.proto) {
                 b
@@ -730,57 +734,6 @@ fn swap_dims<T: Coord>(boxes: &[Cube<T>]) -> Vec<Cube<T>> {
             c
         })
         .collect()
-}
-
-/// The witness among one family's boxes (see [`PacketSet::witness`]).
-fn witness_in<T: Coord>(boxes: &[Cube<T>]) -> Option<Packet> {
-    let lowest = |cs: &[&Cube<T>], d: usize| cs.iter().map(|c| c.lo[d]).min();
-    let all: Vec<&Cube<T>> = boxes.iter().collect();
-    let dport = lowest(&all, DPORT)?;
-    let cs = pin(all, DPORT, dport);
-    let proto = lowest(&cs, PROTO)?;
-    let cs = pin(cs, PROTO, proto);
-    let dst = first_host(&cs, DST)?;
-    let cs = pin(cs, DST, dst);
-    let src = first_host(&cs, SRC)?;
-    let cs = pin(cs, SRC, src);
-    let mut sports: Vec<Iv> = cs.iter().map(|c| c.iv(SPORT)).collect();
-    addr::normalize_ivs(&mut sports);
-    let sport = sports
-        .iter()
-        .find(|iv| iv.hi >= EPHEMERAL_LO)
-        .map(|iv| iv.lo.max(EPHEMERAL_LO))
-        .or_else(|| sports.first().map(|iv| iv.lo))?;
-    Some(Packet {
-        src: src.addr(),
-        dst: dst.addr(),
-        proto: u8::try_from(proto.to_u128()).ok()?,
-        sport: u16::try_from(sport).ok()?,
-        dport: u16::try_from(dport.to_u128()).ok()?,
-    })
-}
-
-/// The boxes that hold value `v` in dimension `d`.
-fn pin<T: Coord>(cs: Vec<&Cube<T>>, d: usize, v: T) -> Vec<&Cube<T>> {
-    cs.into_iter()
-        .filter(|c| c.lo[d] <= v && v <= c.hi[d])
-        .collect()
-}
-
-/// The first host address of the lowest range that the boxes cover in
-/// dimension `d`: its first address, unless that is the network address of
-/// an aligned block of four or more addresses inside the range (then the
-/// next one). A `/31` or `/32` has no network address to skip (RFC 3021).
-fn first_host<T: Coord>(cs: &[&Cube<T>], d: usize) -> Option<T> {
-    let mut ivs: Vec<Iv> = cs.iter().map(|c| c.iv(d)).collect();
-    addr::normalize_ivs(&mut ivs);
-    let iv = ivs.first()?;
-    let aligned = iv.lo == 0 || iv.lo.trailing_zeros() >= 2;
-    Some(T::from_u128(if aligned && iv.hi - iv.lo >= 3 {
-        iv.lo + 1
-    } else {
-        iv.lo
-    }))
 }
 
 fn box_view<T: Coord>(c: &Cube<T>) -> PacketBox {

@@ -22,7 +22,7 @@ pub const ICMP: u8 = 1;
 pub const ICMPV6: u8 = 58;
 
 /// The ports clients send from.
-pub const EPHEMERAL: (u16, u16) = (1024, u16::MAX);
+pub const EPHEMERAL: (u16, u16) = crate::model::services::CLIENT_PORTS;
 
 /// Who receives packets for a public address on the internet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -677,4 +677,37 @@ pub fn last_usable(net: ipnet::IpNet) -> Option<IpAddr> {
         IpAddr::V6(a) => IpAddr::V6(u128::from(a).checked_sub(1)?.into()),
     };
     (net.contains(&addr) && addr != net.network()).then_some(addr)
+}
+
+/// The blocks the internet does not route, each with what it is: private
+/// (RFC 1918), shared (RFC 6598) and unique local (RFC 4193) addresses,
+/// loopback, link-local, multicast and reserved space (IANA's special-purpose
+/// address registries, where none of these is "globally reachable").
+const UNROUTED: [(&str, &str); 12] = [
+    ("0.0.0.0/8", "reserved (\"this network\")"),
+    ("10.0.0.0/8", "private (RFC 1918)"),
+    ("100.64.0.0/10", "shared address space (RFC 6598)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private (RFC 1918)"),
+    ("192.168.0.0/16", "private (RFC 1918)"),
+    ("224.0.0.0/3", "multicast or reserved"),
+    ("::/127", "unspecified or loopback"),
+    ("fc00::/7", "unique local (RFC 4193)"),
+    ("fe80::/10", "link-local"),
+    ("ff00::/8", "multicast"),
+];
+
+/// Every address the internet does not route ([`UNROUTED`]).
+pub fn unrouted() -> AddrRanges {
+    AddrRanges::from_nets(UNROUTED.iter().filter_map(|(n, _)| n.parse::<IpNet>().ok()))
+}
+
+/// What kind of address the internet does not route `a` is, or `None` for
+/// an address it routes.
+pub fn unrouted_kind(a: IpAddr) -> Option<&'static str> {
+    UNROUTED
+        .iter()
+        .find(|(n, _)| n.parse::<IpNet>().is_ok_and(|n| n.contains(&a)))
+        .map(|(_, kind)| *kind)
 }

@@ -2,6 +2,22 @@
 
 use super::ServiceRange;
 
+/// The source ports clients send from: 1024-65535, the range the AWS VPC
+/// User Guide ("Ephemeral ports") tells network ACLs to open so that every
+/// kind of client is covered (NAT gateways, Elastic Load Balancing and
+/// Lambda use all of it; Linux and Windows use parts). Expectations cover
+/// all of it (docs/forwarding.md, "Packets, flows, verdicts").
+pub const CLIENT_PORTS: (u16, u16) = (1024, u16::MAX);
+
+/// The client port of an example packet: the port findings show when the
+/// packets they are about allow it, and the one `netproof trace` and the
+/// oracle's representative packets send from unless told otherwise. It is
+/// the lowest client port, so an example and a trace of the same flow are
+/// the same packet, and a filter that admits only part of the client range
+/// (32768-65535, say) is caught by the default trace as it is by the
+/// expectations (docs/forwarding.md, "Example packets").
+pub const DEFAULT_CLIENT_PORT: u16 = CLIENT_PORTS.0;
+
 const TCP: u8 = 6;
 const UDP: u8 = 17;
 const ICMP: u8 = 1;

@@ -53,7 +53,12 @@ pub fn render_trace_human(
             flow.forward.sent.dst
         ));
     } else if let Some(f) = &flow.failure {
-        out.push_str(&format!("fails ({}): {}\n", f.direction.as_str(), f.reason));
+        let verdict = if f.decided { "fails" } else { "not decided" };
+        out.push_str(&format!(
+            "{verdict} ({}): {}\n",
+            f.direction.as_str(),
+            f.reason
+        ));
         if let Some(at) = f.span.and_then(|s| location(source, s)) {
             out.push_str(&format!("  {at}\n"));
         }
@@ -71,26 +76,34 @@ pub fn render_trace_human(
 fn section(out: &mut String, source: &SourceFile, model: &Model, name: &str, t: &Trace) {
     out.push_str(&format!("{name}: {}\n", t.sent));
     let mut node: Option<&str> = None;
+    // The hop that stops a packet whose fate is not decided is not a drop.
+    let stop = match t.outcome {
+        Outcome::Dropped { decided: false, .. } => "NOT DECIDED",
+        _ => "DROP",
+    };
     for hop in &t.hops {
         if node != Some(hop.node.as_str()) {
             out.push_str(&format!("  {}\n", hop.node));
             node = Some(hop.node.as_str());
         }
-        hop_lines(out, source, hop);
+        hop_lines(out, source, hop, stop);
     }
     match &t.outcome {
         Outcome::Delivered { party, header } => out.push_str(&format!(
             "  => delivered to {} as {header}\n",
             party.describe(model)
         )),
-        Outcome::Dropped { .. } => out.push_str("  => dropped\n"),
+        Outcome::Dropped { decided: true, .. } => out.push_str("  => dropped\n"),
+        Outcome::Dropped { decided: false, .. } => {
+            out.push_str("  => stopped: what happens next is not decided\n");
+        }
     }
 }
 
-fn hop_lines(out: &mut String, source: &SourceFile, hop: &Hop) {
+fn hop_lines(out: &mut String, source: &SourceFile, hop: &Hop, stop: &str) {
     let pad = " ".repeat(4 + STAGE_WIDTH);
     let decision = if hop.dropped {
-        format!("DROP: {}", hop.decision)
+        format!("{stop}: {}", hop.decision)
     } else {
         hop.decision.clone()
     };
@@ -264,6 +277,7 @@ struct JsonTrace {
 #[derive(Serialize)]
 struct JsonFailure {
     direction: &'static str,
+    decided: bool,
     reason: String,
     help: String,
     location: Option<Location>,
@@ -313,7 +327,9 @@ fn json_trace(source: &SourceFile, model: &Model, t: &Trace) -> JsonTrace {
                 to: party.describe(model),
                 packet: header.into(),
             },
-            Outcome::Dropped { reason, span, help } => JsonOutcome::Dropped {
+            Outcome::Dropped {
+                reason, span, help, ..
+            } => JsonOutcome::Dropped {
                 reason: reason.clone(),
                 help: help.clone(),
                 location: json_location(source, *span),
@@ -352,6 +368,7 @@ pub fn render_trace_json(
         reply: flow.reply.as_ref().map(|r| json_trace(source, model, r)),
         failure: flow.failure.as_ref().map(|f| JsonFailure {
             direction: f.direction.as_str(),
+            decided: f.decided,
             reason: f.reason.clone(),
             help: f.help.clone(),
             location: json_location(source, f.span),

@@ -63,29 +63,6 @@ pub(crate) fn addr_count(a: &AddrRanges) -> u128 {
     })
 }
 
-/// Addresses that are not routed on the public internet: private (RFC 1918,
-/// RFC 4193), shared (RFC 6598), loopback, link-local, multicast and
-/// reserved. A forwarding gateway that puts 10.50.0.0/24 on "the physical
-/// network" exposes nothing to the internet, and a source in 10.0.0.0/8 is
-/// not an internet client.
-fn non_global() -> AddrRanges {
-    let nets = [
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "224.0.0.0/3",
-        "::/127",
-        "fc00::/7",
-        "fe80::/10",
-        "ff00::/8",
-    ];
-    AddrRanges::from_nets(nets.iter().filter_map(|n| n.parse::<ipnet::IpNet>().ok()))
-}
-
 /// The addresses the internet delivers to a site: where an exposure can
 /// enter.
 fn published(space: &Space) -> AddrRanges {
@@ -117,7 +94,11 @@ fn witness(model: &Model, set: &PacketSet) -> Option<Packet> {
 
 pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
     let model = space.model;
-    let private = non_global();
+    // Addresses the internet does not route are neither exposed nor
+    // clients: a forwarding gateway that puts 10.50.0.0/24 on "the
+    // physical network" exposes nothing to the internet, and a source in
+    // 10.0.0.0/8 is not an internet client.
+    let private = crate::engine::space::unrouted();
     let dst = published(space).difference(&private);
     let src = space.internet.difference(&private);
     if dst.is_empty() || src.is_empty() {

@@ -136,9 +136,38 @@ fn finding(
             continue;
         };
         let p = readable_witness(&set)?;
-        return Some(diagnostic(m, e, fw, rule, &drop.span, &p));
+        // The firewall's first match decides: when one of its rules drops
+        // the packet, an allow rule added after it is never reached, so the
+        // help must name that rule (and an allow rule it hides, if any).
+        let blocking = fw
+            .rules
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.decl.span == drop.span)
+            .map(|(at, blocker)| {
+                let one = PacketSet::from_packet(&p);
+                let hidden = fw
+                    .rules
+                    .iter()
+                    .zip(sets)
+                    .skip(at + 1)
+                    .find(|(r, s)| r.action.value == Action::Allow && on_vpc(r) && one.is_subset(s))
+                    .map(|(r, _)| r);
+                Blocking {
+                    rule: blocker,
+                    hidden,
+                }
+            });
+        return Some(diagnostic(m, e, fw, rule, &drop.span, blocking, &p));
     }
     None
+}
+
+/// The rule of the firewall that drops the needed direction, and the
+/// first allow rule after it that would have admitted the packet.
+struct Blocking<'m> {
+    rule: &'m crate::model::FirewallRule,
+    hidden: Option<&'m crate::model::FirewallRule>,
 }
 
 fn service_text(p: &Packet) -> String {
@@ -165,14 +194,22 @@ fn diagnostic(
     fw: &Firewall,
     reverse: &crate::model::FirewallRule,
     drop_span: &Span,
+    blocking: Option<Blocking>,
     p: &Packet,
 ) -> Diagnostic {
     let (from, to, svc) = (addr_text(m, p.src), addr_text(m, p.dst), service_text(p));
     let site = &m.site(fw.site).decl.name;
+    let what = match &blocking {
+        Some(b) => format!(
+            "rule `{}` drops {from} -> {to}, which this expectation needs",
+            b.rule.decl.name
+        ),
+        None => format!("nothing admits {from} -> {to}, which this expectation needs"),
+    };
     let mut d = Diagnostic::new(
         Code::NP305,
         format!(
-            "compute gateway firewall `{}` of sddc `{site}` allows {svc} on uplink vpc only in the other direction: rule `{}` admits it toward `{from}`, but nothing admits {from} -> {to}, which this expectation needs",
+            "compute gateway firewall `{}` of sddc `{site}` allows {svc} on uplink vpc only in the other direction: rule `{}` admits it toward `{from}`, but {what}",
             fw.decl.name, reverse.decl.name
         ),
         e.span,
@@ -180,10 +217,38 @@ fn diagnostic(
     )
     .with_label(reverse.decl.span, "allows only the reverse direction");
     if *drop_span != reverse.decl.span {
-        d = d.with_label(*drop_span, "drops this direction");
+        let label = match &blocking {
+            Some(_) => "drops this direction first: the first matching rule decides",
+            None => "drops this direction",
+        };
+        d = d.with_label(*drop_span, label);
     }
-    d.with_help(format!(
-        "CGW rules on the vpc uplink are needed in each direction a connection is opened (seed 001): add `rule {}-reverse allow from {from} to {to} service {svc} applied-to vpc` to `firewall {}`",
-        reverse.decl.name, fw.decl.name
-    ))
+    let seed = "CGW rules on the vpc uplink are needed in each direction a connection is opened (seed 001)";
+    let rule = format!(
+        "rule {}-reverse allow from {from} to {to} service {svc} applied-to vpc",
+        reverse.decl.name
+    );
+    let help = match blocking {
+        // An allow rule for this direction exists but sits below the drop
+        // rule: moving it is the fix, not adding another one.
+        Some(Blocking {
+            rule: drop,
+            hidden: Some(hidden),
+        }) => {
+            d = d.with_label(
+                hidden.decl.span,
+                format!("would allow it, but rule `{}` matches first", drop.decl.name),
+            );
+            format!(
+                "{seed}: rules are matched in order and the first match decides, so rule `{}` never sees {from} -> {to}: move it above rule `{}` in `firewall {}`, or narrow `{}` so that it does not match this traffic",
+                hidden.decl.name, drop.decl.name, fw.decl.name, drop.decl.name
+            )
+        }
+        Some(Blocking { rule: drop, .. }) => format!(
+            "{seed}: rules are matched in order and the first match decides, so an allow rule added below rule `{}` would never be reached: add `{rule}` to `firewall {}` above rule `{}`, or narrow `{}` so that it does not match this traffic",
+            drop.decl.name, fw.decl.name, drop.decl.name, drop.decl.name
+        ),
+        None => format!("{seed}: add `{rule}` to `firewall {}`", fw.decl.name),
+    };
+    d.with_help(help)
 }

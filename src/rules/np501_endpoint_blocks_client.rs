@@ -10,11 +10,13 @@
 //! are limited to the services the endpoint's NLB listens on. Each such flow set is
 //! walked by the engine, so NAT, routing and the gateway firewall apply as
 //! they do for real packets; the rule fires only for packets that reach
-//! the endpoint and are dropped by its security groups.
+//! the endpoint and are dropped by its security groups. Senders of the
+//! same service (protocol and port) make one finding, with each sender
+//! labelled: one gap in the groups, one fix.
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::expect::{explain, readable_witness, Part};
-use crate::engine::packet_set::{AddrRanges, PacketSet};
+use crate::engine::packet_set::{AddrRanges, Packet, PacketSet};
 use crate::engine::space::{service_flows, service_match, Space};
 use crate::model::{EndpointId, Entity, FirewallKind};
 use crate::registry::Code;
@@ -102,11 +104,14 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
             .map(|g| format!("`{}`", g.decl.name))
             .collect();
         let ep_name = m.display_name(Entity::Endpoint(id));
+        // Each sender's packets that reach the endpoint and that its groups
+        // drop, with the example packet of them.
+        let mut blocked: Vec<(Sender, PacketSet, Packet)> = Vec::new();
         for s in senders {
             if s.flows.is_empty() {
                 continue;
             }
-            let blocked = explain(space, &s.flows)
+            let set = explain(space, &s.flows)
                 .into_iter()
                 .filter_map(|p| match p {
                     Part::Failed { set, drop, reply } if !reply && drop.span == sg_span => {
@@ -115,25 +120,75 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
                     _ => None,
                 })
                 .fold(PacketSet::empty(), |acc, set| acc.union(&set));
-            let Some(p) = readable_witness(&blocked) else {
+            if let Some(p) = readable_witness(&set) {
+                blocked.push((s, set, p));
+            }
+        }
+        // One finding per service the groups refuse (the protocol and port
+        // of the example packets), naming every sender of it: several
+        // senders of the same packets are one problem with one fix.
+        let mut shapes: Vec<(u8, u16)> =
+            blocked.iter().map(|(_, _, p)| (p.proto, p.dport)).collect();
+        shapes.sort_unstable();
+        shapes.dedup();
+        for (proto, dport) in shapes {
+            let group: Vec<&(Sender, PacketSet, Packet)> = blocked
+                .iter()
+                .filter(|(_, _, p)| (p.proto, p.dport) == (proto, dport))
+                .collect();
+            let all = group
+                .iter()
+                .fold(PacketSet::empty(), |acc, (_, set, _)| acc.union(set));
+            let shown_set = all.with_proto(proto, proto).with_dport(dport, dport);
+            let Some(p) = readable_witness(&shown_set) else {
                 continue;
+            };
+            let whats: Vec<&str> = group.iter().map(|(s, _, _)| s.what.as_str()).collect();
+            let who = match whats.as_slice() {
+                [one] => format!("which {one} sends to it"),
+                [init @ .., last] => format!("which {} and {last} send to it", init.join(", ")),
+                [] => continue,
             };
             let mut d = Diagnostic::new(
                 Code::NP501,
                 format!(
-                    "the security groups of endpoint `{ep_name}` ({}) do not admit {}, which {} sends to it",
+                    "the security groups of endpoint `{ep_name}` ({}) do not admit {}, {who}",
                     names.join(", "),
                     show_packet(&p),
-                    s.what
                 ),
                 shown,
                 format!("admits no {} from {}", service_word(&p), p.src),
-            )
-            .with_label(s.span, format!("sends {} from {} to the endpoint", service_word(&p), p.src))
-            .with_help(format!(
-                "add `inbound {} from {}` (or the client's prefix) to the endpoint's security group",
+            );
+            for (s, _, own) in &group {
+                d = d.with_label(
+                    s.span,
+                    format!(
+                        "sends {} from {} to the endpoint",
+                        service_word(own),
+                        own.src
+                    ),
+                );
+            }
+            let mut clients: Vec<std::net::IpAddr> =
+                group.iter().map(|(_, _, own)| own.src).collect();
+            clients.sort_unstable();
+            clients.dedup();
+            let (peers, whose) = match clients.as_slice() {
+                [one] => (one.to_string(), "client's"),
+                many => (
+                    format!(
+                        "[{}]",
+                        many.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    "clients'",
+                ),
+            };
+            d = d.with_help(format!(
+                "add `inbound {} from {peers}` (or the {whose} prefix) to the endpoint's security group",
                 service_word(&p),
-                p.src
             ));
             for g in ep
                 .sgs
@@ -148,7 +203,7 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
 }
 
 /// The service of a packet as a rule writes it: `tcp/80`, `icmp`.
-fn service_word(p: &crate::engine::packet_set::Packet) -> String {
+fn service_word(p: &Packet) -> String {
     match p.proto {
         6 => format!("tcp/{}", p.dport),
         17 => format!("udp/{}", p.dport),

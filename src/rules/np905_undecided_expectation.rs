@@ -4,11 +4,16 @@
 //! netproof never passes what it did not check, and never fails it either:
 //! an expectation it cannot decide has no verdict (`"holds": null` in the
 //! JSON) and this finding, which says why and what to change. There are
-//! two reasons: some of its flows reach something this version does not
+//! three reasons. Some of its flows reach something this version does not
 //! model (the engine's *unsupported* leaves: the SDDC's management network),
-//! and size: an expectation's flow set has one box per source range,
-//! destination range and protocol range, and one whose set would exceed
-//! [`MAX_FLOW_BOXES`] is not walked (see that constant for the costs).
+//! or take a path whose outcome depends on something a design cannot state
+//! (a Hyper-V NAT gateway whose external address is private sends to the
+//! internet through a NAT device in front of it that the language has no
+//! element for; docs/forwarding.md, "VM network"); both are
+//! [`Why::NotModelled`]. And size: an expectation's flow set has one box
+//! per source range, destination range and protocol range, and one whose
+//! set would exceed [`MAX_FLOW_BOXES`] is not walked (see that constant for
+//! the costs).
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::services::MAX_FLOW_BOXES;
@@ -23,8 +28,9 @@ pub enum Why {
     /// `dst` destination ranges, over the service list's protocol ranges.
     TooLarge { boxes: u128, src: usize, dst: usize },
     /// Some of its flows (and no decided failure) reach an element this
-    /// version does not model: the engine's reason, the element, and what
-    /// to do meanwhile.
+    /// version does not model, or whose outcome depends on something the
+    /// design cannot state: the walk's reason, the element where the path
+    /// stops, and what to do meanwhile.
     NotModelled {
         reason: String,
         at: Span,
@@ -96,7 +102,7 @@ pub fn diagnostic(e: &Expectation, why: Why) -> Diagnostic {
     .with_help(why.help());
     match why {
         Why::NotModelled { at, .. } if !at.is_empty() && at != span => {
-            d.with_label(at, "not modelled")
+            d.with_label(at, "what happens past this is not decided")
         }
         _ => d,
     }

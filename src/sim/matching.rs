@@ -8,7 +8,6 @@ use super::Packet;
 use crate::model::{
     AddrExpr, AddrTerm, DefaultSnat, Entity, GatewayId, GatewayKind, HostId, HostKind, Model,
     NatRule, PublicIpId, PublicIpKind, ServiceRange, ServiceSet, SgId, Site, SiteId, SubnetId,
-    SubnetKind,
 };
 use crate::span::Span;
 use crate::syntax::ast::{GatewayMode, NatKind, SiteKind};
@@ -276,26 +275,6 @@ pub(super) fn translate(from: IpNet, to: IpNet, addr: IpAddr) -> IpAddr {
     }
 }
 
-/// The first address a platform lets an interface use in a subnet: AWS
-/// reserves the network address and the next three, NSX and NVGRE the
-/// network address and the gateway, on-prem only the network address.
-pub(super) fn first_usable(m: &Model, subnet: SubnetId) -> Option<IpAddr> {
-    let s = m.subnets.get(subnet.index())?;
-    let skip: u32 = match s.kind {
-        SubnetKind::VpcSubnet => 4,
-        SubnetKind::NsxSegment | SubnetKind::VnetSubnet => 2,
-        SubnetKind::OnpremSegment => 1,
-    };
-    Some(match s.prefix.value {
-        IpNet::V4(n) if n.prefix_len() >= 31 => IpAddr::V4(n.network()),
-        IpNet::V4(n) => IpAddr::V4(Ipv4Addr::from(u32::from(n.network()).wrapping_add(skip))),
-        IpNet::V6(n) if n.prefix_len() >= 127 => IpAddr::V6(n.network()),
-        IpNet::V6(n) => IpAddr::V6(std::net::Ipv6Addr::from(
-            u128::from(n.network()).wrapping_add(u128::from(skip)),
-        )),
-    })
-}
-
 /// The NAT gateway of `vpc` that owns `addr` as its private address: a
 /// declared host or endpoint of the VPC with that address takes precedence
 /// ("Oracle decisions").
@@ -316,6 +295,43 @@ pub(super) fn nat_gateway_at(m: &Model, vpc: SiteId, addr: IpAddr) -> Option<Gat
         .iter()
         .copied()
         .find(|&g| m.nat_gateway_addr(g) == Some(addr))
+}
+
+/// What kind of address the internet does not route `a` is, or `None` when
+/// it is an address the internet routes: private (RFC 1918), shared (RFC
+/// 6598), unique local (RFC 4193), loopback, link-local, multicast or
+/// reserved space.
+pub(super) fn unrouted(a: IpAddr) -> Option<&'static str> {
+    match a {
+        IpAddr::V4(v) => {
+            let [o1, o2, ..] = v.octets();
+            match (o1, o2) {
+                (0, _) => Some("reserved (\"this network\")"),
+                (10, _) => Some("private (RFC 1918)"),
+                (100, 64..=127) => Some("shared address space (RFC 6598)"),
+                (127, _) => Some("loopback"),
+                (169, 254) => Some("link-local"),
+                (172, 16..=31) => Some("private (RFC 1918)"),
+                (192, 168) => Some("private (RFC 1918)"),
+                (224..=255, _) => Some("multicast or reserved"),
+                _ => None,
+            }
+        }
+        IpAddr::V6(v) => {
+            let first = v.segments()[0];
+            if v.is_unspecified() || v.is_loopback() {
+                Some("unspecified or loopback")
+            } else if first & 0xfe00 == 0xfc00 {
+                Some("unique local (RFC 4193)")
+            } else if first & 0xffc0 == 0xfe80 {
+                Some("link-local")
+            } else if first & 0xff00 == 0xff00 {
+                Some("multicast")
+            } else {
+                None
+            }
+        }
+    }
 }
 
 /// The last address AWS lets an interface use in a subnet (the one before

@@ -14,8 +14,8 @@
 //! Layout:
 //! - `walk`: the walker (one packet, one direction), hosts, the internet and
 //!   connections between sites;
-//! - `vpc`, `sddc`, `edge`: the pipelines of VPCs, SDDC compute gateways,
-//!   on-prem edges, VM networks and transit gateways;
+//! - `vpc`, `sddc`, `edge`, `vnet`: the pipelines of VPCs, SDDC compute
+//!   gateways, on-prem edges and transit gateways, and VM networks;
 //! - `matching`: address and service matching, and who owns an address;
 //! - `probe`: representative packets of an expectation;
 //! - `lookup`: names and services as a person types them (`netproof trace`).
@@ -25,6 +25,7 @@ mod lookup;
 mod matching;
 mod probe;
 mod sddc;
+mod vnet;
 mod vpc;
 mod walk;
 
@@ -76,7 +77,7 @@ impl Packet {
     }
 }
 
-/// `198.51.100.20:40000 -> 52.58.125.207:80 tcp`, `10.0.0.1 -> 10.0.0.2 icmp type 8`.
+/// `198.51.100.20:1024 -> 52.58.125.207:80 tcp`, `10.0.0.1 -> 10.0.0.2 icmp type 8`.
 impl fmt::Display for Packet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.has_ports() {
@@ -247,6 +248,9 @@ pub enum Outcome {
         reason: String,
         span: Option<Span>,
         help: String,
+        /// `false` when what happens next depends on something a design
+        /// cannot state (docs/forwarding.md): the flow is not decided.
+        decided: bool,
     },
 }
 
@@ -283,13 +287,16 @@ impl Direction {
     }
 }
 
-/// Why a flow does not reach.
+/// Why a flow does not reach, or why it is not decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     pub direction: Direction,
     pub reason: String,
     pub span: Option<Span>,
     pub help: String,
+    /// `false` when the flow's fate depends on something a design cannot
+    /// state: it neither reaches nor fails.
+    pub decided: bool,
 }
 
 /// A flow: the forward packet and, when it was delivered, its reply.
@@ -300,6 +307,8 @@ pub struct FlowResult {
     pub source: Option<Party>,
     pub forward: Trace,
     pub reply: Option<Trace>,
+    /// The reply came back to the source from the address it sent to;
+    /// `false` also when the flow is not decided (see `failure`).
     pub reaches: bool,
     pub failure: Option<Failure>,
 }

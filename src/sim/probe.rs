@@ -5,7 +5,7 @@
 //! (one per source, destination and service range, at the lowest port of the
 //! range) for tests and debugging.
 
-use super::matching::{self, first_usable};
+use super::matching;
 use super::{Packet, Party, Start, ICMP, ICMPV6, TCP, UDP};
 use crate::model::{
     AddrExpr, AddrTerm, Entity, Expectation, HostId, HostKind, Model, ServiceRange,
@@ -14,8 +14,9 @@ use crate::syntax::ast::ExpectKind;
 use ipnet::IpNet;
 use std::net::IpAddr;
 
-/// The client port of every probe with ports.
-pub const EPHEMERAL_PORT: u16 = 40000;
+/// The client port of every probe with ports: the same default client port
+/// as the engine's example packets.
+pub const EPHEMERAL_PORT: u16 = crate::model::services::DEFAULT_CLIENT_PORT;
 
 /// At most this many sources (and destinations) per expectation.
 const MAX_PER_SIDE: usize = 16;
@@ -155,14 +156,36 @@ fn internet_addrs(m: &Model) -> Vec<IpAddr> {
     .collect()
 }
 
-/// One address standing for a network: itself for a single address, else
-/// the first address after the network address.
+/// One address standing for a network, which no platform reserves in any
+/// subnet holding it (docs/forwarding.md, "Example packets"): the first at
+/// offset 6, 10 or 14 of an aligned block of 16 (`10.0.1.6` of
+/// `10.0.1.0/24`), else, in a network of four, the one at offset 2, else
+/// the network's first address (a `/31` or `/32`).
 fn net_addr(n: IpNet) -> IpAddr {
-    let host_len = if n.addr().is_ipv4() { 32 } else { 128 };
-    if n.prefix_len() >= host_len - 1 {
-        return n.addr();
+    let (lo, hi, v4) = match n {
+        IpNet::V4(x) => (
+            u128::from(u32::from(x.network())),
+            u128::from(u32::from(x.broadcast())),
+            true,
+        ),
+        IpNet::V6(x) => (u128::from(x.network()), u128::from(x.broadcast()), false),
+    };
+    let pick = [6u128, 10, 14]
+        .iter()
+        .filter_map(|o| lo.checked_add(*o))
+        .find(|a| *a <= hi)
+        .or_else(|| lo.checked_add(2).filter(|a| *a <= hi && hi - lo == 3))
+        .unwrap_or(lo);
+    if v4 {
+        IpAddr::V4(std::net::Ipv4Addr::from(u32::try_from(pick).unwrap_or(0)))
+    } else {
+        IpAddr::V6(std::net::Ipv6Addr::from(pick))
     }
-    n.hosts().next().unwrap_or(n.addr())
+}
+
+/// The address standing for a subnet with no hosts: as for any network.
+fn subnet_addr(m: &Model, s: crate::model::SubnetId) -> Option<IpAddr> {
+    m.subnets.get(s.index()).map(|x| net_addr(x.prefix.value))
 }
 
 fn hosts_in(m: &Model, f: impl Fn(IpAddr) -> bool) -> Vec<HostId> {
@@ -233,7 +256,7 @@ fn term_starts(m: &Model, t: AddrTerm, depth: usize) -> Vec<Start> {
                 .filter(|(_, h)| h.subnet == Some(s))
                 .map(|(i, _)| HostId(i as u32))
                 .collect();
-            hosts_or(hs, first_usable(m, s))
+            hosts_or(hs, subnet_addr(m, s))
         }
         AddrTerm::Entity(Entity::Site(s)) => {
             let hs = m
@@ -247,7 +270,7 @@ fn term_starts(m: &Model, t: AddrTerm, depth: usize) -> Vec<Start> {
                 .sites
                 .get(s.index())
                 .and_then(|x| x.subnets.first())
-                .and_then(|sub| first_usable(m, *sub));
+                .and_then(|sub| subnet_addr(m, *sub));
             hosts_or(hs, fallback)
         }
         AddrTerm::Entity(Entity::Group(g)) if depth < 8 => m

@@ -180,12 +180,21 @@ pub(super) struct Drop {
     pub reason: String,
     pub span: Option<Span>,
     pub help: String,
+    /// `false` when what happens next depends on something a design cannot
+    /// state: the packet stops here, and the flow is not decided.
+    pub decided: bool,
 }
 
 impl Drop {
     /// The stage of the pipeline that dropped the packet.
     pub fn at(mut self, stage: Stage) -> Drop {
         self.stage = stage;
+        self
+    }
+
+    /// The packet's fate depends on something a design cannot state.
+    pub fn undecided(mut self) -> Drop {
+        self.decided = false;
         self
     }
 }
@@ -196,6 +205,7 @@ pub(super) fn drop(reason: impl Into<String>, span: Option<Span>, help: impl Int
         reason: reason.into(),
         span,
         help: help.into(),
+        decided: true,
     }
 }
 
@@ -549,6 +559,7 @@ impl<'m> Walker<'m> {
                         reason: d.reason,
                         span: d.span,
                         help: d.help,
+                        decided: d.decided,
                     };
                 }
             }
@@ -582,6 +593,7 @@ impl<'m> Walker<'m> {
             help: "check the routes at the nodes above: each sends the packet to the next and \
                    none delivers it"
                 .into(),
+            decided: true,
         }
     }
 
@@ -1197,6 +1209,7 @@ fn unstartable(p: Packet, d: Drop) -> Trace {
             reason: d.reason,
             span: d.span,
             help: d.help,
+            decided: d.decided,
         },
     }
 }
@@ -1216,6 +1229,7 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
                     reason: d.reason,
                     span: d.span,
                     help: d.help,
+                    decided: d.decided,
                 }),
             };
         }
@@ -1226,7 +1240,12 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
     let forward = trace_of(fw, p, outcome);
     let (party, header) = match forward.outcome.clone() {
         Outcome::Delivered { party, header } => (party, header),
-        Outcome::Dropped { reason, span, help } => {
+        Outcome::Dropped {
+            reason,
+            span,
+            help,
+            decided,
+        } => {
             return FlowResult {
                 source: Some(source),
                 forward,
@@ -1237,6 +1256,7 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
                     reason,
                     span,
                     help,
+                    decided,
                 }),
             };
         }
@@ -1261,6 +1281,7 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
                     help: "check the NAT rules and routes that choose where packets for this \
                            address go"
                         .into(),
+                    decided: true,
                 }),
             };
         }
@@ -1275,12 +1296,18 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
     let undone = std::mem::take(&mut rw.undone);
     let reply = trace_of(rw, sent_back, outcome);
     let (failure, reaches) = match &reply.outcome {
-        Outcome::Dropped { reason, span, help } => (
+        Outcome::Dropped {
+            reason,
+            span,
+            help,
+            decided,
+        } => (
             Some(Failure {
                 direction: Direction::Reply,
                 reason: reason.clone(),
                 span: *span,
                 help: help.clone(),
+                decided: *decided,
             }),
             false,
         ),
@@ -1339,6 +1366,7 @@ fn mismatch(
             ),
             span: missed.and_then(|s| s.span),
             help: "make the reply's route lead back to the source".into(),
+            decided: true,
         };
     }
     let who = source.describe(m);
@@ -1385,5 +1413,6 @@ fn mismatch(
         reason,
         span: missed.and_then(|s| s.span),
         help,
+        decided: true,
     }
 }

@@ -195,14 +195,33 @@ fn addr_model(a: &AddrRanges) -> BTreeSet<IpAddr> {
 
 /// The witness the documentation promises, computed on the model.
 fn model_witness(m: &Model) -> Option<Packet> {
-    fn first_host(vals: BTreeSet<u128>) -> Option<u128> {
-        let lo = *vals.first()?;
-        let mut hi = lo;
-        while vals.contains(&(hi + 1)) {
-            hi += 1;
+    // The ranges of a set of numbers, in order.
+    fn runs(vals: &BTreeSet<u128>) -> Vec<(u128, u128)> {
+        let mut out: Vec<(u128, u128)> = Vec::new();
+        for &v in vals {
+            match out.last_mut() {
+                Some(last) if last.1 + 1 == v => last.1 = v,
+                _ => out.push((v, v)),
+            }
         }
-        let aligned = lo == 0 || lo.trailing_zeros() >= 2;
-        Some(if aligned && hi - lo >= 3 { lo + 1 } else { lo })
+        out
+    }
+    fn host(fam: Family, vals: BTreeSet<u128>) -> Option<u128> {
+        let special = |v: u128| match fam {
+            Family::V4 => v >> 24 == 0 || v >> 24 == 127 || v >> 24 >= 224,
+            Family::V6 => v >> 120 == 0 || v >> 118 == 0xfe80 >> 6 || v >> 120 == 0xff,
+        };
+        let ordinary: BTreeSet<u128> = vals.iter().copied().filter(|&v| !special(v)).collect();
+        let pool = if ordinary.is_empty() { vals } else { ordinary };
+        let ranges = runs(&pool);
+        let lone = |v: u128| ranges.iter().any(|&(lo, hi)| lo == v && hi == v);
+        pool.iter()
+            .copied()
+            .find(|&v| lone(v) || [6, 10, 14].contains(&(v % 16)))
+            .or_else(|| {
+                let (lo, hi) = *ranges.first()?;
+                Some((lo..=hi).find(|v| v % 4 == 2).unwrap_or(lo))
+            })
     }
     let dport = m.iter().map(|p| p.dport).min()?;
     let c: Vec<&Packet> = m.iter().filter(|p| p.dport == dport).collect();
@@ -210,12 +229,12 @@ fn model_witness(m: &Model) -> Option<Packet> {
     let c: Vec<&Packet> = c.into_iter().filter(|p| p.proto == proto).collect();
     let fam = c.iter().map(|p| Family::of(p.src)).min()?;
     let c: Vec<&Packet> = c.into_iter().filter(|p| Family::of(p.src) == fam).collect();
-    let dst = first_host(c.iter().map(|p| addr_bits(p.dst).1).collect())?;
+    let dst = host(fam, c.iter().map(|p| addr_bits(p.dst).1).collect())?;
     let c: Vec<&Packet> = c
         .into_iter()
         .filter(|p| addr_bits(p.dst).1 == dst)
         .collect();
-    let src = first_host(c.iter().map(|p| addr_bits(p.src).1).collect())?;
+    let src = host(fam, c.iter().map(|p| addr_bits(p.src).1).collect())?;
     let c: Vec<&Packet> = c
         .into_iter()
         .filter(|p| addr_bits(p.src).1 == src)
@@ -547,12 +566,12 @@ fn tcp(src: &AddrRanges, dst: &AddrRanges, sport: (u16, u16), dport: (u16, u16))
 }
 
 #[test]
-fn witness_prefers_the_lowest_port_and_first_hosts() {
+fn witness_prefers_the_lowest_port_and_host_addresses() {
     let src = nets(&["10.0.0.0/24"]);
     let dst = nets(&["52.0.0.0/24"]);
     let s = tcp(&src, &dst, ALL_PORTS, (443, 445)).union(&tcp(&src, &dst, ALL_PORTS, (80, 80)));
     let w = s.witness().expect("non-empty");
-    assert_eq!(w.to_string(), "10.0.0.1 -> 52.0.0.1 tcp/80 sport 1024");
+    assert_eq!(w.to_string(), "10.0.0.6 -> 52.0.0.6 tcp/80 sport 1024");
 }
 
 #[test]
@@ -567,51 +586,76 @@ fn witness_uses_a_single_address_and_the_lowest_protocol() {
 }
 
 #[test]
-fn witness_source_port_is_ephemeral_when_allowed() {
+fn witness_source_port_is_the_default_client_port_when_allowed() {
     let h = nets(&["10.0.0.1/32"]);
     let w = |sport| tcp(&h, &h, sport, (22, 22)).witness().map(|p| p.sport);
     assert_eq!(w((0, 1023)), Some(0));
     assert_eq!(w((500, 2000)), Some(1024));
     assert_eq!(w((2000, 3000)), Some(2000));
     assert_eq!(w((7, 7)), Some(7));
+    assert_eq!(
+        w(EPHEMERAL),
+        Some(crate::model::services::DEFAULT_CLIENT_PORT)
+    );
     // Several source-port ranges: the first one reaching 1024 wins.
     let s = tcp(&h, &h, (10, 20), (22, 22)).union(&tcp(&h, &h, (5000, 6000), (22, 22)));
     assert_eq!(s.witness().map(|p| p.sport), Some(5000));
 }
 
+/// The example address of a subnet is never one the platforms reserve in
+/// it: not the network address, not the gateway (`.1` in NSX segments and
+/// VM network subnets), not AWS's `.2` and `.3`, not the broadcast address;
+/// and never `0.0.0.1`.
 #[test]
-fn witness_skips_network_addresses_only_of_real_blocks() {
-    let first_dst = |d: &str| {
-        let dst = AddrRanges::from_net(net(d));
-        tcp(&nets(&["10.0.0.9/32"]), &dst, ALL_PORTS, (80, 80))
+fn witness_addresses_are_never_reserved_ones() {
+    let first_dst = |dst: &AddrRanges| {
+        tcp(&nets(&["10.0.0.9/32"]), dst, ALL_PORTS, (80, 80))
             .witness()
             .map(|p| p.dst)
     };
-    assert_eq!(first_dst("10.1.0.0/31"), Some(a4("10.1.0.0")));
-    assert_eq!(first_dst("10.1.0.0/30"), Some(a4("10.1.0.1")));
-    assert_eq!(first_dst("0.0.0.0/0"), Some(a4("0.0.0.1")));
-    assert_eq!(first_dst("255.255.255.255/32"), Some(a4("255.255.255.255")));
+    let of = |d: &str| first_dst(&AddrRanges::from_net(net(d)));
+    assert_eq!(of("192.168.15.0/24"), Some(a4("192.168.15.6")));
+    assert_eq!(of("10.1.0.16/28"), Some(a4("10.1.0.22")));
+    assert_eq!(of("10.1.0.8/29"), Some(a4("10.1.0.10")));
+    assert_eq!(of("10.1.0.4/30"), Some(a4("10.1.0.6")));
+    assert_eq!(of("10.1.0.0/31"), Some(a4("10.1.0.0")));
+    assert_eq!(of("255.255.255.255/32"), Some(a4("255.255.255.255")));
+    // The whole space: not 0.0.0.1 (this network), nor loopback.
+    assert_eq!(of("0.0.0.0/0"), Some(a4("1.0.0.6")));
+    // A segment minus a VM (what a security group that admits only that VM
+    // leaves over): still not the gateway.
+    let seg = AddrRanges::from_net(net("192.168.15.0/24"))
+        .difference(&AddrRanges::from_addr(a4("192.168.15.10")));
+    assert_eq!(first_dst(&seg), Some(a4("192.168.15.6")));
+    // An AWS subnet minus a private NAT gateway's address (network + 4).
+    let sub =
+        AddrRanges::from_net(net("10.0.1.0/24")).difference(&AddrRanges::from_addr(a4("10.0.1.4")));
+    assert_eq!(first_dst(&sub), Some(a4("10.0.1.6")));
+    // A named host is itself, whatever its offset.
+    let hosts =
+        AddrRanges::from_addr(a4("10.0.2.1")).union(&AddrRanges::from_net(net("10.0.3.0/24")));
+    assert_eq!(first_dst(&hosts), Some(a4("10.0.2.1")));
     let odd = AddrRanges::from_range(a4("10.0.0.5"), a4("10.0.0.9")).expect("range");
     let w = tcp(&odd, &odd, ALL_PORTS, (80, 80))
         .witness()
         .expect("non-empty");
-    assert_eq!((w.src, w.dst), (a4("10.0.0.5"), a4("10.0.0.5")));
+    assert_eq!((w.src, w.dst), (a4("10.0.0.6"), a4("10.0.0.6")));
     let v6 = AddrRanges::from_net(net("2001:db8::/64"));
     let w = tcp(&v6, &AddrRanges::all(), ALL_PORTS, (443, 443))
         .witness()
         .expect("non-empty");
-    assert_eq!((w.src, w.dst), (a6("2001:db8::1"), a6("::1")));
+    assert_eq!((w.src, w.dst), (a6("2001:db8::6"), a6("100::6")));
 }
 
 #[test]
 fn witness_prefers_ipv4_and_is_none_for_the_empty_set() {
     assert_eq!(PacketSet::empty().witness(), None);
     let w = PacketSet::all().witness().expect("non-empty");
-    assert_eq!(w.to_string(), "0.0.0.1 -> 0.0.0.1 proto 0 sport 1024");
+    assert_eq!(w.to_string(), "1.0.0.6 -> 1.0.0.6 proto 0 sport 1024");
     let v6 = PacketSet::all_of(Family::V6).with_proto(proto::TCP, proto::TCP);
     assert_eq!(
         v6.witness().map(|p| p.to_string()),
-        Some("::1 -> ::1 tcp/0 sport 1024".to_owned())
+        Some("100::6 -> 100::6 tcp/0 sport 1024".to_owned())
     );
 }
 

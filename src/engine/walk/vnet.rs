@@ -10,10 +10,14 @@
 //! passes what the internet hands it (`forwarding`) or ends its tunnel
 //! (`s2s`). NAT is a change of view with a [`NatPoint::Vnet`] mark, like every
 //! other NAT device, so replies are translated back only as its exact reverse.
+//! A NAT-mode gateway whose external address the internet does not route (a
+//! private address, seed 004's "external address in private space") is not
+//! reached from the internet, and what it sends there is not decided: that
+//! depends on a NAT device in front of it, which a design cannot state.
 
-use super::{nat_translate, nat_words, Branch, Dest, Loc, NatPoint, Step, Walker};
+use super::{nat_translate, nat_words, Branch, Dest, Drop, Leaf, Loc, NatPoint, Step, Walker};
 use crate::engine::packet_set::{AddrRanges, PacketSet};
-use crate::engine::space::{between, service_match};
+use crate::engine::space::{between, service_match, unrouted_kind};
 use crate::engine::view::AddrExpr;
 use crate::model::{ConnectionId, GatewayId, GatewayKind, SiteId, Uplink};
 use crate::span::{Span, Spanned};
@@ -196,6 +200,10 @@ impl<'s, 'm> Walker<'s, 'm> {
                     ));
                     return steps;
                 };
+                if let Some(kind) = unrouted_kind(ext.value) {
+                    steps.push(Self::private_external_out(&p, ext, kind, b));
+                    return steps;
+                }
                 let mut nb = b;
                 let after = nb.view.with_src(AddrExpr::Const(ext.value));
                 nb.translate(NatPoint::Vnet(g), after, FirewallMatch::Internal);
@@ -219,6 +227,30 @@ impl<'s, 'm> Walker<'s, 'm> {
             )],
             GatewayMode::S2s => self.vnet_s2s_out(&p, b),
         }
+    }
+
+    /// A NAT-mode gateway whose external address the internet does not
+    /// route: its packets reach the internet, and their replies come back,
+    /// only through a NAT device in front of it that publishes a public
+    /// address, which a design cannot state (docs/forwarding.md, "VM
+    /// network"). Not decided, rather than failed: seed 004 reports this
+    /// arrangement working.
+    fn private_external_out(p: &Parts<'m>, ext: &Spanned<IpAddr>, kind: &str, b: Branch) -> Step {
+        Step::Leaf(Leaf::Dropped {
+            drop: Drop {
+                reason: format!(
+                    "gateway `{}` translates to its external address {}, which is {kind}: the internet does not route it, so whether the packet and its reply get through depends on a NAT device in front of the gateway, which a design cannot state",
+                    p.name, ext.value
+                ),
+                span: ext.span,
+                help: format!(
+                    "to have it decided, write the public address that the NAT device in front of gateway `{}` translates to as its `external-ip`",
+                    p.name
+                ),
+                unsupported: true,
+            },
+            branch: b,
+        })
     }
 
     /// A site-to-site gateway sends into the first VPN that joins its VM
@@ -397,7 +429,24 @@ impl<'s, 'm> Walker<'s, 'm> {
         };
         let router = Loc::VnetRouter(p.site, true);
         match (p.mode, from) {
-            (GatewayMode::Nat, None) => self.vnet_dnat(g, &p, b),
+            (GatewayMode::Nat, None) => match p
+                .external
+                .and_then(|e| Some((e, unrouted_kind(e.value)?)))
+            {
+                Some((ext, kind)) => vec![Self::drop(
+                    b,
+                    format!(
+                        "the internet does not route to {}, the external address of gateway `{}`, which is {kind}",
+                        ext.value, p.name
+                    ),
+                    ext.span,
+                    format!(
+                        "reach the VM network at a public address: when a NAT device in front of gateway `{}` publishes it at one, write that address as its `external-ip`",
+                        p.name
+                    ),
+                )],
+                None => self.vnet_dnat(g, &p, b),
+            },
             (GatewayMode::Forwarding, None) => vec![Step::Go(
                 router,
                 b.hop(
