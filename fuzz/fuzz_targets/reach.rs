@@ -1,6 +1,7 @@
 //! `netproof reach` on arbitrary bytes: the first three lines are the
-//! `--from`, `--to` and `--service` arguments, the rest is the design. The
-//! answer (human and JSON) and the matrix must come without a panic.
+//! `--from`, `--to` and `--service` arguments (a `--to` line `DST@AT` also
+//! gives `--at AT`), the rest is the design. The answer (human and JSON)
+//! and the matrix must come without a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,13 +14,20 @@ fuzz_target!(|data: &[u8]| {
     else {
         return;
     };
+    let (to, at) = match to.split_once('@') {
+        Some((to, at)) => (to, Some(at)),
+        None => (to, None),
+    };
     for json in [false, true] {
         let _ = netproof::reach::query_answer(
             "fuzz.np".into(),
             design.to_string(),
-            from,
-            to,
-            service,
+            netproof::reach::Query {
+                from,
+                to,
+                at,
+                services: service,
+            },
             json,
         );
     }
