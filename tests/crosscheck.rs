@@ -62,6 +62,8 @@
 #[path = "crosscheck/aws_facts.rs"]
 mod aws_facts;
 mod common;
+#[path = "crosscheck/ipv6.rs"]
+mod ipv6;
 
 use netproof::check::{check_source, SourceFile};
 use netproof::diagnostic::Severity;

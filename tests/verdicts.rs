@@ -406,3 +406,52 @@ fn trace_says_an_outbound_flow_through_a_private_external_address_is_not_decided
     assert_eq!(doc["reaches"], false);
     assert_eq!(doc["failure"]["decided"], false, "{doc:#}");
 }
+
+// ------------------------------------------------------------------ IPv6
+
+/// An IPv6 instance without an Elastic IP is reachable through the
+/// internet gateway (the original report: "unreachable, give it an Elastic
+/// IP"); where IPv6 fails at the gateway, the help never suggests an
+/// Elastic IP or a NAT gateway, which are IPv4 only.
+#[test]
+fn ipv6_at_the_internet_gateway_needs_no_elastic_ip() {
+    let text = "
+vpc shop 10.0.0.0/16, 2600:1f18:1:100::/56, fd00:1::/56 {
+  internet-gateway igw
+  route-table public {
+    route ::/0 -> igw
+  }
+  subnet pub 2600:1f18:1:100::/64 route-table public
+  subnet local fd00:1:0:1::/64 route-table public
+  security-group web-sg {
+    inbound HTTPS from ::/0
+  }
+  instance web 2600:1f18:1:100::10 in pub sg [web-sg]
+  instance ula fd00:1:0:1::10 in local sg [web-sg]
+}
+
+internet {
+  host client 2001:db8:ffff::10
+}
+
+expect reach client -> web HTTPS
+expect reach web -> client HTTPS
+expect reach ula -> client HTTPS
+";
+    let report = check_source("ipv6.np", text.to_string());
+    assert_eq!(
+        holds(&report),
+        vec![Some(true), Some(true), Some(false)],
+        "{:#?}",
+        report.diagnostics
+    );
+    assert!(findings(&report, "NP206").is_empty());
+    let failed = findings(&report, "NP901");
+    assert_eq!(failed.len(), 1, "{:#?}", report.diagnostics);
+    let h = help(failed[0]);
+    assert!(h.contains("2000::/3"), "{h}");
+    assert!(
+        !h.contains("give the instance an Elastic IP") && !h.contains("`elastic-ip"),
+        "{h}"
+    );
+}

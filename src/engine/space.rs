@@ -200,6 +200,23 @@ impl<'m> Space<'m> {
             };
             public.entry(p.addr.value).or_insert(owner);
         }
+        // An instance with neither a public nor an Elastic IP but a global
+        // IPv6 address is reachable at that address itself: the internet
+        // gateway does not translate IPv6 (docs/forwarding.md, "IPv6 at the
+        // internet gateway").
+        for (i, h) in model.hosts.iter().enumerate() {
+            if h.kind != HostKind::Instance || !crate::model::is_global_ipv6(h.addr.value) {
+                continue;
+            }
+            if let Some(slot) = instance_public.get_mut(i) {
+                if slot.is_none() {
+                    *slot = Some(h.addr.value);
+                    public
+                        .entry(h.addr.value)
+                        .or_insert(PublicOwner::Instance(HostId(i as u32)));
+                }
+            }
+        }
         let mut default_snat = HashMap::new();
         for (i, s) in model.sites.iter().enumerate() {
             let site = SiteId(i as u32);

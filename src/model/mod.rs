@@ -599,6 +599,26 @@ pub struct Expectation {
     pub via: Option<Spanned<Entity>>,
 }
 
+/// Whether an address is an IPv6 global unicast address (2000::/3). An
+/// instance's own such address is its public address: AWS assigns a VPC's
+/// IPv6 CIDR from global space and an internet gateway passes IPv6 traffic
+/// untranslated both ways (docs/forwarding.md, "IPv6 at the internet
+/// gateway"); other IPv6 addresses (unique local, link-local) are not
+/// reachable through it.
+pub fn is_global_ipv6(addr: IpAddr) -> bool {
+    matches!(addr, IpAddr::V6(a) if a.segments()[0] & 0xe000 == 0x2000)
+}
+
+/// The advice when an IPv6 source cannot leave by the internet gateway:
+/// Elastic IPs and NAT gateways are IPv4 only, so they are never suggested.
+pub const IPV6_SOURCE_HELP: &str = "an internet gateway passes the global IPv6 addresses \
+     (2000::/3) of the VPC's instances untranslated; Elastic IPs and NAT gateways do not apply \
+     to IPv6";
+
+/// The advice when an IPv6 destination has no instance behind the gateway.
+pub const IPV6_DEST_HELP: &str = "an internet gateway delivers IPv6 only to a global \
+     address (2000::/3) of an instance of the VPC; Elastic IPs do not apply to IPv6";
+
 impl Model {
     /// A NAT gateway's private address, to which it translates (both
     /// public and private ones); `None` for other gateways.

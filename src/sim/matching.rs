@@ -393,6 +393,13 @@ pub(super) fn instance_public(m: &Model, h: HostId) -> Option<(IpAddr, Span)> {
                     .is_some_and(|t| t.value == Entity::Host(h))
         })
         .map(|p| (p.addr.value, p.decl.span))
+        // A global IPv6 address is the instance's own public address: an
+        // internet gateway passes IPv6 untranslated (docs/forwarding.md,
+        // "IPv6 at the internet gateway").
+        .or_else(|| {
+            crate::model::is_global_ipv6(host.addr.value)
+                .then_some((host.addr.value, host.addr.span))
+        })
 }
 
 /// A public NAT gateway's Elastic IP: from its declaration, or from an

@@ -735,8 +735,17 @@ impl<'m> Walker<'m> {
         });
         if let Some(h) = instance {
             if let Some((public, span)) = matching::instance_public(m, h) {
-                let q = Packet { src: public, ..p };
                 let name = m.hosts.get(h.index()).map_or("?", |h| h.decl.name.as_str());
+                if public == p.src {
+                    self.hop(
+                        Stage::Nat,
+                        format!("IPv6: `{name}`'s global address passes untranslated"),
+                        Some(span),
+                    );
+                    self.sender = None;
+                    return Step::Next(At::Internet, p);
+                }
+                let q = Packet { src: public, ..p };
                 let what = format!("the one-to-one NAT of `{name}`'s public address");
                 self.rewrite(
                     Stage::Nat,
@@ -801,6 +810,19 @@ impl<'m> Walker<'m> {
             || p.src.to_string(),
             |h| format!("`{}` ({})", h.decl.name, p.src),
         );
+        if p.src.is_ipv6() {
+            return drop(
+                format!(
+                    "internet gateway `{}` does not translate IPv6: {who} is not a global IPv6 \
+                     address of an instance",
+                    g.decl.name
+                ),
+                Some(g.decl.span),
+                crate::model::IPV6_SOURCE_HELP,
+            )
+            .at(Stage::Nat)
+            .into();
+        }
         let help = match instance.and_then(|h| m.hosts.get(h.index())) {
             Some(h) => format!(
                 "give `{}` a public address (`elastic-ip ADDRESS` on the instance), or route its \
@@ -846,6 +868,17 @@ impl<'m> Walker<'m> {
                 let Some(host) = m.hosts.get(h.index()) else {
                     return drop("the instance does not exist", Some(span), "").into();
                 };
+                if host.addr.value == p.dst {
+                    self.hop(
+                        Stage::Nat,
+                        format!(
+                            "IPv6: `{}`'s global address passes untranslated",
+                            host.decl.name
+                        ),
+                        Some(span),
+                    );
+                    return next(self, p);
+                }
                 let q = Packet {
                     dst: host.addr.value,
                     ..p
@@ -913,7 +946,11 @@ impl<'m> Walker<'m> {
                     self.site_name(vpc)
                 ),
                 Some(g.decl.span),
-                "",
+                if p.dst.is_ipv6() {
+                    crate::model::IPV6_DEST_HELP
+                } else {
+                    ""
+                },
             )
             .at(Stage::Nat)
             .into(),

@@ -19,6 +19,11 @@ use std::net::IpAddr;
 /// basics": TCP, UDP and ICMP).
 const NAT_GATEWAY_PROTOCOLS: [u8; 3] = [TCP, UDP, ICMP];
 
+/// Every IPv6 address.
+fn ipv6_all() -> ipnet::IpNet {
+    ipnet::IpNet::V6(ipnet::Ipv6Net::default())
+}
+
 impl<'s, 'm> Walker<'s, 'm> {
     // ----------------------------------------------------- AWS gateways
 
@@ -51,6 +56,20 @@ impl<'s, 'm> Walker<'s, 'm> {
                 continue;
             }
             let mut nb = b.with(yes);
+            if public == host.addr.value {
+                // A global IPv6 address is its own public address: the
+                // gateway passes it untranslated (docs/forwarding.md, "IPv6
+                // at the internet gateway").
+                steps.push(Step::Go(
+                    Loc::Internet,
+                    nb.hop(
+                        &node,
+                        format!("IPv6: src {public} passes untranslated"),
+                        Some(host.addr.span),
+                    ),
+                ));
+                continue;
+            }
             let after = nb.view.with_src(AddrExpr::Const(public));
             nb.translate(NatPoint::Igw(g), after, FirewallMatch::Internal);
             steps.push(Step::Go(
@@ -102,7 +121,15 @@ impl<'s, 'm> Walker<'s, 'm> {
             ));
         }
         if !rest.is_empty() {
-            steps.push(Self::drop(b.with(rest), "the internet gateway does not masquerade: the source has no public address".into(), gw.decl.span, "give the instance an Elastic IP or public IP, or route its subnet's default route to a NAT gateway".into()));
+            // Elastic IPs and NAT gateways are IPv4 only: the advice for an
+            // IPv6 source is a global address of an instance instead.
+            let (v6, v4) = self.src_in(&b.with(rest), AddrRanges::from_nets([ipv6_all()]));
+            if !v4.is_empty() {
+                steps.push(Self::drop(b.with(v4), "the internet gateway does not masquerade: the source has no public address".into(), gw.decl.span, "give the instance an Elastic IP or public IP, or route its subnet's default route to a NAT gateway".into()));
+            }
+            if !v6.is_empty() {
+                steps.push(Self::drop(b.with(v6), "the internet gateway does not translate IPv6: the source is not a global IPv6 address of an instance of the VPC".into(), gw.decl.span, crate::model::IPV6_SOURCE_HELP.into()));
+            }
         }
         steps
     }
@@ -149,6 +176,18 @@ impl<'s, 'm> Walker<'s, 'm> {
                 continue;
             }
             let mut nb = b.with(yes);
+            if public == host.addr.value {
+                nb.sender = None;
+                steps.push(Step::Go(
+                    Loc::VpcRouter(gw.site, None),
+                    nb.hop(
+                        &node,
+                        format!("IPv6: dst {public} passes untranslated"),
+                        Some(host.addr.span),
+                    ),
+                ));
+                continue;
+            }
             let after = nb.view.with_dst(AddrExpr::Const(host.addr.value));
             nb.translate(NatPoint::Igw(g), after, FirewallMatch::Internal);
             nb.sender = None;
@@ -166,7 +205,22 @@ impl<'s, 'm> Walker<'s, 'm> {
             // flows, which the translation undone above took; so does
             // nothing else of the VPC's.
             let site = m.site(gw.site);
-            steps.push(Self::drop(b.with(rest), format!("nothing in vpc `{}` answers to the destination address", site.decl.name), site.header_span, "a NAT gateway admits no unsolicited inbound traffic; publish with an Elastic IP on the instance".into()));
+            let (v6, v4) = self.dst_in(&b.with(rest), AddrRanges::from_nets([ipv6_all()]));
+            let reason = format!(
+                "nothing in vpc `{}` answers to the destination address",
+                site.decl.name
+            );
+            if !v4.is_empty() {
+                steps.push(Self::drop(b.with(v4), reason.clone(), site.header_span, "a NAT gateway admits no unsolicited inbound traffic; publish with an Elastic IP on the instance".into()));
+            }
+            if !v6.is_empty() {
+                steps.push(Self::drop(
+                    b.with(v6),
+                    reason,
+                    site.header_span,
+                    crate::model::IPV6_DEST_HELP.into(),
+                ));
+            }
         }
         steps
     }
