@@ -322,7 +322,7 @@ impl<'m> Walker<'m> {
             );
             return self.deliver_on(seg, p);
         }
-        if let Some(step) = self.to_management(sddc, &p, true) {
+        if let Some(step) = self.management_gateway(sddc, &p, true) {
             return step;
         }
         if let Some(c) = self.policy_vpn(sddc, &p) {
@@ -431,7 +431,7 @@ impl<'m> Walker<'m> {
     /// then the Default Deny All rule drops; what they allow goes to an
     /// appliance netproof does not model, and the engine leaves it
     /// undecided (NP905), as it does everything from the internet.
-    fn to_management(&mut self, sddc: SiteId, p: &Packet, judged: bool) -> Option<Step> {
+    fn management_gateway(&mut self, sddc: SiteId, p: &Packet, judged: bool) -> Option<Step> {
         let m = self.m;
         let site = m.sites.get(sddc.index())?;
         let mgmt = site.management.iter().find(|n| n.value.contains(&p.dst))?;
@@ -524,7 +524,7 @@ impl<'m> Walker<'m> {
             q = translated;
             fm = how;
         }
-        if let Some(step) = self.to_management(sddc, &q, link != Link::Internet) {
+        if let Some(step) = self.management_gateway(sddc, &q, link != Link::Internet) {
             return step;
         }
         let (seen, other, note) = nat_view(&p, &q, fm, true);
