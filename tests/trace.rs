@@ -52,6 +52,12 @@ const FLOWS: &[(&str, &str, &[&str], bool)] = &[
         false,
     ),
     (
+        "sddc_ops_ssh_to_vcenter",
+        "sddc-ops-reach-vcenter.np",
+        &["ops1", "10.2.0.4", "SSH"],
+        false,
+    ),
+    (
         "seed004_internet_to_tenant_a_published",
         "seed004-nvgre.np",
         &["198.51.100.7", "203.0.113.5", "HTTPS"],

@@ -455,3 +455,69 @@ expect reach ula -> client HTTPS
         "{h}"
     );
 }
+
+// ------------------------------------------------------- management gateway
+
+/// Ops on-prem reach the SDDC's management network over Direct Connect,
+/// with the management gateway rules given (`None`: no `firewall mgw`).
+fn ops_to_vcenter(mgw: Option<&str>, expects: &str) -> String {
+    let mgw = mgw.map_or_else(String::new, |r| format!("  firewall mgw {{\n{r}\n  }}\n"));
+    format!(
+        "sddc prod {{
+  management 10.2.0.0/20
+  segment web-tier 10.10.11.0/24
+  vm web01 10.10.11.101 in web-tier
+{mgw}}}
+
+onprem dc 172.20.0.0/16 {{
+  segment ops 172.20.1.0/24
+  host ops1 172.20.1.5 in ops
+}}
+
+direct-connect dx prod <-> dc {{
+  advertise dc 172.20.0.0/16
+}}
+
+{expects}
+"
+    )
+}
+
+fn mgw_holds(text: &str) -> Vec<Option<bool>> {
+    check_source("mgw.np", text)
+        .expectations
+        .iter()
+        .map(|e| e.holds)
+        .collect()
+}
+
+#[test]
+fn without_mgw_rules_default_deny_all_drops_what_reaches_the_management_network() {
+    let text = ops_to_vcenter(None, "expect no-reach ops1 -> 10.2.0.4 HTTPS");
+    assert_eq!(mgw_holds(&text), [Some(true)]);
+}
+
+#[test]
+fn what_the_mgw_allows_is_not_decided_and_what_it_does_not_allow_is_dropped() {
+    let rule = "    rule ops-to-vcenter allow from 172.20.1.0/24 to 10.2.0.4 service HTTPS";
+    let text = ops_to_vcenter(
+        Some(rule),
+        "expect reach ops1 -> 10.2.0.4 HTTPS\nexpect no-reach ops1 -> 10.2.0.4 SSH\n\
+         expect no-reach ops1 -> 10.2.0.5 HTTPS",
+    );
+    // The appliance behind the gateway is not modelled: the allowed flow is
+    // neither a pass nor a failure; the others are dropped by Default Deny All.
+    assert_eq!(mgw_holds(&text), [None, Some(true), Some(true)]);
+    let report = check_source("mgw.np", &text);
+    assert_eq!(findings(&report, "NP905").len(), 1);
+}
+
+#[test]
+fn an_mgw_rule_applies_whatever_its_applied_to() {
+    // VMC's management gateway rules have no Applied To: a rule written for
+    // the internet uplink still admits what comes over Direct Connect.
+    let rule = "    rule ops-to-vcenter allow from 172.20.1.0/24 to 10.2.0.4 service HTTPS \
+                applied-to internet";
+    let text = ops_to_vcenter(Some(rule), "expect no-reach ops1 -> 10.2.0.4 HTTPS");
+    assert_eq!(mgw_holds(&text), [None]);
+}

@@ -322,7 +322,7 @@ impl<'m> Walker<'m> {
             );
             return self.deliver_on(seg, p);
         }
-        if let Some(step) = self.to_management(sddc, &p) {
+        if let Some(step) = self.management_gateway(sddc, &p, true) {
             return step;
         }
         if let Some(c) = self.policy_vpn(sddc, &p) {
@@ -425,22 +425,87 @@ impl<'m> Walker<'m> {
     }
 
     /// A packet for the SDDC's management network, which its management
-    /// gateway guards (not the compute gateway's firewall): netproof does not
-    /// model the management gateway, and the engine leaves such packets
-    /// undecided (NP905).
-    fn to_management(&self, sddc: SiteId, p: &Packet) -> Option<Step> {
-        let site = self.m.sites.get(sddc.index())?;
+    /// gateway guards (not the compute gateway's firewall). When `judged`
+    /// (from a segment, a connection or the connected VPC), the management
+    /// gateway's rules decide by first match, whatever their `applied-to`,
+    /// then the Default Deny All rule drops; what they allow goes to an
+    /// appliance netproof does not model, and the engine leaves it
+    /// undecided (NP905), as it does everything from the internet.
+    fn management_gateway(&mut self, sddc: SiteId, p: &Packet, judged: bool) -> Option<Step> {
+        let m = self.m;
+        let site = m.sites.get(sddc.index())?;
         let mgmt = site.management.iter().find(|n| n.value.contains(&p.dst))?;
+        if !judged {
+            return Some(
+                drop(
+                    format!(
+                        "{} is in the management network of {}, which the internet reaches by \
+                         vCenter's public address: netproof does not model it",
+                        p.dst,
+                        self.site_name(sddc)
+                    ),
+                    Some(mgmt.span),
+                    "check the management gateway's rules by hand",
+                )
+                .at(Stage::Route)
+                .into(),
+            );
+        }
+        let mgw = site
+            .firewalls
+            .iter()
+            .filter_map(|f| m.firewalls.get(f.index()))
+            .find(|f| f.kind == FirewallKind::Mgw);
+        let rule = mgw.and_then(|f| {
+            f.rules.iter().find(|r| {
+                matching::expr_has(m, &r.from, p.src, Peer::Dst)
+                    && matching::expr_has(m, &r.to, p.dst, Peer::Dst)
+                    && matching::svc_has(&r.services, p)
+            })
+        });
+        let Some(rule) = rule else {
+            return Some(
+                drop(
+                    format!(
+                        "no rule of the management gateway of {} allows {} -> {}: Default Deny \
+                         All",
+                        self.site_name(sddc),
+                        p.src,
+                        p.dst
+                    ),
+                    Some(mgw.map_or(mgmt.span, |f| f.decl.span)),
+                    "add an allow rule to `firewall mgw`",
+                )
+                .at(Stage::Firewall)
+                .into(),
+            );
+        };
+        if rule.action.value != Action::Allow {
+            return Some(
+                drop(
+                    format!("management gateway rule `{}` drops it", rule.decl.name),
+                    Some(rule.decl.span),
+                    "the management gateway takes allow rules only",
+                )
+                .at(Stage::Firewall)
+                .into(),
+            );
+        }
+        self.hop(
+            Stage::Firewall,
+            format!("management gateway rule `{}` allows it", rule.decl.name),
+            Some(rule.decl.span),
+        );
         Some(
             drop(
                 format!(
-                    "{} is in the management network of {}, whose appliances and management \
-                     gateway firewall netproof does not model",
+                    "{} is in the management network of {}, whose appliances netproof does not \
+                     model",
                     p.dst,
                     self.site_name(sddc)
                 ),
                 Some(mgmt.span),
-                "check the management gateway's rules by hand",
+                "check that an appliance answers at this address",
             )
             .at(Stage::Route)
             .into(),
@@ -459,7 +524,7 @@ impl<'m> Walker<'m> {
             q = translated;
             fm = how;
         }
-        if let Some(step) = self.to_management(sddc, &q) {
+        if let Some(step) = self.management_gateway(sddc, &q, link != Link::Internet) {
             return step;
         }
         let (seen, other, note) = nat_view(&p, &q, fm, true);

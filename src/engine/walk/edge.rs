@@ -125,6 +125,9 @@ impl<'s, 'm> Walker<'s, 'm> {
     ) {
         let sets = self.space.firewall_rule_sets(fw);
         let rules = &self.m().firewalls[fw.index()].rules;
+        // The management gateway's rules have no `applied-to`: each applies
+        // wherever the packet came from.
+        let anywhere = self.m().firewalls[fw.index()].kind == crate::model::FirewallKind::Mgw;
         let mut allowed = PacketSet::empty();
         let mut dropped = Vec::new();
         // Untranslated branches, the common case, are split by all rules at
@@ -136,7 +139,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 .iter()
                 .zip(sets)
                 .enumerate()
-                .filter(|(_, (r, _))| self.applies(&r.applied_to, up))
+                .filter(|(_, (r, _))| anywhere || self.applies(&r.applied_to, up))
                 .map(|(i, (_, set))| (i, set));
             let (decided, rest) = rest.split_first_match_of(applicable);
             let mut allow = Vec::new();
@@ -155,7 +158,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             if rest.is_empty() {
                 break;
             }
-            if !self.applies(&r.applied_to, up) {
+            if !anywhere && !self.applies(&r.applied_to, up) {
                 continue;
             }
             probe.orig = rest;
