@@ -204,14 +204,10 @@ fn flows(space: &Space, e: &Expectation) -> (AddrRanges, AddrRanges, PacketSet) 
     (src, dst, set)
 }
 
-/// Why an expectation is not decided, when its flow set would have more
-/// boxes than [`MAX_FLOW_BOXES`]; counted on the address lists, without
-/// building the set. Everything that walks an expectation's flows asks
-/// first (the rules that reason about expectations, `netproof reach`).
-pub fn too_large(space: &Space, e: &Expectation) -> Option<np905::Why> {
-    use super::packet_set::Family;
-    let src = space.addrs(&e.src);
-    let to = match e.kind {
+/// The addresses an expectation's packets are sent to: the `at` address,
+/// else the destination; for `egress`, every internet address.
+fn sent_to(space: &Space, e: &Expectation) -> AddrRanges {
+    match e.kind {
         ExpectKind::Egress => space.internet.clone(),
         _ => {
             e.at.as_ref()
@@ -219,7 +215,17 @@ pub fn too_large(space: &Space, e: &Expectation) -> Option<np905::Why> {
                 .map(|a| space.addrs(a))
                 .unwrap_or_else(AddrRanges::empty)
         }
-    };
+    }
+}
+
+/// Why an expectation is not decided, when its flow set would have more
+/// boxes than [`MAX_FLOW_BOXES`]; counted on the address lists, without
+/// building the set. Everything that walks an expectation's flows asks
+/// first (the rules that reason about expectations, `netproof reach`).
+pub fn too_large(space: &Space, e: &Expectation) -> Option<np905::Why> {
+    use super::packet_set::Family;
+    let src = space.addrs(&e.src);
+    let to = sent_to(space, e);
     let boxes = flow_boxes(&e.services, &src, &to);
     let ranges = |a: &AddrRanges| Family::ALL.iter().map(|&f| a.ivs(f).len()).sum();
     (boxes > MAX_FLOW_BOXES).then(|| np905::Why::TooLarge {
@@ -238,15 +244,7 @@ pub fn no_flows(space: &Space, e: &Expectation) -> Option<np904::Why> {
     use super::packet_set::Family;
     use np904::Why;
     let src = space.addrs(&e.src);
-    let to = match e.kind {
-        ExpectKind::Egress => space.internet.clone(),
-        _ => {
-            e.at.as_ref()
-                .or(e.dst.as_ref())
-                .map(|a| space.addrs(a))
-                .unwrap_or_else(AddrRanges::empty)
-        }
-    };
+    let to = sent_to(space, e);
     // Decided on the address lists, not on their product: the flows from
     // some sources are those of `service_flows` with the sources cut down,
     // and two scattered lists make a product as large as their lengths
