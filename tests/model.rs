@@ -376,3 +376,77 @@ fn nat_gateway_addresses_are_checked_like_hosts() {
     );
     assert!(codes(&vpc("nat-gateway n in a private ip 10.0.1.9")).is_empty());
 }
+
+/// A transit gateway's route tables: a gateway without them gets one table
+/// every attachment uses; with them, associations and propagations are as
+/// written, a connection that ends on the gateway is one of its
+/// attachments, and attachment subnets and zones are resolved.
+#[test]
+fn transit_gateway_tables_attachments_and_zones_lower() {
+    let base = "vpc a 10.1.0.0/16 {\n  subnet s1 10.1.1.0/24 az z1\n  subnet s2 10.1.2.0/24\n}\n\
+                vpc b 10.2.0.0/16 {}\nonprem hq 172.16.0.0/16 {}\n";
+    let (m, diags) = lower(&format!(
+        "{base}transit-gateway t {{\n  attach a, b\n  route 0.0.0.0/0 -> a\n}}\n"
+    ));
+    assert!(diags.is_empty(), "{diags:#?}");
+    let t = &m.connections[0];
+    assert_eq!(t.tables.len(), 1);
+    assert!(t.tables[0].name.is_none());
+    assert_eq!(t.tables[0].associate.len(), 2);
+    assert_eq!(t.tables[0].propagate.len(), 2);
+    assert_eq!(t.tables[0].routes.len(), 1);
+
+    let (m, diags) = lower(&format!(
+        "{base}transit-gateway t {{\n  attach a in [s1, s2]\n  attach b\n  route-table x {{\n    associate a, v\n    propagate b\n    route 10.0.0.0/8 -> blackhole\n  }}\n}}\n\
+         vpn v hq <-> t {{\n  advertise hq 172.16.0.0/16\n  advertise t 10.0.0.0/8\n}}\n"
+    ));
+    assert!(diags.is_empty(), "{diags:#?}");
+    let t = &m.connections[0];
+    let v = &m.connections[1];
+    assert_eq!(v.tgw_end.as_ref().map(|e| e.value.index()), Some(0));
+    assert_eq!(v.ends.len(), 1);
+    assert_eq!(v.tgw_advertise.len(), 1);
+    assert_eq!(v.advertise.len(), 1);
+    assert!(t
+        .attach
+        .iter()
+        .any(|a| a.value == netproof::model::Entity::Connection(netproof::model::ConnectionId(1))));
+    assert_eq!(t.tables.len(), 1);
+    assert_eq!(t.tables[0].associate.len(), 2);
+    assert_eq!(t.routes.len(), 1, "the tables' routes, for the rules");
+    let subs = t
+        .attachment_subnets(m.connections[0].attached_sites()[0])
+        .expect("subnets");
+    assert_eq!(subs.len(), 2);
+    assert_eq!(
+        m.subnets[subs[0].value.index()]
+            .az
+            .as_ref()
+            .map(|z| z.value.as_str()),
+        Some("z1")
+    );
+    assert!(m.subnets[subs[1].value.index()].az.is_none());
+}
+
+/// What AWS does not allow is an error: a route outside every table of a
+/// gateway that has tables, an attachment associated twice, an association
+/// of something not attached, a connection between two transit gateways,
+/// and one from a transit gateway to anything but an on-prem site.
+#[test]
+fn transit_gateway_misuse_is_reported() {
+    let base = "vpc a 10.1.0.0/16 {}\nvpc b 10.2.0.0/16 {}\nonprem hq 172.16.0.0/16 {}\n";
+    let cases = [
+        "transit-gateway t {\n  attach a\n  route 0.0.0.0/0 -> a\n  route-table x {\n    associate a\n  }\n}\n",
+        "transit-gateway t {\n  attach a\n  route-table x {\n    associate a\n  }\n  route-table y {\n    associate a\n  }\n}\n",
+        "transit-gateway t {\n  attach a\n  route-table x {\n    associate b\n  }\n}\n",
+        "transit-gateway t {\n  attach a\n}\ntransit-gateway u {\n  attach b\n}\nvpn v t <-> u\n",
+        "transit-gateway t {\n  attach a\n}\nvpn v b <-> t\n",
+    ];
+    for case in cases {
+        let text = format!("{base}{case}");
+        assert_eq!(codes(&text), vec!["NP006"], "{text}");
+    }
+    // `in` names the attachment subnets of one VPC only.
+    let text = format!("{base}transit-gateway t {{\n  attach a, b in [x]\n}}\n");
+    assert_eq!(codes(&text), vec!["NP001"], "{text}");
+}

@@ -58,6 +58,24 @@ const FLOWS: &[(&str, &str, &[&str], bool)] = &[
         false,
     ),
     (
+        "tgw_hub_app1_to_internet_through_central_egress",
+        "tgw-hub-central-egress.np",
+        &["app1", "updates", "HTTPS"],
+        true,
+    ),
+    (
+        "tgw_hub_admin_to_app1_over_direct_connect",
+        "tgw-hub-central-egress.np",
+        &["admin", "app1", "HTTPS"],
+        true,
+    ),
+    (
+        "tgw_prod_dev_dev_app_to_prod_app",
+        "tgw-prod-dev-segmentation.np",
+        &["dev-app", "prod-app", "HTTPS"],
+        false,
+    ),
+    (
         "seed004_internet_to_tenant_a_published",
         "seed004-nvgre.np",
         &["198.51.100.7", "203.0.113.5", "HTTPS"],

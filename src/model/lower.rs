@@ -20,6 +20,8 @@ use crate::rules::{np003_duplicate_definition as np003, np006_wrong_kind_referen
 use crate::syntax::ast::{self, DeclKind, Item, Stmt};
 use std::collections::HashMap;
 
+mod tgw;
+
 /// The model and the findings lowering made on the way (NP002, NP003, NP006).
 #[derive(Debug)]
 pub struct Lowered {
@@ -62,6 +64,7 @@ fn lower_with(
     cx.declare_items(&tree.items);
     cx.apply_defaults();
     cx.resolve_pending(parallel_min);
+    cx.link_transit_gateways();
     cx.add_implicit_routes();
     super::nat_addr::assign(&mut cx.model);
     let lowered = Lowered {
@@ -123,10 +126,10 @@ const NETWORK_ACL: Want = Want::new("network ACL", |k| k == DeclKind::NetworkAcl
 const VPC: Want = Want::new("vpc", |k| k == DeclKind::Site(SiteKind::Vpc));
 const SDDC: Want = Want::new("sddc", |k| k == DeclKind::Site(SiteKind::Sddc));
 const ONPREM: Want = Want::new("onprem site", |k| k == DeclKind::Site(SiteKind::Onprem));
-const LINK_END: Want = Want::new(
-    "site",
-    |k| matches!(k, DeclKind::Site(s) if s != SiteKind::Internet),
-);
+const LINK_END_OR_TGW: Want = Want::new("site or transit gateway", |k| {
+    matches!(k, DeclKind::Site(s) if s != SiteKind::Internet)
+        || k == DeclKind::Connection(ConnKind::TransitGateway)
+});
 const ADDRESS: Want = Want::new("host, subnet, group, site, public IP or endpoint", |k| {
     matches!(
         k,
@@ -276,6 +279,10 @@ impl<'a> Lowerer<'a> {
                         extend: Vec::new(),
                         attach: Vec::new(),
                         routes: Vec::new(),
+                        attach_subnets: Vec::new(),
+                        tables: Vec::new(),
+                        tgw_end: None,
+                        tgw_advertise: Vec::new(),
                     });
                     self.pending.push(Pending::Connection(id, c));
                 }
@@ -714,6 +721,7 @@ impl<'a> Lowerer<'a> {
             route_table: None,
             acl: None,
             extended_by: None,
+            az: None,
         });
         self.model.sites[site.index()].subnets.push(id);
         id
@@ -988,6 +996,9 @@ impl<'a> Lowerer<'a> {
 
     fn lower_subnet(&mut self, id: SubnetId, s: &ast::SubnetStmt) {
         let site = self.model.subnets[id.index()].site;
+        self.model.subnets[id.index()].az =
+            s.az.as_ref()
+                .map(|z| Spanned::new(z.text.to_string(), z.span));
         if let Some(rt) = &s.route_table {
             if let Some(Entity::RouteTable(t)) = self.resolve_local(rt, site, ROUTE_TABLE) {
                 self.model.subnets[id.index()].route_table = Some(t);
@@ -1186,16 +1197,45 @@ impl<'a> Lowerer<'a> {
         let wants: [Want; 2] = match c.kind {
             ConnKind::Peering => [VPC, VPC],
             ConnKind::L2vpn => [SDDC, ONPREM],
-            _ => [LINK_END, LINK_END],
+            _ => [LINK_END_OR_TGW, LINK_END_OR_TGW],
         };
         let mut ends = Vec::new();
+        let mut tgw_end: Option<Spanned<ConnectionId>> = None;
         for (n, want) in c.ends.iter().zip(wants) {
-            if let Some(Entity::Site(s)) = self.resolve(n, None, want) {
-                ends.push(Spanned::new(s, n.span));
+            match self.resolve(n, None, want) {
+                Some(Entity::Site(s)) => ends.push(Spanned::new(s, n.span)),
+                Some(Entity::Connection(t)) if tgw_end.is_none() => {
+                    tgw_end = Some(Spanned::new(t, n.span))
+                }
+                Some(Entity::Connection(_)) => self.diags.push(np006::misuse(
+                    format!("{} `{}` joins two transit gateways", c.kind.keyword(), c.name.text),
+                    n.span,
+                    "a second transit gateway",
+                    "a Direct Connect or VPN joins a site to a transit gateway; join transit gateways by attaching both to the same sites",
+                )),
+                _ => {}
+            }
+        }
+        if let (Some(_), [end]) = (&tgw_end, ends.as_slice()) {
+            if self.model.sites[end.value.index()].kind != SiteKind::Onprem {
+                self.diags.push(np006::misuse(
+                    format!(
+                        "{} `{}` ends on a transit gateway, so its other end must be an on-prem site",
+                        c.kind.keyword(),
+                        c.name.text
+                    ),
+                    end.span,
+                    "not an onprem site",
+                    "netproof models Direct Connect and VPN connections from on-prem sites to a transit gateway; attach a VPC or SDDC with `attach`",
+                ));
+                tgw_end = None;
+                ends.clear();
             }
         }
         let end_sites: Vec<SiteId> = ends.iter().map(|e| e.value).collect();
         let mut conn_advertise = Vec::new();
+        let mut tgw_advertise = Vec::new();
+        let mut body = tgw::TgwBody::default();
         let (mut local, mut remote, mut extend, mut attach, mut routes) =
             (None, None, Vec::new(), Vec::new(), Vec::new());
         for stmt in &c.body {
@@ -1204,20 +1244,22 @@ impl<'a> Lowerer<'a> {
                     site,
                     prefixes,
                     span,
-                } => {
-                    let Some(Entity::Site(s)) = self.resolve(site, None, LINK_END) else {
-                        continue;
-                    };
-                    if !end_sites.contains(&s) {
-                        self.not_an_end(site, c);
-                        continue;
+                } => match self.resolve(site, None, LINK_END_OR_TGW) {
+                    Some(Entity::Connection(t))
+                        if tgw_end.as_ref().is_some_and(|e| e.value == t) =>
+                    {
+                        tgw_advertise.extend(prefixes.iter().cloned());
                     }
-                    conn_advertise.push(Advertise {
-                        site: s,
-                        prefixes: prefixes.clone(),
-                        span: *span,
-                    });
-                }
+                    Some(Entity::Site(s)) if end_sites.contains(&s) => {
+                        conn_advertise.push(Advertise {
+                            site: s,
+                            prefixes: prefixes.clone(),
+                            span: *span,
+                        });
+                    }
+                    Some(_) => self.not_an_end(site, c),
+                    None => {}
+                },
                 ast::ConnStmt::Local(e, _) => {
                     local = Some(self.addr_expr(e, end_sites.first().copied()))
                 }
@@ -1242,28 +1284,24 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                 }
+                ast::ConnStmt::AttachIn { site, subnets, .. } => {
+                    self.lower_attach_in(site, subnets, &mut attach, &mut body);
+                }
+                ast::ConnStmt::RouteTable {
+                    name,
+                    body: b,
+                    span,
+                } => {
+                    self.lower_tgw_table(name, b, *span, &mut body);
+                }
                 ast::ConnStmt::Route(r) => {
-                    let target = if r.target.text == "blackhole"
-                        && self.scopes.get(ScopeId::Top, "blackhole").is_none()
-                    {
-                        Some(RouteTarget::Blackhole)
-                    } else {
-                        match self.resolve(&r.target, None, TGW_TARGET) {
-                            Some(Entity::Site(s)) => Some(RouteTarget::Site(s)),
-                            Some(Entity::Connection(x)) => Some(RouteTarget::Connection(x)),
-                            _ => None,
-                        }
-                    };
-                    if let Some(target) = target {
-                        routes.push(Route {
-                            prefix: r.prefix.value,
-                            target,
-                            origin: RouteOrigin::Static,
-                            span: r.span,
-                        });
+                    if let Some(route) = self.tgw_route(r) {
+                        routes.push(route);
                     }
                 }
-                ast::ConnStmt::Broken(_) => {}
+                ast::ConnStmt::Associate(..)
+                | ast::ConnStmt::Propagate(..)
+                | ast::ConnStmt::Broken(_) => {}
             }
         }
         let conn = &mut self.model.connections[id.index()];
@@ -1274,6 +1312,10 @@ impl<'a> Lowerer<'a> {
         conn.extend = extend;
         conn.attach = attach;
         conn.routes = routes;
+        conn.attach_subnets = body.attach_subnets;
+        conn.tables = body.tables;
+        conn.tgw_end = tgw_end;
+        conn.tgw_advertise = tgw_advertise;
     }
 
     fn not_an_end(&mut self, site: &ast::Name, c: &ast::Connection) {

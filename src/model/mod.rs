@@ -167,6 +167,8 @@ pub struct Subnet {
     pub acl: Option<AclId>,
     /// The L2VPN that extends this segment on-prem, if any.
     pub extended_by: Option<ConnectionId>,
+    /// The availability zone (`az ZONE`), if the design states it.
+    pub az: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -461,11 +463,58 @@ pub struct Connection {
     pub extend: Vec<Spanned<SubnetId>>,
     /// Transit gateway attachments: sites or connections.
     pub attach: Vec<Spanned<Entity>>,
-    /// Transit gateway routes.
+    /// Transit gateway routes: the static routes of all its route tables.
+    pub routes: Vec<Route>,
+    /// Transit gateway: the attachment subnets of the VPCs attached with
+    /// `attach VPC in [SUBNET, ...]`. A VPC attached without `in` is taken
+    /// to have an attachment subnet in every zone.
+    pub attach_subnets: Vec<(SiteId, Vec<Spanned<SubnetId>>)>,
+    /// Transit gateway: its route tables. Without `route-table` blocks,
+    /// one implicit table (`name` is `None`) with which every attachment is
+    /// associated and to which every attachment propagates, as AWS's
+    /// default route table with default association and propagation.
+    pub tables: Vec<TgwTable>,
+    /// A VPN or Direct Connect that ends on a transit gateway (`vpn NAME
+    /// ONPREM <-> TGW`): that gateway. `ends` then holds only the site end.
+    pub tgw_end: Option<Spanned<ConnectionId>>,
+    /// For a connection that ends on a transit gateway: the prefixes the
+    /// `advertise TGW PREFIX, ...` lines name (a Direct Connect gateway's
+    /// allowed prefixes; a static VPN's routes on the customer side).
+    pub tgw_advertise: Vec<Spanned<IpNet>>,
+}
+
+/// A transit gateway route table.
+#[derive(Clone, Debug)]
+pub struct TgwTable {
+    /// `None` for the implicit table of a gateway without `route-table`.
+    pub name: Option<Spanned<String>>,
+    pub span: Span,
+    /// The attachments (sites, or connections that end on or are attached
+    /// to the gateway) whose traffic this table routes.
+    pub associate: Vec<Spanned<Entity>>,
+    /// The attachments whose routes propagate into this table.
+    pub propagate: Vec<Spanned<Entity>>,
+    /// Static routes (and blackholes).
     pub routes: Vec<Route>,
 }
 
 impl Connection {
+    /// The transit gateway table associated with attachment `a`, if any.
+    pub fn table_of(&self, a: Entity) -> Option<&TgwTable> {
+        self.tables
+            .iter()
+            .find(|t| t.associate.iter().any(|x| x.value == a))
+    }
+
+    /// The attachment subnets of attached VPC `vpc`, if the attachment
+    /// names them.
+    pub fn attachment_subnets(&self, vpc: SiteId) -> Option<&[Spanned<SubnetId>]> {
+        self.attach_subnets
+            .iter()
+            .find(|(s, _)| *s == vpc)
+            .map(|(_, subs)| subs.as_slice())
+    }
+
     /// The sites a transit gateway attaches directly (not through a
     /// connection).
     pub fn attached_sites(&self) -> Vec<SiteId> {

@@ -161,30 +161,56 @@ fn groups(model: &Model) -> Vec<Group> {
                 });
             }
             ConnKind::TransitGateway => {
-                // Every attachment's routes propagate to every other
-                // attachment; an attached connection brings its far end.
+                // The routes of one route table meet: the attachments that
+                // propagate into it and those it routes for (without
+                // route tables, every attachment, both ways). Attachments
+                // that never share a table (prod and dev on their own
+                // tables) may overlap. An attached connection brings its
+                // far end.
                 let attached = c.attached_sites();
-                let mut members = Vec::new();
-                for a in &c.attach {
-                    match a.value {
-                        Entity::Site(s) => members.push((s, a.span)),
-                        Entity::Connection(k) => {
-                            if let Some(far) = model
-                                .connections
-                                .get(k.index())
-                                .and_then(|x| x.far_end(&attached))
-                            {
-                                members.push((far, a.span));
+                let member = |a: &crate::span::Spanned<Entity>| match a.value {
+                    Entity::Site(s) => Some((s, a.span)),
+                    Entity::Connection(k) => model
+                        .connections
+                        .get(k.index())
+                        .and_then(|x| x.far_end(&attached))
+                        .map(|far| (far, a.span)),
+                    _ => None,
+                };
+                let tables: Vec<Vec<(SiteId, Span)>> = if c.tables.is_empty() {
+                    vec![c.attach.iter().filter_map(member).collect()]
+                } else {
+                    c.tables
+                        .iter()
+                        .map(|t| {
+                            let mut m: Vec<(SiteId, Span)> = Vec::new();
+                            for a in t.associate.iter().chain(&t.propagate) {
+                                if let Some(x) = member(a) {
+                                    if !m.iter().any(|y| y.0 == x.0) {
+                                        m.push(x);
+                                    }
+                                }
                             }
-                        }
-                        _ => {}
+                            m
+                        })
+                        .collect()
+                };
+                let mut seen: Vec<Vec<SiteId>> = Vec::new();
+                for members in tables {
+                    // Tables holding the same sites report their overlaps
+                    // once.
+                    let mut key: Vec<SiteId> = members.iter().map(|m| m.0).collect();
+                    key.sort();
+                    if seen.contains(&key) {
+                        continue;
                     }
+                    seen.push(key);
+                    out.push(Group {
+                        link: link.clone(),
+                        kind,
+                        members,
+                    });
                 }
-                out.push(Group {
-                    link,
-                    kind,
-                    members,
-                });
             }
             ConnKind::L2vpn => {}
         }

@@ -1,14 +1,12 @@
-//! On-prem edges and transit gateways.
+//! On-prem edges.
 
 use super::matching;
 use super::sddc::{nat_view, Candidate, FirewallDefault};
 use super::vpc::svc_literal;
 use super::walk::{drop, tri, At, EdgeFrom, Link, NatPoint, NatSession, Step, Walker};
 use super::{Packet, Stage};
-use crate::model::{ConnectionId, Entity, FirewallId, RouteTarget, SiteId, SubnetKind};
-use crate::span::Span;
-use crate::syntax::ast::{FirewallMatch, NatKind, SiteKind};
-use ipnet::IpNet;
+use crate::model::{Entity, FirewallId, SiteId, SubnetKind};
+use crate::syntax::ast::{FirewallMatch, NatKind};
 
 impl<'m> Walker<'m> {
     fn edge_firewall(&self, site: SiteId) -> Option<FirewallId> {
@@ -335,6 +333,7 @@ impl<'m> Walker<'m> {
         match link {
             Link::Dx(c) | Link::Vpn(c) => match self.other_end(c, site) {
                 Some(other) => self.enter_over(c, other, p),
+                None if self.tgw_of(c).is_some() => self.over_to_tgw(c, p),
                 None => drop(
                     format!(
                         "{} does not join {}",
@@ -346,149 +345,8 @@ impl<'m> Walker<'m> {
                 )
                 .into(),
             },
-            Link::Tgw(c) => Step::Next(At::Tgw(c), p),
+            Link::Tgw(c) => Step::Next(At::Tgw(c, Entity::Site(site)), p),
             Link::Internet | Link::Vpc => Step::Next(At::Internet, p),
-        }
-    }
-
-    // ------------------------------------------------------------ transit gateways
-
-    pub(super) fn tgw(&mut self, c: ConnectionId, p: Packet) -> Step {
-        let m = self.m;
-        let Some(conn) = m.connections.get(c.index()) else {
-            return drop("the transit gateway does not exist", None, "").into();
-        };
-        /// Where a transit gateway route leads.
-        #[derive(Clone, Copy)]
-        enum Next {
-            Site(SiteId),
-            Conn(ConnectionId, SiteId),
-            Blackhole,
-        }
-        // (prefix, static?, next, span, order)
-        let mut routes: Vec<(IpNet, bool, Next, Span)> = Vec::new();
-        let attached_sites: Vec<SiteId> = conn
-            .attach
-            .iter()
-            .filter_map(|a| match a.value {
-                Entity::Site(s) => Some(s),
-                _ => None,
-            })
-            .collect();
-        for r in &conn.routes {
-            let next = match r.target {
-                RouteTarget::Blackhole => Next::Blackhole,
-                RouteTarget::Site(s) => Next::Site(s),
-                RouteTarget::Connection(x) => {
-                    let far = m.connections.get(x.index()).and_then(|xc| {
-                        xc.ends
-                            .iter()
-                            .map(|e| e.value)
-                            .find(|e| !attached_sites.contains(e))
-                            .or_else(|| xc.ends.last().map(|e| e.value))
-                    });
-                    match far {
-                        Some(f) => Next::Conn(x, f),
-                        None => continue,
-                    }
-                }
-                _ => continue,
-            };
-            routes.push((r.prefix, true, next, r.span));
-        }
-        for a in &conn.attach {
-            match a.value {
-                Entity::Site(s) => {
-                    // An attachment propagates the site's own prefixes (a
-                    // VPC's CIDRs), not its subnets; a VM network declares
-                    // only subnets, so those stand in.
-                    if let Some(site) = m.sites.get(s.index()) {
-                        let mut nets: Vec<IpNet> = site.prefixes.iter().map(|p| p.value).collect();
-                        if nets.is_empty() {
-                            nets = matching::site_space(m, site).collect();
-                        }
-                        for n in nets {
-                            routes.push((n, false, Next::Site(s), a.span));
-                        }
-                    }
-                }
-                Entity::Connection(x) => {
-                    if let Some(xc) = m.connections.get(x.index()) {
-                        for adv in &xc.advertise {
-                            for n in &adv.prefixes {
-                                routes.push((n.value, false, Next::Conn(x, adv.site), n.span));
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        let best = routes
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.0.contains(&p.dst))
-            .max_by_key(|(i, r)| (r.0.prefix_len(), r.1, std::cmp::Reverse(*i)))
-            .map(|(_, r)| *r);
-        let Some((prefix, is_static, next, span)) = best else {
-            return drop(
-                format!(
-                    "transit gateway `{}` has no route for {}",
-                    conn.decl.name, p.dst
-                ),
-                Some(conn.decl.span),
-                "attach the destination's site, or add a `route PREFIX -> SITE`",
-            )
-            .at(Stage::Route)
-            .into();
-        };
-        let kind = if is_static { "static" } else { "propagated" };
-        match next {
-            Next::Blackhole => drop(
-                format!(
-                    "transit gateway `{}` routes {prefix} to a blackhole",
-                    conn.decl.name
-                ),
-                Some(span),
-                "remove the blackhole route, or add a more specific one",
-            )
-            .at(Stage::Route)
-            .into(),
-            Next::Site(s) => {
-                if !attached_sites.contains(&s) {
-                    return drop(
-                        format!(
-                            "transit gateway `{}` routes {prefix} to {}, which is not attached",
-                            conn.decl.name,
-                            self.site_name(s)
-                        ),
-                        Some(span),
-                        format!("add `attach` for it to `{}`", conn.decl.name),
-                    )
-                    .at(Stage::Route)
-                    .into();
-                }
-                self.hop(
-                    Stage::Route,
-                    format!("longest match {prefix} -> {} ({kind})", self.site_name(s)),
-                    Some(span),
-                );
-                self.enter_over(c, s, p)
-            }
-            Next::Conn(x, far) => {
-                self.hop(
-                    Stage::Route,
-                    format!("longest match {prefix} -> {} ({kind})", self.conn_name(x)),
-                    Some(span),
-                );
-                if m.sites
-                    .get(far.index())
-                    .is_some_and(|s| s.kind == SiteKind::Internet)
-                {
-                    return drop("a connection cannot end on the internet", Some(span), "").into();
-                }
-                self.enter_over(x, far, p)
-            }
         }
     }
 }

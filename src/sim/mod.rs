@@ -25,6 +25,7 @@ mod lookup;
 mod matching;
 mod probe;
 mod sddc;
+mod tgw;
 mod vnet;
 mod vpc;
 mod walk;

@@ -208,6 +208,9 @@ impl<'m> Walker<'m> {
     /// being told.
     pub(super) fn learned(&self, here: SiteId, c: ConnectionId) -> Vec<(IpNet, Option<Span>)> {
         let m = self.m;
+        if self.tgw_of(c).is_some() {
+            return self.tgw_advertised(c);
+        }
         let Some(other) = self.other_end(c, here) else {
             return Vec::new();
         };
@@ -679,7 +682,7 @@ impl<'m> Walker<'m> {
             ));
             return match link {
                 Link::Vpc => Step::Next(At::EniToVpc(sddc), p),
-                Link::Tgw(c) => Step::Next(At::Tgw(c), p),
+                Link::Tgw(c) => Step::Next(At::Tgw(c, crate::model::Entity::Site(sddc)), p),
                 Link::Dx(c) | Link::Vpn(c) => match self.other_end(c, sddc) {
                     Some(other) => self.enter_over(c, other, p),
                     None => drop(

@@ -582,9 +582,15 @@ impl<'m> Walker<'m> {
                     .into();
                 }
                 tri!(self.acl(from, true, &p));
+                // The attachment subnet's ACL judges the packet inbound,
+                // even when it is the source's own subnet.
+                let att = tri!(self.tgw_entry(vpc, from, c));
+                if let Some(a) = att {
+                    tri!(self.acl(a, false, &p));
+                }
                 // Security-group references do not cross a transit gateway.
                 self.sender = None;
-                Step::Next(At::Tgw(c), p)
+                Step::Next(At::Tgw(c, crate::model::Entity::Site(vpc)), p)
             }
             ConnKind::DirectConnect | ConnKind::Vpn => {
                 let Some(other) = self.other_end(c, vpc) else {

@@ -80,7 +80,8 @@ pub(super) enum At {
         gw: GatewayId,
         from: Option<ConnectionId>,
     },
-    Tgw(ConnectionId),
+    /// A transit gateway, with the attachment the packet came in by.
+    Tgw(ConnectionId, crate::model::Entity),
     Internet,
 }
 
@@ -427,7 +428,7 @@ impl<'m> Walker<'m> {
             At::VnetGatewayOut(gw) | At::VnetGatewayIn { gw, .. } => {
                 self.gateway_node(gw, "gateway")
             }
-            At::Tgw(c) => match m.connections.get(c.index()) {
+            At::Tgw(c, _) => match m.connections.get(c.index()) {
                 Some(conn) => (
                     format!("transit-gateway {}", conn.decl.name),
                     Some(conn.decl.span),
@@ -624,7 +625,7 @@ impl<'m> Walker<'m> {
             At::VnetRouter { site, from_gateway } => self.vnet_router(site, from_gateway, p),
             At::VnetGatewayOut(gw) => self.vnet_gateway_out(gw, p),
             At::VnetGatewayIn { gw, from } => self.vnet_gateway_in(gw, from, p),
-            At::Tgw(c) => self.tgw(c, p),
+            At::Tgw(c, from) => self.tgw(c, from, p),
             At::Internet => self.internet(p),
         }
     }

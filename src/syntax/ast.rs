@@ -340,6 +340,8 @@ pub struct SubnetStmt {
     pub prefix: Spanned<IpNet>,
     pub route_table: Option<Name>,
     pub acl: Option<Name>,
+    /// `az ZONE` (VPC subnets): the availability zone.
+    pub az: Option<Name>,
     pub span: Span,
 }
 
@@ -755,6 +757,24 @@ pub enum ConnStmt {
     Extend(Vec<Name>, Span),
     /// `attach SITE, ...` (transit gateway).
     Attach(Vec<Name>, Span),
+    /// `attach VPC in [SUBNET, ...]` (transit gateway): a VPC attachment
+    /// and its attachment subnets, one per availability zone.
+    AttachIn {
+        site: Name,
+        subnets: Vec<Name>,
+        span: Span,
+    },
+    /// `route-table NAME { ... }` (transit gateway): a route table with its
+    /// associations, propagations and static routes.
+    RouteTable {
+        name: Name,
+        body: Vec<ConnStmt>,
+        span: Span,
+    },
+    /// `associate ATTACHMENT, ...` (transit gateway route table).
+    Associate(Vec<Name>, Span),
+    /// `propagate ATTACHMENT, ...` (transit gateway route table).
+    Propagate(Vec<Name>, Span),
     /// `route PREFIX -> SITE | blackhole` (transit gateway).
     Route(RouteStmt),
     Broken(Span),

@@ -20,13 +20,14 @@ pub(super) enum Block {
     NetworkAcl,
     Nlb,
     TransitGateway,
+    TgwRouteTable,
     DirectConnect,
     RouteVpn,
     PolicyVpn,
     L2vpn,
 }
 
-pub(super) const ALL_BLOCKS: [Block; 16] = [
+pub(super) const ALL_BLOCKS: [Block; 17] = [
     Block::Top,
     Block::Site(SiteKind::Sddc),
     Block::Site(SiteKind::Vpc),
@@ -39,6 +40,7 @@ pub(super) const ALL_BLOCKS: [Block; 16] = [
     Block::NetworkAcl,
     Block::Nlb,
     Block::TransitGateway,
+    Block::TgwRouteTable,
     Block::DirectConnect,
     Block::RouteVpn,
     Block::PolicyVpn,
@@ -93,6 +95,8 @@ pub const STATEMENT_KEYWORDS: &[&str] = &[
     "local",
     "remote",
     "extend",
+    "associate",
+    "propagate",
 ];
 
 /// Statement keywords that are each other's counterpart in another kind of
@@ -164,7 +168,8 @@ impl Block {
             Block::RouteTable => &["route"],
             Block::SecurityGroup | Block::NetworkAcl => &["inbound", "outbound"],
             Block::Nlb => &["listener"],
-            Block::TransitGateway => &["attach", "route"],
+            Block::TransitGateway => &["attach", "route", "route-table"],
+            Block::TgwRouteTable => &["associate", "propagate", "route"],
             Block::DirectConnect | Block::RouteVpn => &["advertise"],
             Block::PolicyVpn => &["local", "remote"],
             Block::L2vpn => &["extend"],
@@ -190,6 +195,7 @@ impl Block {
             Block::NetworkAcl => "a network-acl block",
             Block::Nlb => "an nlb block",
             Block::TransitGateway => "a transit-gateway block",
+            Block::TgwRouteTable => "a transit gateway's route-table block",
             Block::DirectConnect => "a direct-connect block",
             Block::RouteVpn => "a route-based vpn block",
             Block::PolicyVpn => "a policy-based vpn block",
@@ -208,6 +214,7 @@ impl Block {
             Block::NetworkAcl => "network-acl",
             Block::Nlb => "nlb",
             Block::TransitGateway => "transit-gateway",
+            Block::TgwRouteTable => "route-table",
             Block::DirectConnect => "direct-connect",
             Block::RouteVpn | Block::PolicyVpn => "vpn",
             Block::L2vpn => "l2vpn",

@@ -212,8 +212,25 @@ fn collect_spans(tree: &Tree, out: &mut Vec<Span>) {
                 out.extend([c.span, c.name.span]);
                 out.extend(c.ends.iter().map(|n| n.span));
                 out.extend(c.vpn_mode.iter().map(|m| m.span));
-                for s in &c.body {
+                let mut stack: Vec<&ConnStmt> = c.body.iter().collect();
+                while let Some(s) = stack.pop() {
                     match s {
+                        ConnStmt::AttachIn {
+                            site,
+                            subnets,
+                            span,
+                        } => {
+                            out.extend([site.span, *span]);
+                            out.extend(subnets.iter().map(|n| n.span));
+                        }
+                        ConnStmt::RouteTable { name, body, span } => {
+                            out.extend([name.span, *span]);
+                            stack.extend(body.iter());
+                        }
+                        ConnStmt::Associate(n, span) | ConnStmt::Propagate(n, span) => {
+                            out.push(*span);
+                            out.extend(n.iter().map(|n| n.span));
+                        }
                         ConnStmt::Advertise {
                             site,
                             prefixes,
@@ -257,7 +274,13 @@ fn stmt_spans(stmt: &Stmt, out: &mut Vec<Span>) {
         Stmt::Segment(s) => out.extend([s.span, s.name.span, s.prefix.span]),
         Stmt::Subnet(s) => {
             out.extend([s.span, s.name.span, s.prefix.span]);
-            out.extend(s.route_table.iter().chain(&s.acl).map(|n| n.span));
+            out.extend(
+                s.route_table
+                    .iter()
+                    .chain(&s.acl)
+                    .chain(&s.az)
+                    .map(|n| n.span),
+            );
         }
         Stmt::Host(h) => {
             out.extend([h.span, h.name.span, h.addr.span]);

@@ -12,7 +12,7 @@ use super::{nat_translate, nat_words, Branch, Filter, Loc, Mark, NatPoint, Step,
 use crate::engine::packet_set::{AddrRanges, PacketSet};
 use crate::engine::space::{service_match, Iface};
 use crate::engine::view::{AddrExpr, View};
-use crate::model::{HostId, SiteId, SubnetId, Uplink};
+use crate::model::{Entity, HostId, SiteId, SubnetId, Uplink};
 use crate::span::Span;
 use crate::syntax::ast::{Action, ConnKind, FirewallMatch, NatKind, SiteKind};
 
@@ -315,6 +315,15 @@ impl<'s, 'm> Walker<'s, 'm> {
             {
                 continue;
             }
+            if c.tgw_end.is_some() {
+                // A connection that ends on a transit gateway carries what
+                // the gateway advertises over it.
+                let x = crate::model::ConnectionId(i as u32);
+                for (p, span) in self.tgw_advertised(x) {
+                    routes.push((p, i, span));
+                }
+                continue;
+            }
             let Some(other) = c.other_end(site) else {
                 continue;
             };
@@ -358,7 +367,10 @@ impl<'s, 'm> Walker<'s, 'm> {
                 Some(*span),
             );
             if let Some(x) = self.edge_firewall(site, up, nb, None, &mut steps) {
-                if let Some(other) = conn.other_end(site) {
+                if let Some(t) = &conn.tgw_end {
+                    let ci = crate::model::ConnectionId(*ci as u32);
+                    steps.push(Step::Go(Loc::Tgw(t.value, Entity::Connection(ci)), x));
+                } else if let Some(other) = conn.other_end(site) {
                     steps.extend(self.enter_site(other, up, x));
                 }
             }

@@ -295,8 +295,9 @@ pub enum Loc {
     /// An on-prem edge, with the connection it came in by (`None`: from a
     /// segment; the internet arrives as `Uplink::Internet`).
     Edge(SiteId, Option<Uplink>),
-    /// A transit gateway's route lookup.
-    Tgw(ConnectionId),
+    /// A transit gateway's route lookup, with the attachment the packet
+    /// came in by (a site, or a connection that ends on the gateway).
+    Tgw(ConnectionId, Entity),
     /// A VM network's router; `true` when the packet came in through the
     /// network's gateway (it is not sent back out).
     VnetRouter(SiteId, bool),
@@ -381,7 +382,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             (_, Loc::IgwOut(g)) | (_, Loc::NatGateway(g)) | (_, Loc::VnetGatewayOut(g)) => {
                 Some(Entity::Gateway(g))
             }
-            (_, Loc::Tgw(c)) => Some(Entity::Connection(c)),
+            (_, Loc::Tgw(c, _)) => Some(Entity::Connection(c)),
             (_, Loc::NatInstance(h)) => Some(Entity::Host(h)),
             (_, Loc::Edge(_, Some(Uplink::Connection(c))))
             | (_, Loc::Cgw(_, Some(Uplink::Connection(c))))
@@ -419,7 +420,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             Loc::Cgw(s, from) => self.cgw(s, from, b),
             Loc::EniToSddc(s) => self.eni_to_sddc(s, b),
             Loc::Edge(s, from) => self.edge(s, from, b),
-            Loc::Tgw(c) => self.tgw(c, b),
+            Loc::Tgw(c, from) => self.tgw(c, from, b),
             Loc::VnetRouter(s, from_gateway) => self.vnet_router(s, from_gateway, b),
             Loc::VnetGatewayOut(g) => self.vnet_gateway_out(g, b),
             Loc::VnetGatewayIn(g, from) => self.vnet_gateway_in(g, from, b),

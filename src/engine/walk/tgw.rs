@@ -2,16 +2,20 @@
 //! Direct Connect (docs/forwarding.md, "VPC router" targets and "Transit
 //! gateway"; "Oracle decisions": AWS).
 //!
-//! A VPC route to a transit gateway it is attached to leads to the
-//! `Loc::Tgw` node, which builds the gateway's table as the oracle does
-//! (static routes, then each attachment's propagated prefixes), takes each
-//! route's share of the branch in order of precedence, and enters the
-//! attached site or the far end of a connection. Transit gateways are
-//! stateless: replies find their own way back.
+//! A VPC route to a transit gateway it is attached to leads, through the
+//! attachment subnet of the source's availability zone when the attachment
+//! names its subnets, to the `Loc::Tgw` node with the attachment the packet
+//! came in by. That node builds the route table associated with the
+//! attachment as the oracle does (static routes, then the propagated
+//! prefixes of the attachments that propagate to it), takes each route's
+//! share of the branch in order of precedence, and enters the attached site
+//! (through its attachment subnets' route table, when named) or the far end
+//! of a connection. Transit gateways are stateless: replies find their own
+//! way back.
 
 use super::{Branch, Loc, Step, Walker};
 use crate::engine::packet_set::AddrRanges;
-use crate::model::{ConnectionId, Entity, RouteTarget, SiteId, Uplink};
+use crate::model::{ConnectionId, Entity, RouteTarget, SiteId, SubnetId, TgwTable, Uplink};
 use crate::span::Span;
 use crate::syntax::ast::{ConnKind, SiteKind};
 
@@ -30,8 +34,19 @@ enum Next {
 struct TgwRoute {
     prefix: ipnet::IpNet,
     is_static: bool,
+    /// Among propagated routes of one prefix, AWS prefers VPC attachments
+    /// (0), then Direct Connect gateways (1), then VPNs (2).
+    class: u8,
     next: Next,
     span: Span,
+}
+
+/// Where a packet from a VPC subnet enters the transit gateway.
+enum Entry {
+    /// Through this attachment subnet (`None`: the attachment names none).
+    Subnet(Option<SubnetId>),
+    Dropped(String, Span, String),
+    Undecided(String, Span, String),
 }
 
 impl<'s, 'm> Walker<'s, 'm> {
@@ -40,6 +55,7 @@ impl<'s, 'm> Walker<'s, 'm> {
     pub(super) fn vpc_to_connection(
         &self,
         vpc: SiteId,
+        from: SubnetId,
         c: ConnectionId,
         span: Span,
         b: Branch,
@@ -61,6 +77,25 @@ impl<'s, 'm> Walker<'s, 'm> {
                         format!("add `attach` for this vpc to `{}`", conn.decl.name),
                     )];
                 }
+                let att = match self.tgw_entry(vpc, from, c) {
+                    Entry::Subnet(att) => att,
+                    Entry::Dropped(reason, at, help) => {
+                        return vec![Self::drop(b, reason, at, help)]
+                    }
+                    Entry::Undecided(reason, at, help) => {
+                        return vec![Self::undecided(b, reason, at, help)]
+                    }
+                };
+                // The attachment subnet's ACL judges the packet inbound,
+                // whether or not it is the source's own subnet (AWS, "How
+                // network ACLs work with transit gateways").
+                let (b, mut steps) = match att {
+                    Some(a) => self.cross_acls(None, Some(a), &b),
+                    None => (b, Vec::new()),
+                };
+                if b.orig.is_empty() {
+                    return steps;
+                }
                 // Security-group references do not cross a transit gateway
                 // (docs/forwarding.md, "Oracle decisions").
                 let mut nb = b.hop(
@@ -69,7 +104,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                     Some(conn.decl.span),
                 );
                 nb.sender = None;
-                vec![Step::Go(Loc::Tgw(c), nb)]
+                steps.push(Step::Go(Loc::Tgw(c, Entity::Site(vpc)), nb));
+                steps
             }
             ConnKind::DirectConnect | ConnKind::Vpn => {
                 let ends: Vec<SiteId> = conn.ends.iter().map(|e| e.value).collect();
@@ -115,23 +151,84 @@ impl<'s, 'm> Walker<'s, 'm> {
         }
     }
 
-    /// The route table of transit gateway `c`, in order of precedence: the
-    /// longest prefix first, then static routes before propagated ones of
-    /// the same prefix, then the order written. Static routes name a site,
-    /// a connection or `blackhole`; each attached site propagates its own
+    /// Where a packet from subnet `from` of `vpc` enters transit gateway
+    /// `c`. AWS: "any resources in Availability Zones where there is no
+    /// transit gateway attachment cannot reach the transit gateway". An
+    /// attachment without named subnets is taken to have one in every zone;
+    /// a zone the design does not state leaves the question undecided.
+    fn tgw_entry(&self, vpc: SiteId, from: SubnetId, c: ConnectionId) -> Entry {
+        let m = self.m();
+        let conn = &m.connections[c.index()];
+        let Some(atts) = conn.attachment_subnets(vpc) else {
+            return Entry::Subnet(None);
+        };
+        if atts.iter().any(|a| a.value == from) {
+            return Entry::Subnet(Some(from));
+        }
+        let sub = m.subnet(from);
+        let Some(zone) = &sub.az else {
+            return Entry::Undecided(
+                format!(
+                    "subnet `{}` states no availability zone, so whether transit gateway `{}` has an attachment in its zone is not known",
+                    sub.decl.name, conn.decl.name
+                ),
+                sub.decl.span,
+                "give the subnet and the attachment subnets their `az`".into(),
+            );
+        };
+        if let Some(a) = atts.iter().find(|a| {
+            m.subnet(a.value)
+                .az
+                .as_ref()
+                .is_some_and(|z| z.value == zone.value)
+        }) {
+            return Entry::Subnet(Some(a.value));
+        }
+        if let Some(a) = atts.iter().find(|a| m.subnet(a.value).az.is_none()) {
+            return Entry::Undecided(
+                format!(
+                    "attachment subnet `{}` of transit gateway `{}` states no availability zone, so whether it is in zone `{}` is not known",
+                    m.subnet(a.value).decl.name,
+                    conn.decl.name,
+                    zone.value
+                ),
+                a.span,
+                "give the attachment subnets their `az`".into(),
+            );
+        }
+        Entry::Dropped(
+            format!(
+                "transit gateway `{}` has no attachment subnet in zone `{}` of subnet `{}`",
+                conn.decl.name, zone.value, sub.decl.name
+            ),
+            zone.span,
+            format!(
+                "add a subnet of zone `{}` to `attach {} in [...]`",
+                zone.value,
+                self.site_name(vpc)
+            ),
+        )
+    }
+
+    /// The routes of one transit gateway route table, in order of
+    /// precedence: the longest prefix first, then static routes before
+    /// propagated ones of the same prefix, then, among propagated routes,
+    /// VPC before Direct Connect before VPN attachments (AWS, "Route
+    /// evaluation order"), then the order written. Static routes name an
+    /// attachment or `blackhole`; each propagating site propagates its own
     /// prefixes (a site that declares none, its subnets and management
-    /// prefixes), and each attached connection the prefixes its `advertise`
-    /// lines name, towards the site that advertises them.
-    fn tgw_routes(&self, c: ConnectionId) -> Vec<TgwRoute> {
+    /// prefixes), and each propagating connection the prefixes its far end
+    /// advertises.
+    fn tgw_routes(&self, c: ConnectionId, table: &TgwTable) -> Vec<TgwRoute> {
         let m = self.m();
         let conn = &m.connections[c.index()];
         let attached = conn.attached_sites();
         let mut routes = Vec::new();
-        for r in &conn.routes {
+        for r in &table.routes {
             let next = match r.target {
                 RouteTarget::Blackhole => Next::Blackhole,
                 RouteTarget::Site(s) => Next::Site(s),
-                RouteTarget::Connection(x) => match m.connections[x.index()].far_end(&attached) {
+                RouteTarget::Connection(x) => match self.conn_far_end(x, &attached) {
                     Some(f) => Next::Conn(x, f),
                     None => continue,
                 },
@@ -140,11 +237,12 @@ impl<'s, 'm> Walker<'s, 'm> {
             routes.push(TgwRoute {
                 prefix: r.prefix,
                 is_static: true,
+                class: 0,
                 next,
                 span: r.span,
             });
         }
-        for a in &conn.attach {
+        for a in &table.propagate {
             match a.value {
                 Entity::Site(s) => {
                     let site = m.site(s);
@@ -162,17 +260,25 @@ impl<'s, 'm> Walker<'s, 'm> {
                         routes.push(TgwRoute {
                             prefix,
                             is_static: false,
+                            class: 0,
                             next: Next::Site(s),
                             span: a.span,
                         });
                     }
                 }
                 Entity::Connection(x) => {
-                    for adv in &m.connections[x.index()].advertise {
+                    let xc = &m.connections[x.index()];
+                    let class = if xc.kind == ConnKind::DirectConnect {
+                        1
+                    } else {
+                        2
+                    };
+                    for adv in &xc.advertise {
                         for p in &adv.prefixes {
                             routes.push(TgwRoute {
                                 prefix: p.value,
                                 is_static: false,
+                                class,
                                 next: Next::Conn(x, adv.site),
                                 span: p.span,
                             });
@@ -188,22 +294,84 @@ impl<'s, 'm> Walker<'s, 'm> {
             (
                 std::cmp::Reverse(r.prefix.prefix_len()),
                 std::cmp::Reverse(r.is_static),
+                r.class,
             )
         });
         routes
     }
 
-    /// A transit gateway: route lookup over its table, then the attached
-    /// site's router (a VPC's *from a gateway*) or the far end of a
-    /// connection, entered over it.
-    pub(super) fn tgw(&self, c: ConnectionId, b: Branch) -> Vec<Step> {
+    /// Where traffic a transit gateway sends over connection `x` arrives:
+    /// the site end of a connection that ends on a transit gateway, else
+    /// the end that is not attached to the gateway.
+    fn conn_far_end(&self, x: ConnectionId, attached: &[SiteId]) -> Option<SiteId> {
+        let xc = &self.m().connections[x.index()];
+        if xc.tgw_end.is_some() {
+            return xc.ends.first().map(|e| e.value);
+        }
+        xc.far_end(attached)
+    }
+
+    /// The prefixes a transit gateway sends to the far end of connection
+    /// `x`, which ends on it: the `advertise TGW` lines when written (a
+    /// Direct Connect gateway's allowed prefixes, or a static VPN's routes
+    /// on the customer side); otherwise, for a VPN, the routes of the table
+    /// associated with it, which BGP carries to the customer gateway (not
+    /// blackholes, nor routes back over the VPN itself). A Direct Connect
+    /// without allowed prefixes advertises nothing.
+    pub(super) fn tgw_advertised(&self, x: ConnectionId) -> Vec<(ipnet::IpNet, Span)> {
+        let m = self.m();
+        let xc = &m.connections[x.index()];
+        if !xc.tgw_advertise.is_empty() {
+            return xc.tgw_advertise.iter().map(|p| (p.value, p.span)).collect();
+        }
+        let Some(t) = &xc.tgw_end else {
+            return Vec::new();
+        };
+        if xc.kind != ConnKind::Vpn {
+            return Vec::new();
+        }
+        let tgw = &m.connections[t.value.index()];
+        let Some(table) = tgw.table_of(Entity::Connection(x)) else {
+            return Vec::new();
+        };
+        self.tgw_routes(t.value, table)
+            .into_iter()
+            .filter(|r| match r.next {
+                Next::Blackhole => false,
+                Next::Conn(y, _) => y != x,
+                Next::Site(_) => true,
+            })
+            .map(|r| (r.prefix, r.span))
+            .collect()
+    }
+
+    /// A transit gateway: route lookup over the table associated with the
+    /// attachment the packet came in by, then the attached site's router or
+    /// the far end of a connection, entered over it.
+    pub(super) fn tgw(&self, c: ConnectionId, from: Entity, b: Branch) -> Vec<Step> {
         let m = self.m();
         let conn = &m.connections[c.index()];
         let node = format!("transit-gateway {}", conn.decl.name);
         let attached = conn.attached_sites();
+        let Some(table) = conn.table_of(from) else {
+            return vec![Self::drop(
+                b,
+                format!(
+                    "the attachment `{}` of transit gateway `{}` is associated with no route table",
+                    self.entity_name(from),
+                    conn.decl.name
+                ),
+                conn.decl.span,
+                "add it to the `associate` line of one route table".into(),
+            )];
+        };
+        let b = match &table.name {
+            Some(n) => b.hop(&node, format!("route table `{}`", n.value), Some(n.span)),
+            None => b,
+        };
         let mut steps = Vec::new();
         let mut rest = b.orig.clone();
-        for r in self.tgw_routes(c) {
+        for r in self.tgw_routes(c, table) {
             if rest.is_empty() {
                 break;
             }
@@ -241,7 +409,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                         format!("route {} -> {} ({kind})", r.prefix, self.site_name(s)),
                         Some(r.span),
                     );
-                    steps.extend(self.enter_site(s, Uplink::Connection(c), nb));
+                    steps.extend(self.tgw_enter_site(c, s, nb));
                 }
                 Next::Conn(x, far) => {
                     let xc = &m.connections[x.index()];
@@ -270,16 +438,80 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
         }
         if !rest.is_empty() {
+            let table_words = table
+                .name
+                .as_ref()
+                .map_or(String::new(), |n| format!(" (route table `{}`)", n.value));
             steps.push(Self::drop(
                 b.with(rest),
                 format!(
-                    "transit gateway `{}` has no route for the destination",
+                    "transit gateway `{}` has no route for the destination{table_words}",
                     conn.decl.name
                 ),
-                conn.decl.span,
-                "attach the destination's site, or add a `route PREFIX -> SITE`".into(),
+                table.name.as_ref().map_or(conn.decl.span, |n| n.span),
+                "attach the destination's site and propagate it, or add a `route PREFIX -> ATTACHMENT`"
+                    .into(),
             ));
         }
         steps
+    }
+
+    /// Entering an attached site from transit gateway `c`. A VPC whose
+    /// attachment names its subnets routes the packet by their route table,
+    /// as if it left an attachment subnet (so a central egress or inspection
+    /// VPC forwards it on); if they use different tables, the one that
+    /// applies depends on the zone the gateway picks, which the model does
+    /// not know.
+    fn tgw_enter_site(&self, c: ConnectionId, s: SiteId, b: Branch) -> Vec<Step> {
+        let m = self.m();
+        let conn = &m.connections[c.index()];
+        let atts = match conn.attachment_subnets(s) {
+            Some(atts) if m.site(s).kind == SiteKind::Vpc => atts,
+            _ => return self.enter_site(s, Uplink::Connection(c), b),
+        };
+        let Some(first) = atts.first() else {
+            return vec![Self::drop(
+                b,
+                format!(
+                    "the attachment of `{}` to transit gateway `{}` names no subnet",
+                    self.site_name(s),
+                    conn.decl.name
+                ),
+                conn.decl.span,
+                "name one subnet per availability zone in `attach VPC in [...]`".into(),
+            )];
+        };
+        let table = m.subnet(first.value).route_table;
+        if atts.iter().any(|a| m.subnet(a.value).route_table != table) {
+            return vec![Self::undecided(
+                b,
+                format!(
+                    "the attachment subnets of `{}` use different route tables; which one routes traffic from transit gateway `{}` depends on the availability zone",
+                    self.site_name(s),
+                    conn.decl.name
+                ),
+                first.span,
+                "give the attachment subnets one route table".into(),
+            )];
+        }
+        let nb = b.hop(
+            &format!("vpc {} / router", self.site_name(s)),
+            format!(
+                "from transit gateway `{}` through attachment subnet `{}`",
+                conn.decl.name,
+                m.subnet(first.value).decl.name
+            ),
+            Some(first.span),
+        );
+        vec![Step::Go(Loc::VpcRouter(s, Some(first.value)), nb)]
+    }
+
+    fn entity_name(&self, e: Entity) -> String {
+        let m = self.m();
+        match e {
+            Entity::Site(s) => m.site(s).decl.name.clone(),
+            Entity::Connection(x) => m.connections[x.index()].decl.name.clone(),
+            _ => "?".into(),
+        }
     }
 }

@@ -491,7 +491,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                             )],
                         }
                     }
-                    _ => self.vpc_to_connection(vpc, c, span, b),
+                    _ => self.vpc_to_connection(vpc, from, c, span, b),
                 }
             }
             RouteTarget::Blackhole => vec![Self::drop(

@@ -2,7 +2,7 @@
 //! routes, security-group and network-ACL rules, listeners, and the
 //! statements of connection blocks.
 
-use super::{PResult, Parser};
+use super::{Block, PResult, Parser};
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::*;
 use crate::syntax::lexer::{Token, TokenKind};
@@ -398,28 +398,72 @@ impl<'t> Parser<'t> {
                     })
                 })()
             }
-            "extend" | "attach" => {
-                let extend = word == "extend";
-                if extend {
-                    self.begin("extend", "extend SEGMENT, ...");
-                } else {
-                    self.begin("attach", "attach SITE, ...");
-                }
+            "extend" => {
+                self.begin("extend", "extend SEGMENT, ...");
                 (|| {
-                    let what = if extend {
-                        "the extended segment after `extend`"
-                    } else {
-                        "the attached site after `attach`"
+                    let names = self.seq(
+                        "a name",
+                        "the extended segment after `extend`",
+                        |p, what| p.name(what).map(Some),
+                    )?;
+                    self.end("the segments")?;
+                    Ok(ConnStmt::Extend(names, Span::default()))
+                })()
+            }
+            "attach" => {
+                self.begin("attach", "attach SITE, ... | attach VPC in [SUBNET, ...]");
+                (|| {
+                    let names =
+                        self.seq("a name", "the attached site after `attach`", |p, what| {
+                            p.name(what).map(Some)
+                        })?;
+                    if !self.at_word("in") {
+                        self.end("the sites")?;
+                        return Ok(ConnStmt::Attach(names, Span::default()));
+                    }
+                    let t = self.peek();
+                    let mut names = names.into_iter();
+                    let (Some(site), None) = (names.next(), names.next()) else {
+                        return Err(self.syntax_at(
+                            t,
+                            "`in` names the attachment subnets of one VPC".into(),
+                            "after a list of sites",
+                            Some("write one `attach VPC in [SUBNET, ...]` line per VPC".into()),
+                        ));
                     };
-                    let names = self.seq("a name", what, |p, what| p.name(what).map(Some))?;
-                    self.end(if extend { "the segments" } else { "the sites" })?;
-                    Ok(if extend {
-                        ConnStmt::Extend(names, Span::default())
-                    } else {
-                        ConnStmt::Attach(names, Span::default())
+                    self.bump();
+                    let subnets = self.name_list("the attachment subnets after `in`")?;
+                    self.end("the attachment subnets")?;
+                    Ok(ConnStmt::AttachIn {
+                        site,
+                        subnets,
+                        span: Span::default(),
                     })
                 })()
             }
+            "associate" | "propagate" => {
+                let associate = word == "associate";
+                if associate {
+                    self.begin("associate", "associate ATTACHMENT, ...");
+                } else {
+                    self.begin("propagate", "propagate ATTACHMENT, ...");
+                }
+                (|| {
+                    let what = if associate {
+                        "the associated attachment after `associate`"
+                    } else {
+                        "the propagating attachment after `propagate`"
+                    };
+                    let names = self.seq("a name", what, |p, what| p.name(what).map(Some))?;
+                    self.end("the attachments")?;
+                    Ok(if associate {
+                        ConnStmt::Associate(names, Span::default())
+                    } else {
+                        ConnStmt::Propagate(names, Span::default())
+                    })
+                })()
+            }
+            "route-table" => return self.tgw_route_table(kw),
             _ => {
                 self.begin("route", "route PREFIX -> SITE | blackhole");
                 return match self.route_stmt(kw, "the route's site or `blackhole` after `->`") {
@@ -441,9 +485,48 @@ impl<'t> Parser<'t> {
                 ConnStmt::Remote(a, _) => ConnStmt::Remote(a, span),
                 ConnStmt::Extend(n, _) => ConnStmt::Extend(n, span),
                 ConnStmt::Attach(n, _) => ConnStmt::Attach(n, span),
+                ConnStmt::AttachIn { site, subnets, .. } => ConnStmt::AttachIn {
+                    site,
+                    subnets,
+                    span,
+                },
+                ConnStmt::Associate(n, _) => ConnStmt::Associate(n, span),
+                ConnStmt::Propagate(n, _) => ConnStmt::Propagate(n, span),
                 other => other,
             },
             ConnStmt::Broken,
         )
+    }
+
+    /// `route-table NAME { associate ...; propagate ...; route ... }` inside
+    /// a transit gateway.
+    fn tgw_route_table(&mut self, kw: Token) -> ConnStmt {
+        self.begin(
+            "route-table",
+            "route-table NAME { associate ATTACHMENT, ...; propagate ATTACHMENT, ...; route PREFIX -> ATTACHMENT | blackhole }",
+        );
+        let indent = self.line_indent(self.pos.saturating_sub(1));
+        let Ok(name) = self.name("the route table's name after `route-table`") else {
+            return ConnStmt::Broken(self.span_from(kw.span));
+        };
+        let opening = match self.open_block(Block::TgwRouteTable, "after the route table's name") {
+            Ok(o) => o,
+            Err(_) => match self.open_after_error() {
+                Some(o) => o,
+                None => return ConnStmt::Broken(self.span_from(kw.span)),
+            },
+        };
+        let body = self.block_body(
+            Block::TgwRouteTable,
+            Block::TransitGateway,
+            opening,
+            indent,
+            |p, t| Some(p.conn_stmt(t)),
+        );
+        ConnStmt::RouteTable {
+            name,
+            body,
+            span: self.span_from(kw.span),
+        }
     }
 }

@@ -148,7 +148,7 @@ impl<'t> Parser<'t> {
     fn subnet(&mut self, kw: Token, site: SiteKind) -> Option<Stmt> {
         let vpc = site == SiteKind::Vpc;
         let form = if vpc {
-            "subnet NAME PREFIX [route-table RT] [acl ACL]"
+            "subnet NAME PREFIX [route-table RT] [acl ACL] [az ZONE]"
         } else {
             "subnet NAME PREFIX"
         };
@@ -156,8 +156,8 @@ impl<'t> Parser<'t> {
         let name = self.decl_name("the subnet's name after `subnet`")?;
         let r = (|| -> PResult<_> {
             let prefix = self.prefix("the subnet's prefix after its name")?;
-            let (mut route_table, mut acl) = (None, None);
-            let (mut rt_seen, mut acl_seen) = (None, None);
+            let (mut route_table, mut acl, mut az) = (None, None, None);
+            let (mut rt_seen, mut acl_seen, mut az_seen) = (None, None, None);
             if !vpc {
                 self.end("the subnet's prefix")?;
             }
@@ -175,22 +175,28 @@ impl<'t> Parser<'t> {
                         self.bump();
                         acl = Some(self.name("the network ACL's name after `acl`")?);
                     }
-                    _ => return Err(self.clause_error(&["route-table", "acl"])),
+                    "az" => {
+                        self.once(&mut az_seen, t)?;
+                        self.bump();
+                        az = Some(self.name("the availability zone after `az`")?);
+                    }
+                    _ => return Err(self.clause_error(&["route-table", "acl", "az"])),
                 }
             }
-            Ok((prefix, route_table, acl))
+            Ok((prefix, route_table, acl, az))
         })();
         Some(self.finish(
             kw.span,
             DeclKind::Subnet,
             name,
             r,
-            |name, (prefix, route_table, acl), span| {
+            |name, (prefix, route_table, acl, az), span| {
                 Stmt::Subnet(SubnetStmt {
                     name,
                     prefix,
                     route_table,
                     acl,
+                    az,
                     span,
                 })
             },
