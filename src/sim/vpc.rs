@@ -607,6 +607,28 @@ impl<'m> Walker<'m> {
                     .into();
                 };
                 tri!(self.acl(from, true, &p));
+                // The virtual private gateway forwards only what the far
+                // side routes over the connection; a policy-based VPN's
+                // selectors decide at the far end instead.
+                let policy = m
+                    .connections
+                    .get(c.index())
+                    .is_some_and(|x| x.vpn_mode == Some(crate::syntax::ast::VpnMode::PolicyBased));
+                if !policy && !self.learned(vpc, c).iter().any(|(n, _)| n.contains(&p.dst)) {
+                    return drop(
+                        format!(
+                            "the virtual private gateway of {} has no route for {} over {}: {} does not advertise it",
+                            self.site_name(vpc),
+                            p.dst,
+                            self.conn_name(c),
+                            self.site_name(other)
+                        ),
+                        Some(span),
+                        "advertise the destination's prefix over the connection",
+                    )
+                    .at(Stage::Route)
+                    .into();
+                }
                 self.enter_over(c, other, p)
             }
             ConnKind::L2vpn => drop(

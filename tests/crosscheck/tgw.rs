@@ -262,3 +262,38 @@ fn the_attachment_subnet_acl_judges_packets_to_the_gateway() {
     );
     assert_verdict(&text, "10.1.1.10", "203.0.113.80", sim::TCP, 443, false);
 }
+
+/// A VPC's virtual private gateway forwards only what the far end routes
+/// over the connection: a default route to the VPN sends the VPC's
+/// internet traffic nowhere unless the on-prem side advertises it.
+#[test]
+fn the_virtual_private_gateway_routes_only_what_the_far_end_advertises() {
+    let text = "
+vpc v 10.1.0.0/16 {
+  route-table rt main {
+    route 0.0.0.0/0 -> office
+  }
+  subnet a 10.1.1.0/24
+  instance x 10.1.1.10 in a
+}
+onprem hq 172.16.0.0/16 {
+  segment lan 172.16.1.0/24
+  host h 172.16.1.10 in lan
+  internet-egress snat 192.0.2.10
+}
+internet {
+  host i 203.0.113.80
+}
+vpn office v <-> hq {
+  advertise hq 172.16.0.0/16
+  advertise v 10.1.0.0/16
+}
+";
+    assert_verdict(text, "10.1.1.10", "172.16.1.10", sim::TCP, 22, true);
+    assert_verdict(text, "10.1.1.10", "203.0.113.80", sim::TCP, 443, false);
+    let default = text.replace(
+        "  advertise hq 172.16.0.0/16\n",
+        "  advertise hq 172.16.0.0/16, 0.0.0.0/0\n",
+    );
+    assert_verdict(&default, "10.1.1.10", "203.0.113.80", sim::TCP, 443, true);
+}

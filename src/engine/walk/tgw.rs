@@ -126,6 +126,38 @@ impl<'s, 'm> Walker<'s, 'm> {
                         "route to a connection of this vpc".into(),
                     )];
                 };
+                // The virtual private gateway is a router: it forwards only
+                // what the far side routes over the connection (its BGP
+                // prefixes, or the VPN's static routes).
+                let mut steps = Vec::new();
+                let b = match self.vgw_routes(c, other) {
+                    Some(nets) => {
+                        let (yes, no) = self.dst_in(&b, AddrRanges::from_nets(nets));
+                        if !no.is_empty() {
+                            steps.push(Self::drop(
+                                b.with(no),
+                                format!(
+                                    "the virtual private gateway of vpc `{}` has no route for the destination over {} `{}`: `{}` does not advertise it",
+                                    self.site_name(vpc),
+                                    conn.kind.keyword(),
+                                    conn.decl.name,
+                                    self.site_name(other)
+                                ),
+                                span,
+                                format!(
+                                    "advertise the destination's prefix from `{}` over `{}` (BGP, or a static route of the VPN)",
+                                    self.site_name(other),
+                                    conn.decl.name
+                                ),
+                            ));
+                        }
+                        b.with(yes)
+                    }
+                    None => b,
+                };
+                if b.orig.is_empty() {
+                    return steps;
+                }
                 let nb = b.hop(
                     &node,
                     format!(
@@ -136,7 +168,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                     ),
                     Some(conn.decl.span),
                 );
-                self.enter_site(other, Uplink::Connection(c), nb)
+                steps.extend(self.enter_site(other, Uplink::Connection(c), nb));
+                steps
             }
             ConnKind::L2vpn | ConnKind::Peering => vec![Self::drop(
                 b,
@@ -149,6 +182,35 @@ impl<'s, 'm> Walker<'s, 'm> {
                 "route to a direct-connect, vpn or transit gateway".into(),
             )],
         }
+    }
+
+    /// The routes a VPC's virtual private gateway has over Direct Connect
+    /// or route-based VPN `c` to `other`: the prefixes `other` advertises
+    /// (an SDDC also its routed segments and management prefixes). `None`
+    /// for a policy-based VPN, whose traffic selectors decide instead.
+    fn vgw_routes(&self, c: ConnectionId, other: SiteId) -> Option<Vec<ipnet::IpNet>> {
+        let m = self.m();
+        let conn = &m.connections[c.index()];
+        if conn.vpn_mode == Some(crate::syntax::ast::VpnMode::PolicyBased) {
+            return None;
+        }
+        let mut nets: Vec<ipnet::IpNet> = conn
+            .advertise
+            .iter()
+            .filter(|a| a.site == other)
+            .flat_map(|a| a.prefixes.iter().map(|p| p.value))
+            .collect();
+        let o = m.site(other);
+        if o.kind == SiteKind::Sddc {
+            nets.extend(
+                o.subnets
+                    .iter()
+                    .filter(|&&x| m.subnet(x).extended_by.is_none())
+                    .map(|&x| m.subnet(x).prefix.value),
+            );
+            nets.extend(o.management.iter().map(|p| p.value));
+        }
+        Some(nets)
     }
 
     /// Where a packet from subnet `from` of `vpc` enters transit gateway
