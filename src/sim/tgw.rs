@@ -339,7 +339,7 @@ impl<'m> Walker<'m> {
         Step::Next(
             At::VpcRouter {
                 vpc: s,
-                from: VpcFrom::Subnet(first.value),
+                from: VpcFrom::Transit(first.value, c),
             },
             p,
         )

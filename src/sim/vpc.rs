@@ -271,7 +271,7 @@ impl<'m> Walker<'m> {
                     .into(),
                 }
             }
-            VpcFrom::Subnet(subnet) => {
+            VpcFrom::Subnet(subnet) | VpcFrom::Transit(subnet, _) => {
                 let Some(sub) = m.subnets.get(subnet.index()) else {
                     return drop("the subnet does not exist", None, "").into();
                 };
@@ -340,6 +340,26 @@ impl<'m> Walker<'m> {
                     ),
                     Some(route.span),
                 );
+                // A packet from a transit gateway may go back to a transit
+                // gateway, to a device in the VPC or out of its internet
+                // gateway, but never out by a peering, VPN or Direct
+                // Connect (AWS: no edge-to-edge routing).
+                if let (VpcFrom::Transit(_, t), RouteTarget::Connection(c)) = (from, route.target) {
+                    let kind = m.connections.get(c.index()).map(|x| x.kind);
+                    if c != t && kind != Some(ConnKind::TransitGateway) {
+                        return drop(
+                            format!(
+                                "a packet that came from {} is not forwarded to {}: AWS does not route edge to edge",
+                                self.conn_name(t),
+                                self.conn_name(c)
+                            ),
+                            Some(route.span),
+                            "route it from the transit gateway directly",
+                        )
+                        .at(Stage::Route)
+                        .into();
+                    }
+                }
                 self.route_target(vpc, subnet, route, p)
             }
         }

@@ -89,6 +89,8 @@ pub(super) enum At {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum VpcFrom {
     Subnet(SubnetId),
+    /// From a transit gateway, routed by this attachment subnet's table.
+    Transit(SubnetId, ConnectionId),
     Gateway(Entry),
 }
 

@@ -297,3 +297,38 @@ vpn office v <-> hq {
     );
     assert_verdict(&default, "10.1.1.10", "203.0.113.80", sim::TCP, 443, true);
 }
+
+/// Routed by an attachment subnet's table, a packet from the transit
+/// gateway may not leave the VPC by a peering (AWS: no edge-to-edge
+/// routing), while the VPC's own instances use the same peering.
+#[test]
+fn traffic_from_the_gateway_does_not_leave_by_a_peering() {
+    let text = central_egress("attach egress in [tgw]", "az z1")
+        .replace(
+            "  route-table att {\n    route 0.0.0.0/0 -> ngw\n  }\n",
+            "  route-table att {\n    route 0.0.0.0/0 -> ngw\n    route 10.50.0.0/16 -> pe\n  }\n",
+        )
+        .replace(
+            "    route 10.1.0.0/16 -> hub\n",
+            "    route 10.1.0.0/16 -> hub\n    route 10.50.0.0/16 -> pe\n",
+        )
+        + "
+vpc peer 10.50.0.0/16 {
+  route-table rt main {
+    route 10.0.0.0/8 -> pe
+  }
+  subnet p 10.50.1.0/24
+  security-group open {
+    inbound any from 0.0.0.0/0
+  }
+  instance q 10.50.1.10 in p sg [open]
+}
+peering pe egress <-> peer
+";
+    assert_verdict(&text, "10.1.1.10", "10.50.1.10", sim::TCP, 443, false);
+    let own = text.replace(
+        "  subnet tgw 10.9.255.0/28 route-table att az z1\n",
+        "  subnet tgw 10.9.255.0/28 route-table att az z1\n  instance e 10.9.1.10 in public\n",
+    );
+    assert_verdict(&own, "10.9.1.10", "10.50.1.10", sim::TCP, 443, true);
+}

@@ -295,6 +295,9 @@ pub enum Loc {
     /// An on-prem edge, with the connection it came in by (`None`: from a
     /// segment; the internet arrives as `Uplink::Internet`).
     Edge(SiteId, Option<Uplink>),
+    /// A VPC router receiving a packet from a transit gateway through an
+    /// attachment subnet, which routes it by that subnet's table.
+    VpcTransit(SiteId, SubnetId, ConnectionId),
     /// A transit gateway's route lookup, with the attachment the packet
     /// came in by (a site, or a connection that ends on the gateway).
     Tgw(ConnectionId, Entity),
@@ -412,6 +415,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             Loc::Leave(d) => self.leave(d, b),
             Loc::Arrive(site, iface) => self.arrive(site, iface, b),
             Loc::VpcRouter(vpc, from) => self.vpc_router(vpc, from, b),
+            Loc::VpcTransit(vpc, att, c) => self.vpc_router_via(vpc, Some(att), Some(c), b),
             Loc::IgwOut(g) => self.igw_out(g, b),
             Loc::IgwIn(g) => self.igw_in(g, b),
             Loc::NatGateway(g) => self.nat_gateway(g, b),

@@ -565,7 +565,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             ),
             Some(first.span),
         );
-        vec![Step::Go(Loc::VpcRouter(s, Some(first.value)), nb)]
+        vec![Step::Go(Loc::VpcTransit(s, first.value, c), nb)]
     }
 
     fn entity_name(&self, e: Entity) -> String {

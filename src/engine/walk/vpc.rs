@@ -15,7 +15,8 @@ use super::{Branch, Dest, Filter, Leaf, Loc, Mark, NatPoint, Sender, Step, Walke
 use crate::engine::packet_set::{AddrRanges, PacketSet};
 use crate::engine::space::{Device, Iface, SgSide};
 use crate::model::{
-    AclRule, GatewayKind, HostId, HostKind, RouteTarget, SgId, SiteId, SubnetId, SubnetKind,
+    AclRule, ConnectionId, GatewayKind, HostId, HostKind, RouteTarget, SgId, SiteId, SubnetId,
+    SubnetKind,
 };
 use crate::span::Span;
 use crate::syntax::ast::{AclAction, ConnKind, SiteKind};
@@ -252,6 +253,18 @@ impl<'s, 'm> Walker<'s, 'm> {
     // ---------------------------------------------------------- VPC router
 
     pub(super) fn vpc_router(&self, vpc: SiteId, from: Option<SubnetId>, b: Branch) -> Vec<Step> {
+        self.vpc_router_via(vpc, from, None, b)
+    }
+
+    /// The VPC router; `transit` is the transit gateway a packet came from
+    /// when it is routed by its attachment subnet's route table.
+    pub(super) fn vpc_router_via(
+        &self,
+        vpc: SiteId,
+        from: Option<SubnetId>,
+        transit: Option<ConnectionId>,
+        b: Branch,
+    ) -> Vec<Step> {
         let m = self.m();
         let site = m.site(vpc);
         let node = format!("vpc {} / router", site.decl.name);
@@ -301,6 +314,23 @@ impl<'s, 'm> Walker<'s, 'm> {
                 ),
                 Some(route.span),
             );
+            if let (Some(t), RouteTarget::Connection(c)) = (transit, route.target) {
+                if c != t && m.connections[c.index()].kind != ConnKind::TransitGateway {
+                    steps.push(Self::drop(
+                        nb,
+                        format!(
+                            "vpc `{}` does not forward traffic from transit gateway `{}` to {} `{}`: AWS does not route edge to edge",
+                            site.decl.name,
+                            m.connections[t.index()].decl.name,
+                            m.connections[c.index()].kind.keyword(),
+                            m.connections[c.index()].decl.name
+                        ),
+                        route.span,
+                        "attach the destination to the transit gateway, or route it from the transit gateway directly".into(),
+                    ));
+                    continue;
+                }
+            }
             steps.extend(self.route_to(vpc, from_subnet, route.target, route.span, nb));
         }
         if !rest.is_empty() {
