@@ -185,9 +185,9 @@ struct Plan {
     /// behind a transit gateway, a VPN or a Direct Connect of a VPC): a
     /// third of the packets go to one of these, when there are any.
     focus: Vec<IpAddr>,
-    /// How many IPv4 subnets each VPC has (`v{i}s1` ...), for attachment
-    /// subnets.
-    vpc_subnets: Vec<usize>,
+    /// Per VPC, the zone of each IPv4 subnet (`v{i}s1` ...; `None`: not
+    /// stated), for attachment subnets.
+    vpc_subnets: Vec<Vec<Option<usize>>>,
 }
 
 impl Plan {
@@ -348,7 +348,7 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         format!("vpc {v} 10.{n}.0.0/16 {{")
     };
     let n_sub = 1 + c.pick(3);
-    plan.vpc_subnets.push(n_sub);
+    plan.vpc_subnets.push(Vec::new());
     // Half the VPCs follow the usual layout, so that paths through the
     // internet gateway, a NAT gateway or instance and the peering are
     // complete: subnet 1 is public (its table routes to the internet
@@ -714,8 +714,12 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         }
         // Availability zones, sometimes left unstated: they decide which
         // subnets reach a transit gateway attachment.
-        if !c.chance(25) {
-            line += &format!(" az z{}", c.pick(3));
+        let zone = (!c.chance(25)).then(|| c.pick(3));
+        if let Some(z) = zone {
+            line += &format!(" az z{z}");
+        }
+        if let Some(zones) = plan.vpc_subnets.last_mut() {
+            zones.push(zone);
         }
         lines.push(line);
     }
@@ -1343,12 +1347,18 @@ fn connections(c: &mut Choices, shape: &Shape, plan: &mut Plan) {
                 .strip_prefix('v')
                 .and_then(|n| n.parse::<usize>().ok())
                 .filter(|_| a.len() == 2);
-            match vpc.and_then(|i| vpc_subnets.get(i).map(|&n| (i, n))) {
-                Some((i, n)) if c.chance(50) => {
-                    let subs: Vec<String> = (1..=n)
-                        .filter(|_| !c.chance(30))
-                        .map(|s| format!("v{i}s{s}"))
-                        .collect();
+            match vpc.and_then(|i| vpc_subnets.get(i).map(|zones| (i, zones))) {
+                Some((i, zones)) if c.chance(50) => {
+                    // One subnet per zone, as AWS requires.
+                    let mut taken = Vec::new();
+                    let mut subs = Vec::new();
+                    for (k, z) in zones.iter().enumerate() {
+                        if c.chance(30) || z.is_some_and(|z| taken.contains(&z)) {
+                            continue;
+                        }
+                        taken.extend(*z);
+                        subs.push(format!("v{i}s{}", k + 1));
+                    }
                     if subs.is_empty() {
                         plain.push(a.to_string());
                     } else {

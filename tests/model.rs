@@ -441,6 +441,7 @@ fn transit_gateway_misuse_is_reported() {
         "transit-gateway t {\n  attach a\n  route-table x {\n    associate b\n  }\n}\n",
         "transit-gateway t {\n  attach a\n}\ntransit-gateway u {\n  attach b\n}\nvpn v t <-> u\n",
         "transit-gateway t {\n  attach a\n}\nvpn v b <-> t\n",
+        "transit-gateway t {\n  attach z in [z1, z2]\n}\nvpc z 10.5.0.0/16 {\n  subnet z1 10.5.1.0/24 az use1-az1\n  subnet z2 10.5.2.0/24 az use1-az1\n}\n",
     ];
     for case in cases {
         let text = format!("{base}{case}");

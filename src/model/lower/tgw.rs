@@ -28,7 +28,7 @@ impl Lowerer<'_> {
             return;
         };
         attach.push(Spanned::new(Entity::Site(vpc), site.span));
-        let subs = subnets
+        let subs: Vec<Spanned<SubnetId>> = subnets
             .iter()
             .filter_map(|n| self.subnet_ref(n, vpc).map(|s| Spanned::new(s, n.span)))
             .collect();
@@ -123,6 +123,35 @@ impl Lowerer<'_> {
             }
         }
         let mut diags = Vec::new();
+        // AWS: "You can specify only one subnet per Availability Zone".
+        // Checked here, once every subnet has its zone.
+        for conn in &self.model.connections {
+            for (_, subs) in &conn.attach_subnets {
+                let zone = |x: &Spanned<SubnetId>| self.model.subnets[x.value.index()].az.as_ref();
+                for (i, a) in subs.iter().enumerate() {
+                    let Some(z) = zone(a) else {
+                        continue;
+                    };
+                    if let Some(first) = subs[..i]
+                        .iter()
+                        .find(|b| zone(b).is_some_and(|y| y.value == z.value))
+                    {
+                        diags.push(
+                            np006::misuse(
+                                format!(
+                                    "a second attachment subnet in availability zone `{}`",
+                                    z.value
+                                ),
+                                a.span,
+                                "same zone as an earlier attachment subnet",
+                                "a transit gateway attachment takes one subnet per availability zone",
+                            )
+                            .with_label(first.span, "the first one in that zone"),
+                        );
+                    }
+                }
+            }
+        }
         for conn in &mut self.model.connections {
             if conn.kind != ast::ConnKind::TransitGateway {
                 continue;
