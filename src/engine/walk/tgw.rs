@@ -527,9 +527,35 @@ impl<'s, 'm> Walker<'s, 'm> {
     fn tgw_enter_site(&self, c: ConnectionId, s: SiteId, b: Branch) -> Vec<Step> {
         let m = self.m();
         let conn = &m.connections[c.index()];
-        let atts = match conn.attachment_subnets(s) {
-            Some(atts) if m.site(s).kind == SiteKind::Vpc => atts,
-            _ => return self.enter_site(s, Uplink::Connection(c), b),
+        if m.site(s).kind != SiteKind::Vpc {
+            return self.enter_site(s, Uplink::Connection(c), b);
+        }
+        let Some(atts) = conn.attachment_subnets(s) else {
+            // Without attachment subnets the VPC delivers only to its own
+            // addresses; say how to let it forward the rest (central
+            // egress, inspection) rather than "use a transit gateway".
+            let own = AddrRanges::from_nets(m.site(s).prefixes.iter().map(|p| p.value));
+            let (local, transit) = self.dst_in(&b, own);
+            let mut steps = Vec::new();
+            if !transit.is_empty() {
+                steps.push(Self::drop(
+                    b.with(transit),
+                    format!(
+                        "vpc `{}` does not forward traffic from transit gateway `{}` to addresses outside it",
+                        self.site_name(s),
+                        conn.decl.name
+                    ),
+                    conn.decl.span,
+                    format!(
+                        "name the attachment subnets (`attach {} in [SUBNET, ...]`): their route table then forwards it, as in a central egress or inspection VPC",
+                        self.site_name(s)
+                    ),
+                ));
+            }
+            if !local.is_empty() {
+                steps.extend(self.enter_site(s, Uplink::Connection(c), b.with(local)));
+            }
+            return steps;
         };
         let Some(first) = atts.first() else {
             return vec![Self::drop(
