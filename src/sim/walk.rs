@@ -134,6 +134,8 @@ pub(super) enum Iface {
 pub(super) enum StateKey {
     Sg(Iface),
     Firewall(FirewallId),
+    /// An SDDC's management gateway firewall.
+    Mgw(SiteId),
 }
 
 /// A place where addresses are translated.
@@ -463,6 +465,7 @@ impl<'m> Walker<'m> {
                         HostKind::Vm => "vm",
                         HostKind::Instance => "instance",
                         HostKind::OnpremHost | HostKind::InternetHost => "host",
+                        HostKind::Appliance(_) => "appliance",
                     };
                     let site = m.sites.get(host.site.index());
                     let prefix = match site {
@@ -645,6 +648,7 @@ impl<'m> Walker<'m> {
                 );
                 match host.kind {
                     HostKind::InternetHost => Step::Next(At::Internet, p),
+                    HostKind::Appliance(_) => self.appliance_send(h, p),
                     _ => {
                         let Some(subnet) = host.subnet else {
                             return drop(

@@ -81,6 +81,7 @@ pub const STATEMENT_KEYWORDS: &[&str] = &[
     "endpoint-service",
     "endpoint",
     "host",
+    "appliance",
     "internet-egress",
     "gateway",
     "rule",
@@ -122,6 +123,7 @@ impl Block {
             ],
             Block::Site(SiteKind::Sddc) => &[
                 "management",
+                "appliance",
                 "segment",
                 "vm",
                 "group",
