@@ -67,6 +67,7 @@ rules! {
     NP304, "reply-blocked-by-acl", Error, "A flow allowed forward is dropped on the way back by a stateless network ACL.";
     NP305, "one-way-gateway-rules", Info, "The CGW allows a direction on the vpc uplink but not the other, and an expectation needs both.";
     NP306, "unused-filter", Info, "A security group, network ACL or group is attached to or used by nothing.";
+    NP307, "mgw-rule-refused", Error, "A management gateway rule VMC refuses: not allow, applied-to, or no system-defined group.";
     NP401, "egress-via-onprem", Info, "A learned default route sends a site's internet traffic on-prem.";
     NP402, "connected-vpc-default-sg", Warning, "An instance in the connected VPC is not admitted by the default security group the SDDC's ENIs carry.";
     NP403, "transitive-peering", Error, "A route or expectation relies on a peered VPC to forward traffic edge to edge.";

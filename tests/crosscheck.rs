@@ -797,9 +797,24 @@ fn sddc(c: &mut Choices, shape: &Shape, j: usize, plan: &mut Plan, pubs: &mut Pu
         }
     }
     let management = c.chance(20);
+    // The management network's appliances: vCenter at .10 most of the
+    // time, an ESXi host at .11 half of the time; .12 is an address of the
+    // management network that no appliance has. Appliances send too.
+    let mut appliances: Vec<String> = Vec::new();
     if management {
         lines.push(format!("management 10.250.{j}.0/24"));
-        plan.target(Ipv4Addr::new(10, 250, j as u8, 10));
+        for (i, kind, chance) in [(10u8, "vcenter", 80u8), (11, "esxi", 50)] {
+            let addr = Ipv4Addr::new(10, 250, j as u8, i);
+            if c.chance(chance) {
+                let name = format!("{d}{kind}");
+                lines.push(format!("appliance {kind} {name} {addr}"));
+                appliances.push(name);
+                plan.host(addr);
+            } else {
+                plan.target(addr);
+            }
+        }
+        plan.target(Ipv4Addr::new(10, 250, j as u8, 12));
     }
     for k in 0..c.pick(3) {
         let p = pubs.other();
@@ -932,17 +947,32 @@ fn sddc(c: &mut Choices, shape: &Shape, j: usize, plan: &mut Plan, pubs: &mut Pu
     }
     // The management gateway's rules: allow rules (a drop rule, which VMC
     // refuses, still drops), an `applied-to` that the management gateway
-    // ignores, destinations in and around the management prefix.
+    // ignores, destinations in and around the management prefix and the
+    // appliances by name; rules whose source is an appliance (what it
+    // sends: backups to on-prem, anything).
     if management && c.chance(75) {
         let mut body = "firewall mgw {\n".to_string();
-        for k in 0..c.pick(4) {
+        for k in 0..c.pick(5) {
             let action = if c.chance(10) { "drop" } else { "allow" };
-            let from = fw_addr(c, shape, &segments, &vms, &public_ips, &fw_names);
-            let to = match c.pick(4) {
-                0 => format!("10.250.{j}.10"),
-                1 => format!("10.250.{j}.0/28"),
-                2 => "any".to_string(),
-                _ => format!("10.250.{j}.0/24"),
+            let outbound = !appliances.is_empty() && c.chance(30);
+            let (from, to) = if outbound {
+                let from = c.one(&appliances).clone();
+                let to = match c.pick(3) {
+                    0 => "any".to_string(),
+                    1 => "172.20.0.0/16".to_string(),
+                    _ => fw_addr(c, shape, &segments, &vms, &public_ips, &fw_names),
+                };
+                (from, to)
+            } else {
+                let from = fw_addr(c, shape, &segments, &vms, &public_ips, &fw_names);
+                let to = match c.pick(5) {
+                    0 => format!("10.250.{j}.10"),
+                    1 => format!("10.250.{j}.0/28"),
+                    2 => "any".to_string(),
+                    3 if !appliances.is_empty() => c.one(&appliances).clone(),
+                    _ => format!("10.250.{j}.0/24"),
+                };
+                (from, to)
             };
             let svc = if c.chance(50) {
                 format!(" service {}", c.one(SERVICES))
@@ -1803,8 +1833,10 @@ fn check_decided(bytes: &[u8], raw: &[(u8, u8, u8, u8, u8)]) -> Result<(), Strin
         // The paths left undecided on purpose (NP905): a NAT gateway whose
         // external address the internet does not route sends through a NAT
         // device in front of it that a design cannot state, and the SDDC's
-        // management network is not modelled, and a transit gateway's
-        // attachment in a zone the design does not state is not known.
+        // management network as the internet reaches it (vCenter's public
+        // address), and as its appliances reach the internet, the
+        // connected VPC or each other, is not modelled; nor is a transit
+        // gateway's attachment in a zone the design does not state.
         let reasons: Vec<String> = unsupported_reasons(&space, &ep)
             .into_iter()
             .filter(|r| {
@@ -2159,8 +2191,12 @@ fn the_engine_decides_every_packet_without_a_vm_network() {
         }
         let d = design(&plan.text);
         let space = Space::new(&d.model);
-        // The management network is not modelled: packets for it are
-        // undecided by design (NP905, `every_language_element_...`).
+        // Packets for the management network from the internet, and what
+        // its appliances send to the internet, the connected VPC or each
+        // other, are undecided by design (NP905,
+        // `every_language_element_...`): the management network is left
+        // out as a destination and as a source here; `check_packets` holds
+        // the engine to the oracle on what the management gateway decides.
         let management = AddrRanges::from_nets(
             d.model
                 .sites
@@ -2171,6 +2207,9 @@ fn the_engine_decides_every_packet_without_a_vm_network() {
         sources.sort();
         sources.dedup();
         for src in sources {
+            if management.contains(src) {
+                continue;
+            }
             let dsts = plan
                 .targets
                 .iter()
@@ -3436,20 +3475,15 @@ const NOT_DECIDED: &[(&str, &str)] = &[(
     "management",
     "sddc prod {
   management 10.2.0.0/20
-  segment web-tier 10.10.11.0/24
-  vm web01 10.10.11.101 in web-tier
+  appliance vcenter vc 10.2.0.4
   firewall mgw {
-    rule ops-to-vcenter allow from dc to 10.2.0.4 service HTTPS
+    rule vc-out allow from vc to any
   }
 }
-onprem dc 172.20.0.0/16 {
-  segment ops 172.20.1.0/24
-  host ops1 172.20.1.5 in ops
+internet {
+  host depot 203.0.113.50
 }
-direct-connect dx prod <-> dc {
-  advertise dc 172.20.0.0/16
-}
-expect reach ops1 -> 10.2.0.4 HTTPS
+expect reach vc -> depot HTTPS
 ",
 )];
 

@@ -76,6 +76,12 @@ const FLOWS: &[(&str, &str, &[&str], bool)] = &[
         false,
     ),
     (
+        "sddc_ops_https_to_vcenter",
+        "sddc-ops-reach-vcenter.np",
+        &["ops1", "vc", "HTTPS"],
+        true,
+    ),
+    (
         "seed004_internet_to_tenant_a_published",
         "seed004-nvgre.np",
         &["198.51.100.7", "203.0.113.5", "HTTPS"],

@@ -139,6 +139,7 @@ const ADDRESS: Want = Want::new("host, subnet, group, site, public IP or endpoin
             | DeclKind::Vm
             | DeclKind::Instance
             | DeclKind::Host
+            | DeclKind::Appliance
             | DeclKind::Group
             | DeclKind::PublicIp
             | DeclKind::ElasticIp
@@ -398,6 +399,9 @@ impl<'a> Lowerer<'a> {
                         (HostKind::InternetHost, DeclKind::Host)
                     }
                     (ast::HostKeyword::Host, _) => (HostKind::OnpremHost, DeclKind::Host),
+                    (ast::HostKeyword::Appliance(k), _) => {
+                        (HostKind::Appliance(k), DeclKind::Appliance)
+                    }
                 };
                 self.declare(scope, &h.name, dk, Some(Entity::Host(id)));
                 self.model.hosts.push(Host {

@@ -181,6 +181,9 @@ pub enum HostKind {
     OnpremHost,
     /// A named host on the internet.
     InternetHost,
+    /// A management appliance of an SDDC (vCenter, ESXi, NSX Manager, HCX),
+    /// in its management network, behind the management gateway.
+    Appliance(crate::syntax::ast::ApplianceKind),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -722,6 +725,7 @@ impl Model {
                 HostKind::Vm => DeclKind::Vm,
                 HostKind::Instance => DeclKind::Instance,
                 HostKind::OnpremHost | HostKind::InternetHost => DeclKind::Host,
+                HostKind::Appliance(_) => DeclKind::Appliance,
             },
             Entity::Group(_) => DeclKind::Group,
             Entity::PublicIp(i) => match self.public_ips[i.index()].kind {

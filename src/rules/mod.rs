@@ -33,6 +33,7 @@ pub mod np303_exposed_admin_port;
 pub mod np304_reply_blocked_by_acl;
 pub mod np305_one_way_gateway_rules;
 pub mod np306_unused_filter;
+pub mod np307_mgw_rule_refused;
 pub mod np401_egress_via_onprem;
 pub mod np402_connected_vpc_default_sg;
 pub mod np403_transitive_peering;
@@ -88,6 +89,7 @@ pub static MODEL_RULES: &[(Code, ModelRule)] = &[
     (Code::NP603, np603_gateway_host_shared::check),
     (Code::NP604, np604_forwarding_overlap::check),
     (Code::NP306, np306_unused_filter::check),
+    (Code::NP307, np307_mgw_rule_refused::check),
     (Code::NP503, np503_endpoint_auto_accept::check),
 ];
 

@@ -5,10 +5,14 @@
 //! NSX never delivers to it), so the design describes something that cannot
 //! exist. When another subnet of the same site does contain the address, the
 //! help names it: the usual mistake is the wrong `in`, not the wrong address.
+//!
+//! An SDDC's management appliance is in no segment: its address must lie in
+//! one of the SDDC's `management` prefixes, where VMware Cloud on AWS puts
+//! vCenter, ESXi, NSX Manager and HCX.
 
 use super::util::subnet_noun;
 use crate::diagnostic::Diagnostic;
-use crate::model::{GatewayKind, Model, SiteId, SubnetId};
+use crate::model::{GatewayKind, HostKind, Model, SiteId, SubnetId};
 use crate::registry::Code;
 use crate::span::Span;
 use std::net::IpAddr;
@@ -35,6 +39,63 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         if !model.subnet(subnet).prefix.value.contains(&addr) {
             out.push(diagnostic(model, name, addr, span, subnet, site));
         }
+    }
+    for h in &model.hosts {
+        if !matches!(h.kind, HostKind::Appliance(_)) {
+            continue;
+        }
+        let site = model.site(h.site);
+        if site
+            .management
+            .iter()
+            .any(|p| p.value.contains(&h.addr.value))
+        {
+            continue;
+        }
+        let prefixes: Vec<String> = site
+            .management
+            .iter()
+            .map(|p| p.value.to_string())
+            .collect();
+        let (message, help) = if prefixes.is_empty() {
+            (
+                format!(
+                    "appliance `{}` has address {}, but sddc `{}` declares no management prefix",
+                    h.decl.name, h.addr.value, site.decl.name
+                ),
+                format!(
+                    "declare the SDDC's management network (`management PREFIX`) holding {}",
+                    h.addr.value
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "appliance `{}` has address {}, which is outside the management network of \
+                     sddc `{}` ({})",
+                    h.decl.name,
+                    h.addr.value,
+                    site.decl.name,
+                    prefixes.join(", ")
+                ),
+                format!(
+                    "the appliances live in the management network: give `{}` an address inside {}",
+                    h.decl.name,
+                    prefixes.join(" or ")
+                ),
+            )
+        };
+        let mut d = Diagnostic::new(
+            Code::NP101,
+            message,
+            h.addr.span,
+            "not in the management network",
+        )
+        .with_help(help);
+        if let Some(p) = site.management.first() {
+            d = d.with_label(p.span, "the management network");
+        }
+        out.push(d);
     }
 }
 

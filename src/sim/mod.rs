@@ -23,6 +23,7 @@
 mod edge;
 mod lookup;
 mod matching;
+mod mgw;
 mod probe;
 mod sddc;
 mod tgw;

@@ -3,6 +3,7 @@
 //! on-prem edge).
 
 use super::matching::{self, Peer};
+use super::mgw::MgmtFrom;
 use super::vpc::{host_prefix, svc_literal};
 use super::walk::{drop, tri, At, Drop, Link, NatPoint, NatSession, StateKey, Step, Walker};
 use super::{Packet, Stage};
@@ -298,55 +299,13 @@ impl<'m> Walker<'m> {
         best
     }
 
-    /// Route selection at the compute gateway: for a packet leaving a
-    /// segment, or arriving from an uplink.
-    pub(super) fn cgw_route(&mut self, sddc: SiteId, p: Packet) -> Step {
+    /// The compute gateway's candidate routes: the connected VPC, what the
+    /// connections learned, the internet default.
+    pub(super) fn cgw_candidates(&self, sddc: SiteId) -> Vec<Candidate> {
         let m = self.m;
         let Some(site) = m.sites.get(sddc.index()) else {
-            return drop("the sddc does not exist", None, "").into();
+            return Vec::new();
         };
-        let segment = site.subnets.iter().copied().find(|s| {
-            m.subnets.get(s.index()).is_some_and(|sub| {
-                sub.kind == SubnetKind::NsxSegment
-                    && sub.extended_by.is_none()
-                    && sub.prefix.value.contains(&p.dst)
-            })
-        });
-        if let Some(seg) = segment {
-            let sub = m.subnets.get(seg.index());
-            self.hop(
-                Stage::Route,
-                format!(
-                    "{} is on segment `{}`",
-                    p.dst,
-                    sub.map_or("?", |s| s.decl.name.as_str())
-                ),
-                sub.map(|s| s.prefix.span),
-            );
-            return self.deliver_on(seg, p);
-        }
-        if let Some(step) = self.management_gateway(sddc, &p, true) {
-            return step;
-        }
-        if let Some(c) = self.policy_vpn(sddc, &p) {
-            self.hop(
-                Stage::Route,
-                format!(
-                    "the selectors of policy-based {} hold {} -> {}",
-                    self.conn_name(c),
-                    p.src,
-                    p.dst
-                ),
-                m.connections.get(c.index()).map(|c| c.decl.span),
-            );
-            return Step::Next(
-                At::CgwOut {
-                    sddc,
-                    link: Link::Vpn(c),
-                },
-                p,
-            );
-        }
         let mut cands = Vec::new();
         if let Some(cv) = site.connected_vpc {
             if let Some(vpc) = m.sites.get(cv.vpc.index()) {
@@ -390,6 +349,59 @@ impl<'m> Walker<'m> {
                 });
             }
         }
+        cands
+    }
+
+    /// Route selection at the compute gateway: for a packet leaving a
+    /// segment, or arriving from an uplink.
+    pub(super) fn cgw_route(&mut self, sddc: SiteId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(site) = m.sites.get(sddc.index()) else {
+            return drop("the sddc does not exist", None, "").into();
+        };
+        let segment = site.subnets.iter().copied().find(|s| {
+            m.subnets.get(s.index()).is_some_and(|sub| {
+                sub.kind == SubnetKind::NsxSegment
+                    && sub.extended_by.is_none()
+                    && sub.prefix.value.contains(&p.dst)
+            })
+        });
+        if let Some(seg) = segment {
+            let sub = m.subnets.get(seg.index());
+            self.hop(
+                Stage::Route,
+                format!(
+                    "{} is on segment `{}`",
+                    p.dst,
+                    sub.map_or("?", |s| s.decl.name.as_str())
+                ),
+                sub.map(|s| s.prefix.span),
+            );
+            return self.deliver_on(seg, p);
+        }
+        if let Some(step) = self.management_gateway(sddc, &p, MgmtFrom::Segment) {
+            return step;
+        }
+        if let Some(c) = self.policy_vpn(sddc, &p) {
+            self.hop(
+                Stage::Route,
+                format!(
+                    "the selectors of policy-based {} hold {} -> {}",
+                    self.conn_name(c),
+                    p.src,
+                    p.dst
+                ),
+                m.connections.get(c.index()).map(|c| c.decl.span),
+            );
+            return Step::Next(
+                At::CgwOut {
+                    sddc,
+                    link: Link::Vpn(c),
+                },
+                p,
+            );
+        }
+        let cands = self.cgw_candidates(sddc);
         let Some(best) = Self::best(cands, &p) else {
             return drop(
                 format!(
@@ -427,94 +439,6 @@ impl<'m> Walker<'m> {
         )
     }
 
-    /// A packet for the SDDC's management network, which its management
-    /// gateway guards (not the compute gateway's firewall). When `judged`
-    /// (from a segment, a connection or the connected VPC), the management
-    /// gateway's rules decide by first match, whatever their `applied-to`,
-    /// then the Default Deny All rule drops; what they allow goes to an
-    /// appliance netproof does not model, and the engine leaves it
-    /// undecided (NP905), as it does everything from the internet.
-    fn management_gateway(&mut self, sddc: SiteId, p: &Packet, judged: bool) -> Option<Step> {
-        let m = self.m;
-        let site = m.sites.get(sddc.index())?;
-        let mgmt = site.management.iter().find(|n| n.value.contains(&p.dst))?;
-        if !judged {
-            return Some(
-                drop(
-                    format!(
-                        "{} is in the management network of {}, which the internet reaches by \
-                         vCenter's public address: netproof does not model it",
-                        p.dst,
-                        self.site_name(sddc)
-                    ),
-                    Some(mgmt.span),
-                    "check the management gateway's rules by hand",
-                )
-                .at(Stage::Route)
-                .into(),
-            );
-        }
-        let mgw = site
-            .firewalls
-            .iter()
-            .filter_map(|f| m.firewalls.get(f.index()))
-            .find(|f| f.kind == FirewallKind::Mgw);
-        let rule = mgw.and_then(|f| {
-            f.rules.iter().find(|r| {
-                matching::expr_has(m, &r.from, p.src, Peer::Dst)
-                    && matching::expr_has(m, &r.to, p.dst, Peer::Dst)
-                    && matching::svc_has(&r.services, p)
-            })
-        });
-        let Some(rule) = rule else {
-            return Some(
-                drop(
-                    format!(
-                        "no rule of the management gateway of {} allows {} -> {}: Default Deny \
-                         All",
-                        self.site_name(sddc),
-                        p.src,
-                        p.dst
-                    ),
-                    Some(mgw.map_or(mgmt.span, |f| f.decl.span)),
-                    "add an allow rule to `firewall mgw`",
-                )
-                .at(Stage::Firewall)
-                .into(),
-            );
-        };
-        if rule.action.value != Action::Allow {
-            return Some(
-                drop(
-                    format!("management gateway rule `{}` drops it", rule.decl.name),
-                    Some(rule.decl.span),
-                    "the management gateway takes allow rules only",
-                )
-                .at(Stage::Firewall)
-                .into(),
-            );
-        }
-        self.hop(
-            Stage::Firewall,
-            format!("management gateway rule `{}` allows it", rule.decl.name),
-            Some(rule.decl.span),
-        );
-        Some(
-            drop(
-                format!(
-                    "{} is in the management network of {}, whose appliances netproof does not \
-                     model",
-                    p.dst,
-                    self.site_name(sddc)
-                ),
-                Some(mgmt.span),
-                "check that an appliance answers at this address",
-            )
-            .at(Stage::Route)
-            .into(),
-        )
-    }
-
     /// A packet arrives at the compute gateway from an uplink: NAT on the
     /// internet uplink, the firewall, then route selection. A packet for the
     /// management network is the management gateway's, not the firewall's.
@@ -527,7 +451,15 @@ impl<'m> Walker<'m> {
             q = translated;
             fm = how;
         }
-        if let Some(step) = self.management_gateway(sddc, &q, link != Link::Internet) {
+        if let Some(step) = self.management_gateway(
+            sddc,
+            &q,
+            if link == Link::Internet {
+                MgmtFrom::Internet
+            } else {
+                MgmtFrom::Uplink
+            },
+        ) {
             return step;
         }
         let (seen, other, note) = nat_view(&p, &q, fm, true);

@@ -137,6 +137,8 @@ pub(super) enum Iface {
 pub(super) enum StateKey {
     Sg(Iface),
     Firewall(FirewallId),
+    /// An SDDC's management gateway firewall.
+    Mgw(SiteId),
 }
 
 /// A place where addresses are translated.
@@ -466,6 +468,7 @@ impl<'m> Walker<'m> {
                         HostKind::Vm => "vm",
                         HostKind::Instance => "instance",
                         HostKind::OnpremHost | HostKind::InternetHost => "host",
+                        HostKind::Appliance(_) => "appliance",
                     };
                     let site = m.sites.get(host.site.index());
                     let prefix = match site {
@@ -648,6 +651,7 @@ impl<'m> Walker<'m> {
                 );
                 match host.kind {
                     HostKind::InternetHost => Step::Next(At::Internet, p),
+                    HostKind::Appliance(_) => self.appliance_send(h, p),
                     _ => {
                         let Some(subnet) = host.subnet else {
                             return drop(

@@ -183,6 +183,7 @@ pub enum DeclKind {
     Vm,
     Instance,
     Host,
+    Appliance,
     Group,
     PublicIp,
     ElasticIp,
@@ -220,6 +221,7 @@ impl DeclKind {
             DeclKind::Vm => "a vm",
             DeclKind::Instance => "an instance",
             DeclKind::Host => "a host",
+            DeclKind::Appliance => "an appliance",
             DeclKind::Group => "a group",
             DeclKind::PublicIp => "a public-ip",
             DeclKind::ElasticIp => "an elastic-ip",
@@ -353,11 +355,58 @@ pub enum HostKeyword {
     Instance,
     /// `host` in an onprem site or the internet block.
     Host,
+    /// `appliance KIND` in an sddc: a management appliance, in the
+    /// management network rather than on a segment.
+    Appliance(ApplianceKind),
+}
+
+/// The kinds of SDDC management appliance, each one of VMware Cloud on
+/// AWS's system-defined management groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ApplianceKind {
+    Vcenter,
+    Esxi,
+    NsxManager,
+    Hcx,
+}
+
+impl ApplianceKind {
+    pub const ALL: [ApplianceKind; 4] = [
+        ApplianceKind::Vcenter,
+        ApplianceKind::Esxi,
+        ApplianceKind::NsxManager,
+        ApplianceKind::Hcx,
+    ];
+
+    /// The word that names the kind in `appliance KIND NAME ADDRESS`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ApplianceKind::Vcenter => "vcenter",
+            ApplianceKind::Esxi => "esxi",
+            ApplianceKind::NsxManager => "nsx-manager",
+            ApplianceKind::Hcx => "hcx",
+        }
+    }
+
+    /// The name of VMware Cloud on AWS's system-defined group of the kind.
+    pub fn group_name(self) -> &'static str {
+        match self {
+            ApplianceKind::Vcenter => "vCenter",
+            ApplianceKind::Esxi => "ESXi",
+            ApplianceKind::NsxManager => "NSX Manager",
+            ApplianceKind::Hcx => "HCX",
+        }
+    }
+
+    pub fn from_keyword(word: &str) -> Option<ApplianceKind> {
+        ApplianceKind::ALL.into_iter().find(|k| k.keyword() == word)
+    }
 }
 
 /// `vm NAME ADDRESS in SEGMENT [host HYPERV-HOST]`,
 /// `instance NAME ADDRESS in SUBNET [sg [SG, ...]] [public-ip A | elastic-ip A] [source-dest-check off]`,
-/// `host NAME ADDRESS [in SEGMENT]`.
+/// `host NAME ADDRESS [in SEGMENT]`,
+/// `appliance KIND NAME ADDRESS` (sddc).
 #[derive(Clone, Debug, PartialEq)]
 pub struct HostStmt {
     pub keyword: HostKeyword,

@@ -83,6 +83,7 @@ pub const STATEMENT_KEYWORDS: &[&str] = &[
     "endpoint-service",
     "endpoint",
     "host",
+    "appliance",
     "internet-egress",
     "gateway",
     "rule",
@@ -126,6 +127,7 @@ impl Block {
             ],
             Block::Site(SiteKind::Sddc) => &[
                 "management",
+                "appliance",
                 "segment",
                 "vm",
                 "group",

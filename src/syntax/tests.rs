@@ -1518,3 +1518,36 @@ fn runs_parse_like_one_pass() {
     }
     assert!(split > 100, "only {split} texts");
 }
+
+// ---- Appliances --------------------------------------------------------------
+
+#[test]
+fn an_appliance_has_a_kind_a_name_and_an_address_and_no_segment() {
+    let text = "sddc prod {\n  management 10.2.0.0/20\n  appliance nsx-manager nsx1 10.2.0.5\n}\n";
+    let tree = clean(text);
+    let Item::Site(site) = &tree.items[0] else {
+        panic!("no site")
+    };
+    let Stmt::Host(h) = &site.body[1] else {
+        panic!("no appliance: {:?}", site.body)
+    };
+    assert_eq!(h.keyword, HostKeyword::Appliance(ApplianceKind::NsxManager));
+    assert_eq!(h.name.text, "nsx1");
+    assert_eq!(h.addr.value.to_string(), "10.2.0.5");
+    assert!(h.subnet.is_none());
+    assert_eq!(h.span.slice(text), "appliance nsx-manager nsx1 10.2.0.5");
+}
+
+#[test]
+fn an_appliance_of_an_unknown_kind_or_with_a_segment_is_a_syntax_error() {
+    let (_, errs) = errors("sddc prod {\n  appliance vcentre vc 10.2.0.4\n}\n");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].0, Code::NP001);
+    assert!(errs[0].2.contains("appliance's kind"), "{errs:?}");
+    let (_, errs) = errors("sddc prod {\n  appliance vcenter vc 10.2.0.4 in mgmt\n}\n");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].2.contains("end of the statement"), "{errs:?}");
+    // Only an sddc has appliances.
+    let (_, errs) = errors("onprem dc 172.20.0.0/16 {\n  appliance vcenter vc 172.20.0.4\n}\n");
+    assert_eq!(errs.len(), 1, "{errs:?}");
+}

@@ -32,6 +32,7 @@ use std::sync::Arc;
 
 mod edge;
 mod internet;
+mod mgw;
 mod privatelink;
 mod sddc;
 mod tgw;
@@ -123,6 +124,8 @@ pub enum Filter {
     Firewall(SiteId),
     /// The SDDC's ENIs (the connected VPC's default group).
     Eni(SiteId),
+    /// An SDDC's management gateway firewall, both directions.
+    Mgw(SiteId),
 }
 
 /// A translation: the header before and after it, and, for an NSX rule,
@@ -463,7 +466,11 @@ impl<'s, 'm> Walker<'s, 'm> {
     /// Splits a branch by destination into `parts` (an address in several
     /// goes to the first) and the packets in none. An untranslated
     /// destination is split in one pass over the boxes.
-    fn split_dsts(&self, b: &Branch, parts: &[AddrRanges]) -> (Vec<PacketSet>, PacketSet) {
+    pub(super) fn split_dsts(
+        &self,
+        b: &Branch,
+        parts: &[AddrRanges],
+    ) -> (Vec<PacketSet>, PacketSet) {
         if b.view.dst == AddrExpr::Orig(super::view::AddrField::Dst, None) {
             return b.orig.split_by_dst(parts);
         }
@@ -619,6 +626,9 @@ impl<'s, 'm> Walker<'s, 'm> {
                             Some(host.decl.name_span),
                         ),
                     )];
+                }
+                if let HostKind::Appliance(_) = host.kind {
+                    return self.appliance_out(h, b);
                 }
                 let Some(subnet) = host.subnet else {
                     return vec![Self::drop(

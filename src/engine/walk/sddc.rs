@@ -9,6 +9,7 @@
 //! gateway firewall's first match is shared with the on-prem edge
 //! (`edge.rs`).
 
+use super::mgw::MgmtFrom;
 use super::{nat_translate, nat_words, Branch, Filter, Loc, Mark, NatPoint, Sender, Step, Walker};
 use crate::engine::packet_set::{AddrRanges, PacketSet};
 use crate::engine::space::{service_match, TCP, UDP};
@@ -69,7 +70,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 let (translated, drops) = self.cgw_inbound_nat(sddc, b);
                 steps.extend(drops);
                 for (t, seen, other) in translated {
-                    let t = self.to_management(sddc, t, false, &mut steps);
+                    let t = self.to_management(sddc, t, MgmtFrom::Internet, &mut steps);
                     if t.orig.is_empty() {
                         continue;
                     }
@@ -81,7 +82,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 }
             }
             Some(up) => {
-                let b = self.to_management(sddc, b, true, &mut steps);
+                let b = self.to_management(sddc, b, MgmtFrom::Uplink, &mut steps);
                 let v = Some(b.view);
                 if !b.orig.is_empty() {
                     if let Some(x) = self.cgw_firewall(sddc, up, b, v, None, &mut steps) {
@@ -92,114 +93,6 @@ impl<'s, 'm> Walker<'s, 'm> {
             None => steps.extend(self.cgw_select(sddc, b)),
         }
         steps
-    }
-
-    /// The share of a branch bound for the SDDC's management network;
-    /// returns the rest. The management gateway's firewall (`firewall mgw`)
-    /// judges it in place of the compute gateway's when `judged` (from a
-    /// segment, or arriving on a connection or the connected VPC): its rules
-    /// by first match, then the Default Deny All rule. What it allows is
-    /// not decided, because the appliances behind it are not modelled.
-    /// What arrives from the internet is not decided at all: the internet
-    /// reaches vCenter by its own public address, which a design cannot
-    /// state, not by the compute gateway's NAT rules.
-    fn to_management(
-        &self,
-        sddc: SiteId,
-        b: Branch,
-        judged: bool,
-        steps: &mut Vec<Step>,
-    ) -> Branch {
-        let site = self.m().site(sddc);
-        if site.management.is_empty() {
-            return b;
-        }
-        let mgmt = AddrRanges::from_nets(site.management.iter().map(|p| p.value));
-        let (to_mgmt, rest) = self.dst_in(&b, mgmt);
-        if to_mgmt.is_empty() {
-            return b.with(rest);
-        }
-        let span = site.management.first().map_or(site.header_span, |p| p.span);
-        if judged {
-            self.mgw(sddc, b.with(to_mgmt), span, steps);
-        } else {
-            steps.push(Self::undecided(
-                b.with(to_mgmt),
-                format!(
-                    "the destination is in the management network of sddc `{}`, which the \
-                     internet reaches by vCenter's public address: not modelled in this version",
-                    site.decl.name
-                ),
-                span,
-                "check the management gateway's rules by hand; the flows to other addresses \
-                 are decided"
-                    .into(),
-            ));
-        }
-        b.with(rest)
-    }
-
-    /// The management gateway firewall on a branch bound for the management
-    /// network: its rules in order, then the Default Deny All rule (no
-    /// `firewall mgw`: only that rule). Its rules carry no `applied-to`:
-    /// every rule judges every packet for the management network
-    /// (docs/forwarding.md, "SDDC compute gateway (CGW)", "The management
-    /// network").
-    fn mgw(&self, sddc: SiteId, b: Branch, span: Span, steps: &mut Vec<Step>) {
-        let m = self.m();
-        let site = m.site(sddc);
-        let fw = site
-            .firewalls
-            .iter()
-            .copied()
-            .find(|&f| m.firewalls[f.index()].kind == FirewallKind::Mgw);
-        let (allowed, rest, at) = match fw {
-            Some(fw) => {
-                let (allowed, dropped, rest) =
-                    self.firewall_first_match(fw, Uplink::AllUplinks, &b, b.orig.clone());
-                for (r, set) in dropped {
-                    steps.push(Self::drop(
-                        b.with(set),
-                        format!("management gateway rule `{}` drops it", r.decl.name),
-                        r.decl.span,
-                        "the management gateway takes allow rules only; remove this rule".into(),
-                    ));
-                }
-                (allowed, rest, m.firewalls[fw.index()].decl.name_span)
-            }
-            None => (PacketSet::empty(), b.orig.clone(), span),
-        };
-        if !rest.is_empty() {
-            steps.push(Self::drop(
-                b.with(rest),
-                format!(
-                    "no management gateway rule of sddc `{}` allows it: the Default Deny All \
-                     rule drops it",
-                    site.decl.name
-                ),
-                at,
-                "add a rule to `firewall mgw` allowing this source to the appliance, for this \
-                 service"
-                    .into(),
-            ));
-        }
-        if !allowed.is_empty() {
-            let nb = b.with(allowed).hop(
-                &format!("sddc {} / mgw firewall", site.decl.name),
-                "allowed",
-                None,
-            );
-            steps.push(Self::undecided(
-                nb,
-                format!(
-                    "the management gateway firewall allows it, but the appliances of the \
-                     management network of sddc `{}` are not modelled in this version",
-                    site.decl.name
-                ),
-                span,
-                "check that an appliance answers at this address, for this service".into(),
-            ));
-        }
     }
 
     /// Route selection at the compute gateway, once the firewall (if the
@@ -215,7 +108,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             let nb = b.with(local).hop(&node, "destination on a segment", None);
             steps.extend(self.to_hosts(sddc, None, nb, "VM", span));
         }
-        let rest = self.to_management(sddc, b.with(out), true, &mut steps);
+        let rest = self.to_management(sddc, b.with(out), MgmtFrom::Segment, &mut steps);
         // A policy-based VPN whose selectors hold the packet comes before
         // any route.
         let mut ob = rest;
@@ -238,38 +131,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         if ob.orig.is_empty() {
             return steps;
         }
-        // Candidate routes: connected VPC, learned prefixes, internet default.
-        // Between equal prefixes the lowest rank wins: the connected VPC,
-        // then route-based VPN, then Direct Connect, then the internet
-        // default (docs/forwarding.md, "Oracle decisions"); within a rank,
-        // the connection declared first.
-        let mut routes: Vec<(ipnet::IpNet, Uplink, u8, Span)> = Vec::new();
-        if let Some(cv) = site.connected_vpc {
-            for p in &m.site(cv.vpc).prefixes {
-                routes.push((p.value, Uplink::Vpc, 0, cv.span));
-            }
-        }
-        for (i, c) in m.connections.iter().enumerate() {
-            if !matches!(c.kind, ConnKind::DirectConnect | ConnKind::Vpn)
-                || !c.ends.iter().any(|e| e.value == sddc)
-            {
-                continue;
-            }
-            let up = Uplink::Connection(crate::model::ConnectionId(i as u32));
-            let rank = if c.kind == ConnKind::Vpn { 1 } else { 2 };
-            for a in c.advertise.iter().filter(|a| a.site != sddc) {
-                for p in &a.prefixes {
-                    routes.push((p.value, up, rank, a.span));
-                }
-            }
-        }
-        for d in ["0.0.0.0/0", "::/0"] {
-            if let Ok(net) = d.parse() {
-                routes.push((net, Uplink::Internet, 3, site.header_span));
-            }
-        }
-        routes.sort_by_key(|r| (r.0, r.2));
-        routes.dedup_by_key(|r| r.0);
+        let routes = self.cgw_routes(sddc);
         let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
         let parts = AddrRanges::lpm_partition(&prefixes);
         let mut rest = ob.orig.clone();
@@ -297,7 +159,45 @@ impl<'s, 'm> Walker<'s, 'm> {
         steps
     }
 
-    fn uplink_name(&self, u: Uplink) -> String {
+    /// The compute gateway's candidate routes, one per prefix: connected
+    /// VPC, learned prefixes, internet default. Between equal prefixes the
+    /// lowest rank wins: the connected VPC, then route-based VPN, then
+    /// Direct Connect, then the internet default (docs/forwarding.md,
+    /// "Oracle decisions"); within a rank, the connection declared first.
+    pub(super) fn cgw_routes(&self, sddc: SiteId) -> Vec<(ipnet::IpNet, Uplink, u8, Span)> {
+        let m = self.m();
+        let site = m.site(sddc);
+        let mut routes: Vec<(ipnet::IpNet, Uplink, u8, Span)> = Vec::new();
+        if let Some(cv) = site.connected_vpc {
+            for p in &m.site(cv.vpc).prefixes {
+                routes.push((p.value, Uplink::Vpc, 0, cv.span));
+            }
+        }
+        for (i, c) in m.connections.iter().enumerate() {
+            if !matches!(c.kind, ConnKind::DirectConnect | ConnKind::Vpn)
+                || !c.ends.iter().any(|e| e.value == sddc)
+            {
+                continue;
+            }
+            let up = Uplink::Connection(crate::model::ConnectionId(i as u32));
+            let rank = if c.kind == ConnKind::Vpn { 1 } else { 2 };
+            for a in c.advertise.iter().filter(|a| a.site != sddc) {
+                for p in &a.prefixes {
+                    routes.push((p.value, up, rank, a.span));
+                }
+            }
+        }
+        for d in ["0.0.0.0/0", "::/0"] {
+            if let Ok(net) = d.parse() {
+                routes.push((net, Uplink::Internet, 3, site.header_span));
+            }
+        }
+        routes.sort_by_key(|r| (r.0, r.2));
+        routes.dedup_by_key(|r| r.0);
+        routes
+    }
+
+    pub(super) fn uplink_name(&self, u: Uplink) -> String {
         match u {
             Uplink::AllUplinks => "all-uplinks".into(),
             Uplink::Internet => "internet".into(),
@@ -562,7 +462,7 @@ impl<'s, 'm> Walker<'s, 'm> {
     /// The segments attached to an SDDC's compute gateway: all but those
     /// extended by L2VPN, whose gateway is on-prem (the SDDC reaches them
     /// through the on-prem edge).
-    fn attached_segments(&self, sddc: SiteId) -> AddrRanges {
+    pub(super) fn attached_segments(&self, sddc: SiteId) -> AddrRanges {
         let m = self.m();
         AddrRanges::from_nets(
             m.site(sddc)

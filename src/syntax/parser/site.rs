@@ -91,6 +91,7 @@ impl<'t> Parser<'t> {
             "vm" => self.host(kw, HostKeyword::Vm, site),
             "instance" => self.host(kw, HostKeyword::Instance, site),
             "host" => self.host(kw, HostKeyword::Host, site),
+            "appliance" => self.appliance(kw),
             "group" => self.group(kw),
             "public-ip" => self.public_ip(kw),
             "elastic-ip" => self.elastic_ip(kw),
@@ -223,6 +224,10 @@ impl<'t> Parser<'t> {
             ),
             (HostKeyword::Host, SiteKind::Internet) => ("host", "host NAME ADDRESS", DeclKind::Host, &[]),
             (HostKeyword::Host, _) => ("host", "host NAME ADDRESS in SEGMENT", DeclKind::Host, &[]),
+            // Appliances are parsed by `appliance`, never here.
+            (HostKeyword::Appliance(_), _) => {
+                ("appliance", "appliance KIND NAME ADDRESS", DeclKind::Appliance, &[])
+            }
         };
         self.begin(noun, form);
         let name = self.decl_name("the {}'s name after `{}`")?;
@@ -348,6 +353,60 @@ impl<'t> Parser<'t> {
                     public,
                     source_dest_check_off,
                     hyperv_host,
+                    span,
+                })
+            },
+            Stmt::Broken,
+        ))
+    }
+
+    /// `appliance KIND NAME ADDRESS`: a management appliance of an sddc,
+    /// in its management network (no segment).
+    fn appliance(&mut self, kw: Token) -> Option<Stmt> {
+        const FORM: &str = "appliance vcenter|esxi|nsx-manager|hcx NAME ADDRESS";
+        self.begin("appliance", FORM);
+        let t = self.peek();
+        let kind = match ApplianceKind::from_keyword(self.text_of(t)) {
+            Some(k) if t.kind == TokenKind::Atom => {
+                self.bump();
+                k
+            }
+            _ => {
+                let message = format!(
+                    "expected the appliance's kind after `appliance`, found {}",
+                    self.found(t)
+                );
+                let _ = self.syntax_at(
+                    t,
+                    message,
+                    "expected `vcenter`, `esxi`, `nsx-manager` or `hcx` here",
+                    Some(format!("the form is `{FORM}`")),
+                );
+                self.recover();
+                return None;
+            }
+        };
+        let name = self.decl_name("the appliance's name after its kind")?;
+        let r = (|| -> PResult<_> {
+            let addr = self.addr("the appliance's address after its name")?;
+            self.end("the appliance's address")?;
+            Ok(addr)
+        })();
+        Some(self.finish(
+            kw.span,
+            DeclKind::Appliance,
+            name,
+            r,
+            |name, addr, span| {
+                Stmt::Host(HostStmt {
+                    keyword: HostKeyword::Appliance(kind),
+                    name,
+                    addr,
+                    subnet: None,
+                    sgs: None,
+                    public: None,
+                    source_dest_check_off: None,
+                    hyperv_host: None,
                     span,
                 })
             },
