@@ -371,7 +371,7 @@ impl<'m> Walker<'m> {
         let Some(mine) = zone(from) else {
             return Err(drop(
                 "the subnet states no availability zone, so whether the transit gateway has an attachment subnet in its zone is not known",
-                None,
+                m.subnets.get(from.index()).map(|x| x.decl.span),
                 "give the subnets their `az`",
             )
             .undecided());
