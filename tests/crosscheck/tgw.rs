@@ -332,3 +332,60 @@ peering pe egress <-> peer
     );
     assert_verdict(&own, "10.9.1.10", "10.50.1.10", sim::TCP, 443, true);
 }
+
+/// The inspection pattern: spokes' table sends everything to the
+/// inspection VPC, whose attachment subnet routes it to a firewall
+/// instance; the firewall's subnet routes the spokes back to the transit
+/// gateway, whose inspection table knows them. With the firewall's
+/// source/destination check on, the instance drops what is not its own.
+#[test]
+fn an_inspection_vpc_forwards_between_spokes() {
+    let text = "
+vpc a 10.1.0.0/16 {
+  route-table rt main {
+    route 0.0.0.0/0 -> hub
+  }
+  subnet s 10.1.1.0/24
+  instance x 10.1.1.10 in s
+}
+vpc b 10.2.0.0/16 {
+  route-table rt main {
+    route 0.0.0.0/0 -> hub
+  }
+  subnet s 10.2.1.0/24
+  security-group open {
+    inbound any from 10.0.0.0/8
+  }
+  instance y 10.2.1.10 in s sg [open]
+}
+vpc insp 10.9.0.0/16 {
+  route-table att {
+    route 0.0.0.0/0 -> fw
+  }
+  route-table fwrt {
+    route 10.0.0.0/8 -> hub
+  }
+  subnet tgw 10.9.0.0/28 route-table att az z1
+  subnet fwnet 10.9.1.0/24 route-table fwrt az z1
+  security-group fw-sg {
+    inbound any from 10.0.0.0/8
+  }
+  instance fw 10.9.1.10 in fwnet sg [fw-sg] source-dest-check off
+}
+transit-gateway hub {
+  attach a, b
+  attach insp in [tgw]
+  route-table spokes {
+    associate a, b
+    route 0.0.0.0/0 -> insp
+  }
+  route-table inspection {
+    associate insp
+    propagate a, b
+  }
+}
+";
+    assert_verdict(text, "10.1.1.10", "10.2.1.10", sim::TCP, 443, true);
+    let checked = text.replace(" source-dest-check off", "");
+    assert_verdict(&checked, "10.1.1.10", "10.2.1.10", sim::TCP, 443, false);
+}
