@@ -9,6 +9,9 @@
 
 use std::fmt::Write;
 
+mod growth;
+pub use growth::{generate_shape, SHAPES};
+
 /// The shape of a generated design.
 #[derive(Clone, Copy, Debug)]
 pub struct GenParams {
