@@ -326,24 +326,63 @@ impl<'m> Walker<'m> {
             return step;
         }
         if let Some(c) = self.policy_vpn(sddc, &p) {
-            self.hop(
-                Stage::Route,
-                format!(
-                    "the selectors of policy-based {} hold {} -> {}",
-                    self.conn_name(c),
-                    p.src,
-                    p.dst
-                ),
-                m.connections.get(c.index()).map(|c| c.decl.span),
-            );
-            return Step::Next(
-                At::CgwOut {
-                    sddc,
-                    link: Link::Vpn(c),
-                },
-                p,
-            );
+            return self.policy_vpn_out(sddc, c, p);
         }
+        // Amazon S3 goes through the connected VPC's gateway endpoint by
+        // default, source-translated (VMware, "Access an S3 bucket using an
+        // S3 endpoint"): not modelled, so not decided.
+        let s3 = m.prefix_lists.iter().find_map(|l| {
+            (l.service == Some(crate::syntax::ast::AwsService::S3))
+                .then(|| l.prefixes.iter().find(|x| x.value.contains(&p.dst)))
+                .flatten()
+        });
+        if let Some(prefix) = s3 {
+            return drop(
+                format!(
+                    "{} is in an Amazon S3 prefix list ({}): {} reaches S3 through its connected \
+                     VPC's gateway endpoint, which netproof does not model",
+                    p.dst,
+                    prefix.value,
+                    self.site_name(sddc)
+                ),
+                Some(site.header_span),
+                "check the compute gateway's rules and the connected VPC's S3 endpoint by hand",
+            )
+            .at(Stage::Route)
+            .undecided()
+            .into();
+        }
+        self.cgw_candidates(sddc, p)
+    }
+
+    fn policy_vpn_out(&mut self, sddc: SiteId, c: ConnectionId, p: Packet) -> Step {
+        let m = self.m;
+        self.hop(
+            Stage::Route,
+            format!(
+                "the selectors of policy-based {} hold {} -> {}",
+                self.conn_name(c),
+                p.src,
+                p.dst
+            ),
+            m.connections.get(c.index()).map(|c| c.decl.span),
+        );
+        Step::Next(
+            At::CgwOut {
+                sddc,
+                link: Link::Vpn(c),
+            },
+            p,
+        )
+    }
+
+    /// The compute gateway's routes: the connected VPC, learned prefixes,
+    /// the internet default.
+    fn cgw_candidates(&mut self, sddc: SiteId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(site) = m.sites.get(sddc.index()) else {
+            return drop("the sddc does not exist", None, "").into();
+        };
         let mut cands = Vec::new();
         if let Some(cv) = site.connected_vpc {
             if let Some(vpc) = m.sites.get(cv.vpc.index()) {
