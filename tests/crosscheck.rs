@@ -45,7 +45,10 @@
 //! on-prem site, an SDDC and connections; static routes to sites and
 //! connections, more and less specific than the propagated ones, and
 //! blackholes), a VPN and a Direct Connect from a VPC (each advertising the
-//! VPC's prefix or not), a PrivateLink endpoint, and, for the `unknown`
+//! VPC's prefix or not), a PrivateLink endpoint, managed prefix lists
+//! (Amazon S3's and a customer-managed one, in routes, security group and
+//! firewall rules, tying with CIDR routes) with S3 gateway endpoints in
+//! some route tables, and, for the `unknown`
 //! paths, a VM network. Half the VPCs (more when they have a transit
 //! gateway, VPN or Direct Connect) follow the usual public/private layout,
 //! so that complete paths are common, and a third of the packets go to the
@@ -62,6 +65,8 @@
 #[path = "crosscheck/aws_facts.rs"]
 mod aws_facts;
 mod common;
+#[path = "crosscheck/endpoints.rs"]
+mod endpoints;
 #[path = "crosscheck/ipv6.rs"]
 mod ipv6;
 #[path = "crosscheck/tgw.rs"]
@@ -259,6 +264,10 @@ struct Shape {
     /// the on-prem site, the first SDDC and the VPC's Direct Connect.
     tgw: bool,
     privatelink: bool,
+    /// Managed prefix lists: `s3` (Amazon S3's, for gateway endpoints) and
+    /// `corp` (customer-managed), used in routes, security groups and
+    /// firewall rules.
+    prefix_lists: bool,
 }
 
 /// Builds a valid design from a byte string.
@@ -305,6 +314,7 @@ fn build(bytes: &[u8]) -> Plan {
         vm_vpn,
         tgw: n_vpc > 0 && c.chance(if peering { 15 } else { 35 }),
         privatelink: n_vpc == 2 && c.chance(10),
+        prefix_lists: c.chance(30),
     };
     let mut plan = Plan::default();
     let mut pubs = Publics {
@@ -313,6 +323,19 @@ fn build(bytes: &[u8]) -> Plan {
     };
     plan.text
         .push_str("service web-alt [tcp/8080, tcp/8443]\n\n");
+    if shape.prefix_lists {
+        // `corp` ties with the CIDR routes to 8.8.8.0/24 (which win) and
+        // holds the other internet host; `s3` is reached through gateway
+        // endpoints, and over the internet by subnets without one.
+        plan.text.push_str(
+            "prefix-list s3 service s3 [52.216.0.0/15, 3.5.0.0/19]\n\
+             prefix-list corp [8.8.8.0/24, 1.1.0.0/16]\n\n",
+        );
+        for a in [Ipv4Addr::new(52, 216, 1, 1), Ipv4Addr::new(3, 5, 0, 6)] {
+            plan.target(a);
+            plan.focus(a);
+        }
+    }
     for i in 0..shape.n_vpc {
         vpc(&mut c, &shape, i, &mut plan, &mut pubs);
     }
@@ -611,6 +634,9 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         if sddc_here && c.chance(30) {
             private += "    route 8.8.8.0/24 -> sddc\n";
         }
+        if shape.prefix_lists && c.chance(30) {
+            public += &format!("    route corp -> {v}igw\n");
+        }
         // A route in the blackhole state, more specific than the default
         // route, which would otherwise lead on (to 9.9.9.9, an internet
         // address every design has).
@@ -685,6 +711,11 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         if v6 {
             prefixes.push("::/0");
         }
+        // A route to the customer-managed list, and CIDR routes as long as
+        // an S3 prefix (which beats a gateway endpoint's route) and longer.
+        if shape.prefix_lists {
+            prefixes.extend(["corp", "52.216.0.0/15", "52.216.0.0/16"]);
+        }
         let mut body = format!("route-table {name}{main} {{\n");
         let mut used = Vec::new();
         if !targets.is_empty() {
@@ -702,6 +733,30 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         tables.push(name);
     }
 
+    // A gateway endpoint for S3 in some of the tables: the private one of
+    // the usual layout, or any of the others.
+    let mut endpoint_tables: Vec<String> = Vec::new();
+    if coherent {
+        endpoint_tables.push(format!("{v}priv"));
+        endpoint_tables.push(format!("{v}pub"));
+    } else {
+        endpoint_tables.extend(tables.iter().cloned());
+    }
+    if shape.prefix_lists && !endpoint_tables.is_empty() && c.chance(70) {
+        let mut chosen: Vec<String> = Vec::new();
+        for t in &endpoint_tables {
+            if c.chance(60) {
+                chosen.push(t.clone());
+            }
+        }
+        if chosen.is_empty() {
+            chosen.push(endpoint_tables[0].clone());
+        }
+        lines.push(format!(
+            "gateway-endpoint {v}gwe s3 route-tables [{}]",
+            chosen.join(", ")
+        ));
+    }
     for s in 1..=n_sub {
         let mut line = format!("subnet {v}s{s} 10.{n}.{s}.0/24");
         if coherent && s == 1 {
@@ -1470,7 +1525,7 @@ fn sg_peer(
     instances: &[(String, IpAddr)],
 ) -> String {
     let n = vpc as u8;
-    match c.pick(11) {
+    match c.pick(12) {
         0 => "0.0.0.0/0".into(),
         // A group by `sg NAME`, or an inventory group by name.
         1 => {
@@ -1491,6 +1546,7 @@ fn sg_peer(
         7 => "internet".into(),
         8 if !peer_sgs.is_empty() => format!("sg {}", c.one(peer_sgs)),
         9 if shape.v6 => "::/0".into(),
+        10 if shape.prefix_lists => c.one(&["s3", "corp"]).to_string(),
         _ => format!("10.{n}.1.0/24"),
     }
 }
@@ -1533,7 +1589,7 @@ fn fw_addr(
     public_ips: &[(String, Ipv4Addr)],
     names: &[String],
 ) -> String {
-    match c.pick(11) {
+    match c.pick(12) {
         0 => "any".into(),
         1 => "internet".into(),
         2 => c.one(segments).0.clone(),
@@ -1545,6 +1601,7 @@ fn fw_addr(
         8 => "8.8.8.8".into(),
         9 if !names.is_empty() => c.one(names).clone(),
         10 if shape.vmnetwork => "10.8.0.0/16".into(),
+        11 if shape.prefix_lists => c.one(&["s3", "corp"]).to_string(),
         _ => "any".into(),
     }
 }
@@ -1843,6 +1900,7 @@ fn check_decided(bytes: &[u8], raw: &[(u8, u8, u8, u8, u8)]) -> Result<(), Strin
                 !r.contains("a NAT device in front of the gateway")
                     && !r.contains("management network")
                     && !r.contains("availability zone")
+                    && !r.contains("Amazon S3 prefix list")
             })
             .collect();
         let documented = reasons.is_empty();
@@ -2203,6 +2261,15 @@ fn the_engine_decides_every_packet_without_a_vm_network() {
                 .iter()
                 .flat_map(|s| s.management.iter().map(|p| p.value)),
         );
+        // So is Amazon S3 from an SDDC (through the connected VPC's
+        // gateway endpoint, `endpoints::s3_from_an_sddc_is_not_decided`).
+        let s3 = AddrRanges::from_nets(
+            d.model
+                .prefix_lists
+                .iter()
+                .filter(|l| l.service.is_some())
+                .flat_map(|l| l.prefixes.iter().map(|p| p.value)),
+        );
         let mut sources = plan.sources.clone();
         sources.sort();
         sources.dedup();
@@ -2217,7 +2284,8 @@ fn the_engine_decides_every_packet_without_a_vm_network() {
                 .fold(AddrRanges::empty(), |acc, &a| {
                     acc.union(&AddrRanges::from_addr(a))
                 })
-                .difference(&management);
+                .difference(&management)
+                .difference(&s3);
             let all = PacketSet::from_fields(
                 &AddrRanges::from_addr(src),
                 &dsts,

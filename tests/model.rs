@@ -451,3 +451,110 @@ fn transit_gateway_misuse_is_reported() {
     let text = format!("{base}transit-gateway t {{\n  attach a, b in [x]\n}}\n");
     assert_eq!(codes(&text), vec!["NP001"], "{text}");
 }
+
+/// A route to a prefix list is one route per prefix, after the table's
+/// routes to CIDR blocks; a gateway endpoint adds one per prefix of its
+/// service's list to each of its tables; prefix lists stand for their
+/// prefixes in rules.
+#[test]
+fn prefix_lists_expand_into_routes_and_rules() {
+    let text = "
+prefix-list s3 service s3 [52.216.0.0/15, 3.5.0.0/19]
+prefix-list corp [192.0.2.0/24, 198.51.100.0/24]
+vpc v 10.0.0.0/16 {
+  internet-gateway igw
+  route-table rt main {
+    route corp -> igw
+    route 0.0.0.0/0 -> igw
+  }
+  subnet a 10.0.1.0/24
+  security-group app {
+    inbound SSH from corp
+  }
+  gateway-endpoint ep s3 route-tables [rt]
+}
+";
+    let (m, diags) = lower(text);
+    assert!(diags.is_empty(), "{diags:?}");
+    let rt = &m.route_tables[0];
+    let routes: Vec<(String, RouteOrigin)> = rt
+        .routes
+        .iter()
+        .map(|r| (r.prefix.to_string(), r.origin))
+        .collect();
+    let corp = netproof::model::PrefixListId(1);
+    let s3 = netproof::model::PrefixListId(0);
+    assert_eq!(
+        routes,
+        [
+            ("10.0.0.0/16".to_string(), RouteOrigin::Local),
+            ("0.0.0.0/0".to_string(), RouteOrigin::Static),
+            ("192.0.2.0/24".to_string(), RouteOrigin::PrefixList(corp)),
+            ("198.51.100.0/24".to_string(), RouteOrigin::PrefixList(corp)),
+            ("52.216.0.0/15".to_string(), RouteOrigin::PrefixList(s3)),
+            ("3.5.0.0/19".to_string(), RouteOrigin::PrefixList(s3)),
+        ]
+    );
+    let ep = rt.routes[4].target;
+    assert!(
+        matches!(ep, RouteTarget::Gateway(g) if m.gateways[g.index()].decl.name == "ep"),
+        "{ep:?}"
+    );
+    let rule = &m
+        .security_groups
+        .iter()
+        .find(|g| g.decl.name == "app")
+        .expect("app")
+        .inbound[0];
+    let peers: Vec<String> = rule
+        .peers
+        .terms
+        .iter()
+        .map(|t| match &t.value {
+            AddrTerm::Net(n) => n.to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(peers, ["192.0.2.0/24", "198.51.100.0/24"]);
+}
+
+#[test]
+fn prefix_list_misuse_is_reported() {
+    // A gateway endpoint needs an AWS service's list.
+    assert!(codes(
+        "prefix-list corp [192.0.2.0/24]\nvpc v 10.0.0.0/16 {\n  route-table rt {\n  }\n  gateway-endpoint ep corp route-tables rt\n}\n"
+    )
+    .contains(&"NP006"));
+    // One address family per list, and at least one prefix.
+    assert!(codes("prefix-list mixed [192.0.2.0/24, 2001:db8::/32]\n").contains(&"NP006"));
+    assert!(codes("prefix-list none []\n").contains(&"NP006"));
+    // Network ACLs cannot reference prefix lists: a rule takes a prefix.
+    assert!(codes(
+        "prefix-list corp [192.0.2.0/24]\nvpc v 10.0.0.0/16 {\n  network-acl n {\n    inbound 100 allow any from corp\n  }\n}\n"
+    )
+    .contains(&"NP001"));
+    // AWS creates a gateway endpoint's routes: none is written to it.
+    assert!(codes(
+        "prefix-list s3 service s3 [52.216.0.0/15]\nvpc v 10.0.0.0/16 {\n  route-table rt {\n    route 52.216.0.0/15 -> ep\n  }\n  gateway-endpoint ep s3 route-tables rt\n}\n"
+    )
+    .contains(&"NP006"));
+    // Two prefix-list routes for one prefix to different targets: AWS's
+    // route priority does not order them.
+    assert!(codes(
+        "prefix-list s3 service s3 [52.216.0.0/15]\nprefix-list corp [52.216.0.0/15]\nvpc v 10.0.0.0/16 {\n  internet-gateway igw\n  route-table rt {\n    route corp -> igw\n  }\n  gateway-endpoint ep s3 route-tables rt\n}\n"
+    )
+    .contains(&"NP003"));
+    // The same list routed to the same endpoint twice is one route.
+    assert!(!codes(
+        "prefix-list s3 service s3 [52.216.0.0/15]\nvpc v 10.0.0.0/16 {\n  route-table rt {\n  }\n  gateway-endpoint ep s3 route-tables [rt, rt]\n}\n"
+    )
+    .contains(&"NP003"));
+}
+
+/// NP404 reports a broken route to a prefix list once, not once per prefix.
+#[test]
+fn a_broken_prefix_list_route_is_reported_once() {
+    let text = "prefix-list corp [192.0.2.0/24, 198.51.100.0/24]\nvpc v 10.0.0.0/16 {\n  route-table rt main {\n    route corp -> igw\n  }\n}\nvpc w 10.1.0.0/16 {\n  internet-gateway igw\n}\n";
+    let c = codes(text);
+    assert_eq!(c.iter().filter(|&&x| x == "NP404").count(), 1, "{c:?}");
+}

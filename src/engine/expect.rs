@@ -432,7 +432,7 @@ impl Target {
             }
             // Unnamed internet addresses and virtual hosts are checked by the
             // packet's own destination address, which is what they received.
-            Dest::Internet | Dest::Virtual(..) => true,
+            Dest::Internet | Dest::Virtual(..) | Dest::Service(_) => true,
         }
     }
 }
@@ -648,6 +648,14 @@ fn describe(space: &Space, d: Dest) -> String {
         }
         Dest::Virtual(_, s) => format!("an address of `{}`", m.subnet(s).decl.name),
         Dest::Internet => "an internet host".into(),
+        Dest::Service(g) => match m.gateway_endpoint(g) {
+            Some((svc, _)) => format!(
+                "{} through gateway endpoint `{}`",
+                svc.title(),
+                m.gateways[g.index()].decl.name
+            ),
+            None => "an AWS service".into(),
+        },
     }
 }
 

@@ -134,7 +134,7 @@ impl Members {
                     .map(|s| Cow::Owned(Sorted::new([(space.model.subnet(s).prefix.value, s)])))
             }
             Dest::Virtual(_, s) => self.subnets.get(&s).map(Cow::Borrowed),
-            Dest::Internet => None,
+            Dest::Internet | Dest::Service(_) => None,
         }
     }
 }

@@ -119,6 +119,9 @@ fn entities(m: &Model) -> impl Iterator<Item = Entity> + '_ {
         .chain(ids(&m.endpoints, |i| Entity::Endpoint(EndpointId(i))))
         .chain(ids(&m.connections, |i| Entity::Connection(ConnectionId(i))))
         .chain(ids(&m.services, |i| Entity::Service(ServiceId(i))))
+        .chain(ids(&m.prefix_lists, |i| {
+            Entity::PrefixList(PrefixListId(i))
+        }))
 }
 
 /// What an element stands for in addresses, as a person reads it: a
@@ -145,6 +148,13 @@ pub fn value(m: &Model, e: Entity, text: &str) -> Option<String> {
         Entity::PublicIp(p) => m.public_ips[p.index()].addr.value.to_string(),
         Entity::Endpoint(p) => m.endpoints[p.index()].addr.value.to_string(),
         Entity::Service(s) => m.services[s.index()].set.span.slice(text).to_string(),
+        Entity::PrefixList(l) => {
+            let list = &m.prefix_lists[l.index()];
+            match list.service {
+                Some(svc) => format!("{} {}", svc.title(), joined(&list.prefixes)),
+                None => joined(&list.prefixes),
+            }
+        }
         Entity::Gateway(g) => match &m.gateways[g.index()].kind {
             GatewayKind::NatGateway {
                 elastic_ip,

@@ -91,6 +91,7 @@ enum Pending<'a> {
     EndpointService(EndpointServiceId, &'a ast::EndpointServiceStmt),
     Endpoint(EndpointId, &'a ast::EndpointStmt),
     VnetGateway(GatewayId, &'a ast::VnetGatewayStmt),
+    GatewayEndpoint(GatewayId, &'a ast::GatewayEndpointStmt),
     Connection(ConnectionId, &'a ast::Connection),
     Expect(&'a ast::Expect),
 }
@@ -144,9 +145,11 @@ const ADDRESS: Want = Want::new("host, subnet, group, site, public IP or endpoin
             | DeclKind::PublicIp
             | DeclKind::ElasticIp
             | DeclKind::Endpoint
+            | DeclKind::PrefixList
     )
 })
-.detailed("something with an address (a host, vm, instance, segment, subnet, group, site, public IP or endpoint)");
+.detailed("something with an address (a host, vm, instance, segment, subnet, group, site, public IP, endpoint or prefix list)");
+const PREFIX_LIST: Want = Want::new("prefix list", |k| k == DeclKind::PrefixList);
 const ROUTE_TARGET: Want = Want::new("route target", |k| {
     matches!(
         k,
@@ -256,6 +259,7 @@ impl<'a> Lowerer<'a> {
                     });
                     self.service_state.push((ServiceState::Unresolved, Some(s)));
                 }
+                Item::PrefixList(pl) => self.declare_prefix_list(pl),
                 Item::Connection(c) => {
                     let id = ConnectionId(next_id(&self.model.connections));
                     self.declare(
@@ -291,6 +295,50 @@ impl<'a> Lowerer<'a> {
                 Item::Broken(b) => self.declare(ScopeId::Top, &b.name, b.kind, None),
             }
         }
+    }
+
+    /// A prefix list needs nothing resolved: it is complete when declared.
+    /// AWS keeps one address family per list ("Group CIDR blocks using
+    /// managed prefix lists"), and a list without prefixes routes and
+    /// admits nothing, which is never what a design means.
+    fn declare_prefix_list(&mut self, pl: &ast::PrefixListDecl) {
+        let id = PrefixListId(next_id(&self.model.prefix_lists));
+        self.declare(
+            ScopeId::Top,
+            &pl.name,
+            DeclKind::PrefixList,
+            Some(Entity::PrefixList(id)),
+        );
+        if pl.prefixes.is_empty() {
+            self.diags.push(np006::misuse(
+                format!("prefix list `{}` has no prefixes", pl.name.text),
+                pl.name.span,
+                "no prefixes",
+                "list the prefixes: for an AWS service, the ranges its managed prefix list holds in the region (the model cannot know them)",
+            ));
+        }
+        if let Some(first) = pl.prefixes.first() {
+            if let Some(other) = pl
+                .prefixes
+                .iter()
+                .find(|p| p.value.addr().is_ipv4() != first.value.addr().is_ipv4())
+            {
+                self.diags.push(np006::misuse(
+                    format!(
+                        "prefix list `{}` mixes IPv4 and IPv6 prefixes",
+                        pl.name.text
+                    ),
+                    other.span,
+                    "another address family than the first prefix",
+                    "an AWS prefix list holds IPv4 or IPv6 prefixes, not both: declare two lists",
+                ));
+            }
+        }
+        self.model.prefix_lists.push(PrefixList {
+            decl: decl(&pl.name, pl.span),
+            service: pl.service.as_ref().map(|s| s.value),
+            prefixes: pl.prefixes.clone(),
+        });
     }
 
     fn new_site(&mut self, name: String, name_span: Span, site: &ast::Site) -> SiteId {
@@ -694,6 +742,20 @@ impl<'a> Lowerer<'a> {
                 );
                 self.pending.push(Pending::VnetGateway(id, g));
             }
+            Stmt::GatewayEndpoint(g) => {
+                let id = self.add_gateway(
+                    site,
+                    scope,
+                    &g.name,
+                    g.span,
+                    GatewayKind::Endpoint {
+                        list: None,
+                        route_tables: Vec::new(),
+                    },
+                    DeclKind::GatewayEndpoint,
+                );
+                self.pending.push(Pending::GatewayEndpoint(id, g));
+            }
             Stmt::InternetEgress(addr, _) => {
                 self.model.sites[site.index()].internet_egress = Some(addr.clone());
             }
@@ -980,6 +1042,7 @@ impl<'a> Lowerer<'a> {
                         *subnet = sub;
                     }
                 }
+                Pending::GatewayEndpoint(id, g) => self.lower_gateway_endpoint(id, g),
                 Pending::Connection(id, c) => self.lower_connection(id, c),
                 Pending::Expect(e) => self.lower_expect(e),
             }
@@ -1067,6 +1130,47 @@ impl<'a> Lowerer<'a> {
         let site = self.model.firewalls[id.index()].site;
         let rules = firewall_rules(self, f, site);
         self.model.firewalls[id.index()].rules = rules;
+    }
+
+    /// A gateway endpoint names an AWS service's prefix list and the route
+    /// tables AWS adds its route to; the routes themselves are added with
+    /// the other implicit routes, after every table's own.
+    fn lower_gateway_endpoint(&mut self, id: GatewayId, g: &ast::GatewayEndpointStmt) {
+        let site = self.model.gateways[id.index()].site;
+        let list = match self.resolve(&g.list, Some(site), PREFIX_LIST) {
+            Some(Entity::PrefixList(l)) if self.model.prefix_lists[l.index()].service.is_some() => {
+                Some(l)
+            }
+            Some(Entity::PrefixList(_)) => {
+                self.diags.push(np006::misuse(
+                    format!(
+                        "prefix list `{}` is not an AWS service's prefix list",
+                        g.list.text
+                    ),
+                    g.list.span,
+                    "a customer-managed list",
+                    "a gateway endpoint leads to Amazon S3 or DynamoDB: name a list declared `prefix-list NAME service s3 [...]` (or `service dynamodb`)",
+                ));
+                None
+            }
+            _ => None,
+        };
+        let mut tables: Vec<Spanned<RouteTableId>> = Vec::new();
+        for n in &g.route_tables {
+            if let Some(Entity::RouteTable(rt)) = self.resolve_local(n, site, ROUTE_TABLE) {
+                if !tables.iter().any(|t| t.value == rt) {
+                    tables.push(Spanned::new(rt, n.span));
+                }
+            }
+        }
+        if let GatewayKind::Endpoint {
+            list: l,
+            route_tables,
+        } = &mut self.model.gateways[id.index()].kind
+        {
+            *l = list;
+            *route_tables = tables;
+        }
     }
 
     fn lower_route_table(&mut self, id: RouteTableId, rt: &ast::RouteTableStmt) {
@@ -1396,6 +1500,39 @@ impl<'a> Lowerer<'a> {
 
     // -------------------------------------------------------- implicit routes
 
+    /// Two prefix-list routes for one prefix with different targets: AWS's
+    /// route priority ("How route priority works") does not order them, so
+    /// the design does not say where the traffic goes.
+    fn check_prefix_list_ties(&mut self) {
+        for rt in &self.model.route_tables {
+            let mut seen: HashMap<IpNet, &Route> = HashMap::new();
+            for r in &rt.routes {
+                if !matches!(r.origin, RouteOrigin::PrefixList(_)) {
+                    continue;
+                }
+                match seen.get(&r.prefix) {
+                    Some(first) if first.target != r.target => {
+                        self.diags.push(np003::duplicate_entry(
+                            format!(
+                                "route table `{}` has two prefix-list routes for `{}` to different targets",
+                                rt.decl.name, r.prefix
+                            ),
+                            r.span,
+                            "second prefix-list route for this prefix",
+                            first.span,
+                            "first one",
+                            "AWS's route priority does not order two prefix-list routes for one prefix: keep the prefix in one list, or route it by a CIDR route, which wins over both",
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(r.prefix, r);
+                    }
+                }
+            }
+        }
+    }
+
     /// Every VPC route table gets `local` routes for the VPC's prefixes; the
     /// connected VPC's main table gets a route for each SDDC segment (and
     /// management prefix) to the SDDC's ENIs.
@@ -1410,6 +1547,33 @@ impl<'a> Lowerer<'a> {
             });
             rt.routes.splice(0..0, local);
         }
+        // A gateway endpoint's routes: one per prefix of its service's list,
+        // in each associated table (AWS "Gateway endpoints"). They follow
+        // the tables' own routes, which is the engine's tie-break order.
+        for (i, gw) in self.model.gateways.iter().enumerate() {
+            let GatewayKind::Endpoint {
+                list: Some(l),
+                route_tables,
+            } = &gw.kind
+            else {
+                continue;
+            };
+            let Some(list) = self.model.prefix_lists.get(l.index()) else {
+                continue;
+            };
+            for rt in route_tables {
+                let routes = list.prefixes.iter().map(|p| Route {
+                    prefix: p.value,
+                    target: RouteTarget::Gateway(GatewayId(i as u32)),
+                    origin: RouteOrigin::PrefixList(*l),
+                    span: gw.decl.span,
+                });
+                self.model.route_tables[rt.value.index()]
+                    .routes
+                    .extend(routes);
+            }
+        }
+        self.check_prefix_list_ties();
         for site in &self.model.sites {
             let Some(cv) = site.connected_vpc else {
                 continue;
@@ -1755,6 +1919,30 @@ fn static_routes(cx: &mut impl Resolver, rt: &ast::RouteTableStmt, site: SiteId)
             });
         }
     }
+    // Routes to prefix lists come after every CIDR route: at equal prefix
+    // length the CIDR route wins, and the engine breaks ties by order.
+    for item in &rt.routes {
+        let ast::RouteItem::List(r) = item else {
+            continue;
+        };
+        let Some(Entity::PrefixList(l)) = cx.resolve(&r.list, Some(site), PREFIX_LIST) else {
+            continue;
+        };
+        let Some(target) = route_target(cx, &r.target, site) else {
+            continue;
+        };
+        let prefixes: Vec<IpNet> = cx.model().prefix_lists[l.index()]
+            .prefixes
+            .iter()
+            .map(|p| p.value)
+            .collect();
+        routes.extend(prefixes.into_iter().map(|prefix| Route {
+            prefix,
+            target,
+            origin: RouteOrigin::PrefixList(l),
+            span: r.span,
+        }));
+    }
     routes
 }
 
@@ -1789,7 +1977,21 @@ fn addr_expr(cx: &mut impl Resolver, e: &ast::AddrExpr, from: Option<SiteId>) ->
             ast::AddrItem::Addr(a) => Some(AddrTerm::Net(IpNet::from(a.value))),
             ast::AddrItem::Prefix(p) => Some(AddrTerm::Net(p.value)),
             ast::AddrItem::Range { lo, hi, .. } => Some(AddrTerm::Range(*lo, *hi)),
-            ast::AddrItem::Name(n) => cx.resolve(n, from, ADDRESS).map(AddrTerm::Entity),
+            // A prefix list stands for its prefixes, as AWS expands it
+            // wherever it is referenced.
+            ast::AddrItem::Name(n) => match cx.resolve(n, from, ADDRESS) {
+                Some(Entity::PrefixList(l)) => {
+                    let span = item.span();
+                    terms.extend(
+                        cx.model().prefix_lists[l.index()]
+                            .prefixes
+                            .iter()
+                            .map(|p| Spanned::new(AddrTerm::Net(p.value), span)),
+                    );
+                    None
+                }
+                e => e.map(AddrTerm::Entity),
+            },
             ast::AddrItem::Sg(n, _) => match cx.resolve(n, from, SECURITY_GROUP) {
                 Some(Entity::SecurityGroup(sg)) => Some(AddrTerm::Sg(sg)),
                 _ => None,

@@ -20,8 +20,8 @@ pub use lower::{lower, lower_with_references, Lowered};
 
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::{
-    Acceptance, AclAction, Action, ConnKind, DeclKind, Direction, ExpectKind, FirewallMatch,
-    GatewayMode, NatKind, NlbScheme, PublicAddrKind, SiteKind, TargetType, VpnMode,
+    Acceptance, AclAction, Action, AwsService, ConnKind, DeclKind, Direction, ExpectKind,
+    FirewallMatch, GatewayMode, NatKind, NlbScheme, PublicAddrKind, SiteKind, TargetType, VpnMode,
 };
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -42,7 +42,7 @@ macro_rules! ids {
 ids! {
     SiteId; SubnetId; HostId; GroupId; PublicIpId; NatRuleId; FirewallId;
     SgId; AclId; RouteTableId; GatewayId; NlbId; EndpointServiceId;
-    EndpointId; ConnectionId; ServiceId;
+    EndpointId; ConnectionId; ServiceId; PrefixListId;
 }
 
 /// Anything a name can resolve to.
@@ -64,6 +64,7 @@ pub enum Entity {
     Endpoint(EndpointId),
     Connection(ConnectionId),
     Service(ServiceId),
+    PrefixList(PrefixListId),
 }
 
 #[derive(Debug, Default)]
@@ -84,7 +85,18 @@ pub struct Model {
     pub endpoints: Vec<Endpoint>,
     pub connections: Vec<Connection>,
     pub services: Vec<Service>,
+    pub prefix_lists: Vec<PrefixList>,
     pub expectations: Vec<Expectation>,
+}
+
+/// `prefix-list NAME [service SERVICE] PREFIXES`: a managed prefix list. An
+/// AWS-managed list (`service`) holds the prefixes the design states: the
+/// model cannot know Amazon's current ranges (docs/language-notes.md).
+#[derive(Clone, Debug)]
+pub struct PrefixList {
+    pub decl: Decl,
+    pub service: Option<AwsService>,
+    pub prefixes: Vec<Spanned<IpNet>>,
 }
 
 /// The name of an element and where it was declared. Implicit elements (the
@@ -334,7 +346,7 @@ pub enum RouteTarget {
     Local,
     /// The connected SDDC's ENIs.
     Sddc,
-    /// Traffic is dropped (transit gateway).
+    /// Traffic is dropped (a route in the `blackhole` state).
     Blackhole,
     Gateway(GatewayId),
     /// A NAT instance.
@@ -353,6 +365,10 @@ pub enum RouteOrigin {
     Local,
     /// Added to the connected VPC's main table for each SDDC segment.
     ConnectedSddc,
+    /// One prefix of a prefix list the route names (`route LIST -> TARGET`,
+    /// or a gateway endpoint's route): at equal prefix length a route to a
+    /// CIDR block wins over it (docs/forwarding.md, "Prefix lists").
+    PrefixList(PrefixListId),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -385,6 +401,13 @@ pub enum GatewayKind {
         /// it, as AWS does, docs/forwarding.md "Oracle decisions"); `None`
         /// when its subnet is unknown or has no free address.
         addr: Option<IpAddr>,
+    },
+    /// A gateway VPC endpoint: AWS routes the service's prefix list to it
+    /// in each associated route table, and it delivers to the service.
+    Endpoint {
+        /// The service's prefix list; `None` when the name did not resolve.
+        list: Option<PrefixListId>,
+        route_tables: Vec<Spanned<RouteTableId>>,
     },
     /// A Hyper-V network virtualization (NVGRE) gateway.
     Vnet {
@@ -672,6 +695,17 @@ pub const IPV6_DEST_HELP: &str = "an internet gateway delivers IPv6 only to a gl
      address (2000::/3) of an instance of the VPC; Elastic IPs do not apply to IPv6";
 
 impl Model {
+    /// The AWS service a gateway endpoint leads to, and its prefix list.
+    pub fn gateway_endpoint(&self, g: GatewayId) -> Option<(AwsService, &PrefixList)> {
+        match self.gateways.get(g.index())?.kind {
+            GatewayKind::Endpoint { list: Some(l), .. } => {
+                let list = self.prefix_lists.get(l.index())?;
+                Some((list.service?, list))
+            }
+            _ => None,
+        }
+    }
+
     /// A NAT gateway's private address, to which it translates (both
     /// public and private ones); `None` for other gateways.
     pub fn nat_gateway_addr(&self, g: GatewayId) -> Option<IpAddr> {
@@ -710,6 +744,7 @@ impl Model {
             Entity::Endpoint(i) => &self.endpoints[i.index()].decl,
             Entity::Connection(i) => &self.connections[i.index()].decl,
             Entity::Service(i) => &self.services[i.index()].decl,
+            Entity::PrefixList(i) => &self.prefix_lists[i.index()].decl,
         }
     }
 
@@ -741,12 +776,14 @@ impl Model {
                 GatewayKind::InternetGateway => DeclKind::InternetGateway,
                 GatewayKind::NatGateway { .. } => DeclKind::NatGateway,
                 GatewayKind::Vnet { .. } => DeclKind::VnetGateway,
+                GatewayKind::Endpoint { .. } => DeclKind::GatewayEndpoint,
             },
             Entity::Nlb(_) => DeclKind::Nlb,
             Entity::EndpointService(_) => DeclKind::EndpointService,
             Entity::Endpoint(_) => DeclKind::Endpoint,
             Entity::Connection(i) => DeclKind::Connection(self.connections[i.index()].kind),
             Entity::Service(_) => DeclKind::Service,
+            Entity::PrefixList(_) => DeclKind::PrefixList,
         }
     }
 
@@ -767,7 +804,7 @@ impl Model {
             Entity::Nlb(i) => self.nlbs[i.index()].site,
             Entity::EndpointService(i) => self.endpoint_services[i.index()].site,
             Entity::Endpoint(i) => self.endpoints[i.index()].site,
-            Entity::Connection(_) | Entity::Service(_) => return None,
+            Entity::Connection(_) | Entity::Service(_) | Entity::PrefixList(_) => return None,
         })
     }
 

@@ -99,6 +99,7 @@ pub fn target_words(model: &Model, target: crate::model::RouteTarget) -> String 
                     GatewayKind::InternetGateway => "internet gateway",
                     GatewayKind::NatGateway { .. } => "NAT gateway",
                     GatewayKind::Vnet { .. } => "gateway",
+                    GatewayKind::Endpoint { .. } => "gateway endpoint",
                 };
                 format!("{kind} `{}`", gw.decl.name)
             }

@@ -29,7 +29,17 @@ const HELP: &str = "peering is not transitive: peer directly with the VPC that o
 
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     for rt in &model.route_tables {
-        for r in rt.routes.iter().filter(|r| r.origin == RouteOrigin::Static) {
+        // A route to a prefix list is one route per prefix, all from one
+        // line: that line is reported once.
+        let mut lines = Vec::new();
+        for r in rt
+            .routes
+            .iter()
+            .filter(|r| matches!(r.origin, RouteOrigin::Static | RouteOrigin::PrefixList(_)))
+        {
+            if lines.contains(&r.span) {
+                continue;
+            }
             let RouteTarget::Connection(c) = r.target else {
                 continue;
             };
@@ -46,6 +56,7 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             if beyond.is_empty() {
                 continue;
             }
+            lines.push(r.span);
             let prefixes: Vec<String> = peer_site
                 .prefixes
                 .iter()

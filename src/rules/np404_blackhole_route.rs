@@ -58,6 +58,7 @@ fn vpc_route(model: &Model, vpc: SiteId, r: &Route) -> Option<Broken> {
                 GatewayKind::InternetGateway => "internet gateway",
                 GatewayKind::NatGateway { .. } => "NAT gateway",
                 GatewayKind::Vnet { .. } => "NVGRE gateway",
+                GatewayKind::Endpoint { .. } => "gateway endpoint",
             };
             let target = format!("{noun} `{}`", gw.decl.name);
             if matches!(gw.kind, GatewayKind::Vnet { .. }) {
@@ -158,12 +159,20 @@ fn push(out: &mut Vec<Diagnostic>, r: &Route, table: &str, b: Broken) {
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     for rt in &model.route_tables {
         let table = format!("route table `{}`", rt.decl.name);
-        for r in rt
-            .routes
-            .iter()
-            .filter(|r| r.origin == crate::model::RouteOrigin::Static)
-        {
+        // A route to a prefix list is one route per prefix, all from one
+        // line: that line is reported once.
+        let mut lines = Vec::new();
+        for r in rt.routes.iter().filter(|r| {
+            matches!(
+                r.origin,
+                crate::model::RouteOrigin::Static | crate::model::RouteOrigin::PrefixList(_)
+            )
+        }) {
+            if lines.contains(&r.span) {
+                continue;
+            }
             if let Some(b) = vpc_route(model, rt.site, r) {
+                lines.push(r.span);
                 push(out, r, &table, b);
             }
         }

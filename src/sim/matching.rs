@@ -182,7 +182,7 @@ fn site_publishes(m: &Model, site: SiteId, addr: IpAddr) -> bool {
             GatewayKind::Vnet { external_ip, .. } => {
                 external_ip.as_ref().is_some_and(|e| e.value == addr)
             }
-            GatewayKind::InternetGateway => false,
+            GatewayKind::InternetGateway | GatewayKind::Endpoint { .. } => false,
         });
     let egress = s.internet_egress.as_ref().is_some_and(|e| e.value == addr);
     let snat = default_snat_addr(m, site) == Some(addr);

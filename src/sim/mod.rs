@@ -34,7 +34,7 @@ mod walk;
 pub use lookup::{parse_service, resolve_address, AddressName, NameError, ServiceChoice};
 pub use probe::{representative_packets, Probe};
 
-use crate::model::{HostId, Model, SubnetId};
+use crate::model::{GatewayId, HostId, Model, SubnetId};
 use crate::span::Span;
 use std::fmt;
 use std::net::IpAddr;
@@ -142,6 +142,9 @@ pub enum Party {
     Virtual { addr: IpAddr, subnet: SubnetId },
     /// An unnamed host on the internet (an address no declared site owns).
     Internet(IpAddr),
+    /// An address of an AWS service (S3, DynamoDB), reached through a
+    /// gateway endpoint of a VPC; replies go back through the same one.
+    Service { addr: IpAddr, gateway: GatewayId },
 }
 
 impl Party {
@@ -158,6 +161,10 @@ impl Party {
                 None => addr.to_string(),
             },
             Party::Internet(addr) => format!("{addr} (internet)"),
+            Party::Service { addr, gateway } => match model.gateway_endpoint(gateway) {
+                Some((svc, _)) => format!("{addr} ({})", svc.title()),
+                None => format!("{addr} (an AWS service)"),
+            },
         }
     }
 
@@ -165,7 +172,9 @@ impl Party {
     pub fn addr(&self, model: &Model) -> Option<IpAddr> {
         match *self {
             Party::Host(h) => model.hosts.get(h.index()).map(|h| h.addr.value),
-            Party::Virtual { addr, .. } | Party::Internet(addr) => Some(addr),
+            Party::Virtual { addr, .. } | Party::Internet(addr) | Party::Service { addr, .. } => {
+                Some(addr)
+            }
         }
     }
 }

@@ -401,6 +401,30 @@ impl<'m> Walker<'m> {
                 p,
             );
         }
+        // Amazon S3 goes through the connected VPC's gateway endpoint by
+        // default, source-translated (VMware, "Access an S3 bucket using an
+        // S3 endpoint"): not modelled, so not decided.
+        let s3 = m.prefix_lists.iter().find_map(|l| {
+            (l.service == Some(crate::syntax::ast::AwsService::S3))
+                .then(|| l.prefixes.iter().find(|x| x.value.contains(&p.dst)))
+                .flatten()
+        });
+        if let Some(prefix) = s3 {
+            return drop(
+                format!(
+                    "{} is in an Amazon S3 prefix list ({}): {} reaches S3 through its connected \
+                     VPC's gateway endpoint, which netproof does not model",
+                    p.dst,
+                    prefix.value,
+                    self.site_name(sddc)
+                ),
+                Some(site.header_span),
+                "check the compute gateway's rules and the connected VPC's S3 endpoint by hand",
+            )
+            .at(Stage::Route)
+            .undecided()
+            .into();
+        }
         let cands = self.cgw_candidates(sddc);
         let Some(best) = Self::best(cands, &p) else {
             return drop(

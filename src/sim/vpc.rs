@@ -288,9 +288,13 @@ impl<'m> Walker<'m> {
                     .at(Stage::Route)
                     .into();
                 };
+                // At equal length: the local route, then routes to CIDR
+                // blocks, then routes to prefix lists ("How route priority
+                // works"), then the routes VMC adds for the SDDC.
                 let rank = |r: &Route| match r.origin {
-                    RouteOrigin::Local => 2,
-                    RouteOrigin::Static => 1,
+                    RouteOrigin::Local => 3,
+                    RouteOrigin::Static => 2,
+                    RouteOrigin::PrefixList(_) => 1,
                     RouteOrigin::ConnectedSddc => 0,
                 };
                 let best = table
@@ -330,6 +334,7 @@ impl<'m> Walker<'m> {
                     RouteOrigin::Local => " (implicit local route)",
                     RouteOrigin::ConnectedSddc => " (route to the connected SDDC, added by VMC)",
                     RouteOrigin::Static => "",
+                    RouteOrigin::PrefixList(_) => " (a prefix list's route)",
                 };
                 self.hop(
                     Stage::Route,
@@ -374,6 +379,10 @@ impl<'m> Walker<'m> {
             ),
             Entry::Eni(s) => format!("the ENIs of {}", self.site_name(s)),
             Entry::Connection(c) => self.conn_name(c),
+            Entry::GatewayEndpoint(g) => m.gateways.get(g.index()).map_or_else(
+                || "?".into(),
+                |g| format!("gateway endpoint `{}`", g.decl.name),
+            ),
             Entry::Nlb(n) => m
                 .nlbs
                 .get(n.index())
@@ -405,6 +414,57 @@ impl<'m> Walker<'m> {
             }
             _ => "?".into(),
         }
+    }
+
+    /// A gateway endpoint delivers to its service what is addressed to the
+    /// service's prefix list (docs/forwarding.md, "Gateway endpoints").
+    fn gateway_endpoint(&mut self, g: GatewayId, p: Packet) -> Step {
+        let m = self.m;
+        let Some(gw) = m.gateways.get(g.index()) else {
+            return drop("the gateway endpoint does not exist", None, "").into();
+        };
+        let Some((svc, list)) = m.gateway_endpoint(g) else {
+            return drop(
+                format!(
+                    "gateway endpoint `{}` names no AWS service's prefix list",
+                    gw.decl.name
+                ),
+                Some(gw.decl.span),
+                "name a `prefix-list NAME service s3|dynamodb [...]`",
+            )
+            .at(Stage::Route)
+            .into();
+        };
+        if !list.prefixes.iter().any(|x| x.value.contains(&p.dst)) {
+            return drop(
+                format!(
+                    "{} is not in prefix list `{}`, so gateway endpoint `{}` has nowhere to send it",
+                    p.dst, list.decl.name, gw.decl.name
+                ),
+                Some(gw.decl.span),
+                "route only the service's prefix list to a gateway endpoint",
+            )
+            .at(Stage::Route)
+            .into();
+        }
+        self.hop(
+            Stage::Forward,
+            format!(
+                "gateway endpoint `{}` carries it to {} ({} is in prefix list `{}`)",
+                gw.decl.name,
+                svc.title(),
+                p.dst,
+                list.decl.name
+            ),
+            Some(gw.decl.span),
+        );
+        Step::Deliver(
+            Party::Service {
+                addr: p.dst,
+                gateway: g,
+            },
+            p,
+        )
     }
 
     fn route_target(&mut self, vpc: SiteId, from: SubnetId, route: Route, p: Packet) -> Step {
@@ -475,6 +535,10 @@ impl<'m> Walker<'m> {
                             tri!(self.acl(nat_subnet, false, &p));
                         }
                         Step::Next(At::NatGateway(g), p)
+                    }
+                    GatewayKind::Endpoint { .. } => {
+                        tri!(self.acl(from, true, &p));
+                        self.gateway_endpoint(g, p)
                     }
                     GatewayKind::Vnet { .. } => drop(
                         format!(

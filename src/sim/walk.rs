@@ -101,6 +101,8 @@ pub(super) enum Entry {
     Eni(SiteId),
     Connection(ConnectionId),
     Nlb(NlbId),
+    /// A gateway endpoint, bringing an AWS service's reply.
+    GatewayEndpoint(GatewayId),
 }
 
 /// An uplink of a compute gateway, or a link of an on-prem edge.
@@ -496,6 +498,10 @@ impl<'m> Walker<'m> {
                 None => (addr.to_string(), None),
             },
             Party::Internet(addr) => (format!("internet / {addr}"), None),
+            Party::Service { addr, gateway } => (
+                format!("aws service / {addr}"),
+                m.gateways.get(gateway.index()).map(|g| g.decl.span),
+            ),
         }
     }
 
@@ -712,6 +718,29 @@ impl<'m> Walker<'m> {
                 );
                 Step::Next(At::Internet, p)
             }
+            // Only replies start here: a service answers through the
+            // gateway endpoint its request came by, into that endpoint's VPC.
+            Party::Service { gateway, .. } => {
+                let Some(gw) = m.gateways.get(gateway.index()) else {
+                    return drop("the gateway endpoint does not exist", None, "").into();
+                };
+                self.hop(
+                    Stage::Send,
+                    format!(
+                        "{} answers {p} through gateway endpoint `{}`",
+                        party.describe(m),
+                        gw.decl.name
+                    ),
+                    Some(gw.decl.span),
+                );
+                Step::Next(
+                    At::VpcRouter {
+                        vpc: gw.site,
+                        from: VpcFrom::Gateway(Entry::GatewayEndpoint(gateway)),
+                    },
+                    p,
+                )
+            }
         }
     }
 
@@ -858,7 +887,7 @@ impl<'m> Walker<'m> {
                 }
                 Step::Deliver(party, p)
             }
-            Party::Internet(_) => Step::Deliver(party, p),
+            Party::Internet(_) | Party::Service { .. } => Step::Deliver(party, p),
         }
     }
 

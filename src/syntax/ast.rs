@@ -155,6 +155,8 @@ pub struct Tree {
 pub enum Item {
     Site(Site),
     Service(ServiceDecl),
+    /// `prefix-list NAME [service s3|dynamodb] PREFIXES`
+    PrefixList(PrefixListDecl),
     Connection(Connection),
     Expect(Expect),
     /// A top-level statement that had a syntax error after its name was read.
@@ -199,6 +201,8 @@ pub enum DeclKind {
     EndpointService,
     Endpoint,
     VnetGateway,
+    PrefixList,
+    GatewayEndpoint,
 }
 
 impl DeclKind {
@@ -237,6 +241,8 @@ impl DeclKind {
             DeclKind::EndpointService => "an endpoint-service",
             DeclKind::Endpoint => "an endpoint",
             DeclKind::VnetGateway => "a gateway",
+            DeclKind::PrefixList => "a prefix-list",
+            DeclKind::GatewayEndpoint => "a gateway-endpoint",
         }
     }
 }
@@ -322,6 +328,8 @@ pub enum Stmt {
     Endpoint(EndpointStmt),
     /// `gateway NAME mode forwarding|s2s|nat [external-ip A] [in SUBNET] [host H]`
     VnetGateway(VnetGatewayStmt),
+    /// `gateway-endpoint NAME PREFIX-LIST route-tables [RT, ...]` (vpc).
+    GatewayEndpoint(GatewayEndpointStmt),
     /// `internet-egress snat ADDRESS` (onprem).
     InternetEgress(Spanned<IpAddr>, Span),
     /// `description "..."`: free text documenting the enclosing block.
@@ -564,6 +572,8 @@ pub struct RouteTableStmt {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RouteItem {
     Route(RouteStmt),
+    /// `route PREFIX-LIST -> TARGET`: one route per prefix of the list.
+    List(RouteListStmt),
     /// A route line with a syntax error; it declares nothing.
     Broken(Span),
 }
@@ -574,6 +584,58 @@ pub enum RouteItem {
 pub struct RouteStmt {
     pub prefix: Spanned<IpNet>,
     pub target: Name,
+    pub span: Span,
+}
+
+/// `route PREFIX-LIST -> TARGET` in a VPC route table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RouteListStmt {
+    pub list: Name,
+    pub target: Name,
+    pub span: Span,
+}
+
+/// The AWS services whose gateway endpoints the language models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AwsService {
+    S3,
+    Dynamodb,
+}
+
+impl AwsService {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            AwsService::S3 => "s3",
+            AwsService::Dynamodb => "dynamodb",
+        }
+    }
+
+    /// How a message names the service: "Amazon S3".
+    pub fn title(self) -> &'static str {
+        match self {
+            AwsService::S3 => "Amazon S3",
+            AwsService::Dynamodb => "Amazon DynamoDB",
+        }
+    }
+}
+
+/// `prefix-list NAME [service s3|dynamodb] PREFIXES` at top level: a
+/// customer-managed list, or (with `service`) the AWS-managed list of a
+/// service, whose prefixes the design must state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PrefixListDecl {
+    pub name: Name,
+    pub service: Option<Spanned<AwsService>>,
+    pub prefixes: Vec<Spanned<IpNet>>,
+    pub span: Span,
+}
+
+/// `gateway-endpoint NAME PREFIX-LIST route-tables [RT, ...]` in a vpc.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GatewayEndpointStmt {
+    pub name: Name,
+    pub list: Name,
+    pub route_tables: Vec<Name>,
     pub span: Span,
 }
 

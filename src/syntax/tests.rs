@@ -109,6 +109,7 @@ fn declared(body: &[Stmt]) -> Vec<String> {
             Stmt::EndpointService(x) => Some(&x.name),
             Stmt::Endpoint(x) => Some(&x.name),
             Stmt::VnetGateway(x) => Some(&x.name),
+            Stmt::GatewayEndpoint(x) => Some(&x.name),
             Stmt::Broken(b) => Some(&b.name),
             _ => None,
         })
@@ -207,6 +208,11 @@ fn collect_spans(tree: &Tree, out: &mut Vec<Span>) {
             Item::Service(s) => {
                 out.extend([s.span, s.name.span]);
                 service_spans(&s.services, out);
+            }
+            Item::PrefixList(p) => {
+                out.extend([p.span, p.name.span]);
+                out.extend(p.service.iter().map(|s| s.span));
+                out.extend(p.prefixes.iter().map(|x| x.span));
             }
             Item::Connection(c) => {
                 out.extend([c.span, c.name.span]);
@@ -347,6 +353,7 @@ fn stmt_spans(stmt: &Stmt, out: &mut Vec<Span>) {
             for route in &r.routes {
                 match route {
                     RouteItem::Route(r) => out.extend([r.span, r.prefix.span, r.target.span]),
+                    RouteItem::List(r) => out.extend([r.span, r.list.span, r.target.span]),
                     RouteItem::Broken(s) => out.push(*s),
                 }
             }
@@ -420,6 +427,10 @@ fn stmt_spans(stmt: &Stmt, out: &mut Vec<Span>) {
             out.extend([g.span, g.name.span, g.mode.span]);
             out.extend(g.external_ip.iter().map(|a| a.span));
             out.extend(g.subnet.iter().chain(&g.hyperv_host).map(|n| n.span));
+        }
+        Stmt::GatewayEndpoint(g) => {
+            out.extend([g.span, g.name.span, g.list.span]);
+            out.extend(g.route_tables.iter().map(|n| n.span));
         }
         Stmt::InternetEgress(a, s) => out.extend([a.span, *s]),
         Stmt::Description(d, s) => out.extend([d.span, *s]),
@@ -1550,4 +1561,53 @@ fn an_appliance_of_an_unknown_kind_or_with_a_segment_is_a_syntax_error() {
     // Only an sddc has appliances.
     let (_, errs) = errors("onprem dc 172.20.0.0/16 {\n  appliance vcenter vc 172.20.0.4\n}\n");
     assert_eq!(errs.len(), 1, "{errs:?}");
+}
+
+/// `prefix-list` (customer-managed and an AWS service's), a route to a
+/// prefix list, and `gateway-endpoint` with one or several route tables.
+#[test]
+fn prefix_lists_and_gateway_endpoints_parse() {
+    let tree = clean(
+        "prefix-list s3 service s3 [52.216.0.0/15, 3.5.0.0/19]\n\
+         prefix-list corp 192.0.2.0/24\n\
+         vpc v 10.0.0.0/16 {\n  \
+           route-table rt {\n    route corp -> igw\n    route 0.0.0.0/0 -> igw\n  }\n  \
+           internet-gateway igw\n  \
+           gateway-endpoint ep s3 route-tables [rt]\n  \
+           gateway-endpoint ep2 s3 route-tables rt\n\
+         }\n",
+    );
+    let Item::PrefixList(s3) = &tree.items[0] else {
+        panic!("not a prefix list: {:?}", tree.items[0]);
+    };
+    assert_eq!(s3.name.text, "s3");
+    assert_eq!(s3.service.as_ref().map(|s| s.value), Some(AwsService::S3));
+    assert_eq!(s3.prefixes.len(), 2);
+    let Item::PrefixList(corp) = &tree.items[1] else {
+        panic!("not a prefix list");
+    };
+    assert!(corp.service.is_none());
+    assert_eq!(corp.prefixes.len(), 1);
+    let Item::Site(v) = &tree.items[2] else {
+        panic!("not a site");
+    };
+    let Stmt::RouteTable(rt) = &v.body[0] else {
+        panic!("not a route table");
+    };
+    assert!(
+        matches!(&rt.routes[..], [RouteItem::List(l), RouteItem::Route(r)]
+            if l.list.text == "corp" && l.target.text == "igw" && r.target.text == "igw")
+    );
+    let Stmt::GatewayEndpoint(ep) = &v.body[2] else {
+        panic!("not a gateway endpoint");
+    };
+    assert_eq!(ep.list.text, "s3");
+    assert_eq!(ep.route_tables.len(), 1);
+    assert!(matches!(&v.body[3], Stmt::GatewayEndpoint(e) if e.route_tables[0].text == "rt"));
+}
+
+#[test]
+fn a_gateway_endpoint_needs_its_route_tables() {
+    let diags = parse("vpc v 10.0.0.0/16 {\n  gateway-endpoint ep s3\n}\n").diagnostics;
+    assert!(diags.iter().any(|d| d.code == Code::NP001), "{diags:?}");
 }

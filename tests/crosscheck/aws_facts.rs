@@ -233,7 +233,7 @@ peering pv v0 <-> v1
 fn generated_designs_exercise_the_aws_facts() {
     let (mut protocol, mut blackhole, mut outbound_none) = (0, 0, 0);
     let (mut declared, mut declared_reached) = (0, 0);
-    for seed in 0..300u32 {
+    for seed in 0..500u32 {
         let bytes: Vec<u8> = (0..400u32)
             .map(|i| {
                 (i.wrapping_mul(2654435761)

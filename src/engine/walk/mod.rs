@@ -16,7 +16,8 @@
 //! NAT gateways, NAT instances, the internet), `sddc` (the ENIs and the
 //! compute gateway), `edge` (the on-prem edge), `tgw` (transit gateways, and
 //! a VPC's routes to them, to VPNs and to Direct Connect), `privatelink`
-//! (interface endpoints) and `vnet` (VM networks). NLBs are in
+//! (interface endpoints), `gateway_endpoint` (S3 and DynamoDB gateway
+//! endpoints) and `vnet` (VM networks). NLBs are in
 //! `engine::nlb`.
 
 use super::packet_set::{AddrRanges, AddrShift, PacketSet};
@@ -31,6 +32,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 mod edge;
+mod gateway_endpoint;
 mod internet;
 mod mgw;
 mod privatelink;
@@ -262,6 +264,9 @@ pub enum Dest {
     Virtual(SiteId, SubnetId),
     /// An internet address that no declared host owns.
     Internet,
+    /// An address of an AWS service, reached through this gateway endpoint
+    /// (replies go back through it).
+    Service(GatewayId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -602,6 +607,19 @@ impl<'s, 'm> Walker<'s, 'm> {
                 Loc::Internet,
                 b.hop("internet", "sent from the internet", None),
             )],
+            // Only replies leave a service: back through the gateway
+            // endpoint the request came by, into its VPC.
+            Dest::Service(g) => {
+                let gw = &m.gateways[g.index()];
+                vec![Step::Go(
+                    Loc::VpcRouter(gw.site, None),
+                    b.hop(
+                        "aws service",
+                        format!("answers through gateway endpoint `{}`", gw.decl.name),
+                        Some(gw.decl.span),
+                    ),
+                )]
+            }
             // An interface endpoint only answers: the flows through it start
             // at its clients (docs/forwarding.md, "Oracle decisions": where
             // packets start), so a packet sent from its address is dropped.

@@ -131,6 +131,32 @@ impl<'s, 'm> Walker<'s, 'm> {
         if ob.orig.is_empty() {
             return steps;
         }
+        // Amazon S3 from an SDDC goes through the connected VPC's gateway
+        // endpoint by default, source-translated into the connected VPC
+        // (VMware, "Access an S3 bucket using an S3 endpoint"): not modelled,
+        // so it is not decided rather than routed like the internet.
+        let s3 = AddrRanges::from_nets(super::gateway_endpoint::s3_prefixes(m));
+        let (to_s3, ob) = {
+            let (yes, no) = self.dst_in(&ob, s3);
+            (yes, ob.with(no))
+        };
+        if !to_s3.is_empty() {
+            steps.push(Self::undecided(
+                ob.with(to_s3),
+                format!(
+                    "the destination is in an Amazon S3 prefix list: sddc `{}` reaches S3 through \
+                     its connected VPC's gateway endpoint, which is not modelled in this version",
+                    site.decl.name
+                ),
+                site.header_span,
+                "check the compute gateway's rules for the connected VPC uplink and the \
+                 connected VPC's S3 endpoint by hand; the flows to other addresses are decided"
+                    .into(),
+            ));
+        }
+        if ob.orig.is_empty() {
+            return steps;
+        }
         let routes = self.cgw_routes(sddc);
         let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
         let parts = AddrRanges::lpm_partition(&prefixes);

@@ -374,7 +374,10 @@ impl<'s, 'm> Walker<'s, 'm> {
         // (local delivery, NAT gateways and NAT instances check both sides
         // themselves).
         let to_gateway = match target {
-            RouteTarget::Gateway(g) => m.gateways[g.index()].kind == GatewayKind::InternetGateway,
+            RouteTarget::Gateway(g) => matches!(
+                m.gateways[g.index()].kind,
+                GatewayKind::InternetGateway | GatewayKind::Endpoint { .. }
+            ),
             RouteTarget::Sddc | RouteTarget::Connection(_) => true,
             _ => false,
         };
@@ -401,6 +404,9 @@ impl<'s, 'm> Walker<'s, 'm> {
             RouteTarget::Gateway(g) => match &m.gateways[g.index()].kind {
                 GatewayKind::InternetGateway if m.gateways[g.index()].site == vpc => {
                     vec![Step::Go(Loc::IgwOut(g), b)]
+                }
+                GatewayKind::Endpoint { .. } if m.gateways[g.index()].site == vpc => {
+                    self.gateway_endpoint(g, b)
                 }
                 GatewayKind::NatGateway { subnet, .. } if m.gateways[g.index()].site == vpc => {
                     let (pass, mut steps) = self.cross_acls(Some(from), *subnet, &b);

@@ -2,6 +2,7 @@
 //! routes, security-group and network-ACL rules, listeners, and the
 //! statements of connection blocks.
 
+use super::exprs::is_literal;
 use super::{Block, PResult, Parser};
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::*;
@@ -132,7 +133,26 @@ impl<'t> Parser<'t> {
     }
 
     pub(super) fn route_item(&mut self, kw: Token) -> RouteItem {
-        self.begin("route", "route PREFIX -> TARGET");
+        self.begin("route", "route PREFIX | PREFIX-LIST -> TARGET");
+        // A destination that is not a literal names a prefix list.
+        let t = self.peek();
+        if t.kind == TokenKind::Atom && !is_literal(self.text_of(t)) {
+            let r = (|| -> PResult<_> {
+                let list = self.name("the route's prefix list after `route`")?;
+                self.expect_token(TokenKind::Arrow, "`->`", "after the route's prefix list")?;
+                let target = self.name("the route's target after `->`")?;
+                self.end("the route's target")?;
+                Ok((list, target))
+            })();
+            return match self.finish_plain(r) {
+                Some((list, target)) => RouteItem::List(RouteListStmt {
+                    list,
+                    target,
+                    span: self.span_from(kw.span),
+                }),
+                None => RouteItem::Broken(self.span_from(kw.span)),
+            };
+        }
         match self.route_stmt(kw, "the route's target after `->`") {
             Some(r) => RouteItem::Route(r),
             None => RouteItem::Broken(self.span_from(kw.span)),

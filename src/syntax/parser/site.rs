@@ -108,6 +108,7 @@ impl<'t> Parser<'t> {
             "endpoint-service" => self.endpoint_service(kw),
             "endpoint" => self.endpoint(kw),
             "gateway" => self.vnet_gateway(kw),
+            "gateway-endpoint" => self.gateway_endpoint(kw),
             "internet-egress" => self.internet_egress(kw),
             "description" => self.description(kw),
             _ => None,
@@ -1133,6 +1134,37 @@ impl<'t> Parser<'t> {
                     subnet,
                     addr,
                     sgs,
+                    span,
+                })
+            },
+            Stmt::Broken,
+        ))
+    }
+
+    /// `gateway-endpoint NAME PREFIX-LIST route-tables [RT, ...]`
+    fn gateway_endpoint(&mut self, kw: Token) -> Option<Stmt> {
+        self.begin(
+            "gateway-endpoint",
+            "gateway-endpoint NAME PREFIX-LIST route-tables [ROUTE-TABLE, ...]",
+        );
+        let name = self.decl_name("the gateway endpoint's name after `gateway-endpoint`")?;
+        let r = (|| -> PResult<_> {
+            let list = self.name("the service's prefix list after the endpoint's name")?;
+            self.expect_word("route-tables", "after the service's prefix list")?;
+            let tables = self.name_set("the route tables after `route-tables`")?;
+            self.end("the gateway endpoint's route tables")?;
+            Ok((list, tables))
+        })();
+        Some(self.finish(
+            kw.span,
+            DeclKind::GatewayEndpoint,
+            name,
+            r,
+            |name, (list, route_tables), span| {
+                Stmt::GatewayEndpoint(GatewayEndpointStmt {
+                    name,
+                    list,
+                    route_tables,
                     span,
                 })
             },

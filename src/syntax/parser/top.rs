@@ -17,6 +17,7 @@ impl<'t> Parser<'t> {
             "vmnetwork" => self.site(kw, SiteKind::VmNetwork),
             "internet" => self.site(kw, SiteKind::Internet),
             "service" => self.service_decl(kw),
+            "prefix-list" => self.prefix_list_decl(kw),
             "peering" => self.connection(kw, ConnKind::Peering),
             "transit-gateway" => self.connection(kw, ConnKind::TransitGateway),
             "direct-connect" => self.connection(kw, ConnKind::DirectConnect),
@@ -45,6 +46,47 @@ impl<'t> Parser<'t> {
                 Item::Service(ServiceDecl {
                     name,
                     services,
+                    span,
+                })
+            },
+            Item::Broken,
+        ))
+    }
+
+    /// `prefix-list NAME [service s3|dynamodb] PREFIXES`
+    fn prefix_list_decl(&mut self, kw: Token) -> Option<Item> {
+        self.begin(
+            "prefix-list",
+            "prefix-list NAME [service s3|dynamodb] [PREFIX, ...]",
+        );
+        let name = self.decl_name("the prefix list's name after `prefix-list`")?;
+        let r = (|| -> PResult<_> {
+            let mut service = None;
+            if self.at_word("service") {
+                self.bump();
+                service = Some(self.choice(
+                    &[("s3", AwsService::S3), ("dynamodb", AwsService::Dynamodb)],
+                    "after `service`",
+                )?);
+            }
+            let prefixes = self.seq(
+                "a prefix",
+                "the prefix list's prefixes after its name",
+                |p, what| p.prefix_opt(what),
+            )?;
+            self.end("the prefix list's prefixes")?;
+            Ok((service, prefixes))
+        })();
+        Some(self.finish(
+            kw.span,
+            DeclKind::PrefixList,
+            name,
+            r,
+            |name, (service, prefixes), span| {
+                Item::PrefixList(PrefixListDecl {
+                    name,
+                    service,
+                    prefixes,
                     span,
                 })
             },
