@@ -70,6 +70,7 @@ pub const STATEMENT_KEYWORDS: &[&str] = &[
     "firewall",
     "description",
     "internet-gateway",
+    "egress-only-internet-gateway",
     "route-table",
     "subnet",
     "instance",
@@ -134,6 +135,7 @@ impl Block {
             ],
             Block::Site(SiteKind::Vpc) => &[
                 "internet-gateway",
+                "egress-only-internet-gateway",
                 "route-table",
                 "subnet",
                 "instance",

@@ -16,8 +16,8 @@
 //! NAT gateways, NAT instances, the internet), `sddc` (the ENIs and the
 //! compute gateway), `edge` (the on-prem edge), `tgw` (transit gateways, and
 //! a VPC's routes to them, to VPNs and to Direct Connect), `privatelink`
-//! (interface endpoints) and `vnet` (VM networks). NLBs are in
-//! `engine::nlb`.
+//! (interface endpoints), `eigw` (egress-only internet gateways) and `vnet`
+//! (VM networks). NLBs are in `engine::nlb`.
 
 use super::packet_set::{AddrRanges, AddrShift, PacketSet};
 use super::space::{Iface, PublicOwner, Space};
@@ -31,6 +31,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 mod edge;
+mod eigw;
 mod internet;
 mod privatelink;
 mod sddc;
@@ -123,6 +124,9 @@ pub enum Filter {
     Firewall(SiteId),
     /// The SDDC's ENIs (the connected VPC's default group).
     Eni(SiteId),
+    /// An egress-only internet gateway, which admits from the internet only
+    /// the replies of flows it passed outbound.
+    Eigw(GatewayId),
 }
 
 /// A translation: the header before and after it, and, for an NSX rule,
@@ -284,6 +288,8 @@ pub enum Loc {
     VpcRouter(SiteId, Option<SubnetId>),
     IgwOut(GatewayId),
     IgwIn(GatewayId),
+    /// Leaving the VPC by an egress-only internet gateway.
+    EigwOut(GatewayId),
     NatGateway(GatewayId),
     NatInstance(HostId),
     Internet,
@@ -378,9 +384,10 @@ impl<'s, 'm> Walker<'s, 'm> {
     fn note_exit(&self, loc: Loc, next: Loc, b: &mut Branch) {
         let m = self.m();
         let exit = match (loc, next) {
-            (_, Loc::IgwOut(g)) | (_, Loc::NatGateway(g)) | (_, Loc::VnetGatewayOut(g)) => {
-                Some(Entity::Gateway(g))
-            }
+            (_, Loc::IgwOut(g))
+            | (_, Loc::EigwOut(g))
+            | (_, Loc::NatGateway(g))
+            | (_, Loc::VnetGatewayOut(g)) => Some(Entity::Gateway(g)),
             (_, Loc::Tgw(c)) => Some(Entity::Connection(c)),
             (_, Loc::NatInstance(h)) => Some(Entity::Host(h)),
             (_, Loc::Edge(_, Some(Uplink::Connection(c))))
@@ -389,7 +396,9 @@ impl<'s, 'm> Walker<'s, 'm> {
             (Loc::Cgw(s, _), Loc::Internet) | (Loc::Edge(s, _), Loc::Internet) => {
                 Some(Entity::Site(s))
             }
-            (Loc::IgwOut(g), Loc::Internet) | (Loc::VnetGatewayOut(g), Loc::Internet) => {
+            (Loc::IgwOut(g), Loc::Internet)
+            | (Loc::EigwOut(g), Loc::Internet)
+            | (Loc::VnetGatewayOut(g), Loc::Internet) => {
                 Some(Entity::Site(m.gateways[g.index()].site))
             }
             (Loc::Leave(Dest::Iface(Iface::Host(h))), Loc::Edge(_, None)) => m
@@ -413,6 +422,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             Loc::VpcRouter(vpc, from) => self.vpc_router(vpc, from, b),
             Loc::IgwOut(g) => self.igw_out(g, b),
             Loc::IgwIn(g) => self.igw_in(g, b),
+            Loc::EigwOut(g) => self.eigw_out(g, b),
             Loc::NatGateway(g) => self.nat_gateway(g, b),
             Loc::NatInstance(h) => self.nat_instance(h, b),
             Loc::Internet => self.internet(b),
@@ -520,7 +530,9 @@ impl<'s, 'm> Walker<'s, 'm> {
                 .classes
                 .subnet_addrs(sub)
                 .cloned()
-                .unwrap_or_else(|| AddrRanges::from_net(self.m().subnet(sub).prefix.value));
+                .unwrap_or_else(|| {
+                    AddrRanges::from_nets(self.m().subnet(sub).prefixes().map(|p| p.value))
+                });
             let (yes, no) = self.dst_in(&rest, addrs);
             if !yes.is_empty() {
                 steps.push(Step::Leaf(Leaf::Delivered {
