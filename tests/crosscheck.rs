@@ -357,14 +357,17 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
     // gateway) and holds the NAT device; the other subnets route through it.
     let coherent = c.chance(50) || ((shape.tgw || shape.vpn_vpc || shape.dx_vpc) && c.chance(50));
     let nat_instance = coherent && c.chance(40);
-    let igw = (coherent || c.chance(75)).then(|| format!("{v}igw"));
+    // Sometimes the IPv6 VPC's only internet gateway is egress-only (not
+    // in the usual layout, whose public table needs an internet gateway).
+    let eigw_only = v6 && !coherent && c.chance(50);
+    let igw = (!eigw_only && (coherent || c.chance(75))).then(|| format!("{v}igw"));
     if let Some(g) = &igw {
         lines.push(format!("internet-gateway {g}"));
     }
     // An egress-only internet gateway for the IPv6 subnet, sometimes beside
     // the internet gateway (replies of its flows come back through it; the
     // internet's own flows come in by the internet gateway).
-    let eigw = (v6 && c.chance(60)).then(|| format!("{v}eigw"));
+    let eigw = (eigw_only || (v6 && c.chance(60))).then(|| format!("{v}eigw"));
     if let Some(g) = &eigw {
         lines.push(format!("egress-only-internet-gateway {g}"));
     }

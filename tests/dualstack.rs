@@ -87,13 +87,14 @@ onprem o 172.16.0.0/16 {
 }
 
 /// NP101 and NP106 judge each address against the subnet's prefix of its
-/// family; NP103 and NP104 see both prefixes and both addresses.
+/// family; NP102 and NP103 see both prefixes, NP104 both addresses.
 #[test]
 fn addressing_rules_judge_each_family() {
     let text = "\
 vpc v 10.0.0.0/16, 2600:1f18:1:100::/56 {
   subnet a 10.0.1.0/24, 2600:1f18:1:101::/64
   subnet b 10.0.2.0/24, 2600:1f18:1:101::/64
+  subnet c 10.0.3.0/24, 2600:1f18:9:101::/64
   instance ok 10.0.1.10, 2600:1f18:1:101::10 in a
   instance out 10.0.1.11, 2600:1f18:1:1ff::10 in a
   instance reserved 10.0.1.12, 2600:1f18:1:101::1 in a
@@ -106,6 +107,7 @@ vpc v 10.0.0.0/16, 2600:1f18:1:100::/56 {
         got,
         [
             "NP101 `out` has address 2600:1f18:1:1ff::10, which is outside subnet `a` (2600:1f18:1:101::/64)",
+            "NP102 subnet `c` (2600:1f18:9:101::/64) is outside vpc `v` (10.0.0.0/16, 2600:1f18:1:100::/56)",
             "NP103 subnet `b` (2600:1f18:1:101::/64) is the same prefix as subnet `a` (2600:1f18:1:101::/64) in `v`",
             "NP104 2600:1f18:1:101::10 is owned twice in `v`: by instance `v.ok` and by instance `v.twice`",
             "NP106 `reserved` uses 2600:1f18:1:101::1, which is reserved in subnet `a` (2600:1f18:1:101::/64)",

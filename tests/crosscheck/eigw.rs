@@ -200,3 +200,56 @@ fn replies_through_an_egress_only_gateway_it_did_not_see_are_not_decided() {
         true,
     );
 }
+
+/// The properties exercise egress-only gateways and dual-stack elements
+/// only if generated designs have them: a VPC whose only internet gateway
+/// is egress-only (property (e)), one with both gateways, IPv4 routed to an
+/// egress-only gateway, and dual-stack subnets and instances.
+#[test]
+fn generated_designs_have_egress_only_gateways_and_dual_stack_elements() {
+    let (mut only, mut both, mut v4, mut subnets, mut instances) = (0, 0, 0, 0, 0);
+    for seed in 0..800u64 {
+        // SplitMix64: bytes without the linear patterns that would tie one
+        // choice to another.
+        let mut x = seed;
+        let bytes: Vec<u8> = (0..600)
+            .map(|_| {
+                x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = x;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                (z ^ (z >> 31)) as u8
+            })
+            .collect();
+        let d = design(&build(&bytes).text);
+        let m = &d.model;
+        for site in &m.sites {
+            let kinds: Vec<&GatewayKind> = site
+                .gateways
+                .iter()
+                .map(|g| &m.gateways[g.index()].kind)
+                .collect();
+            if kinds.contains(&&GatewayKind::EgressOnlyInternetGateway) {
+                if kinds.contains(&&GatewayKind::InternetGateway) {
+                    both += 1;
+                } else {
+                    only += 1;
+                }
+            }
+        }
+        v4 += usize::from(d.text.contains("0/24 -> v0eigw") || d.text.contains("0/0 -> v0eigw"));
+        subnets += m.subnets.iter().filter(|s| s.dual.is_some()).count();
+        instances += m.hosts.iter().filter(|h| h.dual.is_some()).count();
+    }
+    let counts =
+        format!("only {only}, both {both}, IPv4 {v4}, subnets {subnets}, instances {instances}");
+    // Over 800 inputs there are about 30, 15, 8, 30 and 25 of each.
+    assert!(
+        only >= 5,
+        "VPCs behind an egress-only gateway only: {counts}"
+    );
+    assert!(both >= 5, "VPCs with both gateways: {counts}");
+    assert!(v4 >= 2, "IPv4 routed to an egress-only gateway: {counts}");
+    assert!(subnets >= 10, "dual-stack subnets: {counts}");
+    assert!(instances >= 10, "dual-stack instances: {counts}");
+}
