@@ -749,6 +749,35 @@ pub fn trace(args: &TraceArgs, read_stdin: impl FnOnce() -> io::Result<Vec<u8>>)
         Some(Err(())) => return TraceRun::Usage(problems),
         None => None,
     };
+    // A dual-stack instance sends and is reached by its address of the
+    // other side's family: the destination follows the source's family,
+    // and a dual-stack source follows a single-stack destination's.
+    let (mut src, mut dst) = (src, dst);
+    let align = |name: &mut sim::AddressName, family: std::net::IpAddr| {
+        let Some(h) = name.host.and_then(|h| model.hosts.get(h.index())) else {
+            return;
+        };
+        if let Some(a) = h.addr_of_family(family) {
+            name.label = name
+                .label
+                .replace(&name.addr.to_string(), &a.value.to_string());
+            name.addr = a.value;
+        }
+    };
+    if at.is_none() {
+        let dual = |n: &sim::AddressName| {
+            n.host
+                .and_then(|h| model.hosts.get(h.index()))
+                .is_some_and(|h| h.dual.is_some())
+        };
+        if dual(&src) && !dual(&dst) {
+            align(&mut src, dst.addr);
+        } else {
+            align(&mut dst, src.addr);
+        }
+    } else if let Some(a) = &at {
+        align(&mut src, a.addr);
+    }
     let target = at.as_ref().map_or(dst.addr, |a| a.addr);
     if src.addr.is_ipv4() != target.is_ipv4() {
         return TraceRun::Usage(vec![format!(

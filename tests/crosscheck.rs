@@ -12,6 +12,10 @@
 //! - (a) `engine_agrees_with_the_oracle_per_packet`: up to 23 packets per
 //!   design, each decided by the engine on its own: TCP, UDP, ICMP, and
 //!   protocols without ports (GRE, ESP, SCTP), which NAT gateways drop.
+//! - (e) `egress_only_gateways_refuse_unsolicited_inbound`: where an
+//!   egress-only internet gateway is a VPC's only way to the internet,
+//!   neither side lets a packet the internet sends reach the VPC's
+//!   instances (`crosscheck/eigw.rs`).
 //! - (b) `engine_agrees_with_the_oracle_per_set`: the engine decides a box
 //!   (one source, a few destinations and a range around one of them, one
 //!   protocol (TCP, UDP, ICMP or GRE), port ranges) at once; packets
@@ -25,7 +29,9 @@
 //! cases without shrinking and groups the disagreements, for development.
 //!
 //! The generator writes VPCs (subnets, route tables with routes to
-//! `local`, internet gateways, NAT gateways public and private, with and
+//! `local`, internet gateways, egress-only internet gateways (with `::/0`
+//! and, rarely, IPv4 routes to them), a dual-stack subnet with dual-stack
+//! instances, NAT gateways public and private, with and
 //! without a declared private address, NAT instances, peerings, `sddc`,
 //! transit gateways, VPNs, Direct Connect and `blackhole`; security
 //! groups with address, `internet`, name, group and `sg` peers, across a
@@ -65,6 +71,8 @@
 #[path = "crosscheck/aws_facts.rs"]
 mod aws_facts;
 mod common;
+#[path = "crosscheck/eigw.rs"]
+mod eigw;
 #[path = "crosscheck/endpoints.rs"]
 mod endpoints;
 #[path = "crosscheck/ipv6.rs"]
@@ -378,9 +386,19 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
     // gateway) and holds the NAT device; the other subnets route through it.
     let coherent = c.chance(50) || ((shape.tgw || shape.vpn_vpc || shape.dx_vpc) && c.chance(50));
     let nat_instance = coherent && c.chance(40);
-    let igw = (coherent || c.chance(75)).then(|| format!("{v}igw"));
+    // Sometimes the IPv6 VPC's only internet gateway is egress-only (not
+    // in the usual layout, whose public table needs an internet gateway).
+    let eigw_only = v6 && !coherent && c.chance(50);
+    let igw = (!eigw_only && (coherent || c.chance(75))).then(|| format!("{v}igw"));
     if let Some(g) = &igw {
         lines.push(format!("internet-gateway {g}"));
+    }
+    // An egress-only internet gateway for the IPv6 subnet, sometimes beside
+    // the internet gateway (replies of its flows come back through it; the
+    // internet's own flows come in by the internet gateway).
+    let eigw = (eigw_only || (v6 && c.chance(60))).then(|| format!("{v}eigw"));
+    if let Some(g) = &eigw {
+        lines.push(format!("egress-only-internet-gateway {g}"));
     }
     let mut sg_names: Vec<String> = vec!["default".into()];
     sg_names.extend((0..shape.n_sg[i]).map(|k| format!("{v}sg{k}")));
@@ -392,6 +410,14 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         peer_sgs.extend((0..shape.n_sg[o]).map(|k| format!("v{o}.v{o}sg{k}")));
     }
 
+    // A dual-stack first subnet, whose instances have an IPv6 address too,
+    // sometimes.
+    let dual = v6 && c.chance(50);
+    let dual_addr = |k: u8| -> IpAddr {
+        format!("2001:db8:a0:2::{:x}", 0x10 + k)
+            .parse()
+            .unwrap_or(IpAddr::V4(0.into()))
+    };
     // Instances, decided before the statements that name them.
     let mut instances: Vec<(String, IpAddr)> = Vec::new();
     let mut instance_lines = Vec::new();
@@ -399,7 +425,13 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         for k in 0..c.pick(3) {
             let name = format!("{v}s{s}h{k}");
             let addr: IpAddr = Ipv4Addr::new(10, n, s as u8, 10 + k as u8).into();
-            let mut line = format!("instance {name} {addr} in {v}s{s}");
+            let mut line = if dual && s == 1 && c.chance(80) {
+                let a6 = dual_addr(k as u8);
+                plan.host(a6);
+                format!("instance {name} {addr}, {a6} in {v}s{s}")
+            } else {
+                format!("instance {name} {addr} in {v}s{s}")
+            };
             let nat_here = nat_instance && s == 1 && k == 0;
             match c.pick(4) {
                 1 => line += &format!(" sg {}", c.one(&sg_names)),
@@ -444,6 +476,9 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         }
         // An unnamed interface of the subnet (also an unused address).
         plan.host(Ipv4Addr::new(10, n, s as u8, 99));
+        if dual && s == 1 {
+            plan.host(dual_addr(0x89));
+        }
     }
     if v6 {
         let addr: IpAddr = "2001:db8:a0:1::10".parse().unwrap_or(IpAddr::V4(0.into()));
@@ -627,6 +662,18 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         if let Some(nat) = nat {
             private += &format!("    route 0.0.0.0/0 -> {nat}\n");
         }
+        // IPv6 leaves the main table by the egress-only gateway and the
+        // public table by the internet gateway, as AWS's dual-stack layout
+        // has it; rarely, IPv4 is routed to the egress-only gateway too.
+        if let Some(g) = &eigw {
+            private += &format!("    route ::/0 -> {g}\n");
+            if c.chance(10) {
+                public += &format!("    route 8.8.8.0/24 -> {g}\n");
+            }
+        }
+        if v6 && c.chance(50) {
+            public += &format!("    route ::/0 -> {v}igw\n");
+        }
         if shape.peering && c.chance(85) {
             public += &format!("    route {peer_prefix} -> pv\n");
             private += &format!("    route {peer_prefix} -> pv\n");
@@ -662,6 +709,7 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
         let main = if k == 0 && c.chance(50) { " main" } else { "" };
         let mut targets: Vec<String> = Vec::new();
         targets.extend(igw.clone());
+        targets.extend(eigw.clone());
         targets.extend(nat_gateway.clone());
         if let Some((h, _)) = instances.first() {
             targets.push(h.clone());
@@ -759,6 +807,9 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
     }
     for s in 1..=n_sub {
         let mut line = format!("subnet {v}s{s} 10.{n}.{s}.0/24");
+        if dual && s == 1 {
+            line += ", 2001:db8:a0:2::/64";
+        }
         if coherent && s == 1 {
             line += &format!(" route-table {v}pub");
         } else if !tables.is_empty() && c.chance(60) {
@@ -780,7 +831,9 @@ fn vpc(c: &mut Choices, shape: &Shape, i: usize, plan: &mut Plan, pubs: &mut Pub
     }
     if v6 {
         let mut line = format!("subnet {v}s6 2001:db8:a0:1::/64");
-        if !tables.is_empty() && c.chance(60) {
+        if coherent && c.chance(40) {
+            line += &format!(" route-table {v}pub");
+        } else if !tables.is_empty() && c.chance(60) {
             line += &format!(" route-table {}", c.one(&tables));
         }
         lines.push(line);
@@ -2162,6 +2215,19 @@ proptest! {
         );
     }
 
+    /// (e) An egress-only internet gateway admits no flow the internet
+    /// starts: where it is a VPC's only internet gateway, no packet from an
+    /// internet address reaches an instance of the VPC, by either side.
+    #[test]
+    fn egress_only_gateways_refuse_unsolicited_inbound(
+        bytes in proptest::collection::vec(any::<u8>(), 0..1000),
+        raw in proptest::collection::vec(any::<(u8, u8, u8, u8, u8)>(), 1..24),
+    ) {
+        if let Err(e) = eigw::check_unsolicited(&bytes, &raw) {
+            prop_assert!(false, "{}", e);
+        }
+    }
+
     /// (d) The engine decides every packet whose path only VM networks
     /// made unknown before they were modelled.
     #[test]
@@ -2270,6 +2336,24 @@ fn the_engine_decides_every_packet_without_a_vm_network() {
                 .filter(|l| l.service.is_some())
                 .flat_map(|l| l.prefixes.iter().map(|p| p.value)),
         );
+        // A reply leaving by an egress-only gateway that did not see the
+        // request (it came in by the internet gateway) is undecided by
+        // design: flows to the IPv6 instances of a VPC with such a
+        // gateway are left out.
+        let has_eigw = |site: netproof::model::SiteId| {
+            d.model.site(site).gateways.iter().any(|g| {
+                d.model.gateways[g.index()].kind
+                    == netproof::model::GatewayKind::EgressOnlyInternetGateway
+            })
+        };
+        let eigw_vpcs = AddrRanges::from_nets(
+            d.model
+                .hosts
+                .iter()
+                .filter(|h| has_eigw(h.site))
+                .flat_map(|h| h.addrs().map(|a| a.value.into()))
+                .collect::<Vec<_>>(),
+        );
         let mut sources = plan.sources.clone();
         sources.sort();
         sources.dedup();
@@ -2285,7 +2369,8 @@ fn the_engine_decides_every_packet_without_a_vm_network() {
                     acc.union(&AddrRanges::from_addr(a))
                 })
                 .difference(&management)
-                .difference(&s3);
+                .difference(&s3)
+                .difference(&eigw_vpcs);
             let all = PacketSet::from_fields(
                 &AddrRanges::from_addr(src),
                 &dsts,

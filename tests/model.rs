@@ -173,7 +173,7 @@ fn wrong_kinds_name_what_they_found() {
         kinds,
         vec![
             ("NP006", "`i` is an instance, but a subnet is needed here"),
-            ("NP006", "`a` is a subnet, but a route target (an internet gateway, NAT gateway, NAT instance, connection or endpoint) is needed here"),
+            ("NP006", "`a` is a subnet, but a route target (an internet gateway, egress-only internet gateway, NAT gateway, NAT instance, connection or endpoint) is needed here"),
         ]
     );
 }

@@ -189,8 +189,11 @@ fn the_matrix_equals_one_walk_per_source_subnet() {
         // sites that share addresses; those designs have their own test.
         let overlap = model.subnets.iter().enumerate().any(|(i, a)| {
             model.subnets[..i].iter().any(|b| {
-                a.prefix.value.contains(&b.prefix.value.network())
-                    || b.prefix.value.contains(&a.prefix.value.network())
+                a.prefixes().any(|x| {
+                    b.prefixes().any(|y| {
+                        x.value.contains(&y.value.network()) || y.value.contains(&x.value.network())
+                    })
+                })
             })
         });
         if overlap {
@@ -199,14 +202,18 @@ fn the_matrix_equals_one_walk_per_source_subnet() {
         let grouped = matrix(&Space::grouped(&model)).cells;
 
         let space = Space::new(&model);
-        let all = AddrRanges::from_nets(model.subnets.iter().map(|s| s.prefix.value));
+        // A dual-stack subnet is both of its prefixes.
+        let nets = |s: &netproof::model::Subnet| {
+            AddrRanges::from_nets(s.prefixes().map(|p| p.value).collect::<Vec<_>>())
+        };
+        let all = AddrRanges::union_many(model.subnets.iter().map(nets));
         let any = ServiceSet::any(netproof::span::Span::default());
         let mut expected = Vec::new();
         for (i, from) in model.subnets.iter().enumerate() {
-            let src = AddrRanges::from_net(from.prefix.value);
+            let src = nets(from);
             let reached = reachability(&space, &service_flows(&any, &src, &all)).reached;
             for (j, to) in model.subnets.iter().enumerate() {
-                let part = reached.with_dst(&AddrRanges::from_net(to.prefix.value));
+                let part = reached.with_dst(&nets(to));
                 if i != j && !part.is_empty() {
                     expected.push((SubnetId(i as u32), SubnetId(j as u32), part.services()));
                 }

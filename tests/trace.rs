@@ -82,6 +82,18 @@ const FLOWS: &[(&str, &str, &[&str], bool)] = &[
         true,
     ),
     (
+        "dual_stack_batch_to_client6",
+        "dual-stack-egress-only.np",
+        &["batch", "client6", "HTTPS"],
+        true,
+    ),
+    (
+        "dual_stack_client6_to_batch",
+        "dual-stack-egress-only.np",
+        &["client6", "batch", "HTTPS"],
+        false,
+    ),
+    (
         "seed004_internet_to_tenant_a_published",
         "seed004-nvgre.np",
         &["198.51.100.7", "203.0.113.5", "HTTPS"],

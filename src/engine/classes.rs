@@ -66,7 +66,10 @@ impl Classes {
                 .map(|s| {
                     s.hosts
                         .iter()
-                        .map(|&h| (h, AddrRanges::from_addr(m.host(h).addr.value)))
+                        .map(|&h| {
+                            let addrs = m.host(h).addrs().map(|a| a.value.into());
+                            (h, AddrRanges::from_nets(addrs))
+                        })
                         .collect()
                 })
                 .collect(),
@@ -75,7 +78,7 @@ impl Classes {
             subnet_addrs: m
                 .subnets
                 .iter()
-                .map(|s| AddrRanges::from_net(s.prefix.value))
+                .map(|s| AddrRanges::from_nets(s.prefixes().map(|p| p.value)))
                 .collect(),
         }
     }
@@ -107,17 +110,17 @@ impl Classes {
             let mut index: HashMap<HostKey, usize> = HashMap::new();
             let mut classes: Vec<(HostId, Vec<ipnet::IpNet>)> = Vec::new();
             for &h in &site.hosts {
-                let net = ipnet::IpNet::from(m.host(h).addr.value);
+                let nets: Vec<ipnet::IpNet> = m.host(h).addrs().map(|a| a.value.into()).collect();
                 let key = host_key_if(space, h, &seen, &special);
                 if let Some(&i) = key.as_ref().and_then(|k| index.get(k)) {
                     host_rep[h.index()] = classes[i].0;
-                    classes[i].1.push(net);
+                    classes[i].1.extend(nets);
                     continue;
                 }
                 if let Some(k) = key {
                     index.insert(k, classes.len());
                 }
-                classes.push((h, vec![net]));
+                classes.push((h, nets));
             }
             hosts.push(
                 classes
@@ -130,7 +133,7 @@ impl Classes {
         let mut subnet_addrs: Vec<AddrRanges> = m
             .subnets
             .iter()
-            .map(|s| AddrRanges::from_net(s.prefix.value))
+            .map(|s| AddrRanges::from_nets(s.prefixes().map(|p| p.value)))
             .collect();
         for site in &m.sites {
             // Unnamed addresses of plain segments leave through the site's
@@ -197,7 +200,9 @@ fn host_key_if(
     special: &HashSet<HostId>,
 ) -> Option<HostKey> {
     let host = space.model.host(h);
-    if seen.get(&host.addr.value) != Some(&1) || special.contains(&h) {
+    // A dual-stack instance is a class of its own: its class would need
+    // both of its addresses.
+    if seen.get(&host.addr.value) != Some(&1) || special.contains(&h) || host.dual.is_some() {
         return None;
     }
     host_key(space, h)

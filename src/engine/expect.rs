@@ -50,11 +50,11 @@ fn named(space: &Space, e: &crate::model::AddrExpr) -> Vec<(Dest, AddrRanges)> {
         let host = |h: HostId, out: &mut Vec<(Dest, AddrRanges)>| {
             out.push((
                 Dest::Iface(Iface::Host(h)),
-                AddrRanges::from_addr(m.host(h).addr.value),
+                AddrRanges::from_nets(m.host(h).addrs().map(|a| a.value.into())),
             ));
         };
         let subnet = |site: SiteId, sub: SubnetId, out: &mut Vec<(Dest, AddrRanges)>| {
-            let addrs = AddrRanges::from_net(m.subnet(sub).prefix.value);
+            let addrs = AddrRanges::from_nets(m.subnet(sub).prefixes().map(|p| p.value));
             out.push((
                 Dest::Virtual(site, sub),
                 addrs.difference(&space.device_addrs),
@@ -396,7 +396,9 @@ impl Target {
         let m = space.model;
         match to {
             Dest::Iface(Iface::Host(h)) => {
-                let a = m.host(h).addr.value;
+                // A dual-stack instance's addresses are one interface's.
+                let own = AddrRanges::from_nets(m.host(h).addrs().map(|a| a.value.into()));
+                let has = |addrs: &AddrRanges| !addrs.intersect(&own).is_empty();
                 if self.names.iter().any(|(d, _)| *d == to) {
                     return true;
                 }
@@ -404,7 +406,7 @@ impl Target {
                 if self
                     .names
                     .iter()
-                    .any(|(d, addrs)| matches!(d, Dest::Iface(_)) && addrs.contains(a))
+                    .any(|(d, addrs)| matches!(d, Dest::Iface(_)) && has(addrs))
                 {
                     return false;
                 }
@@ -419,13 +421,13 @@ impl Target {
                         _ => None,
                     })
                     .chain(self.sites.iter().map(|(s, addrs)| (*s, addrs)))
-                    .filter(|(_, addrs)| addrs.contains(a))
+                    .filter(|(_, addrs)| has(addrs))
                     .map(|(s, _)| s)
                     .collect::<Vec<_>>();
                 if !claims.is_empty() {
                     return claims.contains(&site);
                 }
-                self.dst.contains(a)
+                has(&self.dst)
             }
             Dest::Iface(Iface::Endpoint(ep)) => {
                 self.dst.contains(m.endpoints[ep.index()].addr.value)

@@ -94,9 +94,8 @@ impl Members {
             let Some(sub) = h.subnet else { continue };
             let rep = space.classes.host_rep(HostId(i as u32));
             let entry = hosts.entry(rep).or_default();
-            let net = m.subnet(sub).prefix.value;
             if !entry.iter().any(|&(_, s)| s == sub) {
-                entry.push((net, sub));
+                entry.extend(m.subnet(sub).prefixes().map(|p| (p.value, sub)));
             }
         }
         let mut subnets: HashMap<SubnetId, Vec<(ipnet::IpNet, SubnetId)>> = HashMap::new();
@@ -105,14 +104,14 @@ impl Members {
             subnets
                 .entry(space.classes.subnet_rep(id))
                 .or_default()
-                .push((s.prefix.value, id));
+                .extend(s.prefixes().map(|p| (p.value, id)));
         }
         Members {
             all: Sorted::new(
                 m.subnets
                     .iter()
                     .enumerate()
-                    .map(|(i, s)| (s.prefix.value, SubnetId(i as u32))),
+                    .flat_map(|(i, s)| s.prefixes().map(move |p| (p.value, SubnetId(i as u32)))),
             ),
             hosts: hosts
                 .into_iter()
@@ -146,7 +145,7 @@ type Part = (u32, u32, (u8, u8), (u16, u16));
 /// space the answer is the same, one walk per host.
 pub fn matrix(space: &Space) -> Matrix {
     let m = space.model;
-    let all = AddrRanges::from_nets(m.subnets.iter().map(|s| s.prefix.value));
+    let all = AddrRanges::from_nets(m.subnets.iter().flat_map(|s| s.prefixes().map(|p| p.value)));
     // Destinations: the subnets, as coalesced ranges (neighbouring
     // subnets make one range). Addresses outside every subnet would only be
     // carried to where they are dropped.

@@ -77,6 +77,10 @@ pub struct Space<'m> {
     /// or `elastic-ip` clause, else an `elastic-ip` statement associated
     /// with it (the clause wins, docs/forwarding.md "Oracle decisions").
     instance_public: Vec<Option<IpAddr>>,
+    /// Each instance's own global IPv6 address when the internet reaches it
+    /// there: its single address (then also its `instance_public`), or the
+    /// IPv6 address of a dual-stack instance.
+    global_v6: Vec<Option<IpAddr>>,
     ifaces: HashMap<(SiteId, IpAddr), Iface>,
     /// Devices with an address in a VPC subnet, per VPC: a declared host at
     /// the same address takes precedence, so none is listed there.
@@ -146,7 +150,12 @@ impl<'m> Space<'m> {
             nets.extend(s.prefixes.iter().map(|p| p.value));
             nets.extend(s.management.iter().map(|p| p.value));
         }
-        nets.extend(model.subnets.iter().map(|s| s.prefix.value));
+        nets.extend(
+            model
+                .subnets
+                .iter()
+                .flat_map(|s| s.prefixes().map(|p| p.value)),
+        );
         let owned = AddrRanges::from_nets(nets);
         let internet = owned.complement();
 
@@ -160,9 +169,9 @@ impl<'m> Space<'m> {
                     .or_insert(PublicOwner::InternetHost(id));
                 continue;
             }
-            ifaces
-                .entry((h.site, h.addr.value))
-                .or_insert(Iface::Host(id));
+            for a in h.addrs() {
+                ifaces.entry((h.site, a.value)).or_insert(Iface::Host(id));
+            }
             if let Some(p) = h.public {
                 public.entry(p.addr).or_insert(PublicOwner::Instance(id));
             }
@@ -215,6 +224,38 @@ impl<'m> Space<'m> {
                         .entry(h.addr.value)
                         .or_insert(PublicOwner::Instance(HostId(i as u32)));
                 }
+            }
+        }
+        // A dual-stack instance's global IPv6 address is public too, beside
+        // the public IPv4 address it may have.
+        let global_v6: Vec<Option<IpAddr>> = model
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                if h.kind != HostKind::Instance {
+                    return None;
+                }
+                let own = instance_public.get(i).copied().flatten();
+                if own.is_some_and(|a| h.owns(a)) {
+                    return own;
+                }
+                let dual = h.dual.as_ref().map(|d| d.value);
+                let v6 = [Some(h.addr.value), dual]
+                    .into_iter()
+                    .flatten()
+                    .find(|&a| crate::model::is_global_ipv6(a))?;
+                // Only a dual-stack instance gets a second public address:
+                // a single IPv6 address with an IPv4 Elastic IP keeps the
+                // behaviour it had before dual-stack instances.
+                dual.is_some().then_some(v6)
+            })
+            .collect();
+        for (i, a) in global_v6.iter().enumerate() {
+            if let Some(a) = a {
+                public
+                    .entry(*a)
+                    .or_insert(PublicOwner::Instance(HostId(i as u32)));
             }
         }
         let mut default_snat = HashMap::new();
@@ -271,7 +312,9 @@ impl<'m> Space<'m> {
         for h in &model.hosts {
             for sg in &h.sgs {
                 if let Some(m) = sg_members.get_mut(sg.value.index()) {
-                    *m = m.union(&AddrRanges::from_addr(h.addr.value));
+                    for a in h.addrs() {
+                        *m = m.union(&AddrRanges::from_addr(a.value));
+                    }
                 }
             }
         }
@@ -342,6 +385,7 @@ impl<'m> Space<'m> {
             public,
             public_ranges: Vec::new(),
             instance_public,
+            global_v6,
             ifaces,
             devices,
             device_addrs,
@@ -393,7 +437,7 @@ impl<'m> Space<'m> {
                     .site(g.site)
                     .subnets
                     .iter()
-                    .map(|&s| model.subnet(s).prefix.value);
+                    .flat_map(|&s| model.subnet(s).prefixes().map(|p| p.value));
                 space.public_ranges.push((
                     AddrRanges::from_nets(nets),
                     PublicOwner::VnetGateway(GatewayId(i as u32)),
@@ -429,6 +473,12 @@ impl<'m> Space<'m> {
     /// An instance's public address at its internet gateway.
     pub fn public_of(&self, h: HostId) -> Option<IpAddr> {
         self.instance_public.get(h.index()).copied().flatten()
+    }
+
+    /// An instance's own global IPv6 address, which internet gateways pass
+    /// untranslated, when the internet reaches it there.
+    pub fn global_v6_of(&self, h: HostId) -> Option<IpAddr> {
+        self.global_v6.get(h.index()).copied().flatten()
     }
 
     /// The headers each rule of a firewall matches, in rule order.
@@ -606,8 +656,8 @@ impl<'m> Space<'m> {
     pub fn entity(&self, e: Entity, depth: usize) -> AddrRanges {
         let m = self.model;
         match e {
-            Entity::Host(h) => AddrRanges::from_addr(m.host(h).addr.value),
-            Entity::Subnet(s) => AddrRanges::from_net(m.subnet(s).prefix.value),
+            Entity::Host(h) => AddrRanges::from_nets(m.host(h).addrs().map(|a| a.value.into())),
+            Entity::Subnet(s) => AddrRanges::from_nets(m.subnet(s).prefixes().map(|p| p.value)),
             Entity::Endpoint(ep) => AddrRanges::from_addr(m.endpoints[ep.index()].addr.value),
             Entity::PublicIp(p) => AddrRanges::from_addr(m.public_ips[p.index()].addr.value),
             Entity::Site(s) => self.site_addrs(s),
@@ -661,11 +711,11 @@ impl<'m> Space<'m> {
                 acc.union(&AddrRanges::from_addr(m.host(h).addr.value))
             });
         }
-        let nets = site
-            .prefixes
-            .iter()
-            .map(|p| p.value)
-            .chain(site.subnets.iter().map(|&sub| m.subnet(sub).prefix.value));
+        let nets = site.prefixes.iter().map(|p| p.value).chain(
+            site.subnets
+                .iter()
+                .flat_map(|&sub| m.subnet(sub).prefixes().map(|p| p.value)),
+        );
         AddrRanges::from_nets(nets)
     }
 
@@ -676,8 +726,12 @@ impl<'m> Space<'m> {
             .subnets
             .iter()
             .copied()
-            .filter(|&s| m.subnet(s).prefix.value.contains(&addr))
-            .max_by_key(|&s| m.subnet(s).prefix.value.prefix_len())
+            .filter(|&s| m.subnet(s).contains(addr))
+            .max_by_key(|&s| {
+                m.subnet(s)
+                    .prefix_of_family(addr)
+                    .map_or(0, |p| p.value.prefix_len())
+            })
     }
 }
 

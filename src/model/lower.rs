@@ -154,6 +154,7 @@ const ROUTE_TARGET: Want = Want::new("route target", |k| {
     matches!(
         k,
         DeclKind::InternetGateway
+            | DeclKind::EgressOnlyInternetGateway
             | DeclKind::NatGateway
             | DeclKind::Instance
             | DeclKind::Connection(_)
@@ -161,7 +162,8 @@ const ROUTE_TARGET: Want = Want::new("route target", |k| {
     )
 })
 .detailed(
-    "a route target (an internet gateway, NAT gateway, NAT instance, connection or endpoint)",
+    "a route target (an internet gateway, egress-only internet gateway, NAT gateway, NAT \
+     instance, connection or endpoint)",
 );
 const TGW_TARGET: Want = Want::new("attached site or connection", |k| {
     matches!(k, DeclKind::Site(_) | DeclKind::Connection(_))
@@ -180,6 +182,7 @@ const EGRESS_VIA: Want = Want::new("connection, gateway, NAT instance or site", 
         k,
         DeclKind::Connection(_)
             | DeclKind::InternetGateway
+            | DeclKind::EgressOnlyInternetGateway
             | DeclKind::NatGateway
             | DeclKind::VnetGateway
             | DeclKind::Instance
@@ -436,6 +439,7 @@ impl<'a> Lowerer<'a> {
                     sk,
                     DeclKind::Subnet,
                 );
+                self.model.subnets[id.index()].dual = s.dual.clone();
                 self.pending.push(Pending::Subnet(id, s));
             }
             Stmt::Host(h) => {
@@ -457,6 +461,7 @@ impl<'a> Lowerer<'a> {
                     site,
                     kind: hk,
                     addr: h.addr.clone(),
+                    dual: h.dual.clone(),
                     subnet: None,
                     sgs: Vec::new(),
                     public: h.public.as_ref().map(|p| HostPublic {
@@ -579,6 +584,16 @@ impl<'a> Lowerer<'a> {
                     *span,
                     GatewayKind::InternetGateway,
                     DeclKind::InternetGateway,
+                );
+            }
+            Stmt::EgressOnlyInternetGateway(name, span) => {
+                self.add_gateway(
+                    site,
+                    scope,
+                    name,
+                    *span,
+                    GatewayKind::EgressOnlyInternetGateway,
+                    DeclKind::EgressOnlyInternetGateway,
                 );
             }
             Stmt::RouteTable(rt) => {
@@ -784,6 +799,7 @@ impl<'a> Lowerer<'a> {
             site,
             kind,
             prefix,
+            dual: None,
             route_table: None,
             acl: None,
             extended_by: None,

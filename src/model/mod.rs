@@ -172,6 +172,8 @@ pub struct Subnet {
     pub site: SiteId,
     pub kind: SubnetKind,
     pub prefix: Spanned<IpNet>,
+    /// The prefix of the other family of a dual-stack VPC subnet.
+    pub dual: Option<Spanned<IpNet>>,
     /// The route table the subnet uses; for a VPC subnet without one, the
     /// VPC's main table.
     pub route_table: Option<RouteTableId>,
@@ -181,6 +183,41 @@ pub struct Subnet {
     pub extended_by: Option<ConnectionId>,
     /// The availability zone (`az ZONE`), if the design states it.
     pub az: Option<Spanned<String>>,
+}
+
+impl Subnet {
+    /// The subnet's prefixes: one, or one of each family.
+    pub fn prefixes(&self) -> impl Iterator<Item = &Spanned<IpNet>> {
+        std::iter::once(&self.prefix).chain(self.dual.as_ref())
+    }
+
+    /// Whether an address is in one of the subnet's prefixes.
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        self.prefixes().any(|p| p.value.contains(&addr))
+    }
+
+    /// The subnet's prefix of the family of `addr`, if it has one.
+    pub fn prefix_of_family(&self, addr: IpAddr) -> Option<&Spanned<IpNet>> {
+        self.prefixes()
+            .find(|p| p.value.addr().is_ipv4() == addr.is_ipv4())
+    }
+}
+
+impl Host {
+    /// The host's own addresses: one, or one of each family.
+    pub fn addrs(&self) -> impl Iterator<Item = &Spanned<IpAddr>> {
+        std::iter::once(&self.addr).chain(self.dual.as_ref())
+    }
+
+    /// Whether the host owns an address.
+    pub fn owns(&self, addr: IpAddr) -> bool {
+        self.addrs().any(|a| a.value == addr)
+    }
+
+    /// The host's address of the family of `addr`, if it has one.
+    pub fn addr_of_family(&self, addr: IpAddr) -> Option<&Spanned<IpAddr>> {
+        self.addrs().find(|a| a.value.is_ipv4() == addr.is_ipv4())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -211,6 +248,9 @@ pub struct Host {
     pub site: SiteId,
     pub kind: HostKind,
     pub addr: Spanned<IpAddr>,
+    /// The address of the other family of a dual-stack instance: the
+    /// instance owns both, and is reached and sends by either.
+    pub dual: Option<Spanned<IpAddr>>,
     pub subnet: Option<SubnetId>,
     /// Security groups of an instance; an instance declared without `sg` is
     /// in its VPC's default group.
@@ -390,6 +430,10 @@ pub struct RouteTable {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GatewayKind {
     InternetGateway,
+    /// An egress-only internet gateway: IPv6 only, untranslated, outbound
+    /// flows and their replies only (docs/forwarding.md, "Egress-only
+    /// internet gateway").
+    EgressOnlyInternetGateway,
     NatGateway {
         subnet: Option<SubnetId>,
         /// The Elastic IP of a public NAT gateway; `None` for a private one.
@@ -694,6 +738,33 @@ pub const IPV6_SOURCE_HELP: &str = "an internet gateway passes the global IPv6 a
 pub const IPV6_DEST_HELP: &str = "an internet gateway delivers IPv6 only to a global \
      address (2000::/3) of an instance of the VPC; Elastic IPs do not apply to IPv6";
 
+/// The advice when the internet cannot reach an IPv6 address of a site:
+/// NAT and Elastic IPs are IPv4's answers, never suggested for IPv6.
+pub const IPV6_PRIVATE_HELP: &str = "the internet reaches an IPv6 host only at a global \
+     address (2000::/3) of its own, through an internet gateway; reach this one over a private \
+     connection, or give it a global IPv6 address";
+
+/// The advice when IPv4 is routed to an egress-only internet gateway.
+pub const EIGW_IPV4_HELP: &str = "an egress-only internet gateway carries IPv6 only: route \
+     IPv4 to a NAT gateway (instances without a public address) or to an internet gateway \
+     (instances with a public or Elastic IP)";
+
+/// The advice when an IPv6 source cannot leave by an egress-only gateway.
+pub const EIGW_SOURCE_HELP: &str = "an egress-only internet gateway passes the global IPv6 \
+     addresses (2000::/3) of the VPC's instances untranslated; Elastic IPs and NAT gateways do \
+     not apply to IPv6";
+
+/// The advice when a reply leaves by an egress-only gateway that did not
+/// see its request.
+pub const EIGW_ASYMMETRIC_HELP: &str = "route the subnet's `::/0` to the internet gateway the \
+     requests come in by, so that requests and replies take the same gateway";
+
+/// The advice when the internet starts a flow to an instance behind an
+/// egress-only gateway only.
+pub const EIGW_INBOUND_HELP: &str = "to accept IPv6 connections from the internet, add an \
+     `internet-gateway` and route the subnet's `::/0` to it (security groups and network ACLs \
+     still apply); Elastic IPs do not apply to IPv6";
+
 impl Model {
     /// The AWS service a gateway endpoint leads to, and its prefix list.
     pub fn gateway_endpoint(&self, g: GatewayId) -> Option<(AwsService, &PrefixList)> {
@@ -774,6 +845,7 @@ impl Model {
             Entity::RouteTable(_) => DeclKind::RouteTable,
             Entity::Gateway(i) => match self.gateways[i.index()].kind {
                 GatewayKind::InternetGateway => DeclKind::InternetGateway,
+                GatewayKind::EgressOnlyInternetGateway => DeclKind::EgressOnlyInternetGateway,
                 GatewayKind::NatGateway { .. } => DeclKind::NatGateway,
                 GatewayKind::Vnet { .. } => DeclKind::VnetGateway,
                 GatewayKind::Endpoint { .. } => DeclKind::GatewayEndpoint,

@@ -97,6 +97,7 @@ pub fn target_words(model: &Model, target: crate::model::RouteTarget) -> String 
             Some(gw) => {
                 let kind = match gw.kind {
                     GatewayKind::InternetGateway => "internet gateway",
+                    GatewayKind::EgressOnlyInternetGateway => "egress-only internet gateway",
                     GatewayKind::NatGateway { .. } => "NAT gateway",
                     GatewayKind::Vnet { .. } => "gateway",
                     GatewayKind::Endpoint { .. } => "gateway endpoint",

@@ -18,10 +18,12 @@ use crate::span::Span;
 use std::net::IpAddr;
 
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
-    let hosts = model
-        .hosts
-        .iter()
-        .filter_map(|h| Some((&h.decl.name, h.addr.value, h.addr.span, h.subnet?, h.site)));
+    // Each address of a dual-stack instance must lie in its subnet's
+    // prefix of the same family.
+    let hosts = model.hosts.iter().flat_map(|h| {
+        h.addrs()
+            .filter_map(move |a| Some((&h.decl.name, a.value, a.span, h.subnet?, h.site)))
+    });
     let endpoints = model
         .endpoints
         .iter()
@@ -36,7 +38,7 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         _ => None,
     });
     for (name, addr, span, subnet, site) in hosts.chain(endpoints).chain(nat_gateways) {
-        if !model.subnet(subnet).prefix.value.contains(&addr) {
+        if !model.subnet(subnet).contains(addr) {
             out.push(diagnostic(model, name, addr, span, subnet, site));
         }
     }
@@ -109,7 +111,8 @@ fn diagnostic(
 ) -> Diagnostic {
     let sub = model.subnet(subnet);
     let noun = subnet_noun(model, subnet);
-    let prefix = sub.prefix.value;
+    let own = sub.prefix_of_family(addr).unwrap_or(&sub.prefix);
+    let prefix = own.value;
     let d = Diagnostic::new(
         Code::NP101,
         format!(
@@ -119,20 +122,19 @@ fn diagnostic(
         span,
         format!("not in {prefix}"),
     )
-    .with_label(
-        sub.prefix.span,
-        format!("{noun} `{}` is {prefix}", sub.decl.name),
-    );
+    .with_label(own.span, format!("{noun} `{}` is {prefix}", sub.decl.name));
     let better = model
         .site(site)
         .subnets
         .iter()
         .map(|&s| model.subnet(s))
-        .find(|s| s.prefix.value.contains(&addr));
+        .find(|s| s.contains(addr));
     match better {
         Some(other) => d.with_help(format!(
             "{addr} is inside {noun} `{}` ({}): place `{name}` `in {}`, or give it an address inside {prefix}",
-            other.decl.name, other.prefix.value, other.decl.name
+            other.decl.name,
+            other.prefix_of_family(addr).unwrap_or(&other.prefix).value,
+            other.decl.name
         )),
         None => d.with_help(format!(
             "an interface's address must lie inside its {noun}: give `{name}` an address inside {prefix}, \

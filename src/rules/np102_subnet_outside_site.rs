@@ -11,6 +11,7 @@ use super::util::subnet_noun;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Model, Subnet, SubnetId};
 use crate::registry::Code;
+use crate::span::Spanned;
 use crate::syntax::ast::SiteKind;
 use ipnet::IpNet;
 
@@ -21,38 +22,46 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        if within(&site.prefixes, sub.prefix.value) || stretched_into_onprem(model, sub) {
-            continue;
+        // Each prefix of a dual-stack subnet is judged on its own.
+        for prefix in sub.prefixes() {
+            if within(&site.prefixes, prefix.value) || stretched_into_onprem(model, sub) {
+                continue;
+            }
+            out.push(diagnostic(model, SubnetId(i as u32), prefix));
         }
-        let id = SubnetId(i as u32);
-        let noun = subnet_noun(model, id);
-        let owned: Vec<String> = site.prefixes.iter().map(|p| p.value.to_string()).collect();
-        let mut d = Diagnostic::new(
-            Code::NP102,
-            format!(
-                "{noun} `{}` ({}) is outside {} `{}` ({})",
-                sub.decl.name,
-                sub.prefix.value,
-                site.kind.keyword(),
-                site.decl.name,
-                owned.join(", ")
-            ),
-            sub.prefix.span,
-            format!("not inside {}", owned.join(" or ")),
-        );
-        for p in &site.prefixes {
-            d = d.with_label(p.span, format!("`{}` owns {}", site.decl.name, p.value));
-        }
-        let why = match site.kind {
-            SiteKind::Vpc => "AWS only creates subnets inside one of the VPC's CIDR blocks",
-            SiteKind::Sddc => "the SDDC's declared prefixes are what it advertises, so this segment is unreachable from the other sites",
-            _ => "the site's declared prefixes are what it advertises, so this segment is unreachable from the other sites",
-        };
-        out.push(d.with_help(format!(
-            "{why}: change the {noun}'s prefix, or add a prefix that contains {} to the `{}` header",
-            sub.prefix.value, site.decl.name
-        )));
     }
+}
+
+fn diagnostic(model: &Model, id: SubnetId, prefix: &Spanned<IpNet>) -> Diagnostic {
+    let sub = model.subnet(id);
+    let site = model.site(sub.site);
+    let noun = subnet_noun(model, id);
+    let owned: Vec<String> = site.prefixes.iter().map(|p| p.value.to_string()).collect();
+    let mut d = Diagnostic::new(
+        Code::NP102,
+        format!(
+            "{noun} `{}` ({}) is outside {} `{}` ({})",
+            sub.decl.name,
+            prefix.value,
+            site.kind.keyword(),
+            site.decl.name,
+            owned.join(", ")
+        ),
+        prefix.span,
+        format!("not inside {}", owned.join(" or ")),
+    );
+    for p in &site.prefixes {
+        d = d.with_label(p.span, format!("`{}` owns {}", site.decl.name, p.value));
+    }
+    let why = match site.kind {
+        SiteKind::Vpc => "AWS only creates subnets inside one of the VPC's CIDR blocks",
+        SiteKind::Sddc => "the SDDC's declared prefixes are what it advertises, so this segment is unreachable from the other sites",
+        _ => "the site's declared prefixes are what it advertises, so this segment is unreachable from the other sites",
+    };
+    d.with_help(format!(
+        "{why}: change the {noun}'s prefix, or add a prefix that contains {} to the `{}` header",
+        prefix.value, site.decl.name
+    ))
 }
 
 fn within(prefixes: &[crate::span::Spanned<IpNet>], net: IpNet) -> bool {

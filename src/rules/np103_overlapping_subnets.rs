@@ -57,14 +57,13 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         let mut entries: Vec<Entry> = site
             .subnets
             .iter()
-            .map(|&s| {
-                let sub = model.subnet(s);
-                Entry {
-                    key: bounds(sub.prefix.value),
-                    net: sub.prefix.value,
-                    span: sub.prefix.span,
+            .flat_map(|&s| {
+                model.subnet(s).prefixes().map(move |p| Entry {
+                    key: bounds(p.value),
+                    net: p.value,
+                    span: p.span,
                     what: Some(s),
-                }
+                })
             })
             .chain(site.management.iter().map(|m| Entry {
                 key: bounds(m.value),

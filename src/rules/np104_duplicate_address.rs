@@ -64,7 +64,9 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        own(Domain::Site(h.site), h.addr.value, h.addr.span, what);
+        for a in h.addrs() {
+            own(Domain::Site(h.site), a.value, a.span, what.clone());
+        }
     }
     for e in &model.endpoints {
         own(

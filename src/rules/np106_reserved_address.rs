@@ -21,10 +21,10 @@ use ipnet::IpNet;
 use std::net::IpAddr;
 
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
-    let hosts = model
-        .hosts
-        .iter()
-        .filter_map(|h| Some((&h.decl.name, h.addr.value, h.addr.span, h.subnet?)));
+    let hosts = model.hosts.iter().flat_map(|h| {
+        h.addrs()
+            .filter_map(move |a| Some((&h.decl.name, a.value, a.span, h.subnet?)))
+    });
     let endpoints = model
         .endpoints
         .iter()
@@ -39,11 +39,9 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         _ => None,
     });
     for (name, addr, span, subnet) in hosts.chain(endpoints).chain(nat_gateways) {
-        if let Some(reason) = reserved(
-            model.subnet(subnet).kind,
-            model.subnet(subnet).prefix.value,
-            addr,
-        ) {
+        let sub = model.subnet(subnet);
+        let net = sub.prefix_of_family(addr).unwrap_or(&sub.prefix).value;
+        if let Some(reason) = reserved(sub.kind, net, addr) {
             out.push(diagnostic(model, name, addr, span, subnet, reason));
         }
     }
@@ -122,18 +120,20 @@ fn diagnostic(
     reason: &str,
 ) -> Diagnostic {
     let sub = model.subnet(subnet);
+    // The prefix of the address's family, in a dual-stack subnet.
+    let prefix = sub.prefix_of_family(addr).unwrap_or(&sub.prefix);
     let noun = super::util::subnet_noun(model, subnet);
     let mut d = Diagnostic::new(
         Code::NP106,
         format!(
             "`{name}` uses {addr}, which is reserved in {noun} `{}` ({})",
-            sub.decl.name, sub.prefix.value
+            sub.decl.name, prefix.value
         ),
         span,
         "reserved address",
     )
-    .with_label(sub.prefix.span, format!("{noun} `{}`", sub.decl.name));
-    let first = first_usable(sub.kind, sub.prefix.value)
+    .with_label(prefix.span, format!("{noun} `{}`", sub.decl.name));
+    let first = first_usable(sub.kind, prefix.value)
         .map(|a| format!("; the first usable address is {a}"))
         .unwrap_or_default();
     d = d.with_help(format!("{reason}: give `{name}` another address{first}"));

@@ -16,7 +16,9 @@ use crate::registry::Code;
 
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     for (i, host) in model.hosts.iter().enumerate() {
-        if host.kind != HostKind::Instance || !host.addr.value.is_ipv4() || host.public.is_some() {
+        // A dual-stack instance is judged by its IPv4 address.
+        let v4 = host.addrs().any(|a| a.value.is_ipv4());
+        if host.kind != HostKind::Instance || !v4 || host.public.is_some() {
             continue;
         }
         let id = HostId(i as u32);

@@ -56,6 +56,7 @@ fn vpc_route(model: &Model, vpc: SiteId, r: &Route) -> Option<Broken> {
             let gw = &model.gateways[g.index()];
             let noun = match gw.kind {
                 GatewayKind::InternetGateway => "internet gateway",
+                GatewayKind::EgressOnlyInternetGateway => "egress-only internet gateway",
                 GatewayKind::NatGateway { .. } => "NAT gateway",
                 GatewayKind::Vnet { .. } => "NVGRE gateway",
                 GatewayKind::Endpoint { .. } => "gateway endpoint",

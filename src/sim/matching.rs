@@ -74,11 +74,8 @@ fn entity_has(m: &Model, e: Entity, addr: IpAddr, peer: Peer, depth: usize) -> b
             Some(site) => site_space(m, site).any(|n| n.contains(&addr)),
             None => false,
         },
-        Entity::Subnet(s) => m
-            .subnets
-            .get(s.index())
-            .is_some_and(|s| s.prefix.value.contains(&addr)),
-        Entity::Host(h) => m.hosts.get(h.index()).is_some_and(|h| h.addr.value == addr),
+        Entity::Subnet(s) => m.subnets.get(s.index()).is_some_and(|s| s.contains(addr)),
+        Entity::Host(h) => m.hosts.get(h.index()).is_some_and(|h| h.owns(addr)),
         Entity::Group(g) => {
             depth < MAX_GROUP_DEPTH
                 && m.groups.get(g.index()).is_some_and(|g| {
@@ -114,7 +111,8 @@ pub(super) fn site_space<'m>(m: &'m Model, site: &'m Site) -> impl Iterator<Item
         .chain(
             site.subnets
                 .iter()
-                .filter_map(|s| m.subnets.get(s.index()).map(|s| s.prefix.value)),
+                .filter_map(|s| m.subnets.get(s.index()))
+                .flat_map(|s| s.prefixes().map(|p| p.value)),
         )
 }
 
@@ -122,7 +120,7 @@ pub(super) fn site_space<'m>(m: &'m Model, site: &'m Site) -> impl Iterator<Item
 fn sg_member_addr(m: &Model, sg: SgId, addr: IpAddr) -> bool {
     m.hosts
         .iter()
-        .any(|h| h.addr.value == addr && h.sgs.iter().any(|s| s.value == sg))
+        .any(|h| h.owns(addr) && h.sgs.iter().any(|s| s.value == sg))
         || m.endpoints
             .iter()
             .any(|e| e.addr.value == addr && e.sgs.iter().any(|s| s.value == sg))
@@ -166,7 +164,7 @@ fn site_publishes(m: &Model, site: SiteId, addr: IpAddr) -> bool {
     let hosts = s.hosts.iter().filter_map(|h| m.hosts.get(h.index()));
     let host_owned = hosts
         .clone()
-        .any(|h| h.addr.value == addr || h.public.is_some_and(|p| p.addr == addr));
+        .any(|h| h.owns(addr) || h.public.is_some_and(|p| p.addr == addr));
     let ip_owned = m
         .public_ips
         .iter()
@@ -182,7 +180,9 @@ fn site_publishes(m: &Model, site: SiteId, addr: IpAddr) -> bool {
             GatewayKind::Vnet { external_ip, .. } => {
                 external_ip.as_ref().is_some_and(|e| e.value == addr)
             }
-            GatewayKind::InternetGateway | GatewayKind::Endpoint { .. } => false,
+            GatewayKind::InternetGateway
+            | GatewayKind::EgressOnlyInternetGateway
+            | GatewayKind::Endpoint { .. } => false,
         });
     let egress = s.internet_egress.as_ref().is_some_and(|e| e.value == addr);
     let snat = default_snat_addr(m, site) == Some(addr);
@@ -284,7 +284,7 @@ pub(super) fn nat_gateway_at(m: &Model, vpc: SiteId, addr: IpAddr) -> Option<Gat
         .hosts
         .iter()
         .filter_map(|h| m.hosts.get(h.index()))
-        .any(|h| h.addr.value == addr)
+        .any(|h| h.owns(addr))
         || m.endpoints
             .iter()
             .any(|e| e.site == vpc && e.addr.value == addr);
@@ -353,15 +353,16 @@ pub(super) fn subnet_of(m: &Model, site: SiteId, addr: IpAddr) -> Option<SubnetI
         .filter(|id| {
             m.subnets
                 .get(id.index())
-                .is_some_and(|sub| sub.prefix.value.contains(&addr))
+                .is_some_and(|sub| sub.contains(addr))
         })
         .max_by_key(|id| {
-            // Longest prefix first; among equals the first declared wins, so
-            // the key prefers lower indices.
+            // Longest prefix (of the address's family) first; among equals
+            // the first declared wins, so the key prefers lower indices.
             let len = m
                 .subnets
                 .get(id.index())
-                .map_or(0, |s| s.prefix.value.prefix_len());
+                .and_then(|s| s.prefix_of_family(addr))
+                .map_or(0, |p| p.value.prefix_len());
             (len, std::cmp::Reverse(id.0))
         })
 }
@@ -370,7 +371,7 @@ pub(super) fn subnet_of(m: &Model, site: SiteId, addr: IpAddr) -> Option<SubnetI
 pub(super) fn host_on(m: &Model, subnet: SubnetId, addr: IpAddr) -> Option<HostId> {
     m.hosts
         .iter()
-        .position(|h| h.subnet == Some(subnet) && h.addr.value == addr)
+        .position(|h| h.subnet == Some(subnet) && h.owns(addr))
         .map(|i| HostId(i as u32))
 }
 
@@ -400,6 +401,23 @@ pub(super) fn instance_public(m: &Model, h: HostId) -> Option<(IpAddr, Span)> {
             crate::model::is_global_ipv6(host.addr.value)
                 .then_some((host.addr.value, host.addr.span))
         })
+}
+
+/// An instance's own global IPv6 address where the internet reaches it: its
+/// single address when that is its public one (`instance_public`), or the
+/// IPv6 address of a dual-stack instance, beside any public IPv4 address.
+pub(super) fn instance_global_v6(m: &Model, h: HostId) -> Option<(IpAddr, Span)> {
+    let host = m.hosts.get(h.index())?;
+    if let Some((a, span)) = instance_public(m, h) {
+        if a == host.addr.value {
+            return Some((a, span));
+        }
+    }
+    let dual = host.dual.as_ref()?;
+    [&host.addr, dual]
+        .into_iter()
+        .find(|a| crate::model::is_global_ipv6(a.value))
+        .map(|a| (a.value, a.span))
 }
 
 /// A public NAT gateway's Elastic IP: from its declaration, or from an
@@ -437,6 +455,11 @@ pub(super) fn vpc_public(m: &Model, vpc: SiteId, addr: IpAddr) -> Option<VpcPubl
     let site = m.sites.get(vpc.index())?;
     for &h in &site.hosts {
         if let Some((a, span)) = instance_public(m, h) {
+            if a == addr {
+                return Some(VpcPublic::Instance(h, span));
+            }
+        }
+        if let Some((a, span)) = instance_global_v6(m, h) {
             if a == addr {
                 return Some(VpcPublic::Instance(h, span));
             }

@@ -16,11 +16,13 @@
 //!   connections between sites;
 //! - `vpc`, `sddc`, `edge`, `vnet`: the pipelines of VPCs, SDDC compute
 //!   gateways, on-prem edges and transit gateways, and VM networks;
+//!   `eigw`: egress-only internet gateways;
 //! - `matching`: address and service matching, and who owns an address;
 //! - `probe`: representative packets of an expectation;
 //! - `lookup`: names and services as a person types them (`netproof trace`).
 
 mod edge;
+mod eigw;
 mod lookup;
 mod matching;
 mod mgw;

@@ -192,7 +192,7 @@ fn hosts_in(m: &Model, f: impl Fn(IpAddr) -> bool) -> Vec<HostId> {
     m.hosts
         .iter()
         .enumerate()
-        .filter(|(_, h)| f(h.addr.value))
+        .filter(|(_, h)| h.addrs().any(|a| f(a.value)))
         .map(|(i, _)| HostId(i as u32))
         .collect()
 }
@@ -201,13 +201,18 @@ fn hosts_in(m: &Model, f: impl Fn(IpAddr) -> bool) -> Vec<HostId> {
 /// of it when it has none.
 fn starts(m: &Model, e: &AddrExpr) -> Vec<(Start, IpAddr)> {
     let mut out: Vec<(Start, IpAddr)> = Vec::new();
+    // A dual-stack instance starts flows from each of its addresses.
     let push = |s: Start, out: &mut Vec<(Start, IpAddr)>| {
-        let addr = match s {
-            Start::Host(h) => m.hosts.get(h.index()).map(|h| h.addr.value),
-            Start::Address(a) => Some(a),
+        let addrs: Vec<IpAddr> = match s {
+            Start::Host(h) => m
+                .hosts
+                .get(h.index())
+                .map(|h| h.addrs().map(|a| a.value).collect())
+                .unwrap_or_default(),
+            Start::Address(a) => vec![a],
         };
-        if let Some(a) = addr {
-            if !out.iter().any(|(x, _)| *x == s) && out.len() < MAX_PER_SIDE {
+        for a in addrs {
+            if !out.contains(&(s, a)) && out.len() < MAX_PER_SIDE {
                 out.push((s, a));
             }
         }
@@ -305,14 +310,15 @@ fn dest_parties(m: &Model, e: &AddrExpr) -> Vec<(IpAddr, Option<Party>)> {
     let mut out: Vec<(IpAddr, Option<Party>)> = Vec::new();
     for t in &e.terms {
         for s in term_starts(m, t.value, 0) {
-            let item = match s {
+            let items: Vec<(IpAddr, Option<Party>)> = match s {
                 Start::Host(h) => m
                     .hosts
                     .get(h.index())
-                    .map(|x| (x.addr.value, Some(Party::Host(h)))),
-                Start::Address(a) => Some((a, None)),
+                    .map(|x| x.addrs().map(|a| (a.value, Some(Party::Host(h)))).collect())
+                    .unwrap_or_default(),
+                Start::Address(a) => vec![(a, None)],
             };
-            if let Some(item) = item {
+            for item in items {
                 if !out.contains(&item) && out.len() < MAX_PER_SIDE {
                     out.push(item);
                 }

@@ -125,7 +125,7 @@ impl<'m> Walker<'m> {
                     .m
                     .hosts
                     .iter()
-                    .find(|h| h.addr.value == p.src && h.kind == HostKind::Instance);
+                    .find(|h| h.owns(p.src) && h.kind == HostKind::Instance);
                 match member {
                     Some(h) => format!(
                         "the SDDC's ENIs carry the VPC's default security group, which admits only \
@@ -205,9 +205,11 @@ impl<'m> Walker<'m> {
         let help = if self.replying() && p.has_ports() && p.dport >= 1024 {
             format!(
                 "network ACLs are stateless: the reply needs its own rule for the client's \
-                 ephemeral ports, such as `{dir} 100 allow {}/1024-65535 {peer_word} 0.0.0.0/0` \
+                 ephemeral ports, such as `{dir} 100 allow {}/1024-65535 {peer_word} {}` \
                  in `{}`",
                 super::proto_name(p.proto),
+                // The reply's own family: `::/0` for IPv6.
+                if p.dst.is_ipv4() { "0.0.0.0/0" } else { "::/0" },
                 acl.decl.name
             )
         } else {
@@ -317,9 +319,9 @@ impl<'m> Walker<'m> {
                         ),
                         Some(table.decl.span),
                         format!(
-                            "add a route for {} to {table_name}, such as `route 0.0.0.0/0 -> \
-                             GATEWAY`",
-                            p.dst
+                            "add a route for {} to {table_name}, such as `route {} -> GATEWAY`",
+                            p.dst,
+                            if p.dst.is_ipv4() { "0.0.0.0/0" } else { "::/0" }
                         ),
                     )
                     .at(Stage::Route)
@@ -376,6 +378,10 @@ impl<'m> Walker<'m> {
             Entry::Igw(g) => m.gateways.get(g.index()).map_or_else(
                 || "?".into(),
                 |g| format!("internet gateway `{}`", g.decl.name),
+            ),
+            Entry::Eigw(g) => m.gateways.get(g.index()).map_or_else(
+                || "?".into(),
+                |g| format!("egress-only internet gateway `{}`", g.decl.name),
             ),
             Entry::Eni(s) => format!("the ENIs of {}", self.site_name(s)),
             Entry::Connection(c) => self.conn_name(c),
@@ -520,6 +526,10 @@ impl<'m> Walker<'m> {
                             },
                             p,
                         )
+                    }
+                    GatewayKind::EgressOnlyInternetGateway => {
+                        tri!(self.acl(from, true, &p));
+                        Step::Next(At::EigwOut(g), p)
                     }
                     GatewayKind::NatGateway { subnet, .. } => {
                         let Some(nat_subnet) = *subnet else {
@@ -842,13 +852,13 @@ impl<'m> Walker<'m> {
             s.hosts.iter().copied().find(|h| {
                 m.hosts
                     .get(h.index())
-                    .is_some_and(|h| h.kind == HostKind::Instance && h.addr.value == p.src)
+                    .is_some_and(|h| h.kind == HostKind::Instance && h.owns(p.src))
             })
         });
         if let Some(h) = instance {
-            if let Some((public, span)) = matching::instance_public(m, h) {
-                let name = m.hosts.get(h.index()).map_or("?", |h| h.decl.name.as_str());
-                if public == p.src {
+            let name = m.hosts.get(h.index()).map_or("?", |h| h.decl.name.as_str());
+            if let Some((v6, span)) = matching::instance_global_v6(m, h) {
+                if v6 == p.src {
                     self.hop(
                         Stage::Nat,
                         format!("IPv6: `{name}`'s global address passes untranslated"),
@@ -857,6 +867,19 @@ impl<'m> Walker<'m> {
                     self.sender = None;
                     return Step::Next(At::Internet, p);
                 }
+            }
+            // The public address maps to the instance's address of its own
+            // family (its only address when it has one).
+            let mapped = matching::instance_public(m, h).filter(|&(public, _)| {
+                m.hosts.get(h.index()).is_some_and(|x| {
+                    let private = x
+                        .addrs()
+                        .find(|a| a.value.is_ipv4() == public.is_ipv4())
+                        .unwrap_or(&x.addr);
+                    private.value == p.src
+                })
+            });
+            if let Some((public, span)) = mapped {
                 let q = Packet { src: public, ..p };
                 let what = format!("the one-to-one NAT of `{name}`'s public address");
                 self.rewrite(
@@ -980,7 +1003,7 @@ impl<'m> Walker<'m> {
                 let Some(host) = m.hosts.get(h.index()) else {
                     return drop("the instance does not exist", Some(span), "").into();
                 };
-                if host.addr.value == p.dst {
+                if host.owns(p.dst) {
                     self.hop(
                         Stage::Nat,
                         format!(
@@ -991,8 +1014,12 @@ impl<'m> Walker<'m> {
                     );
                     return next(self, p);
                 }
+                let private = host
+                    .addrs()
+                    .find(|a| a.value.is_ipv4() == p.dst.is_ipv4())
+                    .unwrap_or(&host.addr);
                 let q = Packet {
-                    dst: host.addr.value,
+                    dst: private.value,
                     ..p
                 };
                 self.rewrite(
@@ -1200,7 +1227,7 @@ impl<'m> Walker<'m> {
         let Some(host) = m.hosts.get(h.index()) else {
             return drop("the instance does not exist", None, "").into();
         };
-        if host.addr.value == p.dst {
+        if host.owns(p.dst) {
             return Step::Next(At::Arrive(Party::Host(h)), p);
         }
         let sgs: Vec<_> = host.sgs.iter().map(|s| s.value).collect();

@@ -37,6 +37,10 @@ pub(super) enum At {
         gw: GatewayId,
         inbound: bool,
     },
+    /// Leaving a VPC by an egress-only internet gateway.
+    EigwOut(GatewayId),
+    /// Entering a VPC from the internet by an egress-only internet gateway.
+    EigwIn(GatewayId),
     NatGateway(GatewayId),
     /// A reply to a NAT gateway's own address.
     NatGatewayReturn(GatewayId),
@@ -98,6 +102,7 @@ pub(super) enum VpcFrom {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Entry {
     Igw(GatewayId),
+    Eigw(GatewayId),
     Eni(SiteId),
     Connection(ConnectionId),
     Nlb(NlbId),
@@ -141,6 +146,8 @@ pub(super) enum StateKey {
     Firewall(FirewallId),
     /// An SDDC's management gateway firewall.
     Mgw(SiteId),
+    /// An egress-only internet gateway's flows.
+    Eigw(GatewayId),
 }
 
 /// A place where addresses are translated.
@@ -378,6 +385,9 @@ impl<'m> Walker<'m> {
                 (format!("{s} / router"), span)
             }
             At::Igw { gw, .. } => self.gateway_node(gw, "internet gateway"),
+            At::EigwOut(gw) | At::EigwIn(gw) => {
+                self.gateway_node(gw, "egress-only internet gateway")
+            }
             At::NatGateway(gw) | At::NatGatewayReturn(gw) => self.gateway_node(gw, "NAT gateway"),
             At::NatInstance(h) => {
                 let (name, span) = self.party_node(Party::Host(h));
@@ -621,6 +631,8 @@ impl<'m> Walker<'m> {
                     self.igw_out(gw, p)
                 }
             }
+            At::EigwOut(gw) => self.eigw_out(gw, p),
+            At::EigwIn(gw) => self.eigw_in(gw, p),
             At::NatGateway(gw) => self.nat_gateway(gw, p),
             At::NatGatewayReturn(gw) => self.nat_gateway_return(gw, p),
             At::NatInstance(h) => self.nat_instance(h, p),
@@ -955,6 +967,20 @@ impl<'m> Walker<'m> {
                     VpcPublic::Instance(_, s) | VpcPublic::NatGateway(_, s) => Some(s),
                     VpcPublic::Unassociated(i) => m.public_ips.get(i.index()).map(|x| x.decl.span),
                 };
+                if let VpcPublic::Instance(..) = public {
+                    if let Some(gw) = self.eigw_for(site, &p) {
+                        self.hop(
+                            Stage::Route,
+                            format!(
+                                "{} is a global IPv6 address of {}: to its egress-only internet gateway",
+                                p.dst,
+                                self.site_name(site)
+                            ),
+                            span,
+                        );
+                        return Step::Next(At::EigwIn(gw), p);
+                    }
+                }
                 let igw = m.sites.get(site.index()).and_then(|s| {
                     s.gateways.iter().copied().find(|g| {
                         m.gateways
@@ -1031,8 +1057,12 @@ impl<'m> Walker<'m> {
                     self.site_name(site)
                 ),
                 m.sites.get(site.index()).map(|s| s.header_span),
-                "reach it through a public address that is translated to it (a public IP and \
-                 NAT rule), or over a connection",
+                if p.dst.is_ipv4() {
+                    "reach it through a public address that is translated to it (a public IP and \
+                     NAT rule), or over a connection"
+                } else {
+                    crate::model::IPV6_PRIVATE_HELP
+                },
             )
             .at(Stage::Route)
             .into(),
@@ -1136,7 +1166,7 @@ pub(super) fn start_party(m: &Model, start: Start) -> Result<Party, Drop> {
             None => Err(drop("no such host", None, "")),
         },
         Start::Address(addr) => {
-            if let Some(i) = m.hosts.iter().position(|h| h.addr.value == addr) {
+            if let Some(i) = m.hosts.iter().position(|h| h.owns(addr)) {
                 return Ok(Party::Host(HostId(i as u32)));
             }
             if let Some(e) = m.endpoints.iter().find(|e| e.addr.value == addr) {
@@ -1163,8 +1193,11 @@ pub(super) fn start_party(m: &Model, start: Start) -> Result<Party, Drop> {
                 .subnets
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.prefix.value.contains(&addr))
-                .max_by_key(|(i, s)| (s.prefix.value.prefix_len(), std::cmp::Reverse(*i)))
+                .filter(|(_, s)| s.contains(addr))
+                .max_by_key(|(i, s)| {
+                    let len = s.prefix_of_family(addr).map_or(0, |p| p.value.prefix_len());
+                    (len, std::cmp::Reverse(*i))
+                })
                 .map(|(i, _)| SubnetId(i as u32));
             if let Some(subnet) = subnet {
                 return Ok(Party::Virtual { addr, subnet });

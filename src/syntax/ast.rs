@@ -193,6 +193,7 @@ pub enum DeclKind {
     Firewall,
     FirewallRule,
     InternetGateway,
+    EgressOnlyInternetGateway,
     RouteTable,
     NatGateway,
     SecurityGroup,
@@ -233,6 +234,7 @@ impl DeclKind {
             DeclKind::Firewall => "a firewall",
             DeclKind::FirewallRule => "a firewall rule",
             DeclKind::InternetGateway => "an internet-gateway",
+            DeclKind::EgressOnlyInternetGateway => "an egress-only-internet-gateway",
             DeclKind::RouteTable => "a route-table",
             DeclKind::NatGateway => "a nat-gateway",
             DeclKind::SecurityGroup => "a security-group",
@@ -291,7 +293,8 @@ pub enum Stmt {
     Management(Spanned<IpNet>),
     /// `segment NAME PREFIX` (sddc, onprem).
     Segment(SegmentStmt),
-    /// `subnet NAME PREFIX [route-table RT] [acl ACL]` (vpc, vmnetwork).
+    /// `subnet NAME PREFIX[, PREFIX] [route-table RT] [acl ACL]` (vpc,
+    /// vmnetwork; two prefixes, one of each family, in a vpc only).
     Subnet(SubnetStmt),
     /// `vm`, `instance` and `host` statements.
     Host(HostStmt),
@@ -311,6 +314,8 @@ pub enum Stmt {
     Firewall(FirewallStmt),
     /// `internet-gateway NAME`
     InternetGateway(Name, Span),
+    /// `egress-only-internet-gateway NAME` (vpc): IPv6 out, replies in.
+    EgressOnlyInternetGateway(Name, Span),
     /// `route-table NAME [main] { route PREFIX -> TARGET ... }`
     RouteTable(RouteTableStmt),
     /// `nat-gateway NAME in SUBNET elastic-ip ADDRESS | private [ip ADDRESS]`
@@ -348,6 +353,9 @@ pub struct SegmentStmt {
 pub struct SubnetStmt {
     pub name: Name,
     pub prefix: Spanned<IpNet>,
+    /// The prefix of the other address family of a dual-stack VPC subnet
+    /// (`subnet NAME 10.0.1.0/24, 2600:1f18:1:100::/64`).
+    pub dual: Option<Spanned<IpNet>>,
     pub route_table: Option<Name>,
     pub acl: Option<Name>,
     /// `az ZONE` (VPC subnets): the availability zone.
@@ -412,7 +420,7 @@ impl ApplianceKind {
 }
 
 /// `vm NAME ADDRESS in SEGMENT [host HYPERV-HOST]`,
-/// `instance NAME ADDRESS in SUBNET [sg [SG, ...]] [public-ip A | elastic-ip A] [source-dest-check off]`,
+/// `instance NAME ADDRESS[, ADDRESS] in SUBNET [sg [SG, ...]] [public-ip A | elastic-ip A] [source-dest-check off]`,
 /// `host NAME ADDRESS [in SEGMENT]`,
 /// `appliance KIND NAME ADDRESS` (sddc).
 #[derive(Clone, Debug, PartialEq)]
@@ -420,6 +428,9 @@ pub struct HostStmt {
     pub keyword: HostKeyword,
     pub name: Name,
     pub addr: Spanned<IpAddr>,
+    /// The address of the other family of a dual-stack instance
+    /// (`instance NAME 10.0.1.10, 2600:1f18:1:100::10 in SUBNET`).
+    pub dual: Option<Spanned<IpAddr>>,
     /// `in SUBNET`; absent for internet hosts.
     pub subnet: Option<Name>,
     /// `sg [A, B]` or `sg A`; `None` when the clause is absent.

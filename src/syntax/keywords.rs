@@ -73,6 +73,7 @@ pub const STATEMENT_KEYWORDS: &[&str] = &[
     "firewall",
     "description",
     "internet-gateway",
+    "egress-only-internet-gateway",
     "route-table",
     "subnet",
     "instance",
@@ -143,6 +144,7 @@ impl Block {
             ],
             Block::Site(SiteKind::Vpc) => &[
                 "internet-gateway",
+                "egress-only-internet-gateway",
                 "route-table",
                 "subnet",
                 "instance",

@@ -100,7 +100,7 @@ fn declared(body: &[Stmt]) -> Vec<String> {
             Stmt::ElasticIp(x) => Some(&x.name),
             Stmt::Nat(x) => Some(&x.name),
             Stmt::Firewall(x) => Some(&x.name),
-            Stmt::InternetGateway(n, _) => Some(n),
+            Stmt::InternetGateway(n, _) | Stmt::EgressOnlyInternetGateway(n, _) => Some(n),
             Stmt::RouteTable(x) => Some(&x.name),
             Stmt::NatGateway(x) => Some(&x.name),
             Stmt::SecurityGroup(x) => Some(&x.name),
@@ -280,6 +280,7 @@ fn stmt_spans(stmt: &Stmt, out: &mut Vec<Span>) {
         Stmt::Segment(s) => out.extend([s.span, s.name.span, s.prefix.span]),
         Stmt::Subnet(s) => {
             out.extend([s.span, s.name.span, s.prefix.span]);
+            out.extend(s.dual.iter().map(|p| p.span));
             out.extend(
                 s.route_table
                     .iter()
@@ -290,6 +291,7 @@ fn stmt_spans(stmt: &Stmt, out: &mut Vec<Span>) {
         }
         Stmt::Host(h) => {
             out.extend([h.span, h.name.span, h.addr.span]);
+            out.extend(h.dual.iter().map(|a| a.span));
             out.extend(h.subnet.iter().chain(&h.hyperv_host).map(|n| n.span));
             out.extend(h.sgs.iter().flatten().map(|n| n.span));
             out.extend(h.public.iter().flat_map(|p| [p.span, p.addr.span]));
@@ -346,7 +348,9 @@ fn stmt_spans(stmt: &Stmt, out: &mut Vec<Span>) {
                 }
             }
         }
-        Stmt::InternetGateway(n, s) => out.extend([n.span, *s]),
+        Stmt::InternetGateway(n, s) | Stmt::EgressOnlyInternetGateway(n, s) => {
+            out.extend([n.span, *s])
+        }
         Stmt::RouteTable(r) => {
             out.extend([r.span, r.name.span]);
             out.extend(r.main);

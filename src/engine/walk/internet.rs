@@ -44,39 +44,43 @@ impl<'s, 'm> Walker<'s, 'm> {
         let site = m.site(gw.site);
         for &h in &site.hosts {
             let host = m.host(h);
-            let Some(public) = self.space.public_of(h) else {
+            let v6 = self.space.global_v6_of(h);
+            if let Some(v6) = v6 {
+                // A global IPv6 address is its own public address: the
+                // gateway passes it untranslated (docs/forwarding.md, "IPv6
+                // at the internet gateway").
+                let (yes, no) = self.src_in(&b.with(rest.clone()), AddrRanges::from_addr(v6));
+                rest = no;
+                if !yes.is_empty() {
+                    steps.push(Step::Go(
+                        Loc::Internet,
+                        b.with(yes).hop(
+                            &node,
+                            format!("IPv6: src {v6} passes untranslated"),
+                            host.addrs().find(|a| a.value == v6).map(|a| a.span),
+                        ),
+                    ));
+                }
+            }
+            let Some(public) = self.space.public_of(h).filter(|&p| Some(p) != v6) else {
                 continue;
             };
-            let (yes, no) = self.src_in(
-                &b.with(rest.clone()),
-                AddrRanges::from_addr(host.addr.value),
-            );
+            // The address the public one maps to: the instance's address of
+            // its family (a single address otherwise, as before dual-stack).
+            let private = host.addr_of_family(public).unwrap_or(&host.addr).value;
+            let (yes, no) = self.src_in(&b.with(rest.clone()), AddrRanges::from_addr(private));
             rest = no;
             if yes.is_empty() {
                 continue;
             }
             let mut nb = b.with(yes);
-            if public == host.addr.value {
-                // A global IPv6 address is its own public address: the
-                // gateway passes it untranslated (docs/forwarding.md, "IPv6
-                // at the internet gateway").
-                steps.push(Step::Go(
-                    Loc::Internet,
-                    nb.hop(
-                        &node,
-                        format!("IPv6: src {public} passes untranslated"),
-                        Some(host.addr.span),
-                    ),
-                ));
-                continue;
-            }
             let after = nb.view.with_src(AddrExpr::Const(public));
             nb.translate(NatPoint::Igw(g), after, FirewallMatch::Internal);
             steps.push(Step::Go(
                 Loc::Internet,
                 nb.hop(
                     &node,
-                    format!("one-to-one NAT: src {} -> {public}", host.addr.value),
+                    format!("one-to-one NAT: src {private} -> {public}"),
                     self.public_span(h),
                 ),
             ));
@@ -167,7 +171,24 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut rest = b.orig.clone();
         for &h in &m.site(gw.site).hosts {
             let host = m.host(h);
-            let Some(public) = self.space.public_of(h) else {
+            let v6 = self.space.global_v6_of(h);
+            if let Some(v6) = v6 {
+                let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(v6));
+                rest = no;
+                if !yes.is_empty() {
+                    let mut nb = b.with(yes);
+                    nb.sender = None;
+                    steps.push(Step::Go(
+                        Loc::VpcRouter(gw.site, None),
+                        nb.hop(
+                            &node,
+                            format!("IPv6: dst {v6} passes untranslated"),
+                            host.addrs().find(|a| a.value == v6).map(|a| a.span),
+                        ),
+                    ));
+                }
+            }
+            let Some(public) = self.space.public_of(h).filter(|&p| Some(p) != v6) else {
                 continue;
             };
             let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_addr(public));
@@ -175,27 +196,16 @@ impl<'s, 'm> Walker<'s, 'm> {
             if yes.is_empty() {
                 continue;
             }
+            let private = host.addr_of_family(public).unwrap_or(&host.addr).value;
             let mut nb = b.with(yes);
-            if public == host.addr.value {
-                nb.sender = None;
-                steps.push(Step::Go(
-                    Loc::VpcRouter(gw.site, None),
-                    nb.hop(
-                        &node,
-                        format!("IPv6: dst {public} passes untranslated"),
-                        Some(host.addr.span),
-                    ),
-                ));
-                continue;
-            }
-            let after = nb.view.with_dst(AddrExpr::Const(host.addr.value));
+            let after = nb.view.with_dst(AddrExpr::Const(private));
             nb.translate(NatPoint::Igw(g), after, FirewallMatch::Internal);
             nb.sender = None;
             steps.push(Step::Go(
                 Loc::VpcRouter(gw.site, None),
                 nb.hop(
                     &node,
-                    format!("one-to-one NAT: dst {public} -> {}", host.addr.value),
+                    format!("one-to-one NAT: dst {public} -> {private}"),
                     self.public_span(h),
                 ),
             ));
@@ -366,7 +376,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 format!("{addrs} belongs to {}", self.owner_name(owner)),
                 None,
             );
-            steps.push(match owner {
+            let step = match owner {
                 PublicOwner::InternetHost(h) => Step::Leaf(Leaf::Delivered {
                     to: Dest::Iface(Iface::Host(h)),
                     branch: nb.hop(
@@ -376,18 +386,17 @@ impl<'s, 'm> Walker<'s, 'm> {
                     ),
                 }),
                 PublicOwner::Sddc(s) => Step::Go(Loc::Cgw(s, Some(Uplink::Internet)), nb),
-                PublicOwner::Instance(h) => match self.igw_of(m.host(h).site) {
-                    Some(g) => Step::Go(Loc::IgwIn(g), nb),
-                    None => Self::drop(
-                        nb,
-                        format!(
-                            "vpc `{}` has no internet gateway",
-                            self.site_name(m.host(h).site)
-                        ),
-                        m.site(m.host(h).site).header_span,
-                        "add an `internet-gateway` to the VPC".into(),
-                    ),
-                },
+                PublicOwner::Instance(h) => {
+                    // Replies of flows that left by an egress-only gateway
+                    // come back through it; everything else is for the
+                    // internet gateway.
+                    let (mut replies, nb) = self.eigw_replies(m.host(h).site, nb);
+                    steps.append(&mut replies);
+                    match self.igw_of(m.host(h).site) {
+                        Some(g) => Step::Go(Loc::IgwIn(g), nb),
+                        None => self.no_igw(m.host(h).site, nb),
+                    }
+                }
                 PublicOwner::NatGateway(g) => match self.igw_of(m.gateways[g.index()].site) {
                     Some(igw) => Step::Go(Loc::IgwIn(igw), nb),
                     None => Self::drop(
@@ -411,7 +420,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                         "associate it: `elastic-ip NAME ADDRESS -> INSTANCE`".into(),
                     )
                 }
-            });
+            };
+            steps.push(step);
         }
         if !rest.is_empty() {
             // Internet addresses nobody declared are ordinary internet hosts;
@@ -433,13 +443,22 @@ impl<'s, 'm> Walker<'s, 'm> {
                         continue;
                     }
                     let (yes, no) = self.dst_in(&owned, self.space.site_addrs(SiteId(i as u32)));
-                    if !yes.is_empty() {
-                        steps.push(Self::drop(
-                            owned.with(yes),
-                            format!("the destination is a private address of `{}`: the internet does not route to it", site.decl.name),
-                            site.header_span,
-                            "reach it at a public address that NAT translates, or over a private connection".into(),
-                        ));
+                    // NAT is IPv4's answer; an IPv6 address is reached at a
+                    // global address of its own.
+                    let (v6, v4) =
+                        self.dst_in(&owned.with(yes), AddrRanges::from_nets([ipv6_all()]));
+                    for (part, help) in [
+                        (v4, "reach it at a public address that NAT translates, or over a private connection"),
+                        (v6, crate::model::IPV6_PRIVATE_HELP),
+                    ] {
+                        if !part.is_empty() {
+                            steps.push(Self::drop(
+                                owned.with(part),
+                                format!("the destination is a private address of `{}`: the internet does not route to it", site.decl.name),
+                                site.header_span,
+                                help.into(),
+                            ));
+                        }
                     }
                     owned = owned.with(no);
                 }
@@ -456,7 +475,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         steps
     }
 
-    fn igw_of(&self, vpc: SiteId) -> Option<GatewayId> {
+    pub(super) fn igw_of(&self, vpc: SiteId) -> Option<GatewayId> {
         self.m()
             .site(vpc)
             .gateways

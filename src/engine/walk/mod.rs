@@ -17,8 +17,8 @@
 //! compute gateway), `edge` (the on-prem edge), `tgw` (transit gateways, and
 //! a VPC's routes to them, to VPNs and to Direct Connect), `privatelink`
 //! (interface endpoints), `gateway_endpoint` (S3 and DynamoDB gateway
-//! endpoints) and `vnet` (VM networks). NLBs are in
-//! `engine::nlb`.
+//! endpoints), `eigw` (egress-only internet gateways) and `vnet` (VM
+//! networks). NLBs are in `engine::nlb`.
 
 use super::packet_set::{AddrRanges, AddrShift, PacketSet};
 use super::space::{Iface, PublicOwner, Space};
@@ -32,6 +32,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 mod edge;
+mod eigw;
 mod gateway_endpoint;
 mod internet;
 mod mgw;
@@ -128,6 +129,9 @@ pub enum Filter {
     Eni(SiteId),
     /// An SDDC's management gateway firewall, both directions.
     Mgw(SiteId),
+    /// An egress-only internet gateway, which admits from the internet only
+    /// the replies of flows it passed outbound.
+    Eigw(GatewayId),
 }
 
 /// A translation: the header before and after it, and, for an NSX rule,
@@ -292,6 +296,8 @@ pub enum Loc {
     VpcRouter(SiteId, Option<SubnetId>),
     IgwOut(GatewayId),
     IgwIn(GatewayId),
+    /// Leaving the VPC by an egress-only internet gateway.
+    EigwOut(GatewayId),
     NatGateway(GatewayId),
     NatInstance(HostId),
     Internet,
@@ -390,9 +396,10 @@ impl<'s, 'm> Walker<'s, 'm> {
     fn note_exit(&self, loc: Loc, next: Loc, b: &mut Branch) {
         let m = self.m();
         let exit = match (loc, next) {
-            (_, Loc::IgwOut(g)) | (_, Loc::NatGateway(g)) | (_, Loc::VnetGatewayOut(g)) => {
-                Some(Entity::Gateway(g))
-            }
+            (_, Loc::IgwOut(g))
+            | (_, Loc::EigwOut(g))
+            | (_, Loc::NatGateway(g))
+            | (_, Loc::VnetGatewayOut(g)) => Some(Entity::Gateway(g)),
             (_, Loc::Tgw(c, _)) => Some(Entity::Connection(c)),
             (_, Loc::NatInstance(h)) => Some(Entity::Host(h)),
             (_, Loc::Edge(_, Some(Uplink::Connection(c))))
@@ -401,7 +408,9 @@ impl<'s, 'm> Walker<'s, 'm> {
             (Loc::Cgw(s, _), Loc::Internet) | (Loc::Edge(s, _), Loc::Internet) => {
                 Some(Entity::Site(s))
             }
-            (Loc::IgwOut(g), Loc::Internet) | (Loc::VnetGatewayOut(g), Loc::Internet) => {
+            (Loc::IgwOut(g), Loc::Internet)
+            | (Loc::EigwOut(g), Loc::Internet)
+            | (Loc::VnetGatewayOut(g), Loc::Internet) => {
                 Some(Entity::Site(m.gateways[g.index()].site))
             }
             (Loc::Leave(Dest::Iface(Iface::Host(h))), Loc::Edge(_, None)) => m
@@ -426,6 +435,7 @@ impl<'s, 'm> Walker<'s, 'm> {
             Loc::VpcTransit(vpc, att, c) => self.vpc_router_via(vpc, Some(att), Some(c), b),
             Loc::IgwOut(g) => self.igw_out(g, b),
             Loc::IgwIn(g) => self.igw_in(g, b),
+            Loc::EigwOut(g) => self.eigw_out(g, b),
             Loc::NatGateway(g) => self.nat_gateway(g, b),
             Loc::NatInstance(h) => self.nat_instance(h, b),
             Loc::Internet => self.internet(b),
@@ -537,7 +547,9 @@ impl<'s, 'm> Walker<'s, 'm> {
                 .classes
                 .subnet_addrs(sub)
                 .cloned()
-                .unwrap_or_else(|| AddrRanges::from_net(self.m().subnet(sub).prefix.value));
+                .unwrap_or_else(|| {
+                    AddrRanges::from_nets(self.m().subnet(sub).prefixes().map(|p| p.value))
+                });
             let (yes, no) = self.dst_in(&rest, addrs);
             if !yes.is_empty() {
                 steps.push(Step::Leaf(Leaf::Delivered {

@@ -376,7 +376,9 @@ impl<'s, 'm> Walker<'s, 'm> {
         let to_gateway = match target {
             RouteTarget::Gateway(g) => matches!(
                 m.gateways[g.index()].kind,
-                GatewayKind::InternetGateway | GatewayKind::Endpoint { .. }
+                GatewayKind::InternetGateway
+                    | GatewayKind::EgressOnlyInternetGateway
+                    | GatewayKind::Endpoint { .. }
             ),
             RouteTarget::Sddc | RouteTarget::Connection(_) => true,
             _ => false,
@@ -408,6 +410,9 @@ impl<'s, 'm> Walker<'s, 'm> {
                 GatewayKind::Endpoint { .. } if m.gateways[g.index()].site == vpc => {
                     self.gateway_endpoint(g, b)
                 }
+                GatewayKind::EgressOnlyInternetGateway if m.gateways[g.index()].site == vpc => {
+                    vec![Step::Go(Loc::EigwOut(g), b)]
+                }
                 GatewayKind::NatGateway { subnet, .. } if m.gateways[g.index()].site == vpc => {
                     let (pass, mut steps) = self.cross_acls(Some(from), *subnet, &b);
                     steps.push(Step::Go(Loc::NatGateway(g), pass));
@@ -437,7 +442,8 @@ impl<'s, 'm> Walker<'s, 'm> {
                 // delivered to it: it forwards (and masquerades) only
                 // packets addressed to others.
                 let (own, b) = {
-                    let (yes, no) = self.dst_in(&b, AddrRanges::from_addr(host.addr.value));
+                    let own = AddrRanges::from_nets(host.addrs().map(|a| a.value.into()));
+                    let (yes, no) = self.dst_in(&b, own);
                     (b.with(yes), b.with(no))
                 };
                 let mut steps = Vec::new();
@@ -641,7 +647,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         for &sub in &m.site(vpc).subnets {
             let (yes, no) = self.dst_in(
                 &b.with(rest.clone()),
-                AddrRanges::from_net(m.subnet(sub).prefix.value),
+                AddrRanges::from_nets(m.subnet(sub).prefixes().map(|p| p.value)),
             );
             rest = no;
             if yes.is_empty() {

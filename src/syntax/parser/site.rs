@@ -100,6 +100,7 @@ impl<'t> Parser<'t> {
             "connected-vpc" => self.connected_vpc(kw),
             "firewall" => self.firewall(kw, site),
             "internet-gateway" => self.internet_gateway(kw),
+            "egress-only-internet-gateway" => self.egress_only_internet_gateway(kw),
             "route-table" => self.route_table(kw),
             "nat-gateway" => self.nat_gateway(kw),
             "security-group" => self.security_group(kw),
@@ -150,7 +151,7 @@ impl<'t> Parser<'t> {
     fn subnet(&mut self, kw: Token, site: SiteKind) -> Option<Stmt> {
         let vpc = site == SiteKind::Vpc;
         let form = if vpc {
-            "subnet NAME PREFIX [route-table RT] [acl ACL] [az ZONE]"
+            "subnet NAME PREFIX[, PREFIX] [route-table RT] [acl ACL] [az ZONE]"
         } else {
             "subnet NAME PREFIX"
         };
@@ -158,6 +159,21 @@ impl<'t> Parser<'t> {
         let name = self.decl_name("the subnet's name after `subnet`")?;
         let r = (|| -> PResult<_> {
             let prefix = self.prefix("the subnet's prefix after its name")?;
+            let dual = if vpc && self.kind() == TokenKind::Comma {
+                self.bump();
+                let t = self.peek();
+                let second = self.prefix("the subnet's second prefix after `,`")?;
+                self.one_per_family(
+                    t,
+                    prefix.value.addr(),
+                    second.value.addr(),
+                    "subnet",
+                    "prefix",
+                )?;
+                Some(second)
+            } else {
+                None
+            };
             let (mut route_table, mut acl, mut az) = (None, None, None);
             let (mut rt_seen, mut acl_seen, mut az_seen) = (None, None, None);
             if !vpc {
@@ -185,17 +201,18 @@ impl<'t> Parser<'t> {
                     _ => return Err(self.clause_error(&["route-table", "acl", "az"])),
                 }
             }
-            Ok((prefix, route_table, acl, az))
+            Ok((prefix, dual, route_table, acl, az))
         })();
         Some(self.finish(
             kw.span,
             DeclKind::Subnet,
             name,
             r,
-            |name, (prefix, route_table, acl, az), span| {
+            |name, (prefix, dual, route_table, acl, az), span| {
                 Stmt::Subnet(SubnetStmt {
                     name,
                     prefix,
+                    dual,
                     route_table,
                     acl,
                     az,
@@ -234,6 +251,15 @@ impl<'t> Parser<'t> {
         let name = self.decl_name("the {}'s name after `{}`")?;
         let r = (|| -> PResult<_> {
             let addr = self.addr("the {}'s address after its name")?;
+            let dual = if keyword == HostKeyword::Instance && self.kind() == TokenKind::Comma {
+                self.bump();
+                let t = self.peek();
+                let second = self.addr("the instance's second address after `,`")?;
+                self.one_per_family(t, addr.value, second.value, "instance", "address")?;
+                Some(second)
+            } else {
+                None
+            };
             let subnet = if site == SiteKind::Internet {
                 if self.at_word("in") {
                     let t = self.peek();
@@ -337,18 +363,19 @@ impl<'t> Parser<'t> {
                     }
                 }
             }
-            Ok((addr, subnet, sgs, public, sdc_off, hyperv_host))
+            Ok((addr, dual, subnet, sgs, public, sdc_off, hyperv_host))
         })();
         Some(self.finish(
             kw.span,
             kind,
             name,
             r,
-            |name, (addr, subnet, sgs, public, source_dest_check_off, hyperv_host), span| {
+            |name, (addr, dual, subnet, sgs, public, source_dest_check_off, hyperv_host), span| {
                 Stmt::Host(HostStmt {
                     keyword,
                     name,
                     addr,
+                    dual,
                     subnet,
                     sgs,
                     public,
@@ -403,6 +430,7 @@ impl<'t> Parser<'t> {
                     keyword: HostKeyword::Appliance(kind),
                     name,
                     addr,
+                    dual: None,
                     subnet: None,
                     sgs: None,
                     public: None,
@@ -742,6 +770,44 @@ impl<'t> Parser<'t> {
         })
     }
 
+    /// A dual-stack element's second prefix or address (at `t`) must be of
+    /// the other family than its first, and there is no third.
+    fn one_per_family(
+        &mut self,
+        t: Token,
+        first: std::net::IpAddr,
+        second: std::net::IpAddr,
+        noun: &str,
+        what: &str,
+    ) -> PResult<()> {
+        if first.is_ipv4() == second.is_ipv4() {
+            let family = if first.is_ipv4() { "IPv4" } else { "IPv6" };
+            return Err(self.syntax_at(
+                t,
+                format!("a dual-stack {noun} has one {what} of each family: this is a second {family} {what}"),
+                format!("second {family} {what}"),
+                Some(format!(
+                    "write one IPv4 and one IPv6 {what}: `{noun} NAME {}`",
+                    if what == "prefix" {
+                        "10.0.1.0/24, 2600:1f18:1:100::/64"
+                    } else {
+                        "10.0.1.10, 2600:1f18:1:100::10 in SUBNET"
+                    }
+                )),
+            ));
+        }
+        if self.kind() == TokenKind::Comma {
+            let extra = self.peek();
+            return Err(self.syntax_at(
+                extra,
+                format!("a dual-stack {noun} has at most two {what}es, one of each family"),
+                "third one",
+                None,
+            ));
+        }
+        Ok(())
+    }
+
     /// `internet-gateway NAME`
     fn internet_gateway(&mut self, kw: Token) -> Option<Stmt> {
         self.begin("internet-gateway", "internet-gateway NAME");
@@ -753,6 +819,26 @@ impl<'t> Parser<'t> {
             name,
             r,
             |name, (), span| Stmt::InternetGateway(name, span),
+            Stmt::Broken,
+        ))
+    }
+
+    /// `egress-only-internet-gateway NAME`
+    fn egress_only_internet_gateway(&mut self, kw: Token) -> Option<Stmt> {
+        self.begin(
+            "egress-only-internet-gateway",
+            "egress-only-internet-gateway NAME",
+        );
+        let name = self.decl_name(
+            "the egress-only internet gateway's name after `egress-only-internet-gateway`",
+        )?;
+        let r = self.end("the egress-only internet gateway's name");
+        Some(self.finish(
+            kw.span,
+            DeclKind::EgressOnlyInternetGateway,
+            name,
+            r,
+            |name, (), span| Stmt::EgressOnlyInternetGateway(name, span),
             Stmt::Broken,
         ))
     }
