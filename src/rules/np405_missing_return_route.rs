@@ -16,7 +16,7 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::expect::{readable_witness, reply_failures, ReplyFailure};
-use crate::engine::packet_set::PacketSet;
+use crate::engine::packet_set::{AddrRanges, PacketSet};
 use crate::engine::space::{service_flows, Space};
 use crate::engine::walk::Hop;
 use crate::model::{AddrExpr, AddrTerm, ConnectionId, Model, RouteTableId, RouteTarget, SiteId};
@@ -93,6 +93,12 @@ fn intents(space: &Space) -> Vec<PacketSet> {
         if members.is_empty() {
             continue;
         }
+        // Sources inside the group's own VPC get their replies by the local
+        // route, which no lookup can lose, when nothing in the VPC routes
+        // its own addresses elsewhere: they are not walked (a group per
+        // instance, each admitting its VPC, was one walk over every
+        // instance per group, cubic in the groups).
+        let local = locally_routed(m, sg.site);
         let flows: Vec<PacketSet> = sg
             .inbound
             .iter()
@@ -101,7 +107,8 @@ fn intents(space: &Space) -> Vec<PacketSet> {
                 let src = space
                     .addrs(&r.peers)
                     .intersect(&space.owned)
-                    .difference(&members);
+                    .difference(&members)
+                    .difference(&local);
                 service_flows(&r.services, &src, &members)
             })
             .collect();
@@ -131,6 +138,39 @@ fn intents(space: &Space) -> Vec<PacketSet> {
     out
 }
 
+/// The addresses of VPC `vpc` to which every reply from inside it is
+/// delivered by the local route: its prefixes, when every subnet has a
+/// route table and no table has a route inside those prefixes to anything
+/// but `local` (a more specific route to an appliance), and no SDDC uses
+/// it as its connected VPC (whose ENIs answer for the SDDC). Otherwise
+/// none.
+fn locally_routed(m: &Model, vpc: SiteId) -> AddrRanges {
+    let site = m.site(vpc);
+    let own: Vec<ipnet::IpNet> = site.prefixes.iter().map(|p| p.value).collect();
+    // A route shorter than a VPC prefix never beats the local route (a
+    // default route to the internet gateway is fine); one inside it may.
+    let inside = |n: &ipnet::IpNet| own.iter().any(|o| o.contains(n));
+    let plain = site.kind == SiteKind::Vpc
+        && !m
+            .sites
+            .iter()
+            .any(|s| s.connected_vpc.as_ref().is_some_and(|c| c.vpc == vpc))
+        && site
+            .subnets
+            .iter()
+            .all(|&x| m.subnet(x).route_table.is_some())
+        && m.route_tables.iter().filter(|rt| rt.site == vpc).all(|rt| {
+            rt.routes
+                .iter()
+                .all(|r| r.target == RouteTarget::Local || !inside(&r.prefix))
+        });
+    if plain {
+        AddrRanges::from_nets(own)
+    } else {
+        AddrRanges::empty()
+    }
+}
+
 /// Which element's route lookup stopped the reply, if a route lookup did.
 fn classify(m: &Model, f: &ReplyFailure) -> Option<Element> {
     let d = &f.drop;
@@ -142,11 +182,15 @@ fn classify(m: &Model, f: &ReplyFailure) -> Option<Element> {
         {
             return Some(Element::Table(RouteTableId(i as u32), None));
         }
-        if let Some(i) = m
-            .connections
-            .iter()
-            .position(|c| c.kind == ConnKind::TransitGateway && c.decl.span == d.span)
-        {
+        // A transit gateway's drop names the gateway, or the route table
+        // that had no route.
+        if let Some(i) = m.connections.iter().position(|c| {
+            c.kind == ConnKind::TransitGateway
+                && (c.decl.span == d.span
+                    || c.tables
+                        .iter()
+                        .any(|t| t.name.as_ref().is_some_and(|n| n.span == d.span)))
+        }) {
             return Some(Element::Tgw(ConnectionId(i as u32)));
         }
         return None;
@@ -368,4 +412,39 @@ fn diagnostic(
         d = d.with_label(s, text);
     }
     d.with_help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn space_of(text: &str) -> Model {
+        crate::model::lower(&crate::syntax::parse(text).tree).model
+    }
+
+    /// Whether NP405 walks an HTTPS flow from `addr` to instance `x`.
+    fn walks_from(m: &Model, addr: &str) -> bool {
+        let space = Space::new(m);
+        let p = crate::engine::packet_set::Packet {
+            src: addr.parse().expect("address"),
+            dst: "10.0.1.10".parse().expect("address"),
+            proto: 6,
+            sport: 40000,
+            dport: 443,
+        };
+        intents(&space).iter().any(|f| f.contains(&p))
+    }
+
+    const VPC: &str = "vpc v 10.0.0.0/16 {\n  internet-gateway igw\n  route-table rt main {\n    route 0.0.0.0/0 -> igw\nROUTES  }\n  subnet a 10.0.1.0/24\n  subnet b 10.0.2.0/24\n  security-group g {\n    inbound HTTPS from 10.0.0.0/8\n  }\n  instance x 10.0.1.10 in a sg [g]\n  instance y 10.0.2.10 in b\n}\n";
+
+    /// The replies to sources inside a plain VPC take the local route, so
+    /// those sources are not walked; a route inside the VPC's prefixes (to
+    /// an appliance) could lose them, so then they are.
+    #[test]
+    fn sources_inside_a_plainly_routed_vpc_are_not_walked() {
+        let plain = space_of(&VPC.replace("ROUTES", ""));
+        assert!(!walks_from(&plain, "10.0.2.10"));
+        let steered = space_of(&VPC.replace("ROUTES", "    route 10.0.2.0/24 -> y\n"));
+        assert!(walks_from(&steered, "10.0.2.10"));
+    }
 }
