@@ -33,8 +33,9 @@ enum Element {
     /// A VPC route table; with the route that sent the reply to the
     /// internet gateway, when a default route did.
     Table(RouteTableId, Option<usize>),
-    /// A transit gateway.
-    Tgw(ConnectionId),
+    /// A transit gateway, with the route table (by index) that had no
+    /// route, when the gateway has route tables.
+    Tgw(ConnectionId, Option<usize>),
     /// An on-prem site or an SDDC: routers that learn over their links.
     Site(SiteId),
 }
@@ -184,14 +185,17 @@ fn classify(m: &Model, f: &ReplyFailure) -> Option<Element> {
         }
         // A transit gateway's drop names the gateway, or the route table
         // that had no route.
-        if let Some(i) = m.connections.iter().position(|c| {
-            c.kind == ConnKind::TransitGateway
-                && (c.decl.span == d.span
-                    || c.tables
-                        .iter()
-                        .any(|t| t.name.as_ref().is_some_and(|n| n.span == d.span)))
-        }) {
-            return Some(Element::Tgw(ConnectionId(i as u32)));
+        for (i, c) in m.connections.iter().enumerate() {
+            if c.kind != ConnKind::TransitGateway {
+                continue;
+            }
+            let table = c
+                .tables
+                .iter()
+                .position(|t| t.name.as_ref().is_some_and(|n| n.span == d.span));
+            if table.is_some() || c.decl.span == d.span {
+                return Some(Element::Tgw(ConnectionId(i as u32), table));
+            }
         }
         return None;
     }
@@ -348,20 +352,37 @@ fn diagnostic(
                 ),
             )
         }
-        Element::Tgw(c) => {
+        Element::Tgw(c, table) => {
             let tgw = &m.connections[c.index()];
-            (
-                format!(
-                    "transit gateway `{}` has no route to {prefix}",
-                    tgw.decl.name
+            match table
+                .and_then(|t| tgw.tables.get(t))
+                .and_then(|t| t.name.as_ref())
+            {
+                Some(name) => (
+                    format!(
+                        "route table `{}` of transit gateway `{}` has no route to {prefix}",
+                        name.value, tgw.decl.name
+                    ),
+                    name.span,
+                    "no route back to the source".to_string(),
+                    format!(
+                        "add `propagate {src_site_name}` to route table `{}`, or `route {prefix} -> {src_site_name}`",
+                        name.value
+                    ),
                 ),
-                tgw.decl.name_span,
-                "no route back to the source".to_string(),
-                format!(
-                    "add `route {prefix} -> {src_site_name}` to transit gateway `{}`",
-                    tgw.decl.name
+                None => (
+                    format!(
+                        "transit gateway `{}` has no route to {prefix}",
+                        tgw.decl.name
+                    ),
+                    tgw.decl.name_span,
+                    "no route back to the source".to_string(),
+                    format!(
+                        "add `route {prefix} -> {src_site_name}` to transit gateway `{}`",
+                        tgw.decl.name
+                    ),
                 ),
-            )
+            }
         }
         Element::Site(s) => {
             let site = m.site(s);
