@@ -14,9 +14,12 @@
 //! Layout:
 //! - `walk`: the walker (one packet, one direction), hosts, the internet and
 //!   connections between sites;
-//! - `vpc`, `sddc`, `edge`, `vnet`: the pipelines of VPCs, SDDC compute
-//!   gateways, on-prem edges and transit gateways, and VM networks;
-//!   `eigw`: egress-only internet gateways;
+//! - `vpc` (router, filters, the SDDC's ENIs), `vpc_gateways` (internet
+//!   and NAT gateways, NAT instances), `eigw` (egress-only internet
+//!   gateways), `privatelink` (interface endpoints and NLBs), `sddc` and
+//!   `mgw` (the compute and management gateways), `edge` (on-prem edges),
+//!   `tgw` (transit gateways), `vnet` (VM networks): the pipelines of each
+//!   kind of node;
 //! - `matching`: address and service matching, and who owns an address;
 //! - `probe`: representative packets of an expectation;
 //! - `lookup`: names and services as a person types them (`netproof trace`).
@@ -26,11 +29,13 @@ mod eigw;
 mod lookup;
 mod matching;
 mod mgw;
+mod privatelink;
 mod probe;
 mod sddc;
 mod tgw;
 mod vnet;
 mod vpc;
+mod vpc_gateways;
 mod walk;
 
 pub use lookup::{parse_service, resolve_address, AddressName, NameError, ServiceChoice};
