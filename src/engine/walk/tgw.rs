@@ -132,7 +132,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 let mut steps = Vec::new();
                 let b = match self.vgw_routes(c, other) {
                     Some(nets) => {
-                        let (yes, no) = self.dst_in(&b, AddrRanges::from_nets(nets));
+                        let (yes, no) = self.dst_in(&b, nets);
                         if !no.is_empty() {
                             steps.push(Self::drop(
                                 b.with(no),
@@ -188,29 +188,12 @@ impl<'s, 'm> Walker<'s, 'm> {
     /// or route-based VPN `c` to `other`: the prefixes `other` advertises
     /// (an SDDC also its routed segments and management prefixes). `None`
     /// for a policy-based VPN, whose traffic selectors decide instead.
-    fn vgw_routes(&self, c: ConnectionId, other: SiteId) -> Option<Vec<ipnet::IpNet>> {
-        let m = self.m();
-        let conn = &m.connections[c.index()];
+    fn vgw_routes(&self, c: ConnectionId, other: SiteId) -> Option<AddrRanges> {
+        let conn = &self.m().connections[c.index()];
         if conn.vpn_mode == Some(crate::syntax::ast::VpnMode::PolicyBased) {
             return None;
         }
-        let mut nets: Vec<ipnet::IpNet> = conn
-            .advertise
-            .iter()
-            .filter(|a| a.site == other)
-            .flat_map(|a| a.prefixes.iter().map(|p| p.value))
-            .collect();
-        let o = m.site(other);
-        if o.kind == SiteKind::Sddc {
-            nets.extend(
-                o.subnets
-                    .iter()
-                    .filter(|&&x| m.subnet(x).extended_by.is_none())
-                    .map(|&x| m.subnet(x).prefix.value),
-            );
-            nets.extend(o.management.iter().map(|p| p.value));
-        }
-        Some(nets)
+        Some(self.learned_over(c, other))
     }
 
     /// Where a packet from subnet `from` of `vpc` enters transit gateway

@@ -369,7 +369,7 @@ impl<'s, 'm> Walker<'s, 'm> {
     /// `other`: what that end's `advertise` lines say, and, for an SDDC, its
     /// routed segments and management prefixes, which it advertises without
     /// being told.
-    fn learned_over(&self, c: ConnectionId, other: SiteId) -> AddrRanges {
+    pub(super) fn learned_over(&self, c: ConnectionId, other: SiteId) -> AddrRanges {
         let m = self.m();
         let conn = &m.connections[c.index()];
         let mut nets: Vec<ipnet::IpNet> = conn
