@@ -304,48 +304,26 @@ impl<'s, 'm> Walker<'s, 'm> {
         if ob.orig.is_empty() {
             return steps;
         }
-        let routes = self.cgw_routes(sddc);
-        let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
-        let parts = AddrRanges::lpm_partition(&prefixes);
-        let mut rest = ob.orig.clone();
-        for ((net, up, _, span), part) in routes.iter().zip(parts) {
-            let (yes, no) = self.dst_in(&ob.with(rest.clone()), part);
-            rest = no;
-            if yes.is_empty() {
-                continue;
-            }
-            let nb = ob.with(yes).hop(
-                &node,
-                format!("route {net} -> uplink {}", self.uplink_name(*up)),
-                Some(*span),
-            );
+        steps.extend(self.cgw_route_split(sddc, &node, ob, |up, nb| {
             let other = match up {
-                Uplink::Connection(c) => m.connections[c.index()].other_end(sddc).map(|o| (*c, o)),
+                Uplink::Connection(c) => m.connections[c.index()].other_end(sddc),
                 _ => None,
             };
             match other {
-                Some((_, o)) => steps.extend(self.enter_site(o, *up, nb)),
-                None => steps.push(Self::undecided(
+                Some(o) => self.enter_site(o, up, nb),
+                None => vec![Self::undecided(
                     nb,
                     format!(
                         "the management network of sddc `{}` leaves by uplink {}: not modelled \
                          in this version (vCenter's public address, the connected VPC)",
                         site.decl.name,
-                        self.uplink_name(*up)
+                        self.uplink_name(up)
                     ),
                     mspan,
                     "check it by hand".into(),
-                )),
+                )],
             }
-        }
-        if !rest.is_empty() {
-            steps.push(Self::drop(
-                ob.with(rest),
-                "no route".into(),
-                site.header_span,
-                String::new(),
-            ));
-        }
+        }));
         steps
     }
 }

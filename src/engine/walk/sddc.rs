@@ -157,6 +157,21 @@ impl<'s, 'm> Walker<'s, 'm> {
         if ob.orig.is_empty() {
             return steps;
         }
+        steps.extend(self.cgw_route_split(sddc, &node, ob, |up, nb| self.cgw_out(sddc, up, nb)));
+        steps
+    }
+
+    /// Route selection at the compute gateway: each uplink's share of `ob`
+    /// by longest prefix over [`Self::cgw_routes`], with the route taken
+    /// recorded, handed to `next`; what no route takes is dropped.
+    pub(super) fn cgw_route_split(
+        &self,
+        sddc: SiteId,
+        node: &str,
+        ob: Branch,
+        mut next: impl FnMut(Uplink, Branch) -> Vec<Step>,
+    ) -> Vec<Step> {
+        let mut steps = Vec::new();
         let routes = self.cgw_routes(sddc);
         let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
         let parts = AddrRanges::lpm_partition(&prefixes);
@@ -168,17 +183,17 @@ impl<'s, 'm> Walker<'s, 'm> {
                 continue;
             }
             let nb = ob.with(yes).hop(
-                &node,
+                node,
                 format!("route {net} -> uplink {}", self.uplink_name(*up)),
                 Some(*span),
             );
-            steps.extend(self.cgw_out(sddc, *up, nb));
+            steps.extend(next(*up, nb));
         }
         if !rest.is_empty() {
             steps.push(Self::drop(
                 ob.with(rest),
                 "no route".into(),
-                site.header_span,
+                self.m().site(sddc).header_span,
                 String::new(),
             ));
         }
