@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 TIMEOUT=${TIMEOUT:-120}
-SHAPES=${SHAPES:-"sg-per-instance sg-references vpcs-on-tgw nacl-rules dx-sites nat-rules expectations peering-chain"}
+SHAPES=${SHAPES:-"sg-per-instance sg-references vpcs-on-tgw nacl-rules nacl-blocked-reply dx-sites nat-rules expectations peering-chain"}
 SIZES=${SIZES:-"125 250 500 1000"}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT

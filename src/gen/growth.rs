@@ -10,12 +10,17 @@
 
 use std::fmt::Write;
 
+/// The axes whose designs are meant to fail, each with the finding it
+/// exercises; every other shape is clean and its expectations hold.
+pub const FAILING_SHAPES: &[(&str, &str)] = &[("nacl-blocked-reply", "NP304")];
+
 /// The axes, by the name the benchmark script passes.
 pub const SHAPES: &[&str] = &[
     "sg-per-instance",
     "sg-references",
     "vpcs-on-tgw",
     "nacl-rules",
+    "nacl-blocked-reply",
     "dx-sites",
     "nat-rules",
     "expectations",
@@ -29,7 +34,8 @@ pub fn generate_shape(name: &str, n: usize) -> Option<String> {
         "sg-per-instance" => security_groups(n, false),
         "sg-references" => security_groups(n, true),
         "vpcs-on-tgw" => vpcs_on_tgw(n),
-        "nacl-rules" => nacl_rules(n),
+        "nacl-rules" => nacl_rules(n, false),
+        "nacl-blocked-reply" => nacl_rules(n, true),
         "dx-sites" => dx_sites(n),
         "nat-rules" => nat_rules(n),
         "expectations" => expectations(n),
@@ -101,19 +107,35 @@ fn vpcs_on_tgw(n: usize) -> String {
 
 /// One VPC whose subnets share a network ACL of `n` numbered rules: denies
 /// of single addresses elsewhere, then the allows the expectation needs.
-fn nacl_rules(n: usize) -> String {
+/// With `blocked`, the outbound rule admits HTTPS only, not the replies'
+/// ephemeral ports: the expectation fails and NP304 explains why, which is
+/// the path that grows with the rules (the explanation of a blocked reply).
+fn nacl_rules(n: usize, blocked: bool) -> String {
     let n = n.clamp(2, 30_000);
     let mut out = String::from("vpc v 10.0.0.0/16 {\n  network-acl acl1 {\n");
     for i in 0..n - 2 {
-        let _ = writeln!(
-            out,
-            "    inbound {} deny tcp/{} from 192.0.2.0/24",
-            i + 1,
-            1 + i % 65_000
-        );
+        // Clean, the denies are of addresses no flow has; blocked, they cut
+        // the replies' ephemeral ports into as many pieces as there are
+        // rules, as a long ACL written port by port does.
+        let _ = if blocked {
+            writeln!(
+                out,
+                "    outbound {} deny tcp/{} to 10.0.0.0/16",
+                i + 1,
+                1024 + i % 64_000
+            )
+        } else {
+            writeln!(
+                out,
+                "    inbound {} deny tcp/{} from 192.0.2.0/24",
+                i + 1,
+                1 + i % 65_000
+            )
+        };
     }
     let _ = writeln!(out, "    inbound {} allow any from 10.0.0.0/16", n - 1);
-    let _ = writeln!(out, "    outbound {} allow any to 10.0.0.0/16", n);
+    let service = if blocked { "HTTPS" } else { "any" };
+    let _ = writeln!(out, "    outbound {n} allow {service} to 10.0.0.0/16");
     out.push_str("  }\n  subnet a 10.0.1.0/24 acl acl1\n  subnet b 10.0.2.0/24 acl acl1\n");
     out.push_str("  security-group g {\n    inbound HTTPS from 10.0.0.0/16\n  }\n");
     out.push_str("  instance x 10.0.1.10 in a sg [g]\n  instance y 10.0.2.10 in b sg [g]\n}\n");
@@ -224,12 +246,25 @@ mod tests {
     use crate::diagnostic::Severity;
 
     /// Every shape at a small size is valid and its expectations hold, so
-    /// the benchmark measures real work rather than an error path.
+    /// the benchmark measures real work rather than an error path; a
+    /// failing shape fails with the finding it is there to exercise.
     #[test]
-    fn every_shape_is_valid_and_its_expectations_hold() {
+    fn every_shape_is_valid_and_its_expectations_hold_or_fail_as_meant() {
         for shape in SHAPES {
             let text = generate_shape(shape, 30).expect("a shape");
             let report = check_source("g.np", &text);
+            if let Some((_, code)) = FAILING_SHAPES.iter().find(|(s, _)| s == shape) {
+                assert!(
+                    report.diagnostics.iter().any(|d| d.code.as_str() == *code),
+                    "{shape}: no {code}"
+                );
+                assert!(
+                    report.expectations.iter().all(|e| e.holds == Some(false)),
+                    "{shape}: {:?}",
+                    report.expectations
+                );
+                continue;
+            }
             let bad: Vec<String> = report
                 .diagnostics
                 .iter()
