@@ -89,6 +89,8 @@ fn intents(space: &Space) -> Vec<PacketSet> {
             out.push(set);
         }
     };
+    // Once per VPC, not per group: it scans the model's route tables.
+    let mut local_of: BTreeMap<SiteId, AddrRanges> = BTreeMap::new();
     for (i, sg) in m.security_groups.iter().enumerate() {
         let members = space.sg_members(crate::model::SgId(i as u32));
         if members.is_empty() {
@@ -99,7 +101,9 @@ fn intents(space: &Space) -> Vec<PacketSet> {
         // its own addresses elsewhere: they are not walked (a group per
         // instance, each admitting its VPC, was one walk over every
         // instance per group, cubic in the groups).
-        let local = locally_routed(m, sg.site);
+        let local = local_of
+            .entry(sg.site)
+            .or_insert_with(|| locally_routed(m, sg.site));
         let flows: Vec<PacketSet> = sg
             .inbound
             .iter()
@@ -109,7 +113,7 @@ fn intents(space: &Space) -> Vec<PacketSet> {
                     .addrs(&r.peers)
                     .intersect(&space.owned)
                     .difference(&members)
-                    .difference(&local);
+                    .difference(local);
                 service_flows(&r.services, &src, &members)
             })
             .collect();

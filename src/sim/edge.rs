@@ -38,46 +38,7 @@ impl<'m> Walker<'m> {
                             && r.services.as_ref().is_none_or(|x| matching::svc_has(x, &p))
                     })
                 {
-                    let (Some(ext), Some(int)) = (
-                        rule.external
-                            .as_ref()
-                            .and_then(|e| matching::expr_net(m, e)),
-                        matching::expr_net(m, &rule.internal),
-                    ) else {
-                        return drop(
-                            format!("NAT rule `{}` has no usable address", rule.decl.name),
-                            Some(rule.decl.span),
-                            "fix the rule's addresses",
-                        )
-                        .at(Stage::Nat)
-                        .into();
-                    };
-                    q = Packet {
-                        dst: matching::translate(ext, int, p.dst),
-                        ..p
-                    };
-                    if let Some(port) = &rule.translated_port {
-                        if p.has_ports() {
-                            q.dport = port.value;
-                        }
-                    }
-                    self.rewrite(
-                        Stage::Nat,
-                        format!("DNAT `{}`", rule.decl.name),
-                        p,
-                        q,
-                        Some(rule.decl.span),
-                    );
-                    self.record_nat(NatSession {
-                        point,
-                        before: p,
-                        after: q,
-                        what: format!("DNAT `{}`", rule.decl.name),
-                        span: Some(rule.decl.span),
-                        firewall_match: FirewallMatch::Internal,
-                        node: self.node.clone(),
-                        via: None,
-                    });
+                    q = tri!(self.apply_dnat(point, rule, p));
                 } else {
                     let egress = s.internet_egress.as_ref().filter(|e| e.value == p.dst);
                     let reason = match egress {
@@ -348,5 +309,58 @@ impl<'m> Walker<'m> {
             Link::Tgw(c) => Step::Next(At::Tgw(c, Entity::Site(site)), p),
             Link::Internet | Link::Vpc => Step::Next(At::Internet, p),
         }
+    }
+
+    /// A DNAT rule applied at `point`: the destination (and port, if the
+    /// rule translates it) rewritten, the hop shown and the session
+    /// recorded for the reply. Shared by on-prem edges and VM-network
+    /// gateways.
+    pub(super) fn apply_dnat(
+        &mut self,
+        point: NatPoint,
+        rule: &crate::model::NatRule,
+        p: Packet,
+    ) -> Result<Packet, super::walk::Drop> {
+        let m = self.m;
+        let (Some(ext), Some(int)) = (
+            rule.external
+                .as_ref()
+                .and_then(|e| matching::expr_net(m, e)),
+            matching::expr_net(m, &rule.internal),
+        ) else {
+            return Err(drop(
+                format!("NAT rule `{}` has no usable address", rule.decl.name),
+                Some(rule.decl.span),
+                "fix the rule's addresses",
+            )
+            .at(Stage::Nat));
+        };
+        let mut q = Packet {
+            dst: matching::translate(ext, int, p.dst),
+            ..p
+        };
+        if let Some(port) = &rule.translated_port {
+            if p.has_ports() {
+                q.dport = port.value;
+            }
+        }
+        self.rewrite(
+            Stage::Nat,
+            format!("DNAT `{}`", rule.decl.name),
+            p,
+            q,
+            Some(rule.decl.span),
+        );
+        self.record_nat(NatSession {
+            point,
+            before: p,
+            after: q,
+            what: format!("DNAT `{}`", rule.decl.name),
+            span: Some(rule.decl.span),
+            firewall_match: FirewallMatch::Internal,
+            node: self.node.clone(),
+            via: None,
+        });
+        Ok(q)
     }
 }

@@ -65,14 +65,7 @@ impl<'m> Walker<'m> {
         let Some(tgw) = m.connections.get(t.index()) else {
             return Vec::new();
         };
-        let direct: Vec<SiteId> = tgw
-            .attach
-            .iter()
-            .filter_map(|a| match a.value {
-                Entity::Site(s) => Some(s),
-                _ => None,
-            })
-            .collect();
+        let direct = tgw.attached_sites();
         let mut out: Vec<Cand> = Vec::new();
         for r in &table.routes {
             let hop = match r.target {
@@ -173,13 +166,11 @@ impl<'m> Walker<'m> {
         let (Some(t), ConnKind::Vpn) = (self.tgw_of(x), xc.kind) else {
             return Vec::new();
         };
-        let Some(table) = m.connections.get(t.index()).and_then(|tgw| {
-            tgw.tables.iter().find(|tb| {
-                tb.associate
-                    .iter()
-                    .any(|a| a.value == Entity::Connection(x))
-            })
-        }) else {
+        let Some(table) = m
+            .connections
+            .get(t.index())
+            .and_then(|tgw| tgw.table_of(Entity::Connection(x)))
+        else {
             return Vec::new();
         };
         self.tgw_candidates(t, table)
@@ -196,11 +187,7 @@ impl<'m> Walker<'m> {
         let Some(conn) = m.connections.get(c.index()) else {
             return drop("the transit gateway does not exist", None, "").into();
         };
-        let Some(table) = conn
-            .tables
-            .iter()
-            .find(|t| t.associate.iter().any(|a| a.value == from))
-        else {
+        let Some(table) = conn.table_of(from) else {
             return drop(
                 format!(
                     "transit gateway `{}` has no route table associated with the attachment the packet came in by",
@@ -301,8 +288,8 @@ impl<'m> Walker<'m> {
         let subs = m
             .connections
             .get(c.index())
-            .and_then(|conn| conn.attach_subnets.iter().find(|(v, _)| *v == s))
-            .map(|(_, subs)| subs.clone());
+            .and_then(|conn| conn.attachment_subnets(s))
+            .map(<[_]>::to_vec);
         let (true, Some(subs)) = (is_vpc, subs) else {
             return self.enter_over(c, s, p);
         };
@@ -359,8 +346,7 @@ impl<'m> Walker<'m> {
         let Some(subs) = m
             .connections
             .get(c.index())
-            .and_then(|conn| conn.attach_subnets.iter().find(|(v, _)| *v == vpc))
-            .map(|(_, subs)| subs)
+            .and_then(|conn| conn.attachment_subnets(vpc))
         else {
             return Ok(None);
         };

@@ -327,46 +327,10 @@ impl<'m> Walker<'m> {
                         .at(Stage::Nat)
                         .into();
                     };
-                    let (Some(ext), Some(int)) = (
-                        rule.external
-                            .as_ref()
-                            .and_then(|e| matching::expr_net(m, e)),
-                        matching::expr_net(m, &rule.internal),
-                    ) else {
-                        return drop(
-                            format!("NAT rule `{}` has no usable address", rule.decl.name),
-                            Some(rule.decl.span),
-                            "fix the rule's addresses",
-                        )
-                        .at(Stage::Nat)
-                        .into();
+                    q = match self.apply_dnat(point, rule, p) {
+                        Ok(q) => q,
+                        Err(d) => return d.into(),
                     };
-                    q = Packet {
-                        dst: matching::translate(ext, int, p.dst),
-                        ..p
-                    };
-                    if let Some(port) = &rule.translated_port {
-                        if p.has_ports() {
-                            q.dport = port.value;
-                        }
-                    }
-                    self.rewrite(
-                        Stage::Nat,
-                        format!("DNAT `{}`", rule.decl.name),
-                        p,
-                        q,
-                        Some(rule.decl.span),
-                    );
-                    self.record_nat(NatSession {
-                        point,
-                        before: p,
-                        after: q,
-                        what: format!("DNAT `{}`", rule.decl.name),
-                        span: Some(rule.decl.span),
-                        firewall_match: FirewallMatch::Internal,
-                        node: self.node.clone(),
-                        via: None,
-                    });
                 }
             }
             (GatewayMode::Forwarding, None) => {
