@@ -312,7 +312,7 @@ pub fn generate_workload(w: &Workload) -> String {
         };
         fw(&mut out, "cgw");
         if w.mgw_firewalls {
-            fw(&mut out, "mgw");
+            mgw(&mut out, w.rules_per_firewall, i, a, b, segs);
         }
         let _ = writeln!(out, "}}");
         let _ = writeln!(
@@ -368,6 +368,35 @@ pub fn generate_workload(w: &Workload) -> String {
         }
     }
     out
+}
+
+/// A management gateway firewall of `rules` rules for SDDC `i`, in the
+/// shape VMC accepts (every rule an allow rule naming the SDDC's vCenter,
+/// no `applied-to`), so W3 stays clean: the compute gateway's rule shapes
+/// would each be refused (NP307). The management network, one /20 of
+/// 172.16.0.0/12 per SDDC, is outside every segment and on-prem prefix.
+fn mgw(out: &mut String, rules: usize, i: usize, a: usize, b: usize, segs: usize) {
+    // 172.16.0.0/12 holds 256 /20s; workloads have at most 50 SDDCs.
+    let (m1, m2) = (16 + i / 16 % 16, i % 16 * 16);
+    let _ = writeln!(out, "  management 172.{m1}.{m2}.0/20");
+    let _ = writeln!(out, "  appliance vcenter vc 172.{m1}.{m2}.4");
+    let _ = writeln!(out, "  firewall mgw {{");
+    for r in 0..rules {
+        let j = r % segs;
+        let port = 1024 + (r * 7) % 60_000;
+        let _ = writeln!(
+            out,
+            "    rule r{r} allow from [{a}.{b}.{j}.0/24, 192.168.{}.0/24] to vc service [tcp/{port}-{}, udp/{port}]",
+            r % 256,
+            port + r % 50
+        );
+    }
+    let _ = writeln!(
+        out,
+        "    rule ops-vc allow from 192.168.0.0/16 to vc service HTTPS"
+    );
+    let _ = writeln!(out, "    rule vc-out allow from vc to any");
+    let _ = writeln!(out, "  }}");
 }
 
 /// A design of about `prefixes` segments for the overlap checks (NP103,
