@@ -574,23 +574,7 @@ pub(super) fn reply(
     reached: &mut PacketSet,
     failures: &mut Vec<Failure>,
 ) {
-    let marks = fwd.marks.clone();
-    let w = Walker {
-        space,
-        session: &marks,
-        accept: matches!(start, Dest::Virtual(..)).then_some(start),
-    };
-    let mut rb = Branch::new(fwd.orig.clone());
-    rb.view = fwd.view.swapped();
-    rb.hops = fwd.hops.clone();
-    rb.hops.push(Hop {
-        node: "reply".into(),
-        decision: "addresses and ports swapped".into(),
-        span: None,
-    });
-    let mut leaves = Vec::new();
-    w.walk(Loc::Leave(to), rb, &mut leaves);
-    for leaf in leaves {
+    for leaf in reply_leaves(space, start, to, fwd) {
         match leaf {
             Leaf::Dropped { drop, branch } => failures.push(Failure {
                 set: branch.orig.clone(),
@@ -639,6 +623,27 @@ pub(super) fn reply(
             }
         }
     }
+}
+
+/// The leaves of the reply of a delivered branch.
+fn reply_leaves(space: &Space, start: Dest, to: Dest, fwd: Branch) -> Vec<Leaf> {
+    let marks = fwd.marks.clone();
+    let w = Walker {
+        space,
+        session: &marks,
+        accept: matches!(start, Dest::Virtual(..)).then_some(start),
+    };
+    let mut rb = Branch::new(fwd.orig);
+    rb.view = fwd.view.swapped();
+    rb.hops = fwd.hops;
+    rb.hops.push(Hop {
+        node: "reply".into(),
+        decision: "addresses and ports swapped".into(),
+        span: None,
+    });
+    let mut leaves = Vec::new();
+    w.walk(Loc::Leave(to), rb, &mut leaves);
+    leaves
 }
 
 fn describe(space: &Space, d: Dest) -> String {
@@ -914,6 +919,54 @@ pub fn reply_failures(space: &Space, packets: &PacketSet) -> Vec<ReplyFailure> {
                 drop: f.drop,
                 hops: f.hops,
             })
+        })
+        .collect()
+}
+
+/// Every packet of `packets` whose reply [`reply_failures`] could report,
+/// found by one walk of the whole set, as a list of disjoint-or-not parts.
+/// The walk decides each packet on its own (a branch is the union of the
+/// walks of its packets), so for any subset of `packets` the failures
+/// [`reply_failures`] finds lie inside these parts: a subset that meets
+/// none of them has none, and need not be walked alone. The parts are a
+/// superset (the replies delivered to the wrong place count, and undecided
+/// packets are not subtracted), never a subset.
+pub fn lost_replies(space: &Space, packets: &PacketSet) -> Vec<PacketSet> {
+    use rayon::prelude::*;
+    let fwd = Walker::forward(space);
+    starts(space, &packets.src_addrs(), &[])
+        .into_par_iter()
+        .flat_map_iter(|(start, addrs)| {
+            let mut lost = Vec::new();
+            for leaf in fwd.leaves_from(start, packets.with_src(&addrs)) {
+                let Leaf::Delivered { to, branch } = leaf else {
+                    continue;
+                };
+                for r in reply_leaves(space, start, to, branch) {
+                    match r {
+                        Leaf::Dropped { drop, branch } => {
+                            if !drop.unsupported {
+                                lost.push(branch.orig);
+                            }
+                        }
+                        Leaf::Delivered { to: back, branch } => {
+                            let ok = if back == start {
+                                branch.orig.intersect(&same_header(
+                                    &branch.view,
+                                    &View::IDENTITY.swapped(),
+                                ))
+                            } else {
+                                PacketSet::empty()
+                            };
+                            let wrong = branch.orig.difference(&ok);
+                            if !wrong.is_empty() {
+                                lost.push(wrong);
+                            }
+                        }
+                    }
+                }
+            }
+            lost
         })
         .collect()
 }

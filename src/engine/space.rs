@@ -113,6 +113,9 @@ struct Caches {
     security_groups: Vec<SgCache>,
     /// Per network ACL and direction (inbound first), each rule's headers.
     acl_rules: Vec<[OnceLock<Vec<PacketSet>>; 2]>,
+    /// Per connection and transit gateway route table, its routes in order
+    /// of precedence and each one's share of the destinations.
+    tgw_tables: Vec<Vec<OnceLock<super::walk::TgwLookup>>>,
 }
 
 /// Which of a security group's rule sets to use.
@@ -346,6 +349,11 @@ impl<'m> Space<'m> {
                 .map(|_| Default::default())
                 .collect(),
             acl_rules: (0..model.acls.len()).map(|_| Default::default()).collect(),
+            tgw_tables: model
+                .connections
+                .iter()
+                .map(|c| c.tables.iter().map(|_| OnceLock::new()).collect())
+                .collect(),
         };
         let mut devices: HashMap<SiteId, Vec<(IpAddr, Device)>> = HashMap::new();
         let mut device_addrs = AddrRanges::empty();
@@ -496,6 +504,16 @@ impl<'m> Space<'m> {
                 })
                 .collect()
         })
+    }
+
+    /// The cell caching route table `table` of transit gateway `c` (see
+    /// `walk::tgw`, which fills it).
+    pub(crate) fn tgw_table_cell(
+        &self,
+        c: crate::model::ConnectionId,
+        table: usize,
+    ) -> Option<&OnceLock<super::walk::TgwLookup>> {
+        self.caches.tgw_tables.get(c.index())?.get(table)
     }
 
     /// Each route's share of the destinations under longest-prefix match.

@@ -15,7 +15,7 @@
 //! cause twice.
 
 use crate::diagnostic::Diagnostic;
-use crate::engine::expect::{readable_witness, reply_failures, ReplyFailure};
+use crate::engine::expect::{lost_replies, readable_witness, reply_failures, ReplyFailure};
 use crate::engine::packet_set::{AddrRanges, PacketSet};
 use crate::engine::space::{service_flows, Space};
 use crate::engine::walk::Hop;
@@ -44,10 +44,22 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
     let m = space.model;
     let routes = forward_routes(m);
     let flows = intents(space);
-    // Each flow is walked on its own; the results keep the flows' order so
-    // the first flow that shows a missing route is the one reported.
-    let found: Vec<Vec<ReplyFailure>> =
-        flows.par_iter().map(|f| reply_failures(space, f)).collect();
+    // One walk of every flow at once finds the packets whose reply may be
+    // lost; only the flows that hold one are walked again on their own, so
+    // that the findings are those of the per-flow walks (see the module's
+    // comment). The results keep the flows' order so the first flow that
+    // shows a missing route is the one reported.
+    let lost = lost_replies(space, &PacketSet::union_all(&flows));
+    let found: Vec<Vec<ReplyFailure>> = flows
+        .par_iter()
+        .map(|f| {
+            if lost.iter().any(|l| !l.intersect(f).is_empty()) {
+                reply_failures(space, f)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
     let mut seen: BTreeSet<(Element, SiteId, String)> = BTreeSet::new();
     for failure in found.into_iter().flatten() {
         let Some(element) = classify(m, &failure) else {

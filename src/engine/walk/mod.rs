@@ -42,6 +42,8 @@ mod tgw;
 mod vnet;
 mod vpc;
 
+pub(crate) use tgw::TgwLookup;
+
 /// How many nodes a packet may visit before it is dropped as a loop.
 const MAX_HOPS: usize = 64;
 

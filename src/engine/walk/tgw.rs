@@ -14,7 +14,7 @@
 //! way back.
 
 use super::{Branch, Loc, Step, Walker};
-use crate::engine::packet_set::AddrRanges;
+use crate::engine::packet_set::{AddrRanges, PacketSet};
 use crate::model::{ConnectionId, Entity, RouteTarget, SiteId, SubnetId, TgwTable, Uplink};
 use crate::span::Span;
 use crate::syntax::ast::{ConnKind, SiteKind};
@@ -39,6 +39,82 @@ struct TgwRoute {
     class: u8,
     next: Next,
     span: Span,
+}
+
+/// A transit gateway route table as its lookups use it, built once per
+/// table and kept in the [`crate::engine::space::Space`]: building it sorts
+/// every propagated prefix, and a gateway with a thousand attachments is
+/// passed by a million branches (each reply of each pair of VPCs).
+pub(crate) struct TgwLookup {
+    routes: Vec<TgwRoute>,
+    /// Per route, whether it leads to an attached site or elsewhere.
+    attached: Vec<bool>,
+    /// Per route, the destinations it takes under longest-prefix match when
+    /// it is the first route of its prefix in `routes`; nothing for a later
+    /// route of the same prefix, which never takes a packet.
+    parts: Vec<AddrRanges>,
+    /// The ranges of `parts`, which are disjoint, sorted by first address:
+    /// `(family, first, last, route)`, addresses as numbers.
+    index: Vec<(u8, u128, u128, usize)>,
+}
+
+/// An address as `(family, number)`, for ordering ranges of both families.
+fn addr_key(a: std::net::IpAddr) -> (u8, u128) {
+    match a {
+        std::net::IpAddr::V4(v) => (4, u128::from(u32::from(v))),
+        std::net::IpAddr::V6(v) => (6, u128::from(v)),
+    }
+}
+
+impl TgwLookup {
+    fn new(routes: Vec<TgwRoute>, attached_sites: &[SiteId]) -> TgwLookup {
+        let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.prefix.trunc()).collect();
+        let lpm = AddrRanges::lpm_partition(&prefixes);
+        let mut seen = std::collections::HashSet::new();
+        let mut parts = Vec::with_capacity(routes.len());
+        let mut index = Vec::new();
+        for (i, (p, part)) in prefixes.iter().zip(lpm).enumerate() {
+            if !seen.insert(*p) {
+                parts.push(AddrRanges::empty());
+                continue;
+            }
+            for (lo, hi) in part.ranges() {
+                let ((f, lo), (_, hi)) = (addr_key(lo), addr_key(hi));
+                index.push((f, lo, hi, i));
+            }
+            parts.push(part);
+        }
+        index.sort_unstable();
+        let attached = routes
+            .iter()
+            .map(|r| !matches!(r.next, Next::Site(s) if !attached_sites.contains(&s)))
+            .collect();
+        TgwLookup {
+            routes,
+            attached,
+            parts,
+            index,
+        }
+    }
+
+    /// The routes, in order of precedence, whose share holds some of
+    /// `dsts`: every other route takes none of a branch going there.
+    fn hits(&self, dsts: &AddrRanges) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (lo, hi) in dsts.ranges() {
+            let ((f, lo), (_, hi)) = (addr_key(lo), addr_key(hi));
+            let start = self.index.partition_point(|e| (e.0, e.2) < (f, lo));
+            out.extend(
+                self.index[start..]
+                    .iter()
+                    .take_while(|e| (e.0, e.1) <= (f, hi))
+                    .map(|e| e.3),
+            );
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 /// Where a packet from a VPC subnet enters the transit gateway.
@@ -397,8 +473,11 @@ impl<'s, 'm> Walker<'s, 'm> {
         let m = self.m();
         let conn = &m.connections[c.index()];
         let node = format!("transit-gateway {}", conn.decl.name);
-        let attached = conn.attached_sites();
-        let Some(table) = conn.table_of(from) else {
+        let Some(ti) = conn
+            .tables
+            .iter()
+            .position(|t| t.associate.iter().any(|x| x.value == from))
+        else {
             return vec![Self::drop(
                 b,
                 format!(
@@ -410,21 +489,23 @@ impl<'s, 'm> Walker<'s, 'm> {
                 "add it to the `associate` line of one route table".into(),
             )];
         };
+        let table = &conn.tables[ti];
         let b = match &table.name {
             Some(n) => b.hop(&node, format!("route table `{}`", n.value), Some(n.span)),
             None => b,
         };
+        let built;
+        let lookup = match self.space.tgw_table_cell(c, ti) {
+            Some(cell) => cell.get_or_init(|| self.tgw_lookup(c, table)),
+            None => {
+                built = self.tgw_lookup(c, table);
+                &built
+            }
+        };
+        let (shares, rest) = self.tgw_shares(lookup, &b);
         let mut steps = Vec::new();
-        let mut rest = b.orig.clone();
-        for r in self.tgw_routes(c, table) {
-            if rest.is_empty() {
-                break;
-            }
-            let (yes, no) = self.dst_in(&b.with(rest.clone()), AddrRanges::from_net(r.prefix));
-            rest = no;
-            if yes.is_empty() {
-                continue;
-            }
+        for (i, yes) in shares {
+            let r = lookup.routes[i];
             let kind = if r.is_static { "static" } else { "propagated" };
             let nb = b.with(yes);
             match r.next {
@@ -437,7 +518,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                     r.span,
                     "remove the blackhole route, or add a more specific one".into(),
                 )),
-                Next::Site(s) if !attached.contains(&s) => steps.push(Self::drop(
+                Next::Site(s) if !lookup.attached[i] => steps.push(Self::drop(
                     nb,
                     format!(
                         "transit gateway `{}` routes {} to `{}`, which is not attached",
@@ -499,6 +580,53 @@ impl<'s, 'm> Walker<'s, 'm> {
             ));
         }
         steps
+    }
+
+    fn tgw_lookup(&self, c: ConnectionId, table: &TgwTable) -> TgwLookup {
+        let attached = self.m().connections[c.index()].attached_sites();
+        TgwLookup::new(self.tgw_routes(c, table), &attached)
+    }
+
+    /// Each route's share of branch `b`, in order of precedence, for the
+    /// routes that take some of it, and the packets no route takes: the
+    /// packets each route's prefix holds, less those of the routes before
+    /// it. Only the routes whose share meets the branch's destinations are
+    /// cut out (a reply to one address is one route's, not a pass over a
+    /// thousand); a destination still as sent is cut in one pass.
+    fn tgw_shares(&self, lookup: &TgwLookup, b: &Branch) -> (Vec<(usize, PacketSet)>, PacketSet) {
+        use crate::engine::view::{AddrExpr, AddrField};
+        let dsts = match b.view.dst {
+            AddrExpr::Orig(AddrField::Dst, None) => Some(b.orig.dst_addrs()),
+            AddrExpr::Orig(AddrField::Src, None) => Some(b.orig.src_addrs()),
+            _ => None,
+        };
+        let hits = match &dsts {
+            Some(d) => lookup.hits(d),
+            None => (0..lookup.routes.len()).collect(),
+        };
+        if b.view.dst == AddrExpr::Orig(AddrField::Dst, None) {
+            let parts: Vec<AddrRanges> = hits.iter().map(|&i| lookup.parts[i].clone()).collect();
+            let (sets, rest) = b.orig.split_by_dst(&parts);
+            let shares = hits
+                .into_iter()
+                .zip(sets)
+                .filter(|(_, s)| !s.is_empty())
+                .collect();
+            return (shares, rest);
+        }
+        let mut shares = Vec::new();
+        let mut rest = b.orig.clone();
+        for i in hits {
+            if rest.is_empty() {
+                break;
+            }
+            let (yes, no) = self.dst_in(&b.with(rest.clone()), lookup.parts[i].clone());
+            rest = no;
+            if !yes.is_empty() {
+                shares.push((i, yes));
+            }
+        }
+        (shares, rest)
     }
 
     /// Entering an attached site from transit gateway `c`. A VPC whose
