@@ -923,22 +923,27 @@ pub fn reply_failures(space: &Space, packets: &PacketSet) -> Vec<ReplyFailure> {
         .collect()
 }
 
-/// Every packet of `packets` whose reply [`reply_failures`] could report,
-/// found by one walk of the whole set, as a list of disjoint-or-not parts.
+/// Every packet of the union of `flows` whose reply [`reply_failures`]
+/// could report, found by one walk of the whole union, as a list of parts.
 /// The walk decides each packet on its own (a branch is the union of the
-/// walks of its packets), so for any subset of `packets` the failures
+/// walks of its packets), so for any subset of the union the failures
 /// [`reply_failures`] finds lie inside these parts: a subset that meets
 /// none of them has none, and need not be walked alone. The parts are a
 /// superset (the replies delivered to the wrong place count, and undecided
 /// packets are not subtracted), never a subset.
-pub fn lost_replies(space: &Space, packets: &PacketSet) -> Vec<PacketSet> {
+pub fn lost_replies(space: &Space, flows: &[PacketSet]) -> Vec<PacketSet> {
     use rayon::prelude::*;
     let fwd = Walker::forward(space);
-    starts(space, &packets.src_addrs(), &[])
+    let src = AddrRanges::union_many(flows.iter().map(|f| f.src_addrs()));
+    let starts = starts(space, &src, &[]);
+    let parts: Vec<AddrRanges> = starts.iter().map(|(_, a)| a.clone()).collect();
+    let sets = PacketSet::union_split_by_src(flows, &parts);
+    starts
         .into_par_iter()
-        .flat_map_iter(|(start, addrs)| {
+        .zip(sets)
+        .flat_map_iter(|((start, _), set)| {
             let mut lost = Vec::new();
-            for leaf in fwd.leaves_from(start, packets.with_src(&addrs)) {
+            for leaf in fwd.leaves_from(start, set) {
                 let Leaf::Delivered { to, branch } = leaf else {
                     continue;
                 };

@@ -411,6 +411,47 @@ impl PacketSet {
         (sets, PacketSet { v4: r4, v6: r6 })
     }
 
+    /// The union of `sets`, split by source into `parts`, which must be
+    /// pairwise disjoint (the addresses of the places packets start from):
+    /// each box goes to the parts its sources meet, in one pass, and only
+    /// the boxes of one part are made disjoint together. Unioning first
+    /// would make every box disjoint from every other, and a
+    /// [`PacketSet::with_src`] per part would scan every box once per part.
+    pub fn union_split_by_src(sets: &[PacketSet], parts: &[AddrRanges]) -> Vec<PacketSet> {
+        fn split<T: Coord>(
+            sets: &[PacketSet],
+            boxes: impl Fn(&PacketSet) -> &[Cube<T>],
+            fam: Family,
+            parts: &[AddrRanges],
+        ) -> Vec<Vec<Cube<T>>> {
+            let mut ranges: Vec<(Iv, usize)> = parts
+                .iter()
+                .enumerate()
+                .flat_map(|(i, p)| p.ivs(fam).iter().map(move |&iv| (iv, i)))
+                .collect();
+            ranges.sort_unstable_by_key(|(iv, _)| iv.lo);
+            let mut out: Vec<Vec<Cube<T>>> = vec![Vec::new(); parts.len()];
+            for c in sets.iter().flat_map(|s| boxes(s).iter()) {
+                let (lo, hi) = (c.lo[SRC].to_u128(), c.hi[SRC].to_u128());
+                let start = ranges.partition_point(|(iv, _)| iv.hi < lo);
+                for (iv, i) in ranges[start..].iter().take_while(|(iv, _)| iv.lo <= hi) {
+                    let (a, b) = (iv.lo.max(lo), iv.hi.min(hi));
+                    out[*i].extend(c.restrict(SRC, T::from_u128(a), T::from_u128(b)));
+                }
+            }
+            out
+        }
+        let v4 = split(sets, |s| &s.v4, Family::V4, parts);
+        let v6 = split(sets, |s| &s.v6, Family::V6, parts);
+        v4.into_iter()
+            .zip(v6)
+            .map(|(v4, v6)| PacketSet {
+                v4: cube::disjoint(v4),
+                v6: cube::disjoint(v6),
+            })
+            .collect()
+    }
+
     /// The addresses that packets of the set come from.
     pub fn src_addrs(&self) -> AddrRanges {
         self.project_addrs(SRC)

@@ -41,6 +41,12 @@ enum Element {
 }
 
 pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
+    report(space, true, out);
+}
+
+/// The findings, from the per-flow walks of every flow (`shared` false) or
+/// of the flows that one walk of all of them shows may lose a reply.
+fn report(space: &Space, shared: bool, out: &mut Vec<Diagnostic>) {
     let m = space.model;
     let routes = forward_routes(m);
     let flows = intents(space);
@@ -49,15 +55,16 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
     // that the findings are those of the per-flow walks (see the module's
     // comment). The results keep the flows' order so the first flow that
     // shows a missing route is the one reported.
-    let lost = lost_replies(space, &PacketSet::union_all(&flows));
+    let lost = if shared {
+        Some(lost_replies(space, &flows))
+    } else {
+        None
+    };
     let found: Vec<Vec<ReplyFailure>> = flows
         .par_iter()
-        .map(|f| {
-            if lost.iter().any(|l| !l.intersect(f).is_empty()) {
-                reply_failures(space, f)
-            } else {
-                Vec::new()
-            }
+        .map(|f| match &lost {
+            Some(lost) if !lost.iter().any(|l| !l.intersect(f).is_empty()) => Vec::new(),
+            _ => reply_failures(space, f),
         })
         .collect();
     let mut seen: BTreeSet<(Element, SiteId, String)> = BTreeSet::new();
@@ -470,6 +477,90 @@ mod tests {
             dport: 443,
         };
         intents(&space).iter().any(|f| f.contains(&p))
+    }
+
+    /// The designs where the shared walk must pick out exactly the flows
+    /// whose replies are lost: the rule's fixtures, the transit gateway
+    /// scenarios, and growth shapes with a return route taken out (a VPC
+    /// table, a transit gateway table that does not propagate one VPC, a
+    /// peering chain missing one route back).
+    fn designs() -> Vec<String> {
+        let read = |p: &str| {
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + p)
+                .expect("fixture")
+        };
+        let mut out = vec![
+            read("fixtures/rules/NP405/fires.np"),
+            read("fixtures/rules/NP405/quiet.np"),
+            read("fixtures/scenarios/tgw-hub-central-egress.np"),
+            read("fixtures/scenarios/tgw-prod-dev-segmentation.np"),
+        ];
+        let shape = |name: &str, n: usize| crate::gen::generate_shape(name, n).expect("shape");
+        let tgw = shape("vpcs-on-tgw", 12);
+        out.push(tgw.replacen(
+            "vpc v3 10.1.3.0/24 {\n  route-table rt main {\n    route 10.0.0.0/8 -> hub",
+            "vpc v3 10.1.3.0/24 {\n  route-table rt main {\n    route 10.1.0.0/24 -> hub",
+            1,
+        ));
+        let names: Vec<String> = (0..12).map(|i| format!("v{i}")).collect();
+        let attach = format!("  attach {}\n", names.join(", "));
+        let others: Vec<&str> = names
+            .iter()
+            .filter(|n| *n != "v5")
+            .map(|n| n.as_str())
+            .collect();
+        out.push(tgw.replacen(
+            &attach,
+            &format!(
+                "{attach}  route-table main-t {{\n    associate {}\n    propagate {}\n  }}\n",
+                names.join(", "),
+                others.join(", ")
+            ),
+            1,
+        ));
+        out.push(shape("peering-chain", 12).replacen(
+            "    route 10.1.4.0/24 -> p4\n    route 10.1.6.0/24",
+            "    route 10.1.6.0/24",
+            1,
+        ));
+        out.push(shape("dx-sites", 6));
+        out.push(shape("sg-references", 6));
+        out
+    }
+
+    /// The shared walk changes the cost, never the findings: on every
+    /// design, the same diagnostics in the same order as when every flow is
+    /// walked on its own, and some designs do have findings.
+    #[test]
+    fn the_shared_walk_reports_what_the_per_flow_walks_report() {
+        let mut fired = 0;
+        for text in designs() {
+            let m = space_of(&text);
+            let space = Space::new(&m);
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            report(&space, true, &mut fast);
+            report(&space, false, &mut slow);
+            assert_eq!(fast, slow);
+            fired += usize::from(!slow.is_empty());
+        }
+        assert!(fired >= 4, "only {fired} designs have findings");
+    }
+
+    /// Every reply failure a flow's own walk finds lies in what the shared
+    /// walk reports as possibly lost.
+    #[test]
+    fn the_shared_walk_holds_every_lost_reply() {
+        for text in designs() {
+            let m = space_of(&text);
+            let space = Space::new(&m);
+            let flows = intents(&space);
+            let lost = PacketSet::union_all(&lost_replies(&space, &flows));
+            for f in &flows {
+                for failure in reply_failures(&space, f) {
+                    assert!(failure.set.is_subset(&lost));
+                }
+            }
+        }
     }
 
     const VPC: &str = "vpc v 10.0.0.0/16 {\n  internet-gateway igw\n  route-table rt main {\n    route 0.0.0.0/0 -> igw\nROUTES  }\n  subnet a 10.0.1.0/24\n  subnet b 10.0.2.0/24\n  security-group g {\n    inbound HTTPS from 10.0.0.0/8\n  }\n  instance x 10.0.1.10 in a sg [g]\n  instance y 10.0.2.10 in b\n}\n";

@@ -714,3 +714,66 @@ impl<'s, 'm> Walker<'s, 'm> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::space::Space;
+    use crate::engine::view::View;
+
+    const DESIGN: &str = "vpc a 10.1.0.0/16 {\n  subnet s 10.1.1.0/24\n}\nvpc b 10.2.0.0/16 {\n  subnet s 10.2.1.0/24\n}\nvpc c 10.3.0.0/16 {\n  subnet s 10.3.1.0/24\n}\ntransit-gateway hub {\n  attach a, b, c\n  route-table t1 {\n    associate a\n    propagate b, c\n    route 10.2.0.0/16 -> c\n    route 10.2.7.0/24 -> blackhole\n    route 10.2.7.9/24 -> a\n    route 10.0.0.0/8 -> a\n  }\n  route-table t2 {\n    associate b, c\n    propagate a, b, c\n  }\n}\n";
+
+    /// The cached table cuts a branch as cutting it by each route's prefix
+    /// in order of precedence did: the same routes, the same shares, the
+    /// same packets left over, for requests and for replies (whose
+    /// destination is the request's source), wide and narrow.
+    #[test]
+    fn cached_shares_are_the_prefixes_taken_in_order_of_precedence() {
+        let m = crate::model::lower(&crate::syntax::parse(DESIGN).tree).model;
+        let space = Space::new(&m);
+        let w = Walker::forward(&space);
+        let net = |s: &str| AddrRanges::from_net(s.parse().expect("prefix"));
+        let sets = [
+            PacketSet::all(),
+            PacketSet::all().with_dst(&net("10.2.7.0/24")),
+            PacketSet::all().with_dst(&net("10.2.0.0/16")),
+            PacketSet::all().with_dst(&net("10.3.1.9/32")),
+            PacketSet::all().with_src(&net("10.2.9.0/24")),
+            PacketSet::all().with_dst(&net("192.0.2.0/24")),
+        ];
+        let mut cut = 0;
+        for (ci, conn) in m.connections.iter().enumerate() {
+            let c = ConnectionId(ci as u32);
+            for table in &conn.tables {
+                let lookup = w.tgw_lookup(c, table);
+                for set in &sets {
+                    for view in [View::IDENTITY, View::IDENTITY.swapped()] {
+                        let mut b = Branch::new(set.clone());
+                        b.view = view;
+                        let (shares, rest) = w.tgw_shares(&lookup, &b);
+                        let mut left = set.clone();
+                        let mut want = Vec::new();
+                        for (i, r) in w.tgw_routes(c, table).iter().enumerate() {
+                            let (yes, no) =
+                                w.dst_in(&b.with(left.clone()), AddrRanges::from_net(r.prefix));
+                            left = no;
+                            if !yes.is_empty() {
+                                want.push((i, yes));
+                            }
+                        }
+                        assert_eq!(
+                            shares.iter().map(|s| s.0).collect::<Vec<_>>(),
+                            want.iter().map(|s| s.0).collect::<Vec<_>>()
+                        );
+                        for ((_, got), (_, exp)) in shares.iter().zip(&want) {
+                            assert!(got.set_eq(exp));
+                        }
+                        assert!(rest.set_eq(&left));
+                        cut += shares.len();
+                    }
+                }
+            }
+        }
+        assert!(cut > 10);
+    }
+}
