@@ -13,6 +13,17 @@
 //! their replies and reports a lost one at the expectation; walking them
 //! again would double the engine's work on large designs and report one
 //! cause twice.
+//!
+//! Cost: the flows of all filters are walked once together
+//! (`engine::expect::lost_replies`), split by where their sources start, so
+//! a VPC's packets to every destination travel as one branch until a route
+//! separates them, instead of one walk per filter over every source (200
+//! VPCs on one transit gateway were 200 walks of 200 sources). The engine
+//! decides each packet on its own, so a flow that meets none of the packets
+//! that walk shows losing a reply has no finding; the few flows that meet
+//! one are walked alone as before, which keeps the findings, their order
+//! and their text exactly those of the per-flow walks (a test compares the
+//! two on designs where the rule fires).
 
 use crate::diagnostic::Diagnostic;
 use crate::engine::expect::{lost_replies, readable_witness, reply_failures, ReplyFailure};
