@@ -17,13 +17,22 @@ fn main() {
     };
     let model = netproof::model::lower(&netproof::syntax::parse(&text).tree).model;
     let space = Space::new(&model);
+    // `RULES=NP405,NP303` times only those rules (for profiling one).
+    let only = std::env::var("RULES").ok();
+    let wanted = |code: String| only.as_deref().is_none_or(|o| o.split(',').any(|c| c == code));
     for (code, rule) in netproof::rules::ENGINE_RULES {
+        if !wanted(code.to_string()) {
+            continue;
+        }
         let t = Instant::now();
         let mut out = Vec::new();
         rule(&space, &mut out);
         println!("{code}: {:?} ({} findings)", t.elapsed(), out.len());
     }
     for (code, rule) in netproof::rules::MODEL_RULES {
+        if !wanted(code.to_string()) {
+            continue;
+        }
         let t = Instant::now();
         let mut out = Vec::new();
         rule(&model, &mut out);
