@@ -483,6 +483,34 @@ proptest! {
         prop_assert_eq!(rest, left);
     }
 
+    /// Parts that share no address take the sorted-ranges path of
+    /// `split_by_dst` (the internet's thousands of public addresses): it
+    /// must agree with testing them in turn, in any order of the parts.
+    #[test]
+    fn split_by_dst_of_disjoint_parts_agrees_with_testing_parts_in_turn(
+        a in arb_boxes(),
+        addrs in prop::collection::btree_set((any::<bool>(), 0u8..8), 0..10),
+        reverse in any::<bool>(),
+    ) {
+        let s = gen_set(&a);
+        let mut parts: Vec<AddrRanges> = addrs
+            .iter()
+            .map(|&(v6, v)| AddrRanges::from_addr(uaddr(v6, v)))
+            .collect();
+        if reverse {
+            parts.reverse();
+        }
+        let (got, rest) = s.split_by_dst(&parts);
+        prop_assert_eq!(got.len(), parts.len());
+        let mut left = s.clone();
+        for (p, g) in parts.iter().zip(&got) {
+            let expected = left.with_dst(p);
+            left = left.difference(&expected);
+            prop_assert_eq!(g, &expected);
+        }
+        prop_assert_eq!(rest, left);
+    }
+
     #[test]
     fn split_first_match_agrees_with_first_match(
         a in arb_boxes(),

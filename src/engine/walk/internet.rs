@@ -355,19 +355,20 @@ impl<'s, 'm> Walker<'s, 'm> {
     pub(super) fn internet(&self, b: Branch) -> Vec<Step> {
         let m = self.m();
         let mut steps = Vec::new();
-        let mut rest = b.orig.clone();
         let mut exact: Vec<(&IpAddr, &PublicOwner)> = self.space.public.iter().collect();
         exact.sort();
-        let owners = exact
+        let owners: Vec<(AddrRanges, PublicOwner)> = exact
             .into_iter()
             .map(|(&a, &o)| (AddrRanges::from_addr(a), o))
-            .chain(self.space.public_ranges.iter().cloned());
-        for (addrs, owner) in owners {
-            if rest.is_empty() {
-                break;
-            }
-            let (yes, no) = self.dst_in(&b.with(rest.clone()), addrs.clone());
-            rest = no;
+            .chain(self.space.public_ranges.iter().cloned())
+            .collect();
+        // One pass over the boxes for every owner (an address owned twice
+        // goes to the first, as when they are tested one after the other):
+        // testing thousands of public addresses one by one cost a pass over
+        // the ever smaller rest for each.
+        let parts: Vec<AddrRanges> = owners.iter().map(|(a, _)| a.clone()).collect();
+        let (shares, rest) = self.split_dsts(&b, &parts);
+        for ((addrs, owner), yes) in owners.into_iter().zip(shares) {
             if yes.is_empty() {
                 continue;
             }
