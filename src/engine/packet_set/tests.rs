@@ -1131,6 +1131,44 @@ fn earlier_overlaps_are_every_pair_from_an_earlier_group() {
 }
 
 #[test]
+fn earlier_overlaps_along_a_quiet_field_are_every_pair_from_an_earlier_group() {
+    // Boxes that every address keeps open (one in five spans every
+    // destination, all span every source) but that lie apart by port: the
+    // sweep along the destination gives up, and the one along the port is
+    // taken. Its answer must be the brute force's.
+    use super::cube::{DPORT, DST, SRC};
+    for n in [300usize, 3_000] {
+        let mut cubes = Vec::new();
+        let mut group = Vec::new();
+        for k in 0..n {
+            let mut c = super::cube::Cube::<u32>::full();
+            let at = (k as u32) * 5;
+            c.lo[DPORT] = at;
+            c.hi[DPORT] = at + (k as u32 % 13);
+            if k % 5 != 0 {
+                c.lo[DST] = (k as u32 * 7) % 50;
+                c.hi[DST] = c.lo[DST] + 3;
+            }
+            c.lo[SRC] = 0;
+            cubes.push(c);
+            group.push(k / 3);
+        }
+        let found = super::cube::earlier_overlaps(&cubes, &group);
+        let mut every = vec![Vec::new(); cubes.len()];
+        for (k, y) in cubes.iter().enumerate() {
+            for (i, x) in cubes.iter().enumerate() {
+                if group.get(i) < group.get(k) && x.overlaps(y) {
+                    every[k].push(i);
+                }
+            }
+        }
+        assert!(every.iter().any(|v| !v.is_empty()));
+        assert_eq!(found, every, "{n} boxes");
+        assert_eq!(super::overlap::quietest_dim(&cubes).0, DPORT);
+    }
+}
+
+#[test]
 fn splitting_off_all_of_a_scattered_product_compares_no_boxes() {
     // A test along a path that every packet of a set from a list of
     // scattered sources to a list of scattered destinations passes: the set
