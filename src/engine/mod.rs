@@ -11,6 +11,7 @@ pub mod services;
 pub mod space;
 pub mod view;
 pub mod walk;
+pub mod warm;
 
 mod nlb;
 
@@ -29,6 +30,7 @@ pub fn evaluate(model: &Model) -> Vec<Verdict> {
 /// and the findings of the behaviour rules (`rules::ENGINE_RULES`), unsorted.
 pub fn analyze(model: &Model) -> (Vec<Verdict>, Vec<crate::diagnostic::Diagnostic>) {
     let space = space::Space::new(model);
+    warm::firewall_rule_sets(&space);
     rayon::join(
         || {
             model

@@ -382,6 +382,18 @@ impl PacketSet {
     /// of one pass (and one subtraction from an ever smaller rest) per part.
     pub fn split_by_dst(&self, parts: &[AddrRanges]) -> (Vec<PacketSet>, PacketSet) {
         fn ranges(parts: &[AddrRanges], fam: Family) -> Vec<(Iv, usize)> {
+            // Parts that share no address (thousands of single public
+            // addresses, say) need no cutting: their ranges sorted are the
+            // answer.
+            let mut all: Vec<(Iv, usize)> = parts
+                .iter()
+                .enumerate()
+                .flat_map(|(i, p)| p.ivs(fam).iter().map(move |&iv| (iv, i)))
+                .collect();
+            all.sort_unstable_by_key(|(iv, _)| iv.lo);
+            if all.windows(2).all(|w| w[0].0.hi < w[1].0.lo) {
+                return all;
+            }
             // Earlier parts win: cut every range by the ranges of the parts
             // before it, then sort the pieces.
             let mut taken: Vec<Iv> = Vec::new();

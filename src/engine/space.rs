@@ -498,10 +498,7 @@ impl<'m> Space<'m> {
             self.model.firewalls[fw.index()]
                 .rules
                 .iter()
-                .map(|r| {
-                    between(&self.addrs(&r.from), &self.addrs(&r.to))
-                        .intersect(&service_match(&r.services))
-                })
+                .map(|r| self.firewall_rule_set(r, &service_match(&r.services)))
                 .collect()
         })
     }
@@ -514,6 +511,24 @@ impl<'m> Space<'m> {
         table: usize,
     ) -> Option<&OnceLock<super::walk::TgwLookup>> {
         self.caches.tgw_tables.get(c.index())?.get(table)
+    }
+
+    /// The headers one firewall rule matches, given what its services match.
+    pub(super) fn firewall_rule_set(
+        &self,
+        r: &crate::model::FirewallRule,
+        services: &PacketSet,
+    ) -> PacketSet {
+        between(&self.addrs(&r.from), &self.addrs(&r.to)).intersect(services)
+    }
+
+    /// Fills a firewall's cache with sets computed elsewhere (in parallel,
+    /// by `engine::warm`); a cache filled already keeps its sets, which are
+    /// the same.
+    pub(super) fn preset_firewall_rule_sets(&self, fw: FirewallId, sets: Vec<PacketSet>) {
+        if let Some(cell) = self.caches.firewall_rules.get(fw.index()) {
+            let _ = cell.set(sets);
+        }
     }
 
     /// Each route's share of the destinations under longest-prefix match.

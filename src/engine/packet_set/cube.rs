@@ -529,7 +529,23 @@ const SWEEP_WORK_MIN: usize = 1 << 12;
 /// once), the pairs are found by partition. Each box's list is sorted
 /// either way, so the answer does not depend on the search.
 pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
-    let mut out = match sweep_earlier(cubes, group) {
+    let budget = SWEEP_WORK_PER_BOX
+        .saturating_mul(cubes.len())
+        .saturating_add(SWEEP_WORK_MIN);
+    let found = sweep_earlier(cubes, group, sweep_dim(cubes.iter()), budget).or_else(|| {
+        // Another field may keep few boxes open where the addresses keep
+        // many: a rule base whose rules are apart by port, with one rule to
+        // a list of scattered hosts open along every address.
+        let (d, work) = super::overlap::quietest_dim(cubes);
+        let allowed = SWEEP_QUIET_PER_BOX
+            .saturating_mul(cubes.len())
+            .saturating_add(SWEEP_WORK_MIN);
+        if work > allowed {
+            return None;
+        }
+        sweep_earlier(cubes, group, d, usize::MAX)
+    });
+    let mut out = match found {
         Some(out) => out,
         None => {
             let mut out = vec![Vec::new(); cubes.len()];
@@ -554,15 +570,20 @@ pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> 
     out
 }
 
-/// [`earlier_overlaps`] by a sweep, unsorted, or `None` once it has looked
-/// at more open boxes than its allowance.
-fn sweep_earlier<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Option<Vec<Vec<usize>>> {
-    let budget = SWEEP_WORK_PER_BOX
-        .saturating_mul(cubes.len())
-        .saturating_add(SWEEP_WORK_MIN);
+/// How many boxes, per box, a sweep along the field that keeps the fewest
+/// open may visit before the partition is cheaper.
+const SWEEP_QUIET_PER_BOX: usize = 32;
+
+/// [`earlier_overlaps`] by a sweep along field `d`, unsorted, or `None` once
+/// it has looked at more open boxes than `budget`.
+fn sweep_earlier<T: Coord>(
+    cubes: &[Cube<T>],
+    group: &[usize],
+    d: usize,
+    budget: usize,
+) -> Option<Vec<Vec<usize>>> {
     let mut work = 0usize;
     let mut out = vec![Vec::new(); cubes.len()];
-    let d = sweep_dim(cubes.iter());
     let mut order: Vec<usize> = (0..cubes.len()).collect();
     order.sort_unstable_by_key(|&i| (cubes[i].lo[d], i));
     let mut open: Vec<usize> = Vec::new();

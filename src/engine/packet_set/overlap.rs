@@ -10,7 +10,7 @@
 //! boxes best, until few boxes are left in a cell, finds the same pairs in
 //! about `n log n` comparisons when the boxes are small and spread out.
 
-use super::cube::{count_comparison, Coord, Cube, DIMS};
+use super::cube::{count_comparison, Coord, Cube, DIMS, DST};
 
 /// A cell with at most this many candidate pairs is compared pair by pair.
 const LEAF_PAIRS: usize = 64;
@@ -146,4 +146,30 @@ fn choose_cut<T: Coord>(
     // Progress: each half must lose a good share of the boxes, or the cut
     // copies more than it separates and the cell is compared pair by pair.
     (low.max(high) * 8 <= total * 7).then_some((d, v))
+}
+
+/// The field along which a sweep over `cubes` keeps the fewest boxes open,
+/// and about how many open boxes it meets in all: at each box's start, the
+/// boxes that started before it and have not ended. Counting them takes a
+/// sort per field, not a sweep.
+pub(crate) fn quietest_dim<T: Coord>(cubes: &[Cube<T>]) -> (usize, usize) {
+    let mut best = (DST, usize::MAX);
+    for d in 0..DIMS {
+        let mut los: Vec<T> = cubes.iter().map(|c| c.lo[d]).collect();
+        let mut his: Vec<T> = cubes.iter().map(|c| c.hi[d]).collect();
+        los.sort_unstable();
+        his.sort_unstable();
+        let mut ended = 0usize;
+        let mut work = 0usize;
+        for (k, &lo) in los.iter().enumerate() {
+            while his.get(ended).is_some_and(|&h| h < lo) {
+                ended += 1;
+            }
+            work = work.saturating_add(k.saturating_sub(ended));
+        }
+        if work < best.1 {
+            best = (d, work);
+        }
+    }
+    best
 }

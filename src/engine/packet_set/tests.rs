@@ -483,6 +483,34 @@ proptest! {
         prop_assert_eq!(rest, left);
     }
 
+    /// Parts that share no address take the sorted-ranges path of
+    /// `split_by_dst` (the internet's thousands of public addresses): it
+    /// must agree with testing them in turn, in any order of the parts.
+    #[test]
+    fn split_by_dst_of_disjoint_parts_agrees_with_testing_parts_in_turn(
+        a in arb_boxes(),
+        addrs in prop::collection::btree_set((any::<bool>(), 0u8..8), 0..10),
+        reverse in any::<bool>(),
+    ) {
+        let s = gen_set(&a);
+        let mut parts: Vec<AddrRanges> = addrs
+            .iter()
+            .map(|&(v6, v)| AddrRanges::from_addr(uaddr(v6, v)))
+            .collect();
+        if reverse {
+            parts.reverse();
+        }
+        let (got, rest) = s.split_by_dst(&parts);
+        prop_assert_eq!(got.len(), parts.len());
+        let mut left = s.clone();
+        for (p, g) in parts.iter().zip(&got) {
+            let expected = left.with_dst(p);
+            left = left.difference(&expected);
+            prop_assert_eq!(g, &expected);
+        }
+        prop_assert_eq!(rest, left);
+    }
+
     #[test]
     fn split_first_match_agrees_with_first_match(
         a in arb_boxes(),
@@ -1099,6 +1127,44 @@ fn earlier_overlaps_are_every_pair_from_an_earlier_group() {
             }
             assert_eq!(found, every, "seed {seed}, {n} boxes");
         }
+    }
+}
+
+#[test]
+fn earlier_overlaps_along_a_quiet_field_are_every_pair_from_an_earlier_group() {
+    // Boxes that every address keeps open (one in five spans every
+    // destination, all span every source) but that lie apart by port: the
+    // sweep along the destination gives up, and the one along the port is
+    // taken. Its answer must be the brute force's.
+    use super::cube::{DPORT, DST, SRC};
+    for n in [300usize, 3_000] {
+        let mut cubes = Vec::new();
+        let mut group = Vec::new();
+        for k in 0..n {
+            let mut c = super::cube::Cube::<u32>::full();
+            let at = (k as u32) * 5;
+            c.lo[DPORT] = at;
+            c.hi[DPORT] = at + (k as u32 % 13);
+            if k % 5 != 0 {
+                c.lo[DST] = (k as u32 * 7) % 50;
+                c.hi[DST] = c.lo[DST] + 3;
+            }
+            c.lo[SRC] = 0;
+            cubes.push(c);
+            group.push(k / 3);
+        }
+        let found = super::cube::earlier_overlaps(&cubes, &group);
+        let mut every = vec![Vec::new(); cubes.len()];
+        for (k, y) in cubes.iter().enumerate() {
+            for (i, x) in cubes.iter().enumerate() {
+                if group.get(i) < group.get(k) && x.overlaps(y) {
+                    every[k].push(i);
+                }
+            }
+        }
+        assert!(every.iter().any(|v| !v.is_empty()));
+        assert_eq!(found, every, "{n} boxes");
+        assert_eq!(super::overlap::quietest_dim(&cubes).0, DPORT);
     }
 }
 

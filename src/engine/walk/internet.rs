@@ -9,7 +9,7 @@
 use super::{Branch, Dest, Leaf, Loc, NatPoint, Step, Walker};
 use crate::engine::packet_set::{AddrRanges, PacketSet};
 use crate::engine::space::{Device, Iface, PublicOwner, ICMP, TCP, UDP};
-use crate::engine::view::{AddrExpr, HeaderPredicate};
+use crate::engine::view::{AddrExpr, AddrField, HeaderPredicate};
 use crate::model::{Entity, GatewayId, GatewayKind, HostId, SiteId, Uplink};
 use crate::span::Span;
 use crate::syntax::ast::{FirewallMatch, SiteKind};
@@ -355,19 +355,39 @@ impl<'s, 'm> Walker<'s, 'm> {
     pub(super) fn internet(&self, b: Branch) -> Vec<Step> {
         let m = self.m();
         let mut steps = Vec::new();
-        let mut rest = b.orig.clone();
-        let mut exact: Vec<(&IpAddr, &PublicOwner)> = self.space.public.iter().collect();
+        // Only the owners of addresses the branch may be sent to, when its
+        // destination is untranslated: a branch for one host meets one of
+        // the thousands of addresses a large design publishes. An owner
+        // left out would have received nothing, and leaving it out changes
+        // no other owner's share.
+        let reach =
+            (b.view.dst == AddrExpr::Orig(AddrField::Dst, None)).then(|| b.orig.dst_addrs());
+        let meets = |a: &AddrRanges| reach.as_ref().is_none_or(|r| !a.intersect(r).is_empty());
+        let mut exact: Vec<(&IpAddr, &PublicOwner)> = self
+            .space
+            .public
+            .iter()
+            .filter(|(a, _)| reach.as_ref().is_none_or(|r| r.contains(**a)))
+            .collect();
         exact.sort();
-        let owners = exact
+        let owners: Vec<(AddrRanges, PublicOwner)> = exact
             .into_iter()
             .map(|(&a, &o)| (AddrRanges::from_addr(a), o))
-            .chain(self.space.public_ranges.iter().cloned());
-        for (addrs, owner) in owners {
-            if rest.is_empty() {
-                break;
-            }
-            let (yes, no) = self.dst_in(&b.with(rest.clone()), addrs.clone());
-            rest = no;
+            .chain(
+                self.space
+                    .public_ranges
+                    .iter()
+                    .filter(|(a, _)| meets(a))
+                    .cloned(),
+            )
+            .collect();
+        // One pass over the boxes for every owner (an address owned twice
+        // goes to the first, as when they are tested one after the other):
+        // testing thousands of public addresses one by one cost a pass over
+        // the ever smaller rest for each.
+        let parts: Vec<AddrRanges> = owners.iter().map(|(a, _)| a.clone()).collect();
+        let (shares, rest) = self.split_dsts(&b, &parts);
+        for ((addrs, owner), yes) in owners.into_iter().zip(shares) {
             if yes.is_empty() {
                 continue;
             }
