@@ -2215,6 +2215,32 @@ proptest! {
         );
     }
 
+    /// (c') The matrix's walks need only verdicts: a gateway firewall then
+    /// admits a set by intersecting it with what its allow rules admit on
+    /// the uplink, computed once, instead of splitting the set rule by rule
+    /// and working out what each rule drops. That changes no row and no
+    /// "not decided" note.
+    #[test]
+    fn verdict_only_walks_do_not_change_the_matrix(
+        bytes in proptest::collection::vec(any::<u8>(), 0..1000),
+    ) {
+        let plan = build(&bytes);
+        let d = design(&plan.text);
+        let fast = Space::grouped(&d.model);
+        prop_assert!(fast.verdicts_only);
+        let mut explained = Space::grouped(&d.model);
+        explained.verdicts_only = false;
+        let (fast, explained) = (matrix(&fast), matrix(&explained));
+        prop_assert_eq!(fast.complete, explained.complete);
+        prop_assert!(
+            fast.cells == explained.cells,
+            "design:\n{}\nexplained: {:?}\nverdicts only: {:?}",
+            numbered(&d.text),
+            explained.cells,
+            fast.cells
+        );
+    }
+
     /// (e) An egress-only internet gateway admits no flow the internet
     /// starts: where it is a VPC's only internet gateway, no packet from an
     /// internet address reaches an instance of the VPC, by either side.

@@ -10,6 +10,12 @@
 //! search instead of by testing every subnet. Within a walk, reached sets
 //! are kept per receiving class, so subnets that share addresses in
 //! different sites (overlapping VPCs) are never confused.
+//!
+//! The walks need verdicts only: with [`Space::grouped`]'s
+//! `verdicts_only`, a gateway firewall keeps the packets in what its allow
+//! rules admit on the uplink (computed once per firewall and uplink) instead
+//! of splitting every branch rule by rule to name what each rule drops,
+//! which no row reports.
 
 use super::expect::{reply, starts};
 use super::packet_set::{AddrRanges, PacketSet, ServiceBox, Services};

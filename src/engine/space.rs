@@ -6,13 +6,13 @@ use super::packet_set::{AddrRanges, PacketSet};
 use crate::model::{AclId, FirewallId, RouteTableId};
 use crate::model::{
     AddrExpr, AddrTerm, DefaultSnat, EndpointId, Entity, GatewayId, GatewayKind, HostId, HostKind,
-    Model, PublicIpId, PublicIpKind, SgId, SiteId, SubnetId,
+    Model, PublicIpId, PublicIpKind, SgId, SiteId, SubnetId, Uplink,
 };
 use crate::syntax::ast::{NatKind, SiteKind};
 use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use super::services::{has_service_flows, service_flows, service_match};
 
@@ -94,6 +94,13 @@ pub struct Space<'m> {
     pub default_snat: HashMap<SiteId, IpAddr>,
     /// Which hosts and subnets are walked together (`classes.rs`).
     pub classes: Classes,
+    /// Walks need only what is delivered and whether some packet took an
+    /// unmodelled path, not which rule dropped what: a gateway firewall
+    /// then admits a set by intersecting it with what it admits on the
+    /// uplink ([`Space::firewall_admits`]) instead of splitting it rule by
+    /// rule. For whole-network questions ([`Space::grouped`]), whose
+    /// answers name no rule; never for explanations.
+    pub verdicts_only: bool,
     caches: Caches,
 }
 
@@ -116,6 +123,9 @@ struct Caches {
     /// Per connection and transit gateway route table, its routes in order
     /// of precedence and each one's share of the destinations.
     tgw_tables: Vec<Vec<OnceLock<super::walk::TgwLookup>>>,
+    /// Per gateway firewall and uplink, what its allow rules admit under
+    /// first match (see [`Space::firewall_admits`]).
+    firewall_admits: Mutex<HashMap<(FirewallId, Uplink), Arc<PacketSet>>>,
 }
 
 /// Which of a security group's rule sets to use.
@@ -354,6 +364,7 @@ impl<'m> Space<'m> {
                 .iter()
                 .map(|c| c.tables.iter().map(|_| OnceLock::new()).collect())
                 .collect(),
+            firewall_admits: Mutex::default(),
         };
         let mut devices: HashMap<SiteId, Vec<(IpAddr, Device)>> = HashMap::new();
         let mut device_addrs = AddrRanges::empty();
@@ -400,6 +411,7 @@ impl<'m> Space<'m> {
             sg_members,
             default_snat,
             classes: Classes::default(),
+            verdicts_only: false,
             caches,
         };
         // The external side of a NAT rule (other than no-snat) is a public
@@ -462,7 +474,34 @@ impl<'m> Space<'m> {
     pub fn grouped(model: &'m Model) -> Space<'m> {
         let mut space = Space::new(model);
         space.classes = Classes::grouped(&space);
+        space.verdicts_only = true;
         space
+    }
+
+    /// What gateway firewall `fw` admits on `uplink` under first match: the
+    /// union of its allow rules' first-match regions, computed once (by
+    /// `compute`) per firewall and uplink and shared by every branch. The
+    /// packets of a set that the firewall allows are exactly the set's
+    /// intersection with it, since a packet's first matching rule does not
+    /// depend on the other packets of the set.
+    pub fn firewall_admits(
+        &self,
+        fw: FirewallId,
+        uplink: Uplink,
+        compute: impl FnOnce() -> PacketSet,
+    ) -> Arc<PacketSet> {
+        let cache = &self.caches.firewall_admits;
+        let key = (fw, uplink);
+        if let Some(s) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return s;
+        }
+        // Computed outside the lock: two threads may both compute it, and
+        // get the same set, so whichever is kept changes nothing.
+        let set = Arc::new(compute());
+        match cache.lock() {
+            Ok(mut c) => c.entry(key).or_insert(set).clone(),
+            Err(_) => set,
+        }
     }
 
     /// Addresses of sites that the internet delivers to their owner: NAT

@@ -134,6 +134,10 @@ impl<'s, 'm> Walker<'s, 'm> {
         // once: each rule is clipped to the branch (rules far from it are
         // skipped by their bounds) and the regions computed by overlap, not
         // by subtracting rule after rule from an ever more fragmented rest.
+        if self.space.verdicts_only {
+            let allowed = self.admitted_by(fw, up, anywhere, judge, &rest);
+            return (allowed, Vec::new(), PacketSet::empty());
+        }
         if judge.view == View::IDENTITY {
             let applicable = rules
                 .iter()
@@ -173,6 +177,56 @@ impl<'s, 'm> Walker<'s, 'm> {
             }
         }
         (allowed, dropped, rest)
+    }
+
+    /// For walks that need only verdicts ([`Space::verdicts_only`]): the
+    /// packets of `set` (original packets, judged through `judge`'s view)
+    /// that gateway firewall `fw` allows on `up`: those whose judged header
+    /// is in what the firewall admits there, computed once per firewall and
+    /// uplink. What it drops is not worked out: the drops of a
+    /// firewall are never on an unmodelled path, and such walks report
+    /// neither rules nor dropped packets.
+    ///
+    /// [`Space::verdicts_only`]: crate::engine::space::Space::verdicts_only
+    fn admitted_by(
+        &self,
+        fw: crate::model::FirewallId,
+        up: Uplink,
+        anywhere: bool,
+        judge: &Branch,
+        set: &PacketSet,
+    ) -> PacketSet {
+        if set.is_empty() {
+            return PacketSet::empty();
+        }
+        // The management gateway's rules apply on every uplink alike.
+        let key = if anywhere { Uplink::AllUplinks } else { up };
+        let admits = self.space.firewall_admits(fw, key, || {
+            let rules = &self.m().firewalls[fw.index()].rules;
+            let sets = self.space.firewall_rule_sets(fw);
+            let (actions, applicable): (Vec<Action>, Vec<PacketSet>) = rules
+                .iter()
+                .zip(sets)
+                .filter(|(r, _)| anywhere || self.applies(&r.applied_to, up))
+                .map(|(r, set)| (r.action.value, set.clone()))
+                .unzip();
+            let regions = crate::engine::packet_set::first_match(&applicable);
+            PacketSet::union_disjoint(
+                actions
+                    .into_iter()
+                    .zip(regions)
+                    .filter(|(a, _)| *a == Action::Allow)
+                    .map(|(_, r)| r)
+                    .collect(),
+            )
+        });
+        // Untranslated branches, the common case, test the set itself.
+        if judge.view == View::IDENTITY {
+            set.intersect(&admits.near_bounds_of(set))
+        } else {
+            let pre = judge.view.preimage_set(&admits);
+            set.intersect(&pre.near_bounds_of(set))
+        }
     }
 
     /// Does a firewall rule apply to packets crossing `up`?
