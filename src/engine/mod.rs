@@ -29,7 +29,7 @@ pub fn evaluate(model: &Model) -> Vec<Verdict> {
 /// and the findings of the behaviour rules (`rules::ENGINE_RULES`), unsorted.
 pub fn analyze(model: &Model) -> (Vec<Verdict>, Vec<crate::diagnostic::Diagnostic>) {
     let space = space::Space::new(model);
-    rayon::join(
+    let results = rayon::join(
         || {
             model
                 .expectations
@@ -38,5 +38,7 @@ pub fn analyze(model: &Model) -> (Vec<Verdict>, Vec<crate::diagnostic::Diagnosti
                 .collect()
         },
         || crate::rules::run_engine(&space),
-    )
+    );
+    crate::check::release(space);
+    results
 }

@@ -13,7 +13,8 @@ use crate::diagnostic::Diagnostic;
 use crate::rules::{np002_undefined_reference as np002, np006_wrong_kind_reference as np006};
 use crate::span::Span;
 use crate::syntax::ast::DeclKind;
-use std::collections::HashMap;
+use fnv::FnvHashMap as HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What a reference position accepts, and how to say so in a message.
@@ -100,7 +101,7 @@ impl Scopes {
     }
 
     pub fn add_site_scope(&mut self, name: &str) {
-        self.sites.push(HashMap::new());
+        self.sites.push(HashMap::default());
         self.site_names.push(name.to_string());
     }
 
@@ -120,16 +121,24 @@ impl Scopes {
                 None => return Ok(()),
             },
         };
-        if let Some(&first) = map.get(name) {
-            let f = &self.symbols[first as usize];
-            return Err((f.name_span, f.kind));
-        }
         let id = self.symbols.len() as u32;
-        map.insert(name.to_string(), id);
-        self.everywhere
-            .entry(name.to_string())
-            .or_default()
-            .push(id);
+        match map.entry(name.to_string()) {
+            Entry::Occupied(first) => {
+                let f = &self.symbols[*first.get() as usize];
+                return Err((f.name_span, f.kind));
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(id);
+            }
+        }
+        // Names repeat across sites (`web` in every VPC): the key is only
+        // allocated for a name seen for the first time.
+        match self.everywhere.get_mut(name) {
+            Some(ids) => ids.push(id),
+            None => {
+                self.everywhere.insert(name.to_string(), vec![id]);
+            }
+        }
         self.symbols.push(sym);
         Ok(())
     }
