@@ -17,14 +17,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 TIMEOUT=${TIMEOUT:-120}
-SHAPES=${SHAPES:-"sg-per-instance sg-references vpcs-on-tgw nacl-rules nacl-blocked-reply dx-sites nat-rules expectations peering-chain prefixes"}
+SHAPES=${SHAPES:-"sg-per-instance sg-references vpcs-on-tgw nacl-rules nacl-blocked-reply nacl-scattered dx-sites nat-rules expectations peering-chain prefixes"}
 SIZES=${SIZES:-}
 # The sizes of one axis: SIZES when given, else the axis's own.
 sizes_of() {
   if [ -n "$SIZES" ]; then echo "$SIZES"; return; fi
   case "$1" in
     nat-rules | expectations) echo "2000 4000 8000 16000" ;;
-    nacl-blocked-reply) echo "1000 2000 4000 8000" ;;
+    nacl-blocked-reply | nacl-scattered) echo "1000 2000 4000 8000" ;;
     prefixes) echo "125000 250000 500000 1000000" ;;
     *) echo "125 250 500 1000" ;;
   esac
