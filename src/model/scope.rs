@@ -7,6 +7,12 @@
 //! position accepts are candidates, which is what keeps `web-in` the NAT rule
 //! and `web-in` the firewall rule, or `app01` in two VM networks, from being
 //! ambiguous where only one of them fits.
+//!
+//! The maps hash names with FNV rather than the standard library's SipHash:
+//! the names come from the design being checked, not from a network peer
+//! that could choose colliding keys, and a design of a million segments
+//! spent a sixth of its run declaring names (SipHash, and a second key
+//! string per declaration, now allocated only for a name new to the file).
 
 use super::{Entity, SiteId};
 use crate::diagnostic::Diagnostic;
