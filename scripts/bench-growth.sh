@@ -9,12 +9,26 @@
 #
 #   scripts/bench-growth.sh
 #   SHAPES="vpcs-on-tgw nacl-rules" SIZES="100 200 400 800" RUNS=3 scripts/bench-growth.sh
+#
+# Without SIZES, each axis runs at sizes that suit it: the fast axes
+# (expectations, NAT rules) need thousands to show their exponent, and the
+# prefixes axis (NP103/NP105's overlap design) runs up to a million.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 TIMEOUT=${TIMEOUT:-120}
-SHAPES=${SHAPES:-"sg-per-instance sg-references vpcs-on-tgw nacl-rules nacl-blocked-reply dx-sites nat-rules expectations peering-chain"}
-SIZES=${SIZES:-"125 250 500 1000"}
+SHAPES=${SHAPES:-"sg-per-instance sg-references vpcs-on-tgw nacl-rules nacl-blocked-reply nacl-scattered dx-sites nat-rules expectations peering-chain prefixes"}
+SIZES=${SIZES:-}
+# The sizes of one axis: SIZES when given, else the axis's own.
+sizes_of() {
+  if [ -n "$SIZES" ]; then echo "$SIZES"; return; fi
+  case "$1" in
+    nat-rules | expectations) echo "2000 4000 8000 16000" ;;
+    nacl-blocked-reply | nacl-scattered) echo "1000 2000 4000 8000" ;;
+    prefixes) echo "125000 250000 500000 1000000" ;;
+    *) echo "125 250 500 1000" ;;
+  esac
+}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cargo build --release --quiet --example gen
@@ -25,12 +39,14 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-printf '| axis |'; for n in $SIZES; do printf ' n=%s |' "$n"; done; echo ' exponent |'
-printf '|---|'; for _ in $SIZES; do printf -- '---:|'; done; printf -- '---:|\n'
+# Axes have their own sizes, so each row says them.
+echo '| axis | sizes | times | exponent |'
+echo '|---|---|---|---:|'
 for shape in $SHAPES; do
-  printf '| %s |' "$shape"
+  printf '| %s | %s |' "$shape" "$(sizes_of "$shape" | sed 's/ /, /g')"
   points=""
-  for n in $SIZES; do
+  cells=()
+  for n in $(sizes_of "$shape"); do
     file="$dir/$shape-$n.np"
     target/release/examples/gen "$shape" "$n" > "$file"
     times=()
@@ -39,13 +55,14 @@ for shape in $SHAPES; do
       times+=("$out")
     done
     if printf '%s\n' "${times[@]}" | grep -q timeout; then
-      printf ' timeout |'
+      cells+=("timeout")
     else
       t=$(printf '%s\n' "${times[@]}" | median)
-      printf ' %s s |' "$t"
+      cells+=("$t s")
       points="$points $n:$t"
     fi
   done
+  printf ' %s |' "$(IFS=,; echo "${cells[*]}" | sed 's/,/, /g')"
   # Least squares of log(t) on log(n); times under 10 ms are too coarse
   # for /usr/bin/time to fit and are left out.
   k=$(echo "$points" | tr ' ' '\n' | awk -F: 'NF == 2 && $2 >= 0.01 {x = log($1); y = log($2); n++; sx += x; sy += y; sxx += x * x; sxy += x * y}

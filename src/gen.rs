@@ -10,7 +10,7 @@
 use std::fmt::Write;
 
 mod growth;
-pub use growth::{generate_shape, FAILING_SHAPES, SHAPES};
+pub use growth::{generate_shape, FAILING_SHAPES, NO_EXPECTATIONS, SHAPES};
 
 /// The shape of a generated design.
 #[derive(Clone, Copy, Debug)]

@@ -62,6 +62,9 @@ fn use_color(no_color_flag: bool, is_terminal: bool) -> bool {
 }
 
 fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 {
+    // The process ends after this command: what the checks built is left to
+    // the exit rather than freed piece by piece.
+    netproof::check::exit_after_check();
     let inputs = cli::check_inputs(args, read_stdin);
     let inputs = match inputs {
         Ok(inputs) => inputs,

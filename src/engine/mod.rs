@@ -31,7 +31,7 @@ pub fn evaluate(model: &Model) -> Vec<Verdict> {
 pub fn analyze(model: &Model) -> (Vec<Verdict>, Vec<crate::diagnostic::Diagnostic>) {
     let space = space::Space::new(model);
     warm::firewall_rule_sets(&space);
-    rayon::join(
+    let results = rayon::join(
         || {
             model
                 .expectations
@@ -40,5 +40,7 @@ pub fn analyze(model: &Model) -> (Vec<Verdict>, Vec<crate::diagnostic::Diagnosti
                 .collect()
         },
         || crate::rules::run_engine(&space),
-    )
+    );
+    crate::check::release(space);
+    results
 }

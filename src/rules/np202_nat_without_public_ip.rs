@@ -12,23 +12,36 @@
 use super::nat::kind_word;
 use crate::diagnostic::Diagnostic;
 use crate::model::{
-    AddrTerm, DefaultSnat, Entity, GatewayKind, Model, NatRule, PublicIpKind, Site,
+    AddrTerm, DefaultSnat, Entity, GatewayKind, Model, NatRule, PublicIp, PublicIpKind, Site,
 };
 use crate::registry::Code;
 use crate::span::{Span, Spanned};
 use crate::syntax::ast::{NatKind, SiteKind};
 use ipnet::IpNet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 /// A public address a site owns, its name when it has one, and where it is
 /// declared.
-struct Owned {
+struct OwnedAddr {
     addr: IpAddr,
     name: Option<String>,
     span: Span,
 }
 
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
+    // Each site's public addresses are gathered once, for all its NAT
+    // rules: gathering them per rule scanned every public IP of the design
+    // for every rule (quadratic in an SDDC that publishes many VMs).
+    let mut sddc_ips: Vec<Vec<&PublicIp>> = vec![Vec::new(); model.sites.len()];
+    for p in &model.public_ips {
+        if p.kind == PublicIpKind::Sddc {
+            if let Some(ips) = sddc_ips.get_mut(p.site.index()) {
+                ips.push(p);
+            }
+        }
+    }
+    let mut owned_by_site: HashMap<usize, Option<Owned>> = HashMap::new();
     for nat in &model.nat_rules {
         if nat.kind == NatKind::NoSnat {
             continue;
@@ -36,39 +49,46 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         let Some(site) = model.sites.get(nat.site.index()) else {
             continue;
         };
-        let Some(owned) = owned(model, nat, site) else {
+        let owned = owned_by_site
+            .entry(nat.site.index())
+            .or_insert_with(|| owned(model, &sddc_ips, nat.site.index(), site));
+        let Some(owned) = owned.as_ref() else {
             continue;
         };
         let Some(external) = &nat.external else {
             continue;
         };
         for term in &external.terms {
-            if let Some(problem) = problem(model, nat, &owned, term) {
-                out.push(diagnostic(nat, site, &owned, term, problem));
+            if let Some(problem) = problem(model, nat, owned, term) {
+                out.push(diagnostic(nat, site, &owned.list, term, problem));
             }
         }
     }
 }
 
-/// The public addresses of the NAT rule's site, or `None` for a site whose
-/// public addresses the design does not enumerate.
-fn owned(model: &Model, nat: &NatRule, site: &Site) -> Option<Vec<Owned>> {
+/// The public addresses of a site, in the order the findings list them,
+/// and as a set for the lookups.
+struct Owned {
+    list: Vec<OwnedAddr>,
+    addrs: HashSet<IpAddr>,
+}
+
+/// The public addresses of site `index`, or `None` for a site whose public
+/// addresses the design does not enumerate. `sddc_ips` holds every site's
+/// SDDC public IPs, in declaration order.
+fn owned(model: &Model, sddc_ips: &[Vec<&PublicIp>], index: usize, site: &Site) -> Option<Owned> {
     let mut owned = Vec::new();
     match site.kind {
         SiteKind::Sddc => {
-            for p in model
-                .public_ips
-                .iter()
-                .filter(|p| p.site == nat.site && p.kind == PublicIpKind::Sddc)
-            {
-                owned.push(Owned {
+            for p in sddc_ips.get(index).into_iter().flatten() {
+                owned.push(OwnedAddr {
                     addr: p.addr.value,
                     name: Some(p.decl.name.clone()),
                     span: p.addr.span,
                 });
             }
             if let DefaultSnat::Addr(addr, span) = site.default_snat {
-                owned.push(Owned {
+                owned.push(OwnedAddr {
                     addr,
                     name: None,
                     span,
@@ -82,7 +102,7 @@ fn owned(model: &Model, nat: &NatRule, site: &Site) -> Option<Vec<Owned>> {
                     ..
                 }) = model.gateways.get(g.index()).map(|g| &g.kind)
                 {
-                    owned.push(Owned {
+                    owned.push(OwnedAddr {
                         addr: ip.value,
                         name: None,
                         span: ip.span,
@@ -92,7 +112,8 @@ fn owned(model: &Model, nat: &NatRule, site: &Site) -> Option<Vec<Owned>> {
         }
         _ => return None,
     }
-    Some(owned)
+    let addrs = owned.iter().map(|o| o.addr).collect();
+    Some(Owned { list: owned, addrs })
 }
 
 /// What is wrong with one external term, if anything.
@@ -106,7 +127,7 @@ enum Problem {
 fn problem(
     model: &Model,
     nat: &NatRule,
-    owned: &[Owned],
+    owned: &Owned,
     term: &Spanned<AddrTerm>,
 ) -> Option<Problem> {
     let net = match term.value {
@@ -131,14 +152,13 @@ fn problem(
 /// The first address of `net` that no owned address covers. Prefixes of
 /// more than 65536 addresses are judged by their first address only, which
 /// a site never owns a whole block of in practice.
-fn first_unowned(net: IpNet, owned: &[Owned]) -> Option<IpAddr> {
+fn first_unowned(net: IpNet, owned: &Owned) -> Option<IpAddr> {
     let host_bits = u32::from(net.max_prefix_len() - net.prefix_len());
     if host_bits > 16 {
         let first = net.network();
-        return (!owned.iter().any(|o| o.addr == first)).then_some(first);
+        return (!owned.addrs.contains(&first)).then_some(first);
     }
-    net.hosts_inclusive()
-        .find(|a| !owned.iter().any(|o| o.addr == *a))
+    net.hosts_inclusive().find(|a| !owned.addrs.contains(a))
 }
 
 trait HostsInclusive {
@@ -163,7 +183,7 @@ impl HostsInclusive for IpNet {
 fn diagnostic(
     nat: &NatRule,
     site: &Site,
-    owned: &[Owned],
+    owned: &[OwnedAddr],
     term: &Spanned<AddrTerm>,
     problem: Problem,
 ) -> Diagnostic {

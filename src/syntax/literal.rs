@@ -93,6 +93,14 @@ fn show(s: &str) -> String {
 }
 
 pub(super) fn ipv4(s: &str) -> Result<Ipv4Addr, LitError> {
+    match ipv4_fast(s.as_bytes()) {
+        Some(a) => Ok(a),
+        None => ipv4_slow(s),
+    }
+}
+
+/// [`ipv4`] part by part, with the error that names the fault.
+fn ipv4_slow(s: &str) -> Result<Ipv4Addr, LitError> {
     let bad = |label: String| LitError::new(format!("invalid IPv4 address `{}`", show(s)), label);
     let octets = split_on(s, '.');
     let mut value = [0u8; 4];
@@ -129,6 +137,43 @@ pub(super) fn ipv4(s: &str) -> Result<Ipv4Addr, LitError> {
         .help("an IPv4 address is four numbers 0-255 separated by dots, such as `10.0.0.1`"));
     }
     Ok(Ipv4Addr::from(value))
+}
+
+/// The common case of [`ipv4`], a well-formed address, without the split
+/// into a vector and nom's per-octet parse: one pass over the bytes. It
+/// accepts exactly what `ipv4` accepts (four dot-separated decimal octets,
+/// each 0-255 without a leading zero) and returns `None` for everything
+/// else, which `ipv4` then parses the slow way to say what is wrong. A
+/// million prefixes spend about a quarter of their parse here otherwise.
+fn ipv4_fast(s: &[u8]) -> Option<Ipv4Addr> {
+    let mut value = [0u8; 4];
+    let (mut octet, mut n, mut digits) = (0usize, 0u32, 0u32);
+    for &b in s {
+        match b {
+            b'0'..=b'9' => {
+                // A digit after a lone leading `0` is a leading zero.
+                if digits == 1 && n == 0 {
+                    return None;
+                }
+                n = n * 10 + u32::from(b - b'0');
+                digits += 1;
+                if n > 255 {
+                    return None;
+                }
+            }
+            b'.' if digits > 0 && octet < 3 => {
+                value[octet] = n as u8;
+                octet += 1;
+                (n, digits) = (0, 0);
+            }
+            _ => return None,
+        }
+    }
+    if digits == 0 || octet != 3 {
+        return None;
+    }
+    value[3] = n as u8;
+    Some(Ipv4Addr::from(value))
 }
 
 /// One to four hex digits.
@@ -497,6 +542,28 @@ mod tests {
     }
 
     #[test]
+    fn ipv4_fast_path_edges() {
+        for (text, want) in [
+            ("0.0.0.0", Some(Ipv4Addr::new(0, 0, 0, 0))),
+            ("255.255.255.255", Some(Ipv4Addr::new(255, 255, 255, 255))),
+            ("10.200.3.40", Some(Ipv4Addr::new(10, 200, 3, 40))),
+            ("256.0.0.1", None),
+            ("01.0.0.0", None),
+            ("00.0.0.0", None),
+            ("1..2.3", None),
+            ("1.2.3.4.", None),
+            (".1.2.3", None),
+            ("1.2.3", None),
+            ("1.2.3.4.5", None),
+            ("1.2.3.0004", None),
+            ("", None),
+        ] {
+            assert_eq!(ipv4_fast(text.as_bytes()), want, "{text}");
+            assert_eq!(ipv4(text).ok(), want, "{text}");
+        }
+    }
+
+    #[test]
     fn ipv6_forms() {
         for text in [
             "::",
@@ -639,6 +706,17 @@ mod tests {
                 None => parts.join(":"),
             };
             prop_assert_eq!(ipv6(&text).ok(), text.parse::<Ipv6Addr>().ok(), "{}", text);
+        }
+
+        #[test]
+        fn ipv4_fast_path_agrees_with_the_full_parse(
+            s in "[0-9.]{0,17}|[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}|[0-9 .a:x-]{0,12}"
+        ) {
+            // Whatever the fast path accepts, the full parse accepts with
+            // the same value; whatever it leaves, the full parse refuses.
+            let slow = ipv4_slow(&s);
+            prop_assert_eq!(ipv4_fast(s.as_bytes()), slow.ok(), "{}", s);
+            prop_assert_eq!(ipv4(&s).ok(), ipv4_fast(s.as_bytes()), "{}", s);
         }
 
         #[test]

@@ -986,6 +986,32 @@ fn union_many_is_the_fold_of_unions() {
     assert_eq!(AddrRanges::union_many(sets), folded);
 }
 
+/// `Space::new` gathers the sites' public addresses with `from_nets` in one
+/// sort; it must give the fold of single-address unions it replaced, for
+/// addresses out of order, repeated, adjacent (merged) and of both families.
+#[test]
+fn from_nets_of_addresses_is_the_fold_of_their_unions() {
+    let addrs: Vec<IpAddr> = [
+        "100.64.0.9",
+        "100.64.0.7",
+        "2001:db8::1",
+        "100.64.0.8",
+        "100.64.0.7",
+        "2001:db8::",
+        "0.0.0.0",
+        "255.255.255.255",
+        "100.64.1.0",
+    ]
+    .iter()
+    .map(|a| a.parse().expect("an address"))
+    .collect();
+    let folded = addrs.iter().fold(AddrRanges::empty(), |acc, &a| {
+        acc.union(&AddrRanges::from_addr(a))
+    });
+    let sorted = AddrRanges::from_nets(addrs.iter().map(|&a| IpNet::from(a)));
+    assert_eq!(sorted, folded);
+}
+
 /// Every flow from `n` scattered sources to `n` scattered destinations
 /// (every other address on both sides), as one set: the shape of `expect
 /// reach [10.0.0.1, 10.0.0.3, ...] -> [10.1.0.1, 10.1.0.3, ...]`, whose

@@ -617,6 +617,30 @@ impl<'s, 'm> Walker<'s, 'm> {
         rules: &'a [AclRule],
         sets: &[PacketSet],
     ) -> (PacketSet, Vec<(Option<&'a AclRule>, PacketSet)>) {
+        // An untranslated branch (the common case) is split by the rules'
+        // first match in one pass that looks only at the rules near it
+        // (`split_first_match`): taking each rule's packets out of the rest
+        // in turn cut the rest into a piece per scattered rule, and cost
+        // the square of the rules (NP304 on a long ACL of single ports
+        // towards single addresses).
+        if b.view == crate::engine::view::View::IDENTITY && rules.len() == sets.len() {
+            let (decided, rest) = b.orig.split_first_match(sets);
+            let mut allowed = Vec::new();
+            let mut denied = Vec::new();
+            for (i, region) in decided {
+                let Some(r) = rules.get(i) else {
+                    continue;
+                };
+                match r.action {
+                    AclAction::Allow => allowed.push(region),
+                    AclAction::Deny => denied.push((Some(r), region)),
+                }
+            }
+            if !rest.is_empty() {
+                denied.push((None, rest));
+            }
+            return (PacketSet::union_all(&allowed), denied);
+        }
         let mut rest = b.orig.clone();
         let mut allowed = PacketSet::empty();
         let mut denied = Vec::new();
