@@ -24,7 +24,10 @@ fn main() {
     println!("firewall rule sets: {:?}", t.elapsed());
     // `RULES=NP405,NP303` times only those rules (for profiling one).
     let only = std::env::var("RULES").ok();
-    let wanted = |code: String| only.as_deref().is_none_or(|o| o.split(',').any(|c| c == code));
+    let wanted = |code: String| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|c| c == code))
+    };
     for (code, rule) in netproof::rules::ENGINE_RULES {
         if !wanted(code.to_string()) {
             continue;

@@ -11,8 +11,11 @@
 #   SHAPES="vpcs-on-tgw nacl-rules" SIZES="100 200 400 800" RUNS=3 scripts/bench-growth.sh
 #
 # Without SIZES, each axis runs at sizes that suit it: the fast axes
-# (expectations, NAT rules) need thousands to show their exponent, and the
-# prefixes axis (NP103/NP105's overlap design) runs up to a million.
+# (expectations, NAT rules, ACL rules, groups) need thousands to show their
+# exponent, the prefixes axis (NP103/NP105's overlap design) runs up to a
+# million, and each axis reaches the size issue 12 sets a target for
+# (10,000 groups, 400 VPCs on a transit gateway, 4,000 Direct Connect
+# sites, 8,000 ACL rules).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
@@ -24,7 +27,10 @@ sizes_of() {
   if [ -n "$SIZES" ]; then echo "$SIZES"; return; fi
   case "$1" in
     nat-rules | expectations) echo "2000 4000 8000 16000" ;;
-    nacl-blocked-reply | nacl-scattered) echo "1000 2000 4000 8000" ;;
+    nacl-rules | nacl-blocked-reply | nacl-scattered) echo "1000 2000 4000 8000" ;;
+    sg-per-instance) echo "1250 2500 5000 10000" ;;
+    vpcs-on-tgw) echo "50 100 200 400" ;;
+    dx-sites) echo "500 1000 2000 4000" ;;
     prefixes) echo "125000 250000 500000 1000000" ;;
     *) echo "125 250 500 1000" ;;
   esac

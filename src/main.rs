@@ -62,9 +62,6 @@ fn use_color(no_color_flag: bool, is_terminal: bool) -> bool {
 }
 
 fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 {
-    // The process ends after this command: what the checks built is left to
-    // the exit rather than freed piece by piece.
-    netproof::check::exit_after_check();
     let inputs = cli::check_inputs(args, read_stdin);
     let inputs = match inputs {
         Ok(inputs) => inputs,
@@ -92,6 +89,13 @@ fn check(args: &CheckArgs, color: bool, quiet: bool, out: &mut dyn Write) -> u8 
     if args.fix && inputs.iter().any(|(path, _, _)| path == cli::STDIN_PATH) {
         say!("error: --fix cannot write back to standard input; use --diff to see the fixes");
         return USAGE_OR_INPUT_ERROR;
+    }
+    // The process ends after this command: what the check of a single file
+    // built is left to the exit rather than freed piece by piece. With
+    // several files, each one's model is freed as usual, so that memory
+    // stays that of the largest file, not of all of them together.
+    if inputs.len() == 1 {
+        netproof::check::exit_after_check();
     }
     let mut reports = check_with_progress(inputs, quiet);
     if args.diff {
