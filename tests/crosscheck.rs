@@ -1830,6 +1830,7 @@ fn engine_paths(space: &Space, p: &EPacket) -> String {
         space,
         session: &[],
         accept: None,
+        verdicts_only: false,
     };
     let mut leaves = Vec::new();
     fwd.walk(
@@ -1852,6 +1853,7 @@ fn engine_paths(space: &Space, p: &EPacket) -> String {
                     space,
                     session: &branch.marks,
                     accept: matches!(start, walk::Dest::Virtual(..)).then_some(start),
+                    verdicts_only: false,
                 };
                 let mut rb = Branch::new(branch.orig.clone());
                 rb.view = branch.view.swapped();
@@ -1895,6 +1897,7 @@ fn unsupported_reasons_of(space: &Space, src: IpAddr, set: PacketSet) -> Vec<Str
         space,
         session: &[],
         accept: None,
+        verdicts_only: false,
     };
     let mut leaves = Vec::new();
     fwd.walk(Loc::Leave(start), Branch::new(set), &mut leaves);
@@ -1908,6 +1911,7 @@ fn unsupported_reasons_of(space: &Space, src: IpAddr, set: PacketSet) -> Vec<Str
                     space,
                     session: &branch.marks,
                     accept: matches!(start, walk::Dest::Virtual(..)).then_some(start),
+                    verdicts_only: false,
                 };
                 let mut rb = Branch::new(branch.orig.clone());
                 rb.view = branch.view.swapped();

@@ -632,6 +632,7 @@ fn reply_leaves(space: &Space, start: Dest, to: Dest, fwd: Branch) -> Vec<Leaf> 
         space,
         session: &marks,
         accept: matches!(start, Dest::Virtual(..)).then_some(start),
+        verdicts_only: space.verdicts_only,
     };
     let mut rb = Branch::new(fwd.orig);
     rb.view = fwd.view.swapped();
@@ -933,7 +934,10 @@ pub fn reply_failures(space: &Space, packets: &PacketSet) -> Vec<ReplyFailure> {
 /// packets are not subtracted), never a subset.
 pub fn lost_replies(space: &Space, flows: &[PacketSet]) -> Vec<PacketSet> {
     use rayon::prelude::*;
-    let fwd = Walker::forward(space);
+    // Only the deliveries of the forward walk are read, so its firewalls
+    // need not work out which rule drops what; the reply walks below see
+    // every drop.
+    let fwd = Walker::deliveries_only(space);
     let src = AddrRanges::union_many(flows.iter().map(|f| f.src_addrs()));
     let starts = starts(space, &src, &[]);
     let parts: Vec<AddrRanges> = starts.iter().map(|(_, a)| a.clone()).collect();

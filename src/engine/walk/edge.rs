@@ -134,7 +134,7 @@ impl<'s, 'm> Walker<'s, 'm> {
         // once: each rule is clipped to the branch (rules far from it are
         // skipped by their bounds) and the regions computed by overlap, not
         // by subtracting rule after rule from an ever more fragmented rest.
-        if self.space.verdicts_only {
+        if self.verdicts_only {
             let allowed = self.admitted_by(fw, up, anywhere, judge, &rest);
             return (allowed, Vec::new(), PacketSet::empty());
         }
@@ -179,15 +179,13 @@ impl<'s, 'm> Walker<'s, 'm> {
         (allowed, dropped, rest)
     }
 
-    /// For walks that need only verdicts ([`Space::verdicts_only`]): the
+    /// For walks that need only verdicts ([`Walker::verdicts_only`]): the
     /// packets of `set` (original packets, judged through `judge`'s view)
     /// that gateway firewall `fw` allows on `up`: those whose judged header
     /// is in what the firewall admits there, computed once per firewall and
     /// uplink. What it drops is not worked out: the drops of a
     /// firewall are never on an unmodelled path, and such walks report
     /// neither rules nor dropped packets.
-    ///
-    /// [`Space::verdicts_only`]: crate::engine::space::Space::verdicts_only
     fn admitted_by(
         &self,
         fw: crate::model::FirewallId,

@@ -334,6 +334,14 @@ pub struct Walker<'s, 'm> {
     /// For a reply whose flow started at an unnamed address of a subnet:
     /// that address may receive it, as its sender.
     pub accept: Option<Dest>,
+    /// Whether this walk's drops are read: when not, a gateway firewall
+    /// admits a branch by one intersection with what its allow rules admit
+    /// (`edge.rs`, `admitted_by`) and the packets it drops vanish instead of
+    /// ending in drop leaves. Whole-network questions set it for every walk
+    /// (`Space::verdicts_only`); NP405's shared walk for its forward walks
+    /// only, since it reads the deliveries and nothing else of them, while
+    /// its reply walks must see every drop.
+    pub verdicts_only: bool,
 }
 
 impl<'s, 'm> Walker<'s, 'm> {
@@ -347,6 +355,16 @@ impl<'s, 'm> Walker<'s, 'm> {
             space,
             session: &[],
             accept: None,
+            verdicts_only: space.verdicts_only,
+        }
+    }
+
+    /// A forward walk whose drops nobody reads: only its deliveries and
+    /// undecided leaves come out (see [`Walker::verdicts_only`]).
+    pub fn deliveries_only(space: &'s Space<'m>) -> Self {
+        Walker {
+            verdicts_only: true,
+            ..Walker::forward(space)
         }
     }
 

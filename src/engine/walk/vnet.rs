@@ -119,6 +119,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 space: self.space,
                 session: self.session,
                 accept: self.accept.filter(|_| own),
+                verdicts_only: self.verdicts_only,
             };
             steps.extend(w.to_hosts(site, Some(sub), nb, "VM", x.decl.span));
         }
