@@ -19,6 +19,7 @@ use crate::rules::{
     np905_undecided_expectation as np905,
 };
 use crate::syntax::ast::{ExpectKind, SiteKind};
+use std::collections::HashMap;
 
 /// The outcome of one expectation: `holds` is `None` when the engine could
 /// not decide it (a path through something this version does not model).
@@ -755,32 +756,49 @@ pub fn explain_for(space: &Space, packets: &PacketSet, e: &Expectation) -> Vec<P
 
 fn explain_with(space: &Space, packets: &PacketSet, target: Option<&Target>) -> Vec<Part> {
     let o = outcome(space, packets, target, &[], crate::span::Span::default());
-    let mut parts = vec![Part::Reached(o.reached.clone())];
-    let mut seen = o.reached.clone();
-    let mut unknown = PacketSet::empty();
-    let mut groups: Vec<(Drop, bool, PacketSet)> = Vec::new();
-    for f in o.failures {
-        let set = f.set.difference(&seen);
+    // A packet is explained by the first of the delivered set and the
+    // failures, in order, that holds it: a first match over them, which
+    // cuts each failure only by the earlier sets that overlap it. Taking
+    // away a growing union of everything seen instead cost the square of
+    // the failures' number (a long network ACL drops a reply at each of
+    // thousands of rules).
+    let mut sets = Vec::with_capacity(o.failures.len() + 1);
+    sets.push(o.reached.clone());
+    sets.extend(o.failures.iter().map(|f| f.set.clone()));
+    let regions = super::packet_set::first_match(&sets);
+    let mut parts = vec![Part::Reached(o.reached)];
+    let mut unknown = Vec::new();
+    // Failures with the same drop and direction are one part, at the place
+    // of the first of them; the index finds it without comparing every
+    // drop's text with every other's.
+    let mut groups: Vec<(Drop, bool, Vec<PacketSet>)> = Vec::new();
+    let mut index: HashMap<(u32, u32, bool), Vec<usize>> = HashMap::new();
+    for (f, set) in o.failures.into_iter().zip(regions.into_iter().skip(1)) {
         if set.is_empty() {
             continue;
         }
-        seen = seen.union(&set);
         if f.drop.unsupported {
-            unknown = unknown.union(&set);
+            unknown.push(set);
             continue;
         }
-        match groups.iter_mut().find(|g| g.0 == f.drop && g.1 == f.reply) {
-            Some(g) => g.2 = g.2.union(&set),
-            None => groups.push((f.drop, f.reply, set)),
+        let key = (f.drop.span.start, f.drop.span.end, f.reply);
+        let same = index.entry(key).or_default();
+        match same.iter().find(|&&g| groups[g].0 == f.drop) {
+            Some(&g) => groups[g].2.push(set),
+            None => {
+                same.push(groups.len());
+                groups.push((f.drop, f.reply, vec![set]));
+            }
         }
     }
     groups.sort_by_key(|g| (g.0.span.start, g.1));
-    parts.extend(
-        groups
-            .into_iter()
-            .map(|(drop, reply, set)| Part::Failed { set, drop, reply }),
-    );
-    parts.push(Part::Unknown(unknown));
+    // First-match regions are disjoint.
+    parts.extend(groups.into_iter().map(|(drop, reply, sets)| Part::Failed {
+        set: PacketSet::union_disjoint(sets),
+        drop,
+        reply,
+    }));
+    parts.push(Part::Unknown(PacketSet::union_disjoint(unknown)));
     parts.retain(|p| match p {
         Part::Reached(s) | Part::Unknown(s) => !s.is_empty(),
         Part::Failed { set, .. } => !set.is_empty(),

@@ -617,30 +617,55 @@ impl<'s, 'm> Walker<'s, 'm> {
         rules: &'a [AclRule],
         sets: &[PacketSet],
     ) -> (PacketSet, Vec<(Option<&'a AclRule>, PacketSet)>) {
+        use crate::engine::view::View;
+        if rules.len() != sets.len() {
+            return self.acl_split_in_turn(b, rules, sets);
+        }
         // An untranslated branch (the common case) is split by the rules'
         // first match in one pass that looks only at the rules near it
         // (`split_first_match`): taking each rule's packets out of the rest
         // in turn cut the rest into a piece per scattered rule, and cost
         // the square of the rules (NP304 on a long ACL of single ports
-        // towards single addresses).
-        if b.view == crate::engine::view::View::IDENTITY && rules.len() == sets.len() {
-            let (decided, rest) = b.orig.split_first_match(sets);
-            let mut allowed = Vec::new();
-            let mut denied = Vec::new();
-            for (i, region) in decided {
-                let Some(r) = rules.get(i) else {
-                    continue;
-                };
-                match r.action {
-                    AclAction::Allow => allowed.push(region),
-                    AclAction::Deny => denied.push((Some(r), region)),
-                }
+        // towards single addresses). A reply that no translation touched
+        // (its view swaps the fields back, nothing else) is split the same
+        // way by the rules with their fields swapped: a packet's swapped
+        // header is in a rule's set exactly when the packet is in the
+        // swapped set.
+        let swapped: Vec<PacketSet>;
+        let judged = if b.view == View::IDENTITY {
+            sets
+        } else if b.view == View::IDENTITY.swapped() {
+            swapped = sets.iter().map(PacketSet::swap).collect();
+            &swapped
+        } else {
+            return self.acl_split_in_turn(b, rules, sets);
+        };
+        let (decided, rest) = b.orig.split_first_match(judged);
+        let mut allowed = Vec::new();
+        let mut denied = Vec::new();
+        for (i, region) in decided {
+            let Some(r) = rules.get(i) else {
+                continue;
+            };
+            match r.action {
+                AclAction::Allow => allowed.push(region),
+                AclAction::Deny => denied.push((Some(r), region)),
             }
-            if !rest.is_empty() {
-                denied.push((None, rest));
-            }
-            return (PacketSet::union_all(&allowed), denied);
         }
+        if !rest.is_empty() {
+            denied.push((None, rest));
+        }
+        (PacketSet::union_all(&allowed), denied)
+    }
+
+    /// [`Walker::acl_split`] for a translated branch: each rule's packets,
+    /// judged through the branch's view, taken out of the rest in turn.
+    fn acl_split_in_turn<'a>(
+        &self,
+        b: &Branch,
+        rules: &'a [AclRule],
+        sets: &[PacketSet],
+    ) -> (PacketSet, Vec<(Option<&'a AclRule>, PacketSet)>) {
         let mut rest = b.orig.clone();
         let mut allowed = PacketSet::empty();
         let mut denied = Vec::new();
@@ -782,5 +807,65 @@ impl<'s, 'm> Walker<'s, 'm> {
             ));
         }
         steps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::space::Space;
+    use crate::engine::view::View;
+
+    const DESIGN: &str = "vpc v 10.40.0.0/16 {\n  subnet s 10.40.1.0/24 acl a\n  network-acl a {\n    inbound 100 deny tcp/22 from 10.40.1.7/32\n    inbound 110 allow tcp/1024-65535 from 0.0.0.0/0\n    inbound 120 deny udp/53 from 10.40.0.0/16\n    inbound 130 allow HTTPS from 10.40.1.0/25\n    outbound 100 deny tcp/5000 to 10.40.1.9/32\n    outbound 110 allow tcp/1024-65535 to 10.40.1.0/24\n    outbound 120 allow any to 192.0.2.0/24\n  }\n}\n";
+
+    /// The one-pass split (by the rules, or by the rules with their fields
+    /// swapped for an untranslated reply) decides every packet as taking
+    /// each rule's packets out of the rest in turn did: the same packets
+    /// allowed, the same rules denying the same packets, in order.
+    #[test]
+    fn one_pass_acl_split_is_the_rules_taken_in_turn() {
+        let m = crate::model::lower(&crate::syntax::parse(DESIGN).tree).model;
+        let space = Space::new(&m);
+        let w = Walker::forward(&space);
+        let net = |s: &str| AddrRanges::from_net(s.parse().expect("prefix"));
+        let sets = [
+            PacketSet::all(),
+            PacketSet::all().with_dst(&net("10.40.1.0/24")),
+            PacketSet::all().with_src(&net("10.40.1.0/24")),
+            PacketSet::all()
+                .with_src(&net("10.40.1.7/32"))
+                .with_dport(20, 6000),
+            PacketSet::all()
+                .with_sport(22, 22)
+                .with_dst(&net("10.40.1.9/32")),
+        ];
+        let mut decided = 0;
+        for acl in &m.acls {
+            for (inbound, rules) in [(true, &acl.inbound), (false, &acl.outbound)] {
+                let id = m
+                    .acls
+                    .iter()
+                    .position(|a| std::ptr::eq(a, acl))
+                    .map(|i| crate::model::AclId(i as u32))
+                    .expect("the ACL is in the model");
+                let rule_sets = space.acl_rule_sets(id, inbound);
+                for set in &sets {
+                    for view in [View::IDENTITY, View::IDENTITY.swapped()] {
+                        let mut b = Branch::new(set.clone());
+                        b.view = view;
+                        let (allowed, denied) = w.acl_split(&b, rules, rule_sets);
+                        let (want_allowed, want_denied) = w.acl_split_in_turn(&b, rules, rule_sets);
+                        assert!(allowed.set_eq(&want_allowed), "allowed, {view:?}");
+                        assert_eq!(denied.len(), want_denied.len(), "{view:?}");
+                        for ((r, s), (wr, ws)) in denied.iter().zip(&want_denied) {
+                            assert_eq!(r.map(|r| r.number), wr.map(|r| r.number));
+                            assert!(s.set_eq(ws));
+                        }
+                        decided += denied.len();
+                    }
+                }
+            }
+        }
+        assert!(decided > 10, "the design denies packets: {decided}");
     }
 }
