@@ -27,10 +27,11 @@ mod show;
 mod tests;
 mod witness;
 
+pub(crate) use addr::addr_bits;
 pub use addr::{AddrRanges, AddrShift, Family};
 pub use show::{ServiceBox, ServiceRanges, Services};
 
-use addr::{addr_bits, Iv};
+use addr::Iv;
 use cube::{Coord, Cube, DIMS, DPORT, DST, PROTO, SPORT, SRC};
 use std::net::IpAddr;
 

@@ -120,6 +120,9 @@ struct Caches {
     security_groups: Vec<SgCache>,
     /// Per network ACL and direction (inbound first), each rule's headers.
     acl_rules: Vec<[OnceLock<Vec<PacketSet>>; 2]>,
+    /// The same with each set's sources and destinations swapped, for the
+    /// replies that cross the ACL untranslated.
+    acl_rules_swapped: Vec<[OnceLock<Vec<PacketSet>>; 2]>,
     /// Per connection and transit gateway route table, its routes in order
     /// of precedence and each one's share of the destinations.
     tgw_tables: Vec<Vec<OnceLock<super::walk::TgwLookup>>>,
@@ -361,6 +364,7 @@ impl<'m> Space<'m> {
                 .map(|_| Default::default())
                 .collect(),
             acl_rules: (0..model.acls.len()).map(|_| Default::default()).collect(),
+            acl_rules_swapped: (0..model.acls.len()).map(|_| Default::default()).collect(),
             tgw_tables: model
                 .connections
                 .iter()
@@ -669,6 +673,20 @@ impl<'m> Space<'m> {
                     };
                     headers.intersect(&service_match(&r.services))
                 })
+                .collect()
+        })
+    }
+
+    /// [`Space::acl_rule_sets`] with sources and destinations swapped: the
+    /// original packets whose reply, swapped back, each rule matches.
+    pub fn acl_rule_sets_swapped(&self, acl: AclId, inbound: bool) -> &[PacketSet] {
+        let Some(cells) = self.caches.acl_rules_swapped.get(acl.index()) else {
+            return &[];
+        };
+        cells[usize::from(!inbound)].get_or_init(|| {
+            self.acl_rule_sets(acl, inbound)
+                .iter()
+                .map(PacketSet::swap)
                 .collect()
         })
     }

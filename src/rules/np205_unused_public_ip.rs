@@ -83,10 +83,7 @@ impl ExternalRanges {
 
 /// An address as a number, IPv4 and IPv6 alike.
 fn bits(addr: IpAddr) -> u128 {
-    match addr {
-        IpAddr::V4(a) => u128::from(u32::from(a)),
-        IpAddr::V6(a) => u128::from(a),
-    }
+    crate::engine::packet_set::addr_bits(addr).1
 }
 
 fn used_by_nat(model: &Model, external: &ExternalRanges, ip: &PublicIp) -> bool {

@@ -14,7 +14,7 @@
 //! way back.
 
 use super::{Branch, Loc, Step, Walker};
-use crate::engine::packet_set::{AddrRanges, PacketSet};
+use crate::engine::packet_set::{addr_bits, AddrRanges, Family, PacketSet};
 use crate::model::{ConnectionId, Entity, RouteTarget, SiteId, SubnetId, TgwTable, Uplink};
 use crate::span::Span;
 use crate::syntax::ast::{ConnKind, SiteKind};
@@ -55,15 +55,7 @@ pub(crate) struct TgwLookup {
     parts: Vec<AddrRanges>,
     /// The ranges of `parts`, which are disjoint, sorted by first address:
     /// `(family, first, last, route)`, addresses as numbers.
-    index: Vec<(u8, u128, u128, usize)>,
-}
-
-/// An address as `(family, number)`, for ordering ranges of both families.
-fn addr_key(a: std::net::IpAddr) -> (u8, u128) {
-    match a {
-        std::net::IpAddr::V4(v) => (4, u128::from(u32::from(v))),
-        std::net::IpAddr::V6(v) => (6, u128::from(v)),
-    }
+    index: Vec<(Family, u128, u128, usize)>,
 }
 
 impl TgwLookup {
@@ -79,7 +71,7 @@ impl TgwLookup {
                 continue;
             }
             for (lo, hi) in part.ranges() {
-                let ((f, lo), (_, hi)) = (addr_key(lo), addr_key(hi));
+                let ((f, lo), (_, hi)) = (addr_bits(lo), addr_bits(hi));
                 index.push((f, lo, hi, i));
             }
             parts.push(part);
@@ -102,7 +94,7 @@ impl TgwLookup {
     fn hits(&self, dsts: &AddrRanges) -> Vec<usize> {
         let mut out = Vec::new();
         for (lo, hi) in dsts.ranges() {
-            let ((f, lo), (_, hi)) = (addr_key(lo), addr_key(hi));
+            let ((f, lo), (_, hi)) = (addr_bits(lo), addr_bits(hi));
             let start = self.index.partition_point(|e| (e.0, e.2) < (f, lo));
             out.extend(
                 self.index[start..]

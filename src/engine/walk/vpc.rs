@@ -585,10 +585,8 @@ impl<'s, 'm> Walker<'s, 'm> {
             let Some(acl) = sub.and_then(|s| m.subnet(s).acl) else {
                 continue;
             };
-            let sets = self.space.acl_rule_sets(acl, inbound);
+            let (allowed, denied) = self.acl_split(&cur, acl, inbound);
             let acl = &m.acls[acl.index()];
-            let rules = if inbound { &acl.inbound } else { &acl.outbound };
-            let (allowed, denied) = self.acl_split(&cur, rules, sets);
             for (rule, set) in denied {
                 let span = rule.map_or(acl.decl.span, |r| r.span);
                 let what = rule.map_or_else(
@@ -608,19 +606,19 @@ impl<'s, 'm> Walker<'s, 'm> {
         (cur, steps)
     }
 
-    /// First match over an ACL's numbered rules: the admitted packets, and
-    /// the denied ones with the rule that denied them (`None`: the implicit
-    /// final deny).
-    fn acl_split<'a>(
+    /// First match over the numbered rules of ACL `acl` in one direction:
+    /// the admitted packets, and the denied ones with the rule that denied
+    /// them (`None`: the implicit final deny).
+    fn acl_split(
         &self,
         b: &Branch,
-        rules: &'a [AclRule],
-        sets: &[PacketSet],
-    ) -> (PacketSet, Vec<(Option<&'a AclRule>, PacketSet)>) {
+        acl: crate::model::AclId,
+        inbound: bool,
+    ) -> (PacketSet, Vec<(Option<&'m AclRule>, PacketSet)>) {
         use crate::engine::view::View;
-        if rules.len() != sets.len() {
-            return self.acl_split_in_turn(b, rules, sets);
-        }
+        let a = &self.m().acls[acl.index()];
+        let rules = if inbound { &a.inbound } else { &a.outbound };
+        let sets = self.space.acl_rule_sets(acl, inbound);
         // An untranslated branch (the common case) is split by the rules'
         // first match in one pass that looks only at the rules near it
         // (`split_first_match`): taking each rule's packets out of the rest
@@ -631,15 +629,16 @@ impl<'s, 'm> Walker<'s, 'm> {
         // way by the rules with their fields swapped: a packet's swapped
         // header is in a rule's set exactly when the packet is in the
         // swapped set.
-        let swapped: Vec<PacketSet>;
         let judged = if b.view == View::IDENTITY {
             sets
         } else if b.view == View::IDENTITY.swapped() {
-            swapped = sets.iter().map(PacketSet::swap).collect();
-            &swapped
+            self.space.acl_rule_sets_swapped(acl, inbound)
         } else {
             return self.acl_split_in_turn(b, rules, sets);
         };
+        if rules.len() != judged.len() {
+            return self.acl_split_in_turn(b, rules, sets);
+        }
         let (decided, rest) = b.orig.split_first_match(judged);
         let mut allowed = Vec::new();
         let mut denied = Vec::new();
@@ -840,20 +839,15 @@ mod tests {
                 .with_dst(&net("10.40.1.9/32")),
         ];
         let mut decided = 0;
-        for acl in &m.acls {
+        for (i, acl) in m.acls.iter().enumerate() {
+            let id = crate::model::AclId(i as u32);
             for (inbound, rules) in [(true, &acl.inbound), (false, &acl.outbound)] {
-                let id = m
-                    .acls
-                    .iter()
-                    .position(|a| std::ptr::eq(a, acl))
-                    .map(|i| crate::model::AclId(i as u32))
-                    .expect("the ACL is in the model");
                 let rule_sets = space.acl_rule_sets(id, inbound);
                 for set in &sets {
                     for view in [View::IDENTITY, View::IDENTITY.swapped()] {
                         let mut b = Branch::new(set.clone());
                         b.view = view;
-                        let (allowed, denied) = w.acl_split(&b, rules, rule_sets);
+                        let (allowed, denied) = w.acl_split(&b, id, inbound);
                         let (want_allowed, want_denied) = w.acl_split_in_turn(&b, rules, rule_sets);
                         assert!(allowed.set_eq(&want_allowed), "allowed, {view:?}");
                         assert_eq!(denied.len(), want_denied.len(), "{view:?}");
