@@ -83,7 +83,7 @@ mod tgw;
 use netproof::check::{check_source, SourceFile};
 use netproof::diagnostic::Severity;
 use netproof::engine::expect::{reachability, Reachability};
-use netproof::engine::matrix::matrix;
+use netproof::engine::matrix::{matrix, matrix_per_start};
 use netproof::engine::packet_set::{AddrRanges, Packet as EPacket, PacketSet};
 use netproof::engine::space::Space;
 use netproof::engine::walk::{self, Branch, Leaf, Loc, Walker};
@@ -2242,6 +2242,29 @@ proptest! {
             numbered(&d.text),
             explained.cells,
             fast.cells
+        );
+    }
+
+    /// The matrix walks the starts of a site together and the replies of
+    /// what they deliver together, merging branches that meet in the same
+    /// state (`Walker::walk_merged`): every row and the "not decided" note
+    /// are those of one walk per start and one reply walk per start and
+    /// receiver.
+    #[test]
+    fn merged_walks_do_not_change_the_matrix(
+        bytes in proptest::collection::vec(any::<u8>(), 0..1000),
+    ) {
+        let plan = build(&bytes);
+        let d = design(&plan.text);
+        let space = Space::grouped(&d.model);
+        let (merged, apart) = (matrix(&space), matrix_per_start(&space));
+        prop_assert_eq!(merged.complete, apart.complete);
+        prop_assert!(
+            merged.cells == apart.cells,
+            "design:\n{}\nper start: {:?}\nmerged: {:?}",
+            numbered(&d.text),
+            apart.cells,
+            merged.cells
         );
     }
 

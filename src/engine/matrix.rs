@@ -11,6 +11,12 @@
 //! are kept per receiving class, so subnets that share addresses in
 //! different sites (overlapping VPCs) are never confused.
 //!
+//! The starts of one site walk together, and the replies of what they
+//! deliver walk together, merging branches that meet in the same state
+//! ([`Walker::walk_merged`]; docs/engine.md, "Merged walks"): what lies
+//! beyond a site's gateway is walked once for the site, not once per start
+//! and receiver.
+//!
 //! The walks need verdicts only: with [`Space::grouped`]'s
 //! `verdicts_only`, a gateway firewall keeps the packets in what its allow
 //! rules admit on the uplink (computed once per firewall and uplink) instead
@@ -18,10 +24,11 @@
 //! which no row reports.
 
 use super::expect::{reply, starts};
-use super::packet_set::{AddrRanges, PacketSet, ServiceBox, Services};
+use super::packet_set::{AddrRanges, PacketBox, PacketSet, ServiceBox, Services};
 use super::space::{service_flows, Iface, Space};
-use super::walk::{Dest, Leaf, Walker};
-use crate::model::{HostId, ServiceSet, SubnetId};
+use super::view::View;
+use super::walk::{same_header, Branch, Dest, Hop, Leaf, Loc, Mark, Walker};
+use crate::model::{HostId, ServiceSet, SiteId, SubnetId};
 use crate::span::Span;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -90,6 +97,9 @@ struct Members {
     subnets: HashMap<SubnetId, Sorted>,
     /// Every subnet.
     all: Sorted,
+    /// Whether some addresses are in two subnets (sites that share
+    /// addresses): then only the receiver tells which one a packet meant.
+    overlap: bool,
 }
 
 impl Members {
@@ -112,13 +122,21 @@ impl Members {
                 .or_default()
                 .extend(s.prefixes().map(|p| (p.value, id)));
         }
+        let all = Sorted::new(
+            m.subnets
+                .iter()
+                .enumerate()
+                .flat_map(|(i, s)| s.prefixes().map(move |p| (p.value, SubnetId(i as u32)))),
+        );
+        let overlap = all
+            .items
+            .iter()
+            .skip(1)
+            .zip(&all.max_last)
+            .any(|(&(first, _, _), &last_before)| first <= last_before);
         Members {
-            all: Sorted::new(
-                m.subnets
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(i, s)| s.prefixes().map(move |p| (p.value, SubnetId(i as u32)))),
-            ),
+            all,
+            overlap,
             hosts: hosts
                 .into_iter()
                 .map(|(k, v)| (k, Sorted::new(v)))
@@ -149,7 +167,26 @@ type Part = (u32, u32, (u8, u8), (u16, u16));
 
 /// Computes the matrix. `space` should be [`Space::grouped`]: with a plain
 /// space the answer is the same, one walk per host.
+///
+/// The starts of one site walk together ([`Walker::walk_merged`]): their
+/// branches merge where they meet in the same state, typically at the
+/// site's gateway, so what lies beyond is walked once per site rather than
+/// once per start. The replies of each delivered branch are walked once for
+/// all its starts too. The original source address of a packet tells its
+/// start (the starts' addresses are disjoint), so every row is the one
+/// [`matrix_per_start`] finds.
 pub fn matrix(space: &Space) -> Matrix {
+    compute(space, true)
+}
+
+/// The matrix with one walk per start and one reply walk per start and
+/// receiver: the plain form of [`matrix`], kept as the reference its
+/// merged walks are tested against.
+pub fn matrix_per_start(space: &Space) -> Matrix {
+    compute(space, false)
+}
+
+fn compute(space: &Space, merged: bool) -> Matrix {
     let m = space.model;
     let all = AddrRanges::from_nets(m.subnets.iter().flat_map(|s| s.prefixes().map(|p| p.value)));
     // Destinations: the subnets, as coalesced ranges (neighbouring
@@ -158,10 +195,18 @@ pub fn matrix(space: &Space) -> Matrix {
     let flows = service_flows(&ServiceSet::any(Span::default()), &all, &all);
     let members = Members::new(space);
     let starts = starts(space, &all, &[]);
-    let per_start: Vec<(Vec<Part>, bool)> = starts
-        .par_iter()
-        .map(|(start, addrs)| walk_start(space, &members, *start, flows.with_src(addrs)))
-        .collect();
+    let per_start: Vec<(Vec<Part>, bool)> = if merged {
+        let owners = Owners::new(&starts);
+        groups(space, &starts)
+            .par_iter()
+            .map(|g| walk_group(space, &members, &owners, &starts, g, &flows))
+            .collect()
+    } else {
+        starts
+            .par_iter()
+            .map(|(start, addrs)| walk_start(space, &members, *start, flows.with_src(addrs)))
+            .collect()
+    };
     let complete = per_start.iter().all(|(_, c)| *c);
     let mut parts: Vec<Part> = per_start.into_iter().flat_map(|(p, _)| p).collect();
     parts.par_sort_unstable();
@@ -210,30 +255,289 @@ fn walk_start(space: &Space, members: &Members, start: Dest, set: PacketSet) -> 
         return (Vec::new(), complete);
     };
     let mut parts = Vec::new();
-    let mut dsts: Vec<SubnetId> = Vec::new();
     for (to, set) in reached {
         let to = members.of(space, to);
         for b in set.boxes() {
-            // The subnets the packet was addressed to. Where prefixes of
-            // several sites overlap, the receiver's own subnets are meant;
-            // a packet the receiver got at another address (PrivateLink,
-            // NAT) counts for the subnet of that address.
-            dsts.clear();
-            dsts.extend(members.all.overlapping(b.dst.0, b.dst.1));
-            if let Some(to) = &to {
-                let own: Vec<SubnetId> = to.overlapping(b.dst.0, b.dst.1).collect();
-                if !own.is_empty() {
-                    dsts.retain(|d| own.contains(d));
+            attribute(members, &from, to.as_deref(), b.src, &b, &mut parts);
+        }
+    }
+    (parts, complete)
+}
+
+/// Adds the parts of one reached box whose sources, `src`, all left from
+/// one start whose subnets are `from`, received by `to`'s subnets.
+fn attribute(
+    members: &Members,
+    from: &Sorted,
+    to: Option<&Sorted>,
+    src: (IpAddr, IpAddr),
+    b: &PacketBox,
+    parts: &mut Vec<Part>,
+) {
+    // The subnets the packet was addressed to. Where prefixes of several
+    // sites overlap, the receiver's own subnets are meant; a packet the
+    // receiver got at another address (PrivateLink, NAT) counts for the
+    // subnet of that address.
+    let mut dsts: Vec<SubnetId> = members.all.overlapping(b.dst.0, b.dst.1).collect();
+    if let Some(to) = to {
+        let own: Vec<SubnetId> = to.overlapping(b.dst.0, b.dst.1).collect();
+        if !own.is_empty() {
+            dsts.retain(|d| own.contains(d));
+        }
+    }
+    for s in from.overlapping(src.0, src.1) {
+        for &d in &dsts {
+            if s != d {
+                parts.push((s.0, d.0, b.proto, b.dport));
+            }
+        }
+    }
+}
+
+/// The start each source address left from: the starts' address ranges,
+/// which are disjoint, sorted by first address.
+struct Owners {
+    ranges: Vec<(IpAddr, IpAddr, usize)>,
+    index: HashMap<Dest, usize>,
+}
+
+impl Owners {
+    fn new(starts: &[(Dest, AddrRanges)]) -> Owners {
+        let mut ranges: Vec<(IpAddr, IpAddr, usize)> = starts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, a))| a.ranges().map(move |(lo, hi)| (lo, hi, i)))
+            .collect();
+        ranges.sort_unstable();
+        let index = starts
+            .iter()
+            .enumerate()
+            .map(|(i, (d, _))| (*d, i))
+            .collect();
+        Owners { ranges, index }
+    }
+
+    /// The starts of the addresses in `[lo, hi]`, each with the part of
+    /// the range that is its own.
+    fn cut(&self, lo: IpAddr, hi: IpAddr) -> impl Iterator<Item = (usize, IpAddr, IpAddr)> + '_ {
+        let from = self.ranges.partition_point(|&(_, last, _)| last < lo);
+        self.ranges[from..]
+            .iter()
+            .take_while(move |&&(first, _, _)| first <= hi)
+            .map(move |&(first, last, i)| (i, first.max(lo), last.min(hi)))
+    }
+}
+
+/// The starts walked together: those of one site (a host's site, or the
+/// site of a subnet's unnamed addresses); the internet alone.
+fn groups(space: &Space, starts: &[(Dest, AddrRanges)]) -> Vec<Vec<usize>> {
+    let m = space.model;
+    let mut by_site: Vec<(Option<SiteId>, Vec<usize>)> = Vec::new();
+    let mut slot: HashMap<Option<SiteId>, usize> = HashMap::new();
+    for (i, (d, _)) in starts.iter().enumerate() {
+        let site = match d {
+            Dest::Iface(Iface::Host(h)) => Some(m.host(*h).site),
+            Dest::Virtual(site, _) => Some(*site),
+            _ => None,
+        };
+        let at = *slot.entry(site).or_insert_with(|| {
+            by_site.push((site, Vec::new()));
+            by_site.len() - 1
+        });
+        by_site[at].1.push(i);
+    }
+    by_site.into_iter().map(|(_, g)| g).collect()
+}
+
+/// The walk of one group of starts and the replies of what it delivers,
+/// cut into per-pair parts; `false` when some packets took a path the
+/// engine does not model.
+fn walk_group(
+    space: &Space,
+    members: &Members,
+    owners: &Owners,
+    starts: &[(Dest, AddrRanges)],
+    group: &[usize],
+    flows: &PacketSet,
+) -> (Vec<Part>, bool) {
+    let fwd = Walker::forward(space);
+    let mut leaves = Vec::new();
+    fwd.walk_merged(
+        group
+            .iter()
+            .map(|&i| {
+                let (start, addrs) = &starts[i];
+                (Loc::Leave(*start), Branch::new(flows.with_src(addrs)))
+            })
+            .collect(),
+        &mut leaves,
+    );
+    let virtual_starts: Vec<usize> = group
+        .iter()
+        .copied()
+        .filter(|&i| matches!(starts[i].0, Dest::Virtual(..)))
+        .collect();
+    let mut complete = true;
+    // What reaches, per receiver where subnets overlap (the receiver tells
+    // which one a packet meant), and otherwise in all.
+    let mut reached: Vec<(Dest, PacketSet)> = Vec::new();
+    let mut reached_any: Vec<PacketSet> = Vec::new();
+    // Replies walked together: those that may use the same forward marks
+    // and may be delivered to the same unnamed source.
+    let mut batches: Vec<(Session, Vec<(Loc, Branch)>)> = Vec::new();
+    for leaf in leaves {
+        let (to, branch) = match leaf {
+            Leaf::Dropped { drop, .. } => {
+                complete &= !drop.unsupported;
+                continue;
+            }
+            Leaf::Delivered { to, branch } => (to, branch),
+        };
+        // A reply to an unnamed address is delivered to it only in the
+        // walk of its own flow (`Walker::accept`).
+        let mut shares: Vec<(Option<Dest>, PacketSet)> = Vec::new();
+        let mut rest = branch.orig.clone();
+        for &i in &virtual_starts {
+            let (start, addrs) = &starts[i];
+            let part = rest.with_src(addrs);
+            if !part.is_empty() {
+                rest = rest.difference(&part);
+                shares.push((Some(*start), part));
+            }
+        }
+        if !rest.is_empty() {
+            shares.push((None, rest));
+        }
+        if members.overlap {
+            let mut found = Vec::new();
+            for (accept, part) in shares {
+                let rb = reply_branch(&branch, part);
+                let replies = vec![(Loc::Leave(to), rb)];
+                complete &= reply_merged(
+                    space,
+                    owners,
+                    starts,
+                    &branch.marks,
+                    accept,
+                    replies,
+                    &mut found,
+                );
+            }
+            let ok = PacketSet::union_disjoint(found);
+            if !ok.is_empty() {
+                match reached.iter_mut().find(|(d, _)| *d == to) {
+                    Some((_, r)) => *r = r.union(&ok),
+                    None => reached.push((to, ok)),
                 }
             }
-            for s in from.overlapping(b.src.0, b.src.1) {
-                for &d in &dsts {
-                    if s != d {
-                        parts.push((s.0, d.0, b.proto, b.dport));
-                    }
+            continue;
+        }
+        for (accept, part) in shares {
+            let rb = (Loc::Leave(to), reply_branch(&branch, part));
+            match batches
+                .iter_mut()
+                .find(|((m, a), _)| *a == accept && *m == branch.marks)
+            {
+                Some((_, b)) => b.push(rb),
+                None => batches.push(((branch.marks.clone(), accept), vec![rb])),
+            }
+        }
+    }
+    for ((marks, accept), replies) in batches {
+        complete &= reply_merged(
+            space,
+            owners,
+            starts,
+            &marks,
+            accept,
+            replies,
+            &mut reached_any,
+        );
+    }
+    let mut parts = Vec::new();
+    let cut = |to: Option<&Sorted>, set: &PacketSet, parts: &mut Vec<Part>| {
+        for b in set.boxes() {
+            for (i, lo, hi) in owners.cut(b.src.0, b.src.1) {
+                if let Some(from) = members.of(space, starts[i].0) {
+                    attribute(members, &from, to, (lo, hi), &b, parts);
+                }
+            }
+        }
+    };
+    for (to, set) in &reached {
+        let to = members.of(space, *to);
+        cut(to.as_deref(), set, &mut parts);
+    }
+    // Without overlapping subnets an address names one subnet whoever
+    // received it, so these need no receiver.
+    for set in &reached_any {
+        cut(None, set, &mut parts);
+    }
+    (parts, complete)
+}
+
+/// What a reply walk may use: the forward marks, and the unnamed source it
+/// may deliver to (`Walker::session`, `Walker::accept`).
+type Session = (Vec<Mark>, Option<Dest>);
+
+/// The reply of the packets `orig` of a delivered forward branch: addresses
+/// and ports swapped, with no marks of its own (it follows the forward
+/// branch's, `Walker::session`), as `expect::reply` walks it.
+fn reply_branch(fwd: &Branch, orig: PacketSet) -> Branch {
+    let mut rb = Branch::new(orig);
+    rb.view = fwd.view.swapped();
+    rb.hops = fwd.hops.clone();
+    // The hop counts toward the loop limit, as in `expect::reply`.
+    rb.hops.push(Hop {
+        node: "reply".into(),
+        decision: "addresses and ports swapped".into(),
+        span: None,
+    });
+    rb
+}
+
+/// The reply walks of delivered branches, walked together: they share the
+/// forward marks `session` and the unnamed source `accept` (see
+/// `Walker::accept`). The packets whose reply comes back to their own
+/// start, the exact reverse of the request, are added to `found`, as sets
+/// disjoint from each other and from those already there. Returns
+/// `false` when some reply took a path the engine does not model.
+fn reply_merged(
+    space: &Space,
+    owners: &Owners,
+    starts: &[(Dest, AddrRanges)],
+    session: &[Mark],
+    accept: Option<Dest>,
+    replies: Vec<(Loc, Branch)>,
+    found: &mut Vec<PacketSet>,
+) -> bool {
+    let w = Walker {
+        space,
+        session,
+        accept,
+        verdicts_only: space.verdicts_only,
+    };
+    let mut leaves = Vec::new();
+    w.walk_merged(replies, &mut leaves);
+    let mut complete = true;
+    for leaf in leaves {
+        match leaf {
+            Leaf::Dropped { drop, .. } => complete &= !drop.unsupported,
+            Leaf::Delivered { to: back, branch } => {
+                // Back at a start, from the address and port the source
+                // sent to: a packet of that start has come home.
+                let Some(&i) = owners.index.get(&back) else {
+                    continue;
+                };
+                let home = branch
+                    .orig
+                    .with_src(&starts[i].1)
+                    .intersect(&same_header(&branch.view, &View::IDENTITY.swapped()));
+                if !home.is_empty() {
+                    found.push(home);
                 }
             }
         }
     }
-    (parts, complete)
+    complete
 }

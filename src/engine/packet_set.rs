@@ -382,6 +382,16 @@ impl PacketSet {
     /// parts one after the other gives, in one pass over the boxes instead
     /// of one pass (and one subtraction from an ever smaller rest) per part.
     pub fn split_by_dst(&self, parts: &[AddrRanges]) -> (Vec<PacketSet>, PacketSet) {
+        self.split_by_addr(DST, parts)
+    }
+
+    /// [`PacketSet::split_by_dst`] by source: how a reply, whose
+    /// destination is the original source, is split by destination.
+    pub fn split_by_src(&self, parts: &[AddrRanges]) -> (Vec<PacketSet>, PacketSet) {
+        self.split_by_addr(SRC, parts)
+    }
+
+    fn split_by_addr(&self, d: usize, parts: &[AddrRanges]) -> (Vec<PacketSet>, PacketSet) {
         fn ranges(parts: &[AddrRanges], fam: Family) -> Vec<(Iv, usize)> {
             // Parts that share no address (thousands of single public
             // addresses, say) need no cutting: their ranges sorted are the
@@ -414,8 +424,8 @@ impl PacketSet {
             out.sort_unstable_by_key(|(iv, _)| iv.lo);
             out
         }
-        let (o4, r4) = split_dim(&self.v4, DST, &ranges(parts, Family::V4), parts.len());
-        let (o6, r6) = split_dim(&self.v6, DST, &ranges(parts, Family::V6), parts.len());
+        let (o4, r4) = split_dim(&self.v4, d, &ranges(parts, Family::V4), parts.len());
+        let (o6, r6) = split_dim(&self.v6, d, &ranges(parts, Family::V6), parts.len());
         let sets = o4
             .into_iter()
             .zip(o6)
@@ -699,6 +709,10 @@ fn split_dim<T: Coord>(
 ) -> (Vec<Vec<Cube<T>>>, Vec<Cube<T>>) {
     let mut out: Vec<Vec<Cube<T>>> = vec![Vec::new(); parts];
     let mut rest = Vec::new();
+    // Whether each part (the last: the rest) holds only boxes kept whole:
+    // then it is some of the boxes, in order, merged already (as in
+    // `restrict`), and needs no merging.
+    let mut whole = vec![true; parts + 1];
     for c in boxes {
         let (lo, hi) = (c.lo[d].to_u128(), c.hi[d].to_u128());
         let start = ranges.partition_point(|(iv, _)| iv.hi < lo);
@@ -708,8 +722,10 @@ fn split_dim<T: Coord>(
         for (iv, i) in ranges[start..].iter().take_while(|(iv, _)| iv.lo <= hi) {
             if iv.lo > at {
                 rest.extend(c.restrict(d, T::from_u128(at), T::from_u128(iv.lo - 1)));
+                whole[parts] = false;
             }
             let (a, b) = (iv.lo.max(at), iv.hi.min(hi));
+            whole[*i] &= a == lo && b == hi;
             out[*i].extend(c.restrict(d, T::from_u128(a), T::from_u128(b)));
             if b >= hi {
                 done = true;
@@ -718,13 +734,18 @@ fn split_dim<T: Coord>(
             at = b + 1;
         }
         if !done {
+            whole[parts] &= at == lo;
             rest.extend(c.restrict(d, T::from_u128(at), T::from_u128(hi)));
         }
     }
-    for v in &mut out {
-        cube::coalesce(v);
+    for (v, whole) in out.iter_mut().zip(&whole) {
+        if !whole {
+            cube::coalesce(v);
+        }
     }
-    cube::coalesce(&mut rest);
+    if !whole[parts] {
+        cube::coalesce(&mut rest);
+    }
     (out, rest)
 }
 

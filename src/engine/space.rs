@@ -44,7 +44,7 @@ pub enum PublicOwner {
 }
 
 /// The private owner of an address inside a site.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Iface {
     Host(HostId),
     Endpoint(EndpointId),

@@ -483,6 +483,25 @@ proptest! {
         prop_assert_eq!(rest, left);
     }
 
+    /// A reply's destination is the original source: `split_by_src` must
+    /// agree with testing the parts in turn against the source.
+    #[test]
+    fn split_by_src_agrees_with_testing_parts_in_turn(
+        a in arb_boxes(),
+        parts in prop::collection::vec(arb_addrs(), 0..5),
+    ) {
+        let s = gen_set(&a);
+        let (got, rest) = s.split_by_src(&parts);
+        prop_assert_eq!(got.len(), parts.len());
+        let mut left = s.clone();
+        for (p, g) in parts.iter().zip(&got) {
+            let expected = left.with_src(p);
+            left = left.difference(&expected);
+            prop_assert_eq!(g, &expected);
+        }
+        prop_assert_eq!(rest, left);
+    }
+
     /// Parts that share no address take the sorted-ranges path of
     /// `split_by_dst` (the internet's thousands of public addresses): it
     /// must agree with testing them in turn, in any order of the parts.

@@ -35,6 +35,7 @@ mod edge;
 mod eigw;
 mod gateway_endpoint;
 mod internet;
+mod merged;
 mod mgw;
 mod privatelink;
 mod sddc;
@@ -112,7 +113,7 @@ impl Hops {
 /// a filter, or translated back by a NAT point, exactly when its header is
 /// the reverse of such a header (docs/forwarding.md, "Oracle decisions":
 /// sessions and verdicts).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mark {
     /// A stateful filter admitted the flow with this header.
     Filter(Filter, View),
@@ -121,7 +122,7 @@ pub enum Mark {
 }
 
 /// A stateful filter, as its state table is shared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Filter {
     /// The security groups of an interface.
     Sg(Iface),
@@ -139,7 +140,7 @@ pub enum Filter {
 /// A translation: the header before and after it, and, for an NSX rule,
 /// whether the flow bypasses the gateway firewall (`firewall-match bypass`
 /// holds for the reply too).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Nat {
     pub point: NatPoint,
     pub before: View,
@@ -167,7 +168,7 @@ pub enum NatPoint {
 /// The interface that sent a packet, for `sg NAME` sources: AWS matches a
 /// referenced group by the sending interface, not by the source address
 /// (docs/forwarding.md, "Oracle decisions").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Sender {
     /// An instance, or a NAT instance after it masqueraded.
     Host(HostId),
@@ -263,7 +264,7 @@ impl Leaf {
 }
 
 /// What received a delivered packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dest {
     Iface(Iface),
     /// A subnet address that no declared interface owns (sources only).
@@ -288,7 +289,7 @@ pub struct Drop {
 }
 
 /// Where a packet is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Loc {
     /// Leaving a host or a virtual host of a subnet.
     Leave(Dest),
@@ -499,15 +500,19 @@ impl<'s, 'm> Walker<'s, 'm> {
     }
 
     /// Splits a branch by destination into `parts` (an address in several
-    /// goes to the first) and the packets in none. An untranslated
-    /// destination is split in one pass over the boxes.
+    /// goes to the first) and the packets in none. A destination that is
+    /// an original field untranslated (a request's destination, a reply's
+    /// source) is split in one pass over the boxes.
     pub(super) fn split_dsts(
         &self,
         b: &Branch,
         parts: &[AddrRanges],
     ) -> (Vec<PacketSet>, PacketSet) {
-        if b.view.dst == AddrExpr::Orig(super::view::AddrField::Dst, None) {
-            return b.orig.split_by_dst(parts);
+        use super::view::AddrField;
+        match b.view.dst {
+            AddrExpr::Orig(AddrField::Dst, None) => return b.orig.split_by_dst(parts),
+            AddrExpr::Orig(AddrField::Src, None) => return b.orig.split_by_src(parts),
+            _ => {}
         }
         let mut probe = b.with(b.orig.clone());
         let mut out = Vec::with_capacity(parts.len());
