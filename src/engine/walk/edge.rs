@@ -401,9 +401,11 @@ impl<'s, 'm> Walker<'s, 'm> {
         routes.sort_by_key(|r| (r.0, r.1));
         routes.dedup_by_key(|r| r.0);
         let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
-        let parts = AddrRanges::lpm_partition(&prefixes);
+        let links: Vec<usize> = routes.iter().map(|r| r.1).collect();
+        let (firsts, parts) = self.by_next_hop(&links, AddrRanges::lpm_partition(&prefixes));
         let (shares, left) = self.split_dsts(&rest, &parts);
-        for ((net, ci, span), yes) in routes.iter().zip(shares) {
+        for (&i, yes) in firsts.iter().zip(shares) {
+            let (net, ci, span) = &routes[i];
             if yes.is_empty() {
                 continue;
             }

@@ -499,6 +499,38 @@ impl<'s, 'm> Walker<'s, 'm> {
         )
     }
 
+    /// The routes of a route table as the branches a lookup makes: each
+    /// route's share of the destinations (`parts`, from
+    /// [`AddrRanges::lpm_partition`]) with its index. Where no one reads
+    /// the path ([`Space::verdicts_only`]), the routes to one next hop
+    /// (`hops[i]` for route `i`) are one branch, named by the first of
+    /// them: what happens next depends on the next hop and the packets
+    /// alone, and a branch per route would be walked once per route.
+    pub(super) fn by_next_hop<K: Eq + std::hash::Hash>(
+        &self,
+        hops: &[K],
+        parts: Vec<AddrRanges>,
+    ) -> (Vec<usize>, Vec<AddrRanges>) {
+        if !self.space.verdicts_only {
+            return ((0..parts.len()).collect(), parts);
+        }
+        let mut firsts: Vec<usize> = Vec::new();
+        let mut joined: Vec<Vec<AddrRanges>> = Vec::new();
+        let mut slot: std::collections::HashMap<&K, usize> = std::collections::HashMap::new();
+        for (i, part) in parts.into_iter().enumerate() {
+            let at = *slot.entry(&hops[i]).or_insert_with(|| {
+                firsts.push(i);
+                joined.push(Vec::new());
+                joined.len() - 1
+            });
+            joined[at].push(part);
+        }
+        (
+            firsts,
+            joined.into_iter().map(AddrRanges::union_many).collect(),
+        )
+    }
+
     /// Splits a branch by destination into `parts` (an address in several
     /// goes to the first) and the packets in none. A destination that is
     /// an original field untranslated (a request's destination, a reply's

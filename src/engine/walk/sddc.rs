@@ -174,11 +174,12 @@ impl<'s, 'm> Walker<'s, 'm> {
         let mut steps = Vec::new();
         let routes = self.cgw_routes(sddc);
         let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
-        let parts = AddrRanges::lpm_partition(&prefixes);
-        let mut rest = ob.orig.clone();
-        for ((net, up, _, span), part) in routes.iter().zip(parts) {
-            let (yes, no) = self.dst_in(&ob.with(rest.clone()), part);
-            rest = no;
+        let uplinks: Vec<Uplink> = routes.iter().map(|r| r.1).collect();
+        let (firsts, parts) = self.by_next_hop(&uplinks, AddrRanges::lpm_partition(&prefixes));
+        // The parts are disjoint: one pass gives each its share.
+        let (shares, rest) = self.split_dsts(&ob, &parts);
+        for (&i, yes) in firsts.iter().zip(shares) {
+            let (net, up, _, span) = &routes[i];
             if yes.is_empty() {
                 continue;
             }
