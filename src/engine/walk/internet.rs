@@ -356,12 +356,16 @@ impl<'s, 'm> Walker<'s, 'm> {
         let m = self.m();
         let mut steps = Vec::new();
         // Only the owners of addresses the branch may be sent to, when its
-        // destination is untranslated: a branch for one host meets one of
-        // the thousands of addresses a large design publishes. An owner
+        // destination is an original field untranslated (a request's
+        // destination, a reply's source): a branch for one host meets one
+        // of the thousands of addresses a large design publishes. An owner
         // left out would have received nothing, and leaving it out changes
         // no other owner's share.
-        let reach =
-            (b.view.dst == AddrExpr::Orig(AddrField::Dst, None)).then(|| b.orig.dst_addrs());
+        let reach = match b.view.dst {
+            AddrExpr::Orig(AddrField::Dst, None) => Some(b.orig.dst_addrs()),
+            AddrExpr::Orig(AddrField::Src, None) => Some(b.orig.src_addrs()),
+            _ => None,
+        };
         let meets = |a: &AddrRanges| reach.as_ref().is_none_or(|r| !a.intersect(r).is_empty());
         let mut exact: Vec<(&IpAddr, &PublicOwner)> = self
             .space

@@ -634,9 +634,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 }
             }
         }
-        let yes = b.orig.intersect(&yes);
-        let no = b.orig.difference(&yes);
-        (yes, no)
+        cut(&b.orig, b.orig.intersect(&yes))
     }
 
     /// Undoes the translations made at `point` for the packets of `b` that
