@@ -524,11 +524,12 @@ const SWEEP_WORK_MIN: usize = 1 << 12;
 /// which group (rule) box `i` belongs to; boxes of one group never overlap.
 ///
 /// A sweep finds them while it stays within the same allowance as
-/// [`overlap_pairs`]'s. Past it, the list is first cut at its gaps
-/// ([`super::overlap::split_at_gaps`]): boxes on either side of a value of
-/// some field that no box spans cannot overlap, so each cluster is searched
-/// alone, and a cluster no field cuts is swept along its quietest field or,
-/// when every field keeps many boxes open, searched by partition. The gaps
+/// [`overlap_pairs`]'s, or else a sweep along the field that keeps the
+/// fewest boxes open, within its own. Past both, the list is cut at its
+/// gaps ([`super::overlap::split_at_gaps`]): boxes on either side of a
+/// value of some field that no box spans cannot overlap, so each cluster is
+/// searched alone (by the sweeps again), and a list no field cuts is
+/// searched by partition. The gaps
 /// matter where two populations are each quiet along a different field: an
 /// explanation whose requests an ACL drops at thousands of ports and whose
 /// replies it drops at thousands of client ports keeps every request open
@@ -541,7 +542,9 @@ pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> 
     let budget = SWEEP_WORK_PER_BOX
         .saturating_mul(cubes.len())
         .saturating_add(SWEEP_WORK_MIN);
-    let mut out = match sweep_earlier(cubes, group, sweep_dim(cubes.iter()), budget) {
+    let mut out = match sweep_earlier(cubes, group, sweep_dim(cubes.iter()), budget)
+        .or_else(|| quiet_sweep_earlier(cubes, group))
+    {
         Some(out) => out,
         None => earlier_by_gaps(cubes, group),
     };
@@ -557,8 +560,8 @@ pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> 
 /// than cut further.
 const GAP_NESTED: usize = 16;
 
-/// [`earlier_overlaps`] once the sweep along the default field has given
-/// up: the clusters left by cutting at gaps, each searched alone. Unsorted.
+/// [`earlier_overlaps`] once both sweeps have given up: the clusters left
+/// by cutting at gaps, each searched alone. Unsorted.
 fn earlier_by_gaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
     let mut out = vec![Vec::new(); cubes.len()];
     let mut stack = vec![(0..cubes.len()).collect::<Vec<usize>>()];
@@ -593,17 +596,13 @@ fn earlier_by_gaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usiz
             continue;
         }
         if idx.len() == cubes.len() {
-            // No gap anywhere (this is the first cluster, the whole list):
-            // searched as it is, without copying it, and the sweep along
-            // the default field has already failed on it.
-            return earlier_in_cluster(cubes, group, false);
+            // No gap anywhere (this is the first cluster, the whole list),
+            // and both sweeps have already failed on it.
+            return earlier_by_partition(cubes, group);
         }
         let sub: Vec<Cube<T>> = idx.iter().map(|&i| cubes[i]).collect();
         let sub_group: Vec<usize> = idx.iter().map(|&i| group[i]).collect();
-        for (k, v) in earlier_in_cluster(&sub, &sub_group, true)
-            .into_iter()
-            .enumerate()
-        {
+        for (k, v) in earlier_in_cluster(&sub, &sub_group).into_iter().enumerate() {
             if let Some(list) = out.get_mut(idx[k]) {
                 list.extend(v.into_iter().map(|i| idx[i]));
             }
@@ -613,49 +612,45 @@ fn earlier_by_gaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usiz
 }
 
 /// [`earlier_overlaps`] on a list that no gap cuts, unsorted: the sweep
-/// along the default field (unless it has already failed on this list),
-/// along the quietest one, or the partition.
-fn earlier_in_cluster<T: Coord>(
-    cubes: &[Cube<T>],
-    group: &[usize],
-    try_default: bool,
-) -> Vec<Vec<usize>> {
+/// along the default field, along the quietest one, or the partition.
+fn earlier_in_cluster<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
     let budget = SWEEP_WORK_PER_BOX
         .saturating_mul(cubes.len())
         .saturating_add(SWEEP_WORK_MIN);
-    let found = try_default
-        .then(|| sweep_earlier(cubes, group, sweep_dim(cubes.iter()), budget))
-        .flatten()
-        .or_else(|| {
-            // Another field may keep few boxes open where the addresses keep
-            // many: a rule base whose rules are apart by port, with one rule
-            // to a list of scattered hosts open along every address.
-            let (d, work) = super::overlap::quietest_dim(cubes);
-            let allowed = SWEEP_QUIET_PER_BOX
-                .saturating_mul(cubes.len())
-                .saturating_add(SWEEP_WORK_MIN);
-            if work > allowed {
-                return None;
+    sweep_earlier(cubes, group, sweep_dim(cubes.iter()), budget)
+        .or_else(|| quiet_sweep_earlier(cubes, group))
+        .unwrap_or_else(|| earlier_by_partition(cubes, group))
+}
+
+/// [`earlier_overlaps`] by a sweep along the field that keeps the fewest
+/// boxes open, unsorted, or `None` when even that one keeps too many.
+/// Another field may keep few boxes open where the addresses keep many: a
+/// rule base whose rules are apart by port, with one rule to a list of
+/// scattered hosts open along every address.
+fn quiet_sweep_earlier<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Option<Vec<Vec<usize>>> {
+    let (d, work) = super::overlap::quietest_dim(cubes);
+    let allowed = SWEEP_QUIET_PER_BOX
+        .saturating_mul(cubes.len())
+        .saturating_add(SWEEP_WORK_MIN);
+    if work > allowed {
+        return None;
+    }
+    sweep_earlier(cubes, group, d, usize::MAX)
+}
+
+/// [`earlier_overlaps`] by partition, unsorted.
+fn earlier_by_partition<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); cubes.len()];
+    // Every overlapping pair comes out in both orders (and every box with
+    // itself); the order from the earlier group keeps each pair once.
+    for (i, k) in super::overlap::partition_pairs(cubes, cubes) {
+        if group.get(i) < group.get(k) {
+            if let Some(v) = out.get_mut(k) {
+                v.push(i);
             }
-            sweep_earlier(cubes, group, d, usize::MAX)
-        });
-    match found {
-        Some(out) => out,
-        None => {
-            let mut out = vec![Vec::new(); cubes.len()];
-            // Every overlapping pair comes out in both orders (and every box
-            // with itself); the order from the earlier group keeps each
-            // pair once.
-            for (i, k) in super::overlap::partition_pairs(cubes, cubes) {
-                if group.get(i) < group.get(k) {
-                    if let Some(v) = out.get_mut(k) {
-                        v.push(i);
-                    }
-                }
-            }
-            out
         }
     }
+    out
 }
 
 /// How many boxes, per box, a sweep along the field that keeps the fewest
