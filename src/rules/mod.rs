@@ -152,12 +152,13 @@ pub(crate) mod util {
 
     /// The oracle's trace of one flow from the engine's witness packet: the
     /// hop-by-hop elements (with their lines) that behaviour rules label.
+    /// One oracle serves a rule's findings, so that what it learns about
+    /// the model (the indexes of long network ACLs) is learnt once.
     pub fn trace_witness(
-        model: &Model,
+        oracle: &crate::sim::Oracle,
         p: &crate::engine::packet_set::Packet,
     ) -> crate::sim::FlowResult {
-        crate::sim::simulate_flow(
-            model,
+        oracle.flow(
             crate::sim::Start::Address(p.src),
             crate::sim::Packet {
                 src: p.src,

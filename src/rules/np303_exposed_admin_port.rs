@@ -182,7 +182,7 @@ fn diagnostic(
         n => format!("{} and {n} other addresses", p.dst),
     };
     // The oracle's trace of one packet names the elements that let it in.
-    let trace = super::util::trace_witness(model, p);
+    let trace = super::util::trace_witness(&crate::sim::Oracle::new(model), p);
     let mut labels: Vec<(Span, String)> = Vec::new();
     let mut via = None;
     for hop in &trace.forward.hops {

@@ -91,6 +91,7 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
         }
     }
     let packets = PacketSet::union_all(&parts);
+    let oracle = crate::sim::Oracle::new(model);
     for part in explain(space, &packets) {
         let Part::Failed {
             set,
@@ -112,6 +113,7 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
         };
         out.push(diagnostic(
             space,
+            &oracle,
             &acl.decl.name,
             &drop.reason,
             drop.span,
@@ -120,11 +122,18 @@ pub fn check(space: &Space, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn diagnostic(space: &Space, acl: &str, reason: &str, span: Span, p: &Packet) -> Diagnostic {
+fn diagnostic(
+    space: &Space,
+    oracle: &crate::sim::Oracle,
+    acl: &str,
+    reason: &str,
+    span: Span,
+    p: &Packet,
+) -> Diagnostic {
     let model = space.model;
     // The oracle's trace of the witness labels the ACL rules the request
     // passed and the host that received it.
-    let flow = super::util::trace_witness(model, p);
+    let flow = super::util::trace_witness(oracle, p);
     let mut labels: Vec<(Span, String)> = Vec::new();
     for hop in &flow.forward.hops {
         if let (Stage::NetworkAcl, Some(s)) = (hop.stage, hop.span) {

@@ -24,6 +24,7 @@
 //! - `probe`: representative packets of an expectation;
 //! - `lookup`: names and services as a person types them (`netproof trace`).
 
+mod acl_index;
 mod edge;
 mod eigw;
 mod lookup;
@@ -339,6 +340,28 @@ pub fn simulate_flow(model: &Model, start: Start, packet: Packet) -> FlowResult 
     simulate_flow_to(model, start, packet, None)
 }
 
+/// The oracle for many flows of one model: what it learns about the model
+/// once (the indexes of long network ACLs) serves every flow. The answers
+/// are [`simulate_flow`]'s.
+pub struct Oracle<'m> {
+    model: &'m Model,
+    acls: acl_index::AclIndexes,
+}
+
+impl<'m> Oracle<'m> {
+    pub fn new(model: &'m Model) -> Oracle<'m> {
+        Oracle {
+            model,
+            acls: acl_index::AclIndexes::new(model),
+        }
+    }
+
+    /// [`simulate_flow`] of this oracle's model.
+    pub fn flow(&self, start: Start, packet: Packet) -> FlowResult {
+        walk::flow(self.model, &self.acls, start, packet, None)
+    }
+}
+
 /// As [`simulate_flow`], and, when `intended` is given, the forward packet
 /// must also be delivered to that host (as `expect reach SRC -> DST at
 /// ADDRESS` requires: sent to ADDRESS, arriving at DST).
@@ -348,13 +371,19 @@ pub fn simulate_flow_to(
     packet: Packet,
     intended: Option<Party>,
 ) -> FlowResult {
-    walk::flow(model, start, packet, intended)
+    walk::flow(
+        model,
+        &acl_index::AclIndexes::new(model),
+        start,
+        packet,
+        intended,
+    )
 }
 
 /// Follows one packet in one direction only, with no sessions: what
 /// `simulate_flow` does for the forward packet.
 pub fn simulate_packet(model: &Model, start: Start, packet: Packet) -> Trace {
-    walk::one_way(model, start, packet)
+    walk::one_way(model, &acl_index::AclIndexes::new(model), start, packet)
 }
 
 /// The client port probes and `netproof trace` use unless told otherwise.

@@ -158,7 +158,8 @@ impl<'m> Walker<'m> {
         let acl_id = sub
             .acl
             .or_else(|| m.sites.get(sub.site.index()).and_then(|s| s.default_acl));
-        let Some(acl) = acl_id.and_then(|a| m.acls.get(a.index())) else {
+        let Some((acl_index, acl)) = acl_id.and_then(|a| Some((a.index(), m.acls.get(a.index())?)))
+        else {
             return Ok(());
         };
         let (dir, rules, peer_word, peer) = if outbound {
@@ -166,39 +167,43 @@ impl<'m> Walker<'m> {
         } else {
             ("inbound", &acl.inbound, "from", p.src)
         };
-        for r in rules {
-            if matching::svc_has(&r.services, p) && matching::expr_has(m, &r.peer, peer, Peer::Dst)
-            {
-                return match r.action {
-                    AclAction::Allow => {
-                        let decision = if acl.decl.implicit {
-                            format!(
-                                "the default network ACL of subnet `{}` allows it {dir}",
-                                sub.decl.name
-                            )
-                        } else {
-                            format!(
-                                "rule {} of network ACL `{}` allows it {dir} (subnet `{}`)",
-                                r.number, acl.decl.name, sub.decl.name
-                            )
-                        };
-                        self.hop(Stage::NetworkAcl, decision, Some(r.span));
-                        Ok(())
-                    }
-                    AclAction::Deny => Err(drop(
+        // The first rule that holds the packet: by the ACL's index when it
+        // is long (the same rule a scan finds, see `acl_index`).
+        let first = self
+            .acls
+            .first(acl_index, outbound, rules, p.proto, p.dport, |r| {
+                matching::svc_has(&r.services, p) && matching::expr_has(m, &r.peer, peer, Peer::Dst)
+            });
+        if let Some(r) = first {
+            return match r.action {
+                AclAction::Allow => {
+                    let decision = if acl.decl.implicit {
                         format!(
-                            "rule {} of network ACL `{}` denies it {dir} (subnet `{}`)",
+                            "the default network ACL of subnet `{}` allows it {dir}",
+                            sub.decl.name
+                        )
+                    } else {
+                        format!(
+                            "rule {} of network ACL `{}` allows it {dir} (subnet `{}`)",
                             r.number, acl.decl.name, sub.decl.name
-                        ),
-                        Some(r.span),
-                        format!(
-                            "give an allow rule a lower number than {}, or narrow the deny rule",
-                            r.number
-                        ),
-                    )
-                    .at(Stage::NetworkAcl)),
-                };
-            }
+                        )
+                    };
+                    self.hop(Stage::NetworkAcl, decision, Some(r.span));
+                    Ok(())
+                }
+                AclAction::Deny => Err(drop(
+                    format!(
+                        "rule {} of network ACL `{}` denies it {dir} (subnet `{}`)",
+                        r.number, acl.decl.name, sub.decl.name
+                    ),
+                    Some(r.span),
+                    format!(
+                        "give an allow rule a lower number than {}, or narrow the deny rule",
+                        r.number
+                    ),
+                )
+                .at(Stage::NetworkAcl)),
+            };
         }
         let svc = svc_literal(p);
         let help = if self.replying() && p.has_ports() && p.dport >= 1024 {

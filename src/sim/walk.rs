@@ -10,6 +10,7 @@
 //! stateful element admits the reply only if the forward packet passed it,
 //! and NAT is undone only where it was done.
 
+use super::acl_index::AclIndexes;
 use super::matching::{self, InternetOwner, Sender, VpcPublic};
 use super::{
     Direction, Failure, FlowResult, Hop, Outcome, Packet, Party, Stage, Start, Trace, MAX_NODES,
@@ -248,6 +249,9 @@ pub(super) use tri;
 
 pub(super) struct Walker<'m> {
     pub m: &'m Model,
+    /// The network ACLs' first-match indexes, shared by the walks of one
+    /// oracle.
+    pub acls: &'m AclIndexes,
     pub hops: Vec<Hop>,
     /// The node being processed, for hops.
     pub node: String,
@@ -266,9 +270,10 @@ pub(super) struct Walker<'m> {
 }
 
 impl<'m> Walker<'m> {
-    fn new(m: &'m Model, forward: Option<&'m Sessions>) -> Walker<'m> {
+    fn new(m: &'m Model, acls: &'m AclIndexes, forward: Option<&'m Sessions>) -> Walker<'m> {
         Walker {
             m,
+            acls,
             hops: Vec::new(),
             node: String::new(),
             node_span: None,
@@ -1252,8 +1257,8 @@ fn trace_of(w: Walker<'_>, sent: Packet, outcome: Outcome) -> Trace {
     }
 }
 
-pub(super) fn one_way(m: &Model, start: Start, p: Packet) -> Trace {
-    let mut w = Walker::new(m, None);
+pub(super) fn one_way(m: &Model, acls: &AclIndexes, start: Start, p: Packet) -> Trace {
+    let mut w = Walker::new(m, acls, None);
     match start_party(m, start) {
         Ok(party) => {
             let outcome = w.run(At::Send(party), p);
@@ -1283,7 +1288,13 @@ fn unstartable(p: Packet, d: Drop) -> Trace {
     }
 }
 
-pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) -> FlowResult {
+pub(super) fn flow(
+    m: &Model,
+    acls: &AclIndexes,
+    start: Start,
+    p: Packet,
+    intended: Option<Party>,
+) -> FlowResult {
     let source = match start_party(m, start) {
         Ok(party) => party,
         Err(d) => {
@@ -1303,7 +1314,7 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
             };
         }
     };
-    let mut fw = Walker::new(m, None);
+    let mut fw = Walker::new(m, acls, None);
     let outcome = fw.run(At::Send(source), p);
     let sessions = std::mem::take(&mut fw.sessions);
     let forward = trace_of(fw, p, outcome);
@@ -1356,7 +1367,7 @@ pub(super) fn flow(m: &Model, start: Start, p: Packet, intended: Option<Party>) 
         }
     }
     let sent_back = header.reply();
-    let mut rw = Walker::new(m, Some(&sessions));
+    let mut rw = Walker::new(m, acls, Some(&sessions));
     rw.accept_virtual = match source {
         Party::Virtual { .. } => Some(source),
         _ => None,

@@ -524,48 +524,131 @@ const SWEEP_WORK_MIN: usize = 1 << 12;
 /// which group (rule) box `i` belongs to; boxes of one group never overlap.
 ///
 /// A sweep finds them while it stays within the same allowance as
-/// [`overlap_pairs`]'s; past it (the union of sets from one list of
-/// scattered addresses to another keeps every box of the other list open at
-/// once), the pairs are found by partition. Each box's list is sorted
-/// either way, so the answer does not depend on the search.
+/// [`overlap_pairs`]'s, or else a sweep along the field that keeps the
+/// fewest boxes open, within its own. Past both, the list is cut at its
+/// gaps ([`super::overlap::split_at_gaps`]): boxes on either side of a
+/// value of some field that no box spans cannot overlap, so each cluster is
+/// searched alone (by the sweeps again), and a list no field cuts is
+/// searched by partition. The gaps
+/// matter where two populations are each quiet along a different field: an
+/// explanation whose requests an ACL drops at thousands of ports and whose
+/// replies it drops at thousands of client ports keeps every request open
+/// along the client port and every reply open along the service port, so no
+/// single sweep is quiet, while one cut at the service port's gaps leaves
+/// the replies alone in one cluster, quiet along the client port. Each
+/// box's list is sorted whichever way it was found, so the answer does not
+/// depend on the search.
 pub(crate) fn earlier_overlaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
     let budget = SWEEP_WORK_PER_BOX
         .saturating_mul(cubes.len())
         .saturating_add(SWEEP_WORK_MIN);
-    let found = sweep_earlier(cubes, group, sweep_dim(cubes.iter()), budget).or_else(|| {
-        // Another field may keep few boxes open where the addresses keep
-        // many: a rule base whose rules are apart by port, with one rule to
-        // a list of scattered hosts open along every address.
-        let (d, work) = super::overlap::quietest_dim(cubes);
-        let allowed = SWEEP_QUIET_PER_BOX
-            .saturating_mul(cubes.len())
-            .saturating_add(SWEEP_WORK_MIN);
-        if work > allowed {
-            return None;
-        }
-        sweep_earlier(cubes, group, d, usize::MAX)
-    });
-    let mut out = match found {
+    let mut out = match sweep_earlier(cubes, group, sweep_dim(cubes.iter()), budget)
+        .or_else(|| quiet_sweep_earlier(cubes, group))
+    {
         Some(out) => out,
-        None => {
-            let mut out = vec![Vec::new(); cubes.len()];
-            // Every overlapping pair comes out in both orders (and every box
-            // with itself); the order from the earlier group keeps each
-            // pair once.
-            for (i, k) in super::overlap::partition_pairs(cubes, cubes) {
-                if group.get(i) < group.get(k) {
-                    if let Some(v) = out.get_mut(k) {
-                        v.push(i);
-                    }
-                }
-            }
-            out
-        }
+        None => earlier_by_gaps(cubes, group),
     };
     // Rule order makes the pieces, and so the output, independent of how
     // the search visited the boxes.
     for v in &mut out {
         v.sort_unstable();
+    }
+    out
+}
+
+/// Clusters of at most this many boxes are compared pair by pair rather
+/// than cut further.
+const GAP_NESTED: usize = 16;
+
+/// [`earlier_overlaps`] once both sweeps have given up: the clusters left
+/// by cutting at gaps, each searched alone. Unsorted.
+fn earlier_by_gaps<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); cubes.len()];
+    let mut stack = vec![(0..cubes.len()).collect::<Vec<usize>>()];
+    while let Some(idx) = stack.pop() {
+        if idx.len() <= GAP_NESTED {
+            // A handful of boxes: every pair, as a sweep would.
+            for (k, &j) in idx.iter().enumerate() {
+                for &i in &idx[k + 1..] {
+                    count_comparison();
+                    if group[i] != group[j] && cubes[i].overlaps(&cubes[j]) {
+                        let (early, late) = if group[i] < group[j] { (i, j) } else { (j, i) };
+                        out[late].push(early);
+                    }
+                }
+            }
+            continue;
+        }
+        if let Some(gaps) = super::overlap::split_at_gaps(cubes, &idx) {
+            // A wide box set aside is compared with every box of its
+            // cluster, and with each later wide box once.
+            for (k, &w) in gaps.wide.iter().enumerate() {
+                let others = gaps.rest.iter().chain(&gaps.wide[k + 1..]);
+                for &i in others {
+                    count_comparison();
+                    if group[i] != group[w] && cubes[i].overlaps(&cubes[w]) {
+                        let (early, late) = if group[i] < group[w] { (i, w) } else { (w, i) };
+                        out[late].push(early);
+                    }
+                }
+            }
+            stack.extend(gaps.runs);
+            continue;
+        }
+        if idx.len() == cubes.len() {
+            // No gap anywhere (this is the first cluster, the whole list),
+            // and both sweeps have already failed on it.
+            return earlier_by_partition(cubes, group);
+        }
+        let sub: Vec<Cube<T>> = idx.iter().map(|&i| cubes[i]).collect();
+        let sub_group: Vec<usize> = idx.iter().map(|&i| group[i]).collect();
+        for (k, v) in earlier_in_cluster(&sub, &sub_group).into_iter().enumerate() {
+            if let Some(list) = out.get_mut(idx[k]) {
+                list.extend(v.into_iter().map(|i| idx[i]));
+            }
+        }
+    }
+    out
+}
+
+/// [`earlier_overlaps`] on a list that no gap cuts, unsorted: the sweep
+/// along the default field, along the quietest one, or the partition.
+fn earlier_in_cluster<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
+    let budget = SWEEP_WORK_PER_BOX
+        .saturating_mul(cubes.len())
+        .saturating_add(SWEEP_WORK_MIN);
+    sweep_earlier(cubes, group, sweep_dim(cubes.iter()), budget)
+        .or_else(|| quiet_sweep_earlier(cubes, group))
+        .unwrap_or_else(|| earlier_by_partition(cubes, group))
+}
+
+/// [`earlier_overlaps`] by a sweep along the field that keeps the fewest
+/// boxes open, unsorted, or `None` when even that one keeps too many.
+/// Another field may keep few boxes open where the addresses keep many: a
+/// rule base whose rules are apart by port, with one rule to a list of
+/// scattered hosts open along every address.
+fn quiet_sweep_earlier<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Option<Vec<Vec<usize>>> {
+    let (d, work) = super::overlap::quietest_dim(cubes);
+    let allowed = SWEEP_QUIET_PER_BOX
+        .saturating_mul(cubes.len())
+        .saturating_add(SWEEP_WORK_MIN);
+    if work > allowed {
+        return None;
+    }
+    sweep_earlier(cubes, group, d, usize::MAX)
+}
+
+/// [`earlier_overlaps`] by partition, unsorted.
+fn earlier_by_partition<T: Coord>(cubes: &[Cube<T>], group: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); cubes.len()];
+    // Every overlapping pair comes out in both orders (and every box with
+    // itself); the order from the earlier group keeps each pair once.
+    for (i, k) in super::overlap::partition_pairs(cubes, cubes) {
+        if group.get(i) < group.get(k) {
+            if let Some(v) = out.get_mut(k) {
+                v.push(i);
+            }
+        }
     }
     out
 }

@@ -148,6 +148,122 @@ fn choose_cut<T: Coord>(
     (low.max(high) * 8 <= total * 7).then_some((d, v))
 }
 
+/// A list of boxes cut at its gaps: clusters that cannot overlap one
+/// another, and the few wide boxes set aside to make the gaps, which may
+/// overlap anything.
+pub(crate) struct Gaps {
+    /// The boxes set aside, in increasing order.
+    pub(crate) wide: Vec<usize>,
+    /// Every other box.
+    pub(crate) rest: Vec<usize>,
+    /// The clusters of two boxes or more, each in increasing order (a box
+    /// alone in its cluster overlaps nothing but wide boxes).
+    pub(crate) runs: Vec<Vec<usize>>,
+}
+
+/// How many of the widest boxes along a field [`split_at_gaps`] may set
+/// aside (at most one in sixteen of the list): each is then compared with
+/// every box of the list.
+const WIDE_MAX: usize = 32;
+
+/// The boxes `idx` of `cubes` in clusters that cannot overlap one another,
+/// or `None` when no field cuts them well. Along one field, the boxes
+/// sorted by their lower bounds fall into runs whose ranges chain together;
+/// between two runs lies a value no box spans, so boxes of different runs
+/// are apart in that field. One box spanning the whole field (a catch-all
+/// rule's set, the remainder of an ACL's ports) would chain every run into
+/// one, so each field is also tried without its few widest boxes, which are
+/// then set aside. The field taken is the one whose largest run is
+/// smallest; a cut that leaves more than three quarters of the boxes in one
+/// run is refused, so that clusters shrink geometrically and cutting never
+/// peels boxes off one at a time.
+pub(crate) fn split_at_gaps<T: Coord>(cubes: &[Cube<T>], idx: &[usize]) -> Option<Gaps> {
+    // The best cut so far: its largest run, how many boxes it sets aside,
+    // the field, and the boxes of that field sorted by lower bound.
+    let mut best: Option<(usize, usize, usize, Vec<usize>)> = None;
+    let wide_max = WIDE_MAX.min(idx.len() / 16);
+    let mut order = idx.to_vec();
+    for d in 0..DIMS {
+        order.sort_unstable_by_key(|&i| cubes[i].lo[d]);
+        let widest = widest(cubes, d, idx, wide_max);
+        for aside in [0, wide_max] {
+            let largest = largest_run(cubes, d, &order, &widest[..aside]);
+            if best.as_ref().is_none_or(|b| (largest, aside) < (b.0, b.1)) {
+                best = Some((largest, aside, d, order.clone()));
+            }
+        }
+    }
+    let (largest, aside, d, order) = best?;
+    if largest * 4 > idx.len() * 3 {
+        return None;
+    }
+    let wide = widest(cubes, d, idx, aside);
+    let mut rest = Vec::with_capacity(idx.len() - wide.len());
+    let mut runs = Vec::new();
+    let mut run: Vec<usize> = Vec::new();
+    let mut reach: Option<T> = None;
+    for &i in &order {
+        if wide.binary_search(&i).is_ok() {
+            continue;
+        }
+        rest.push(i);
+        let c = &cubes[i];
+        if reach.is_some_and(|r| c.lo[d] > r) {
+            if run.len() > 1 {
+                run.sort_unstable();
+                runs.push(std::mem::take(&mut run));
+            }
+            run.clear();
+        }
+        run.push(i);
+        reach = Some(reach.map_or(c.hi[d], |r| r.max(c.hi[d])));
+    }
+    if run.len() > 1 {
+        run.sort_unstable();
+        runs.push(run);
+    }
+    Some(Gaps { wide, rest, runs })
+}
+
+/// The `k` boxes of `idx` widest along `d` (ties to the lower index), in
+/// increasing order.
+fn widest<T: Coord>(cubes: &[Cube<T>], d: usize, idx: &[usize], k: usize) -> Vec<usize> {
+    if k == 0 {
+        return Vec::new();
+    }
+    let width = |i: usize| cubes[i].hi[d].to_f64() - cubes[i].lo[d].to_f64();
+    let mut all = idx.to_vec();
+    let by_width = |x: &usize, y: &usize| width(*y).total_cmp(&width(*x)).then(x.cmp(y));
+    if k < all.len() {
+        all.select_nth_unstable_by(k, by_width);
+        all.truncate(k);
+    }
+    all.sort_unstable();
+    all
+}
+
+/// The size of the largest run of `order` (boxes sorted by their lower
+/// bound along `d`) without the boxes of `skip` (sorted): a run ends where
+/// the next box starts past every range before it.
+fn largest_run<T: Coord>(cubes: &[Cube<T>], d: usize, order: &[usize], skip: &[usize]) -> usize {
+    let mut largest = 0;
+    let mut len = 0;
+    let mut reach: Option<T> = None;
+    for &i in order {
+        if !skip.is_empty() && skip.binary_search(&i).is_ok() {
+            continue;
+        }
+        let c = &cubes[i];
+        if reach.is_some_and(|r| c.lo[d] > r) {
+            len = 0;
+        }
+        len += 1;
+        largest = largest.max(len);
+        reach = Some(reach.map_or(c.hi[d], |r| r.max(c.hi[d])));
+    }
+    largest
+}
+
 /// The field along which a sweep over `cubes` keeps the fewest boxes open,
 /// and about how many open boxes it meets in all: at each box's start, the
 /// boxes that started before it and have not ended. Counting them takes a
