@@ -402,7 +402,8 @@ impl<'s, 'm> Walker<'s, 'm> {
         routes.dedup_by_key(|r| r.0);
         let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
         let links: Vec<usize> = routes.iter().map(|r| r.1).collect();
-        let (firsts, parts) = self.by_next_hop(&links, AddrRanges::lpm_partition(&prefixes));
+        let parts = AddrRanges::lpm_partition(&prefixes);
+        let (firsts, parts) = self.by_next_hop(&links, &parts);
         let (shares, left) = self.split_dsts(&rest, &parts);
         for (&i, yes) in firsts.iter().zip(shares) {
             let (net, ci, span) = &routes[i];

@@ -506,29 +506,28 @@ impl<'s, 'm> Walker<'s, 'm> {
     /// (`hops[i]` for route `i`) are one branch, named by the first of
     /// them: what happens next depends on the next hop and the packets
     /// alone, and a branch per route would be walked once per route.
-    pub(super) fn by_next_hop<K: Eq + std::hash::Hash>(
+    pub(super) fn by_next_hop<'p, K: Eq + std::hash::Hash>(
         &self,
         hops: &[K],
-        parts: Vec<AddrRanges>,
-    ) -> (Vec<usize>, Vec<AddrRanges>) {
+        parts: &'p [AddrRanges],
+    ) -> (Vec<usize>, std::borrow::Cow<'p, [AddrRanges]>) {
         if !self.space.verdicts_only {
-            return ((0..parts.len()).collect(), parts);
+            let n = parts.len().min(hops.len());
+            return ((0..n).collect(), std::borrow::Cow::Borrowed(&parts[..n]));
         }
         let mut firsts: Vec<usize> = Vec::new();
         let mut joined: Vec<Vec<AddrRanges>> = Vec::new();
         let mut slot: std::collections::HashMap<&K, usize> = std::collections::HashMap::new();
-        for (i, part) in parts.into_iter().enumerate() {
-            let at = *slot.entry(&hops[i]).or_insert_with(|| {
+        for (i, (part, hop)) in parts.iter().cloned().zip(hops).enumerate() {
+            let at = *slot.entry(hop).or_insert_with(|| {
                 firsts.push(i);
                 joined.push(Vec::new());
                 joined.len() - 1
             });
             joined[at].push(part);
         }
-        (
-            firsts,
-            joined.into_iter().map(AddrRanges::union_many).collect(),
-        )
+        let joined: Vec<AddrRanges> = joined.into_iter().map(AddrRanges::union_many).collect();
+        (firsts, std::borrow::Cow::Owned(joined))
     }
 
     /// Splits a branch by destination into `parts` (an address in several

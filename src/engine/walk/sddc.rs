@@ -175,7 +175,8 @@ impl<'s, 'm> Walker<'s, 'm> {
         let routes = self.cgw_routes(sddc);
         let prefixes: Vec<ipnet::IpNet> = routes.iter().map(|r| r.0).collect();
         let uplinks: Vec<Uplink> = routes.iter().map(|r| r.1).collect();
-        let (firsts, parts) = self.by_next_hop(&uplinks, AddrRanges::lpm_partition(&prefixes));
+        let parts = AddrRanges::lpm_partition(&prefixes);
+        let (firsts, parts) = self.by_next_hop(&uplinks, &parts);
         // The parts are disjoint: one pass gives each its share.
         let (shares, rest) = self.split_dsts(&ob, &parts);
         for (&i, yes) in firsts.iter().zip(shares) {

@@ -293,15 +293,14 @@ impl<'s, 'm> Walker<'s, 'm> {
             )];
         };
         let rt = &m.route_tables[table.index()];
-        let parts = self.space.route_parts(table);
+        // The routes' shares of the destinations are disjoint: one pass
+        // over the boxes gives each its own.
+        let targets: Vec<RouteTarget> = rt.routes.iter().map(|r| r.target).collect();
+        let (firsts, parts) = self.by_next_hop(&targets, self.space.route_parts(table));
+        let (shares, rest) = self.split_dsts(&b, &parts);
         let mut steps = Vec::new();
-        let mut rest = b.orig.clone();
-        for (route, part) in rt.routes.iter().zip(parts.iter().cloned()) {
-            if rest.is_empty() {
-                break;
-            }
-            let (yes, no) = self.dst_in(&b.with(rest.clone()), part);
-            rest = no;
+        for (&i, yes) in firsts.iter().zip(shares) {
+            let route = &rt.routes[i];
             if yes.is_empty() {
                 continue;
             }
@@ -691,13 +690,15 @@ impl<'s, 'm> Walker<'s, 'm> {
     fn deliver_local(&self, vpc: SiteId, from: Option<SubnetId>, b: Branch) -> Vec<Step> {
         let m = self.m();
         let mut steps = Vec::new();
-        let mut rest = b.orig.clone();
-        for &sub in &m.site(vpc).subnets {
-            let (yes, no) = self.dst_in(
-                &b.with(rest.clone()),
-                AddrRanges::from_nets(m.subnet(sub).prefixes().map(|p| p.value)),
-            );
-            rest = no;
+        // One pass over the boxes gives each subnet its share (a subnet
+        // listed earlier takes an address first, as testing them in turn).
+        let subnets = &m.site(vpc).subnets;
+        let parts: Vec<AddrRanges> = subnets
+            .iter()
+            .map(|&sub| AddrRanges::from_nets(m.subnet(sub).prefixes().map(|p| p.value)))
+            .collect();
+        let (shares, rest) = self.split_dsts(&b, &parts);
+        for (&sub, yes) in subnets.iter().zip(shares) {
             if yes.is_empty() {
                 continue;
             }
