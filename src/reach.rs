@@ -289,11 +289,24 @@ pub fn query_answer(path: String, text: String, q: Query, json: bool) -> ReachRu
 }
 
 #[derive(Serialize)]
-struct MatrixRow {
-    from: String,
-    to: String,
+struct MatrixRow<'a> {
+    from: &'a str,
+    to: &'a str,
     /// Services that reach, as `tcp/80, udp/53`.
     services: String,
+}
+
+/// The matrix's rows for JSON, made one at a time as they are written.
+struct MatrixRows<'a, F>(&'a [crate::engine::matrix::Cell], &'a F);
+
+impl<'a, F: Fn(SubnetId) -> &'a str> Serialize for MatrixRows<'a, F> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|c| MatrixRow {
+            from: (self.1)(c.from),
+            to: (self.1)(c.to),
+            services: c.services.to_string(),
+        }))
+    }
 }
 
 /// Every subnet and segment to every other, all services: one exhaustive
@@ -305,34 +318,34 @@ pub fn matrix(path: String, text: String, json: bool) -> ReachRun {
         Err(run) => return run,
     };
     let space = Space::grouped(&model);
-    let name = |s: SubnetId| {
-        let sub = model.subnet(s);
-        format!("{}.{}", model.site(sub.site).decl.name, sub.decl.name)
-    };
+    // Each subnet's name once, not twice per row: W3 has 25 million rows.
+    let names: Vec<String> = model
+        .subnets
+        .iter()
+        .map(|sub| format!("{}.{}", model.site(sub.site).decl.name, sub.decl.name))
+        .collect();
+    let name = |s: SubnetId| names.get(s.index()).map_or("?", String::as_str);
     let result = crate::engine::matrix::matrix(&space);
     let subnets = model.subnets.len();
-    let rows: Vec<MatrixRow> = result
-        .cells
-        .iter()
-        .map(|c| MatrixRow {
-            from: name(c.from),
-            to: name(c.to),
-            services: c.services.to_string(),
-        })
-        .collect();
     let output = if json {
+        // The rows are serialized as they are made rather than collected
+        // first.
+        let rows = MatrixRows(&result.cells, &name);
         match serde_json::to_string_pretty(&rows) {
             Ok(s) => s + "\n",
             Err(e) => return ReachRun::Usage(vec![format!("cannot serialize the matrix: {e}")]),
         }
     } else {
+        // Names come from the design: control characters in them reach the
+        // terminal as visible escapes (`render::visible`, one row at a time).
         let mut out = String::new();
-        for r in &rows {
-            out.push_str(&format!("{} -> {}: {}\n", r.from, r.to, r.services));
+        for c in &result.cells {
+            let row = format!("{} -> {}: {}\n", name(c.from), name(c.to), c.services);
+            out.push_str(&crate::render::visible(&row, usize::MAX));
         }
         out.push_str(&format!(
             "{} reachable pairs among {subnets} subnets and segments\n",
-            rows.len(),
+            result.cells.len(),
         ));
         if !result.complete {
             out.push_str(
@@ -340,7 +353,7 @@ pub fn matrix(path: String, text: String, json: bool) -> ReachRun {
                  (docs/engine.md); pairs they might add are not listed\n",
             );
         }
-        crate::render::visible(&out, usize::MAX)
+        out
     };
     ReachRun::Answered {
         output,
