@@ -543,6 +543,29 @@ mod tests {
         ));
         out.push(shape("dx-sites", 6));
         out.push(shape("sg-references", 6));
+        // Management networks: flows from compute segments to vCenter,
+        // which the shared walk does not take through the management
+        // gateway (what passes ends undecided), and from on-prem, which it
+        // does: in W3's shape, and in the vCenter scenario with a rule
+        // from a compute segment added.
+        out.push(crate::gen::generate_workload(&crate::gen::Workload {
+            name: "w3-small",
+            sddcs: 3,
+            mgw_firewalls: true,
+            segments: 6,
+            rules_per_firewall: 40,
+            nat_rules: 3,
+            vpcs: 2,
+            route_tables: 4,
+            routes_per_table: 10,
+            expectations: 0,
+        }));
+        let vcenter = read("fixtures/scenarios/sddc-ops-reach-vcenter.np").replacen(
+            "    rule vcenter-out",
+            "    rule web-to-vcenter allow from web-tier to vc service HTTPS\n    rule vcenter-out",
+            1,
+        );
+        out.push(vcenter);
         out
     }
 
