@@ -1831,6 +1831,7 @@ fn engine_paths(space: &Space, p: &EPacket) -> String {
         session: &[],
         accept: None,
         verdicts_only: false,
+        deliveries_only: false,
     };
     let mut leaves = Vec::new();
     fwd.walk(
@@ -1854,6 +1855,7 @@ fn engine_paths(space: &Space, p: &EPacket) -> String {
                     session: &branch.marks,
                     accept: matches!(start, walk::Dest::Virtual(..)).then_some(start),
                     verdicts_only: false,
+                    deliveries_only: false,
                 };
                 let mut rb = Branch::new(branch.orig.clone());
                 rb.view = branch.view.swapped();
@@ -1898,6 +1900,7 @@ fn unsupported_reasons_of(space: &Space, src: IpAddr, set: PacketSet) -> Vec<Str
         session: &[],
         accept: None,
         verdicts_only: false,
+        deliveries_only: false,
     };
     let mut leaves = Vec::new();
     fwd.walk(Loc::Leave(start), Branch::new(set), &mut leaves);
@@ -1912,6 +1915,7 @@ fn unsupported_reasons_of(space: &Space, src: IpAddr, set: PacketSet) -> Vec<Str
                     session: &branch.marks,
                     accept: matches!(start, walk::Dest::Virtual(..)).then_some(start),
                     verdicts_only: false,
+                    deliveries_only: false,
                 };
                 let mut rb = Branch::new(branch.orig.clone());
                 rb.view = branch.view.swapped();

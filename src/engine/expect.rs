@@ -634,6 +634,7 @@ fn reply_leaves(space: &Space, start: Dest, to: Dest, fwd: Branch) -> Vec<Leaf> 
         session: &marks,
         accept: matches!(start, Dest::Virtual(..)).then_some(start),
         verdicts_only: space.verdicts_only,
+        deliveries_only: false,
     };
     let mut rb = Branch::new(fwd.orig);
     rb.view = fwd.view.swapped();

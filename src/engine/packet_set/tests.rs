@@ -1401,6 +1401,29 @@ fn coalescing_boxes_that_touch_nowhere_sorts_them_once() {
 }
 
 #[test]
+fn coalescing_gives_back_the_room_its_merges_free() {
+    // A box cut into a thousand slices along the destination port merges
+    // back into one; the list keeps no room for the thousand (sets such as
+    // a firewall's admitted packets are kept for the whole check).
+    let whole = PacketSet::all().with_dport(1000, 2999);
+    let Some(&c) = whole.v4.first() else {
+        panic!("an IPv4 box");
+    };
+    let mut slices: Vec<_> = (0..1000u32)
+        .map(|i| {
+            let mut s = c;
+            s.lo[super::cube::DPORT] = super::cube::Coord::from_u128(u128::from(1000 + 2 * i));
+            s.hi[super::cube::DPORT] = super::cube::Coord::from_u128(u128::from(1001 + 2 * i));
+            s
+        })
+        .collect();
+    slices.reverse();
+    super::cube::coalesce(&mut slices);
+    assert_eq!(slices, whole.v4);
+    assert!(slices.capacity() <= 17, "room for {}", slices.capacity());
+}
+
+#[test]
 fn coalescing_with_shortcuts_gives_what_sorting_every_pass_gives() {
     // Random boxes cut into pieces along random fields, so that some passes
     // merge and others do not; the lists must come out equal, order included.

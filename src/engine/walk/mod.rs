@@ -343,6 +343,11 @@ pub struct Walker<'s, 'm> {
     /// only, since it reads the deliveries and nothing else of them, while
     /// its reply walks must see every drop.
     pub verdicts_only: bool,
+    /// Whether only this walk's deliveries are read (NP405's shared forward
+    /// walk): then a path whose every end is a drop or an undecided leaf
+    /// need not be walked at all (`mgw.rs`, `to_management`). Implies
+    /// `verdicts_only`.
+    pub deliveries_only: bool,
 }
 
 impl<'s, 'm> Walker<'s, 'm> {
@@ -357,14 +362,17 @@ impl<'s, 'm> Walker<'s, 'm> {
             session: &[],
             accept: None,
             verdicts_only: space.verdicts_only,
+            deliveries_only: false,
         }
     }
 
-    /// A forward walk whose drops nobody reads: only its deliveries and
-    /// undecided leaves come out (see [`Walker::verdicts_only`]).
+    /// A forward walk that nobody reads but for its deliveries: its drops
+    /// vanish (see [`Walker::verdicts_only`]), and so may packets that
+    /// could only end undecided (see [`Walker::deliveries_only`]).
     pub fn deliveries_only(space: &'s Space<'m>) -> Self {
         Walker {
             verdicts_only: true,
+            deliveries_only: true,
             ..Walker::forward(space)
         }
     }

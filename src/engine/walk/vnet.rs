@@ -120,6 +120,7 @@ impl<'s, 'm> Walker<'s, 'm> {
                 session: self.session,
                 accept: self.accept.filter(|_| own),
                 verdicts_only: self.verdicts_only,
+                deliveries_only: self.deliveries_only,
             };
             steps.extend(w.to_hosts(site, Some(sub), nb, "VM", x.decl.span));
         }
