@@ -516,6 +516,8 @@ fn reply_merged(
         session,
         accept,
         verdicts_only: space.verdicts_only,
+        // The matrix reads whether a path is undecided.
+        deliveries_only: false,
     };
     let mut leaves = Vec::new();
     w.walk_merged(replies, &mut leaves);
