@@ -197,7 +197,25 @@ fn compute(space: &Space, merged: bool) -> Matrix {
     let starts = starts(space, &all, &[]);
     let per_start: Vec<(Vec<Part>, bool)> = if merged {
         let owners = Owners::new(&starts);
-        groups(space, &starts)
+        let groups = groups(space, &starts);
+        if sources_apart(space, &members, &starts, &groups) {
+            // Every row of a source subnet comes from one group, so each
+            // group's parts become its rows at once, and only the rows,
+            // not every part of the estate, are held and sorted.
+            let per_group: Vec<(Vec<Cell>, bool)> = groups
+                .par_iter()
+                .map(|g| {
+                    let (parts, complete) =
+                        walk_group(space, &members, &owners, &starts, g, &flows);
+                    (cells_of(parts), complete)
+                })
+                .collect();
+            let complete = per_group.iter().all(|(_, c)| *c);
+            let mut cells: Vec<Cell> = per_group.into_iter().flat_map(|(c, _)| c).collect();
+            cells.par_sort_unstable_by_key(|c| (c.from.0, c.to.0));
+            return Matrix { cells, complete };
+        }
+        groups
             .par_iter()
             .map(|g| walk_group(space, &members, &owners, &starts, g, &flows))
             .collect()
@@ -208,10 +226,19 @@ fn compute(space: &Space, merged: bool) -> Matrix {
             .collect()
     };
     let complete = per_start.iter().all(|(_, c)| *c);
-    let mut parts: Vec<Part> = per_start.into_iter().flat_map(|(p, _)| p).collect();
+    let parts: Vec<Part> = per_start.into_iter().flat_map(|(p, _)| p).collect();
+    Matrix {
+        cells: cells_of(parts),
+        complete,
+    }
+}
+
+/// The rows of some parts, ordered by source then destination subnet: the
+/// services of each pair united.
+fn cells_of(mut parts: Vec<Part>) -> Vec<Cell> {
     parts.par_sort_unstable();
     let groups: Vec<&[Part]> = parts.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).collect();
-    let cells = groups
+    groups
         .par_iter()
         .map(|g| {
             let ranges: Vec<ServiceBox> = g.iter().map(|p| (p.2, p.3)).collect();
@@ -221,8 +248,33 @@ fn compute(space: &Space, merged: bool) -> Matrix {
                 services: Services::from_ranges(&ranges),
             }
         })
-        .collect();
-    Matrix { cells, complete }
+        .collect()
+}
+
+/// Whether no source subnet stands in the starts of two groups: then each
+/// pair's parts all come from one group. Classes keep to one site, so this
+/// holds; it is checked rather than assumed, since two groups' parts for
+/// one pair made into two rows would be a wrong answer.
+fn sources_apart(
+    space: &Space,
+    members: &Members,
+    starts: &[(Dest, AddrRanges)],
+    groups: &[Vec<usize>],
+) -> bool {
+    let mut owner: HashMap<SubnetId, usize> = HashMap::new();
+    for (gi, g) in groups.iter().enumerate() {
+        for &i in g {
+            let Some(from) = members.of(space, starts[i].0) else {
+                continue;
+            };
+            for &(_, _, s) in &from.items {
+                if *owner.entry(s).or_insert(gi) != gi {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 /// One start's walk and replies, its reached packets cut into per-pair
