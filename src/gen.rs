@@ -224,6 +224,22 @@ impl Workload {
         expectations: 0,
     };
 
+    /// W3's shape at a size for unit tests: management gateway firewalls,
+    /// flows from compute segments and on-prem to vCenter.
+    #[cfg(test)]
+    pub(crate) const W3_SMALL: Workload = Workload {
+        name: "w3-small",
+        sddcs: 3,
+        mgw_firewalls: true,
+        segments: 6,
+        rules_per_firewall: 40,
+        nat_rules: 3,
+        vpcs: 2,
+        route_tables: 4,
+        routes_per_table: 10,
+        expectations: 0,
+    };
+
     pub fn by_name(name: &str) -> Option<Workload> {
         [Workload::W1, Workload::W2, Workload::W3]
             .into_iter()
@@ -501,6 +517,19 @@ pub fn firewall_design(rules: usize) -> String {
     }
     let _ = writeln!(out, "  }}\n}}");
     out
+}
+
+/// The vCenter scenario with a management gateway rule from a compute
+/// segment added, so that some flows from compute segments
+/// to vCenter take the management gateway: a small design for unit tests
+/// of that path.
+#[cfg(test)]
+pub(crate) fn vcenter_from_a_segment() -> String {
+    include_str!("../fixtures/scenarios/sddc-ops-reach-vcenter.np").replacen(
+        "    rule vcenter-out",
+        "    rule web-to-vcenter allow from web-tier to vc service HTTPS\n    rule vcenter-out",
+        1,
+    )
 }
 
 #[cfg(test)]

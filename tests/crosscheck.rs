@@ -83,7 +83,7 @@ mod tgw;
 use netproof::check::{check_source, SourceFile};
 use netproof::diagnostic::Severity;
 use netproof::engine::expect::{reachability, Reachability};
-use netproof::engine::matrix::{matrix, matrix_per_start};
+use netproof::engine::matrix::{matrix, matrix_per_start, Matrix};
 use netproof::engine::packet_set::{AddrRanges, Packet as EPacket, PacketSet};
 use netproof::engine::space::Space;
 use netproof::engine::walk::{self, Branch, Leaf, Loc, Walker};
@@ -1821,6 +1821,26 @@ fn numbered(text: &str) -> String {
         .collect()
 }
 
+/// Two ways of computing the matrix of `text` give the same rows and the
+/// same "not decided" note; a failure shows the design and both answers.
+fn same_matrix(
+    text: &str,
+    (a_name, a): (&str, Matrix),
+    (b_name, b): (&str, Matrix),
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(a.complete, b.complete);
+    prop_assert!(
+        a.cells == b.cells,
+        "design:\n{}\n{}: {:?}\n{}: {:?}",
+        numbered(text),
+        a_name,
+        a.cells,
+        b_name,
+        b.cells
+    );
+    Ok(())
+}
+
 /// The engine's path for one packet: its forward leaves and, for delivered
 /// ones, the reply's leaves, hop by hop.
 fn engine_paths(space: &Space, p: &EPacket) -> String {
@@ -2213,14 +2233,7 @@ proptest! {
         let d = design(&plan.text);
         let one_by_one = matrix(&Space::new(&d.model));
         let grouped = matrix(&Space::grouped(&d.model));
-        prop_assert_eq!(one_by_one.complete, grouped.complete);
-        prop_assert!(
-            one_by_one.cells == grouped.cells,
-            "design:\n{}\none by one: {:?}\ngrouped: {:?}",
-            numbered(&d.text),
-            one_by_one.cells,
-            grouped.cells
-        );
+        same_matrix(&d.text, ("one by one", one_by_one), ("grouped", grouped))?;
     }
 
     /// (c') The matrix's walks need only verdicts: a gateway firewall then
@@ -2239,14 +2252,7 @@ proptest! {
         let mut explained = Space::grouped(&d.model);
         explained.verdicts_only = false;
         let (fast, explained) = (matrix(&fast), matrix(&explained));
-        prop_assert_eq!(fast.complete, explained.complete);
-        prop_assert!(
-            fast.cells == explained.cells,
-            "design:\n{}\nexplained: {:?}\nverdicts only: {:?}",
-            numbered(&d.text),
-            explained.cells,
-            fast.cells
-        );
+        same_matrix(&d.text, ("explained", explained), ("verdicts only", fast))?;
     }
 
     /// The matrix walks the starts of a site together and the replies of
@@ -2262,14 +2268,7 @@ proptest! {
         let d = design(&plan.text);
         let space = Space::grouped(&d.model);
         let (merged, apart) = (matrix(&space), matrix_per_start(&space));
-        prop_assert_eq!(merged.complete, apart.complete);
-        prop_assert!(
-            merged.cells == apart.cells,
-            "design:\n{}\nper start: {:?}\nmerged: {:?}",
-            numbered(&d.text),
-            apart.cells,
-            merged.cells
-        );
+        same_matrix(&d.text, ("per start", apart), ("merged", merged))?;
     }
 
     /// (e) An egress-only internet gateway admits no flow the internet

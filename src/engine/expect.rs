@@ -589,9 +589,7 @@ pub(super) fn reply(
                 // the request: from the address (and port) the source sent
                 // to, to its own.
                 let ok = if right_place {
-                    branch
-                        .orig
-                        .intersect(&same_header(&branch.view, &View::IDENTITY.swapped()))
+                    came_back(&branch)
                 } else {
                     PacketSet::empty()
                 };
@@ -636,17 +634,36 @@ fn reply_leaves(space: &Space, start: Dest, to: Dest, fwd: Branch) -> Vec<Leaf> 
         verdicts_only: space.verdicts_only,
         deliveries_only: false,
     };
-    let mut rb = Branch::new(fwd.orig);
+    let mut leaves = Vec::new();
+    let mut fwd = fwd;
+    let orig = std::mem::replace(&mut fwd.orig, PacketSet::empty());
+    w.walk(Loc::Leave(to), reply_branch(&fwd, orig), &mut leaves);
+    leaves
+}
+
+/// The reply of the packets `orig` of a delivered forward branch: addresses
+/// and ports swapped, on the forward path (the hop counts toward the loop
+/// limit), with no marks of its own: it follows the forward branch's
+/// (`Walker::session`).
+pub(super) fn reply_branch(fwd: &Branch, orig: PacketSet) -> Branch {
+    let mut rb = Branch::new(orig);
     rb.view = fwd.view.swapped();
-    rb.hops = fwd.hops;
+    rb.hops = fwd.hops.clone();
     rb.hops.push(Hop {
         node: "reply".into(),
         decision: "addresses and ports swapped".into(),
         span: None,
     });
-    let mut leaves = Vec::new();
-    w.walk(Loc::Leave(to), rb, &mut leaves);
-    leaves
+    rb
+}
+
+/// The packets of a reply delivered back at its source that came back as
+/// the exact reverse of the request: from the address (and port) the source
+/// sent to, to its own.
+pub(super) fn came_back(reply: &Branch) -> PacketSet {
+    reply
+        .orig
+        .intersect(&same_header(&reply.view, &View::IDENTITY.swapped()))
 }
 
 fn describe(space: &Space, d: Dest) -> String {
@@ -979,10 +996,7 @@ pub fn lost_replies(space: &Space, flows: &[PacketSet]) -> Vec<PacketSet> {
                         }
                         Leaf::Delivered { to: back, branch } => {
                             let ok = if back == start {
-                                branch.orig.intersect(&same_header(
-                                    &branch.view,
-                                    &View::IDENTITY.swapped(),
-                                ))
+                                came_back(&branch)
                             } else {
                                 PacketSet::empty()
                             };

@@ -23,11 +23,10 @@
 //! of splitting every branch rule by rule to name what each rule drops,
 //! which no row reports.
 
-use super::expect::{reply, starts};
+use super::expect::{came_back, reply, reply_branch, starts};
 use super::packet_set::{AddrRanges, PacketBox, PacketSet, ServiceBox, Services};
 use super::space::{service_flows, Iface, Space};
-use super::view::View;
-use super::walk::{same_header, Branch, Dest, Hop, Leaf, Loc, Mark, Walker};
+use super::walk::{Branch, Dest, Leaf, Loc, Mark, Walker};
 use crate::model::{HostId, ServiceSet, SiteId, SubnetId};
 use crate::span::Span;
 use rayon::prelude::*;
@@ -429,6 +428,10 @@ fn walk_group(
         .copied()
         .filter(|&i| matches!(starts[i].0, Dest::Virtual(..)))
         .collect();
+    let virtual_addrs: Vec<AddrRanges> = virtual_starts
+        .iter()
+        .map(|&i| starts[i].1.clone())
+        .collect();
     let mut complete = true;
     // What reaches, per receiver where subnets overlap (the receiver tells
     // which one a packet meant), and otherwise in all.
@@ -447,16 +450,13 @@ fn walk_group(
         };
         // A reply to an unnamed address is delivered to it only in the
         // walk of its own flow (`Walker::accept`).
-        let mut shares: Vec<(Option<Dest>, PacketSet)> = Vec::new();
-        let mut rest = branch.orig.clone();
-        for &i in &virtual_starts {
-            let (start, addrs) = &starts[i];
-            let part = rest.with_src(addrs);
-            if !part.is_empty() {
-                rest = rest.difference(&part);
-                shares.push((Some(*start), part));
-            }
-        }
+        let (parts, rest) = branch.orig.split_by_src(&virtual_addrs);
+        let mut shares: Vec<(Option<Dest>, PacketSet)> = virtual_starts
+            .iter()
+            .zip(parts)
+            .filter(|(_, part)| !part.is_empty())
+            .map(|(&i, part)| (Some(starts[i].0), part))
+            .collect();
         if !rest.is_empty() {
             shares.push((None, rest));
         }
@@ -532,22 +532,6 @@ fn walk_group(
 /// may deliver to (`Walker::session`, `Walker::accept`).
 type Session = (Vec<Mark>, Option<Dest>);
 
-/// The reply of the packets `orig` of a delivered forward branch: addresses
-/// and ports swapped, with no marks of its own (it follows the forward
-/// branch's, `Walker::session`), as `expect::reply` walks it.
-fn reply_branch(fwd: &Branch, orig: PacketSet) -> Branch {
-    let mut rb = Branch::new(orig);
-    rb.view = fwd.view.swapped();
-    rb.hops = fwd.hops.clone();
-    // The hop counts toward the loop limit, as in `expect::reply`.
-    rb.hops.push(Hop {
-        node: "reply".into(),
-        decision: "addresses and ports swapped".into(),
-        span: None,
-    });
-    rb
-}
-
 /// The reply walks of delivered branches, walked together: they share the
 /// forward marks `session` and the unnamed source `accept` (see
 /// `Walker::accept`). The packets whose reply comes back to their own
@@ -583,10 +567,7 @@ fn reply_merged(
                 let Some(&i) = owners.index.get(&back) else {
                     continue;
                 };
-                let home = branch
-                    .orig
-                    .with_src(&starts[i].1)
-                    .intersect(&same_header(&branch.view, &View::IDENTITY.swapped()));
+                let home = came_back(&branch).with_src(&starts[i].1);
                 if !home.is_empty() {
                     found.push(home);
                 }

@@ -396,12 +396,7 @@ impl PacketSet {
             // Parts that share no address (thousands of single public
             // addresses, say) need no cutting: their ranges sorted are the
             // answer.
-            let mut all: Vec<(Iv, usize)> = parts
-                .iter()
-                .enumerate()
-                .flat_map(|(i, p)| p.ivs(fam).iter().map(move |&iv| (iv, i)))
-                .collect();
-            all.sort_unstable_by_key(|(iv, _)| iv.lo);
+            let all = part_ranges(parts, fam);
             if all.windows(2).all(|w| w[0].0.hi < w[1].0.lo) {
                 return all;
             }
@@ -447,12 +442,7 @@ impl PacketSet {
             fam: Family,
             parts: &[AddrRanges],
         ) -> Vec<Vec<Cube<T>>> {
-            let mut ranges: Vec<(Iv, usize)> = parts
-                .iter()
-                .enumerate()
-                .flat_map(|(i, p)| p.ivs(fam).iter().map(move |&iv| (iv, i)))
-                .collect();
-            ranges.sort_unstable_by_key(|(iv, _)| iv.lo);
+            let ranges = part_ranges(parts, fam);
             let mut out: Vec<Vec<Cube<T>>> = vec![Vec::new(); parts.len()];
             for c in sets.iter().flat_map(|s| boxes(s).iter()) {
                 let (lo, hi) = (c.lo[SRC].to_u128(), c.hi[SRC].to_u128());
@@ -696,6 +686,18 @@ fn product<T: Coord>(src: &[Iv], dst: &[Iv], small: &[(usize, Iv)]) -> Vec<Cube<
     // every field but one differ in a source or a destination range, and
     // the ranges of an `AddrRanges` never meet end to end.
     out
+}
+
+/// Every range of `parts` of one family with the index of its part, sorted
+/// by first address.
+fn part_ranges(parts: &[AddrRanges], fam: Family) -> Vec<(Iv, usize)> {
+    let mut all: Vec<(Iv, usize)> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| p.ivs(fam).iter().map(move |&iv| (iv, i)))
+        .collect();
+    all.sort_unstable_by_key(|(iv, _)| iv.lo);
+    all
 }
 
 /// The boxes restricted to sorted disjoint ranges in one dimension.

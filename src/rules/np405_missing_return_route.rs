@@ -548,24 +548,10 @@ mod tests {
         // gateway (what passes ends undecided), and from on-prem, which it
         // does: in W3's shape, and in the vCenter scenario with a rule
         // from a compute segment added.
-        out.push(crate::gen::generate_workload(&crate::gen::Workload {
-            name: "w3-small",
-            sddcs: 3,
-            mgw_firewalls: true,
-            segments: 6,
-            rules_per_firewall: 40,
-            nat_rules: 3,
-            vpcs: 2,
-            route_tables: 4,
-            routes_per_table: 10,
-            expectations: 0,
-        }));
-        let vcenter = read("fixtures/scenarios/sddc-ops-reach-vcenter.np").replacen(
-            "    rule vcenter-out",
-            "    rule web-to-vcenter allow from web-tier to vc service HTTPS\n    rule vcenter-out",
-            1,
-        );
-        out.push(vcenter);
+        out.push(crate::gen::generate_workload(
+            &crate::gen::Workload::W3_SMALL,
+        ));
+        out.push(crate::gen::vcenter_from_a_segment());
         out
     }
 

@@ -158,6 +158,26 @@ fn gen_set(boxes: &[GenBox]) -> PacketSet {
         .fold(PacketSet::empty(), |s, b| s.union(&box_set(b)))
 }
 
+/// A one-pass split of `s` into `parts` is, part by part and in the same
+/// boxes, what taking each part's packets (`with`: by source or by
+/// destination) out of the rest in turn gives.
+fn split_in_turn(
+    s: &PacketSet,
+    parts: &[AddrRanges],
+    (got, rest): (Vec<PacketSet>, PacketSet),
+    with: fn(&PacketSet, &AddrRanges) -> PacketSet,
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(got.len(), parts.len());
+    let mut left = s.clone();
+    for (p, g) in parts.iter().zip(&got) {
+        let expected = with(&left, p);
+        left = left.difference(&expected);
+        prop_assert_eq!(g, &expected);
+    }
+    prop_assert_eq!(rest, left);
+    Ok(())
+}
+
 fn arb_boxes() -> impl Strategy<Value = Vec<GenBox>> {
     prop::collection::vec(arb_box(), 0..4)
 }
@@ -472,15 +492,7 @@ proptest! {
         parts in prop::collection::vec(arb_addrs(), 0..5),
     ) {
         let s = gen_set(&a);
-        let (got, rest) = s.split_by_dst(&parts);
-        prop_assert_eq!(got.len(), parts.len());
-        let mut left = s.clone();
-        for (p, g) in parts.iter().zip(&got) {
-            let expected = left.with_dst(p);
-            left = left.difference(&expected);
-            prop_assert_eq!(g, &expected);
-        }
-        prop_assert_eq!(rest, left);
+        split_in_turn(&s, &parts, s.split_by_dst(&parts), PacketSet::with_dst)?;
     }
 
     /// A reply's destination is the original source: `split_by_src` must
@@ -491,15 +503,7 @@ proptest! {
         parts in prop::collection::vec(arb_addrs(), 0..5),
     ) {
         let s = gen_set(&a);
-        let (got, rest) = s.split_by_src(&parts);
-        prop_assert_eq!(got.len(), parts.len());
-        let mut left = s.clone();
-        for (p, g) in parts.iter().zip(&got) {
-            let expected = left.with_src(p);
-            left = left.difference(&expected);
-            prop_assert_eq!(g, &expected);
-        }
-        prop_assert_eq!(rest, left);
+        split_in_turn(&s, &parts, s.split_by_src(&parts), PacketSet::with_src)?;
     }
 
     /// Parts that share no address take the sorted-ranges path of
@@ -519,15 +523,7 @@ proptest! {
         if reverse {
             parts.reverse();
         }
-        let (got, rest) = s.split_by_dst(&parts);
-        prop_assert_eq!(got.len(), parts.len());
-        let mut left = s.clone();
-        for (p, g) in parts.iter().zip(&got) {
-            let expected = left.with_dst(p);
-            left = left.difference(&expected);
-            prop_assert_eq!(g, &expected);
-        }
-        prop_assert_eq!(rest, left);
+        split_in_turn(&s, &parts, s.split_by_dst(&parts), PacketSet::with_dst)?;
     }
 
     #[test]

@@ -364,24 +364,8 @@ mod tests {
     /// same packets to the same places as a full walk.
     #[test]
     fn a_deliveries_only_walk_delivers_what_a_full_walk_delivers() {
-        let vcenter = include_str!("../../../fixtures/scenarios/sddc-ops-reach-vcenter.np")
-            .replacen(
-            "    rule vcenter-out",
-            "    rule web-to-vcenter allow from web-tier to vc service HTTPS\n    rule vcenter-out",
-            1,
-        );
-        let w3_small = crate::gen::generate_workload(&crate::gen::Workload {
-            name: "w3-small",
-            sddcs: 3,
-            mgw_firewalls: true,
-            segments: 6,
-            rules_per_firewall: 40,
-            nat_rules: 3,
-            vpcs: 2,
-            route_tables: 4,
-            routes_per_table: 10,
-            expectations: 0,
-        });
+        let vcenter = crate::gen::vcenter_from_a_segment();
+        let w3_small = crate::gen::generate_workload(&crate::gen::Workload::W3_SMALL);
         let mut between = 0;
         for text in [vcenter, w3_small] {
             let m = crate::model::lower(&crate::syntax::parse(&text).tree).model;
